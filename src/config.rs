@@ -1,0 +1,399 @@
+//! Settings: built-in defaults < `desi-city.toml` < `DESI_CITY_*` environment variables < command-line flags.
+//!
+//! This module only reads configuration; it never touches the data directory or the network. A bad value
+//! is an error that names where it came from (the file and key, or the variable) and how to fix it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The default configuration file, read from the working directory when present.
+pub const DEFAULT_CONFIG_FILE: &str = "desi-city.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the configuration file: {source}")]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Parse { file: PathBuf, message: String },
+    #[error("{file}: key \"{key}\": {problem}. {fix}")]
+    Invalid {
+        file: PathBuf,
+        key: &'static str,
+        problem: String,
+        fix: &'static str,
+    },
+    #[error("environment variable {var}={value:?} is not valid: {problem}. {fix}")]
+    Env {
+        var: &'static str,
+        value: String,
+        problem: String,
+        fix: &'static str,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, ConfigError>;
+
+/// Everything the service can be configured with. Field docs give the file key and environment variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `data_dir` / `DESI_CITY_DATA_DIR` / `--data-dir`: the store (default `./data`).
+    pub data_dir: PathBuf,
+    /// `datasets_dir` / `DESI_CITY_DATASETS_DIR` / `--datasets-dir`: the source catalogue (default `./datasets`).
+    pub datasets_dir: PathBuf,
+    /// `addr` / `DESI_CITY_ADDR` / `serve --addr`: where the API listens (default `127.0.0.1:8080`).
+    pub addr: String,
+    /// `keep_versions` / `DESI_CITY_KEEP_VERSIONS`: versions kept per dataset (default 10).
+    pub keep_versions: usize,
+    pub upstream: Upstream,
+}
+
+/// Upstream servers and how patiently to talk to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upstream {
+    /// `upstream.eurostat_url` / `DESI_CITY_EUROSTAT_URL`: Eurostat's base URL, or a mirror or proxy of it.
+    pub eurostat_url: String,
+    /// `upstream.desi_url` / `DESI_CITY_DESI_URL`: the Commission's digital-agenda-data.eu.
+    pub desi_url: String,
+    /// `upstream.ods_url` / `DESI_CITY_ODS_URL`: the regional Opendatasoft portal.
+    pub ods_url: String,
+    /// `upstream.timeout_secs` / `DESI_CITY_TIMEOUT_SECS`: per-request timeout (default 60).
+    pub timeout_secs: u64,
+    /// `upstream.retries` / `DESI_CITY_RETRIES`: retries after the first attempt (default 4).
+    pub retries: u32,
+    /// `upstream.retry_base_ms` / `DESI_CITY_RETRY_BASE_MS`: first backoff delay, doubled each retry (default 500).
+    pub retry_base_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("data"),
+            datasets_dir: PathBuf::from("datasets"),
+            addr: "127.0.0.1:8080".to_owned(),
+            keep_versions: 10,
+            upstream: Upstream {
+                eurostat_url: "https://ec.europa.eu/eurostat".to_owned(),
+                desi_url: "https://digital-decade-desi.digital-strategy.ec.europa.eu".to_owned(),
+                ods_url: "https://opendata.brussels.be".to_owned(),
+                timeout_secs: 60,
+                retries: 4,
+                retry_base_ms: 500,
+            },
+        }
+    }
+}
+
+/// The configuration file's shape; every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    datasets_dir: Option<PathBuf>,
+    addr: Option<String>,
+    keep_versions: Option<usize>,
+    upstream: Option<FileUpstream>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileUpstream {
+    eurostat_url: Option<String>,
+    desi_url: Option<String>,
+    ods_url: Option<String>,
+    timeout_secs: Option<u64>,
+    retries: Option<u32>,
+    retry_base_ms: Option<u64>,
+}
+
+/// Overrides given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub datasets_dir: Option<PathBuf>,
+    pub addr: Option<String>,
+}
+
+impl Settings {
+    /// Loads all layers. `env` is injected so tests don't depend on the process environment.
+    pub fn load(overrides: &Overrides, env: impl Fn(&str) -> Option<String>) -> Result<Settings> {
+        let mut settings = Settings::default();
+        let file = overrides
+            .config
+            .clone()
+            .or_else(|| env("DESI_CITY_CONFIG").map(PathBuf::from));
+        match file {
+            Some(file) => settings.apply_file(&file)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                settings.apply_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => {}
+        }
+        settings.apply_env(&env)?;
+        if let Some(dir) = &overrides.data_dir {
+            settings.data_dir = dir.clone();
+        }
+        if let Some(dir) = &overrides.datasets_dir {
+            settings.datasets_dir = dir.clone();
+        }
+        if let Some(addr) = &overrides.addr {
+            settings.addr = addr.clone();
+        }
+        Ok(settings)
+    }
+
+    fn apply_file(&mut self, file: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+            file: file.to_owned(),
+            source,
+        })?;
+        let parsed: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            file: file.to_owned(),
+            message: format!(
+                "{}Accepted keys: data_dir, datasets_dir, addr, keep_versions, and in [upstream]: \
+                 eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms.",
+                e
+            ),
+        })?;
+        let invalid = |key, problem: String, fix| ConfigError::Invalid {
+            file: file.to_owned(),
+            key,
+            problem,
+            fix,
+        };
+        if let Some(v) = parsed.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = parsed.datasets_dir {
+            self.datasets_dir = v;
+        }
+        if let Some(v) = parsed.addr {
+            self.addr = v;
+        }
+        if let Some(v) = parsed.keep_versions {
+            if v == 0 {
+                return Err(invalid(
+                    "keep_versions",
+                    "0 would keep no version".into(),
+                    "Use 1 or more, e.g. keep_versions = 10.",
+                ));
+            }
+            self.keep_versions = v;
+        }
+        if let Some(up) = parsed.upstream {
+            for (key, value, slot) in [
+                (
+                    "upstream.eurostat_url",
+                    up.eurostat_url,
+                    &mut self.upstream.eurostat_url,
+                ),
+                (
+                    "upstream.desi_url",
+                    up.desi_url,
+                    &mut self.upstream.desi_url,
+                ),
+                ("upstream.ods_url", up.ods_url, &mut self.upstream.ods_url),
+            ] {
+                if let Some(url) = value {
+                    check_url(&url).map_err(|problem| {
+                        invalid(key, problem, "Give an http:// or https:// base URL, e.g. \"https://ec.europa.eu/eurostat\".")
+                    })?;
+                    *slot = url;
+                }
+            }
+            if let Some(v) = up.timeout_secs {
+                if v == 0 {
+                    return Err(invalid(
+                        "upstream.timeout_secs",
+                        "0 seconds leaves no time for any request".into(),
+                        "Use a positive number of seconds, e.g. timeout_secs = 60.",
+                    ));
+                }
+                self.upstream.timeout_secs = v;
+            }
+            if let Some(v) = up.retries {
+                self.upstream.retries = v;
+            }
+            if let Some(v) = up.retry_base_ms {
+                self.upstream.retry_base_ms = v;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = env("DESI_CITY_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("DESI_CITY_DATASETS_DIR") {
+            self.datasets_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("DESI_CITY_ADDR") {
+            self.addr = v;
+        }
+        for (var, slot) in [
+            ("DESI_CITY_EUROSTAT_URL", &mut self.upstream.eurostat_url),
+            ("DESI_CITY_DESI_URL", &mut self.upstream.desi_url),
+            ("DESI_CITY_ODS_URL", &mut self.upstream.ods_url),
+        ] {
+            if let Some(url) = env(var) {
+                check_url(&url).map_err(|problem| ConfigError::Env {
+                    var,
+                    value: url.clone(),
+                    problem,
+                    fix: "Give an http:// or https:// base URL.",
+                })?;
+                *slot = url;
+            }
+        }
+        if let Some(v) = number::<usize>(env, "DESI_CITY_KEEP_VERSIONS", 1)? {
+            self.keep_versions = v;
+        }
+        if let Some(v) = number::<u64>(env, "DESI_CITY_TIMEOUT_SECS", 1)? {
+            self.upstream.timeout_secs = v;
+        }
+        if let Some(v) = number::<u32>(env, "DESI_CITY_RETRIES", 0)? {
+            self.upstream.retries = v;
+        }
+        if let Some(v) = number::<u64>(env, "DESI_CITY_RETRY_BASE_MS", 0)? {
+            self.upstream.retry_base_ms = v;
+        }
+        Ok(())
+    }
+}
+
+fn number<T>(env: &impl Fn(&str) -> Option<String>, var: &'static str, min: T) -> Result<Option<T>>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = env(var) else {
+        return Ok(None);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(v) if v >= min => Ok(Some(v)),
+        _ => Err(ConfigError::Env {
+            var,
+            value: raw,
+            problem: format!("expected a whole number of at least {min}"),
+            fix: "Unset it to use the default, or give a number.",
+        }),
+    }
+}
+
+fn check_url(url: &str) -> std::result::Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        Ok(u) => Err(format!("scheme {:?} is not http or https", u.scheme())),
+        Err(e) => Err(format!("{url:?} is not a URL ({e})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("desi-city.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn layers_apply_in_order_defaults_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "data_dir = \"/from/file\"\naddr = \"0.0.0.0:1\"\n[upstream]\nretries = 7\neurostat_url = \"http://mirror.example/eurostat\"\n",
+        );
+        let overrides = Overrides {
+            config: Some(file),
+            addr: Some("127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        let env = env_of(&[
+            ("DESI_CITY_DATA_DIR", "/from/env"),
+            ("DESI_CITY_RETRIES", "2"),
+        ]);
+        let s = Settings::load(&overrides, env).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/from/env"));
+        assert_eq!(s.addr, "127.0.0.1:9");
+        assert_eq!(s.upstream.retries, 2);
+        assert_eq!(s.upstream.eurostat_url, "http://mirror.example/eurostat");
+        assert_eq!(s.upstream.timeout_secs, 60);
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_file_and_the_key_and_lists_the_accepted_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(&dir, "data_dri = \"x\"\n");
+        let overrides = Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let err = Settings::load(&overrides, env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&file.display().to_string()), "{err}");
+        assert!(err.contains("data_dri"), "{err}");
+        assert!(err.contains("Accepted keys"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_url_in_the_file_names_the_key_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(&dir, "[upstream]\neurostat_url = \"ftp://x\"\n");
+        let overrides = Overrides {
+            config: Some(file),
+            ..Default::default()
+        };
+        let err = Settings::load(&overrides, env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("upstream.eurostat_url"), "{err}");
+        assert!(err.contains("https://"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_number_in_the_environment_names_the_variable() {
+        let err = Settings::load(
+            &Overrides::default(),
+            env_of(&[("DESI_CITY_TIMEOUT_SECS", "soon")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("DESI_CITY_TIMEOUT_SECS"), "{err}");
+        let err = Settings::load(
+            &Overrides::default(),
+            env_of(&[("DESI_CITY_KEEP_VERSIONS", "0")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("at least 1"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_explicit_config_file_is_an_error_naming_it() {
+        let overrides = Overrides {
+            config: Some(PathBuf::from("/nonexistent/desi-city.toml")),
+            ..Default::default()
+        };
+        let err = Settings::load(&overrides, env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/desi-city.toml"), "{err}");
+    }
+}

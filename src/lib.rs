@@ -1,0 +1,16 @@
+//! desi-city: measures how digital a city is becoming, on the EU's DESI dimensions, and publishes the
+//! figures with their sources. The crate map follows the data flow:
+//!
+//! - [`config`]: settings (defaults < `desi-city.toml` < `DESI_CITY_*` < flags).
+//! - [`catalog`]: loads and validates `datasets/` (what to fetch) into typed definitions.
+//! - [`fetch`]: HTTP client, Eurostat specifics, one parser per upstream format → Arrow; `refresh`.
+//! - [`store`]: the only code touching the data dir: versioned Parquet, manifest, atomic publish.
+//! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
+//! - [`api`]: the axum HTTP API.
+
+pub mod api;
+pub mod catalog;
+pub mod config;
+pub mod fetch;
+pub mod schedule;
+pub mod store;
