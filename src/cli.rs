@@ -1,0 +1,596 @@
+//! The command line (clap): `fetch`, `sources`, `import`, `export`, `serve`. Each command loads settings,
+//! calls the library and prints a result for people; nothing here computes or parses data itself.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use chrono::Utc;
+use clap::{Parser, Subcommand, ValueEnum};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use desi_city::catalog::Catalog;
+use desi_city::config::{Overrides, Settings};
+use desi_city::fetch::parse::{Format, ParseOptions};
+use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
+use desi_city::store::Store;
+use desi_city::{api, schedule};
+
+#[derive(Parser)]
+#[command(
+    name = "desi-city",
+    version,
+    about = "Fetch, store and serve the open statistics behind a city's DESI dimensions.",
+    long_about = "desi-city fetches the open statistics behind the EU's Digital Economy and Society Index \
+(Eurostat, the Commission's DESI dataset, regional open-data portals) into versioned Parquet files with \
+their provenance, and serves them over HTTP.\n\n\
+Settings come from built-in defaults, then desi-city.toml (or --config), then DESI_CITY_* environment \
+variables, then flags.",
+    after_help = "Examples:\n  desi-city fetch                      fetch every source of the catalogue\n  \
+desi-city fetch isoc_ci_in_h         fetch one source\n  desi-city sources                    what is fetched and how it went\n  \
+desi-city serve --addr 0.0.0.0:8080  run the API and the scheduler"
+)]
+struct Cli {
+    /// The store: where versioned Parquet files and the manifest live [env: DESI_CITY_DATA_DIR] [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The source catalogue (one TOML file per source) [env: DESI_CITY_DATASETS_DIR] [default: ./datasets]
+    #[arg(long, global = true, value_name = "DIR")]
+    datasets_dir: Option<PathBuf>,
+    /// A configuration file [env: DESI_CITY_CONFIG] [default: ./desi-city.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines (for log collectors); the level comes from RUST_LOG
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch sources now and publish a new version of each whose data changed.
+    ///
+    /// Every source goes through the same path as the scheduled runs: download (retrying 5xx, 429 and
+    /// timeouts), parse, keep the rows the query asks for, publish atomically. A source whose upstream
+    /// bytes are unchanged writes nothing. A failure leaves the current version in place and says why.
+    /// Exit status: 0 when every source was published or unchanged, 1 when any failed.
+    #[command(
+        after_help = "Examples:\n  desi-city fetch\n  desi-city fetch isoc_ci_in_h isoc_r_broad_h\n  \
+DESI_CITY_EUROSTAT_URL=http://mirror.local/eurostat desi-city fetch"
+    )]
+    Fetch {
+        /// Source ids from the catalogue (see `desi-city sources`); all sources when none is given
+        #[arg(value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Publish even when the upstream's dimensions differ from the current version's
+        #[arg(long)]
+        accept_structure_change: bool,
+        /// No progress bars (they are also hidden when stderr is not a terminal)
+        #[arg(long)]
+        no_progress: bool,
+        /// How many sources to fetch at once
+        #[arg(long, default_value_t = 4, value_name = "N")]
+        jobs: usize,
+    },
+    /// List the catalogue's sources with their schedule and the outcome of their last run.
+    Sources,
+    /// Ingest a file downloaded by hand, through the same parse → store path as `fetch`.
+    ///
+    /// For offline and air-gapped use: the file becomes a new version of the dataset, with the file's
+    /// path and sha256 as its provenance. When the dataset is a catalogue source, its licence,
+    /// attribution and column mapping are used.
+    #[command(
+        after_help = "Examples:\n  desi-city import ~/Downloads/isoc_ci_in_h.json --dataset isoc_ci_in_h\n  \
+desi-city import estat_isoc_e_dii.tsv --dataset isoc_e_dii --format tsv"
+    )]
+    Import {
+        /// The file to ingest
+        file: PathBuf,
+        /// The dataset id to publish it under (a catalogue source id, or a new id)
+        #[arg(long, value_name = "ID")]
+        dataset: String,
+        /// The file's format; detected from its first bytes when not given
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Licence of the data, when the dataset is not a catalogue source
+        #[arg(long, default_value = "CC-BY-4.0")]
+        licence: String,
+        /// Attribution text, when the dataset is not a catalogue source
+        #[arg(long)]
+        attribution: Option<String>,
+    },
+    /// Write a stored version back out, as CSV (canonical columns) or as the exact Parquet file.
+    #[command(
+        after_help = "Examples:\n  desi-city export isoc_ci_in_h --format csv > isoc_ci_in_h.csv\n  \
+desi-city export isoc_ci_in_h --version 20261124T061500Z-1a2b3c4d --format parquet -o v.parquet"
+    )]
+    Export {
+        /// Dataset id
+        id: String,
+        /// A kept version (see the manifest); the current one when not given
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+        /// Output format
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file; standard output when not given
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Run the HTTP API and the scheduler (every source on its cron, UTC).
+    Serve {
+        /// Address to listen on [env: DESI_CITY_ADDR] [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<String>,
+        /// Don't start the scheduler (serve the store as it is)
+        #[arg(long)]
+        no_schedule: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Jsonstat,
+    Tsv,
+    SdmxCsv,
+    DesiCsv,
+    OdsCsv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Jsonstat => Format::JsonStat,
+            FormatArg::Tsv => Format::Tsv,
+            FormatArg::SdmxCsv => Format::SdmxCsv,
+            FormatArg::DesiCsv => Format::DesiCsv,
+            FormatArg::OdsCsv => Format::OdsCsv,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Parquet,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json, matches!(cli.command, Command::Serve { .. }));
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(json: bool, serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let addr = match &cli.command {
+        Command::Serve { addr, .. } => addr.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        config: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        datasets_dir: cli.datasets_dir.clone(),
+        addr,
+    };
+    let settings = Settings::load(&overrides, |k| std::env::var(k).ok())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("Failed to start the async runtime")?;
+    match cli.command {
+        Command::Fetch {
+            sources,
+            accept_structure_change,
+            no_progress,
+            jobs,
+        } => {
+            let ctx = context(settings)?;
+            let options = RefreshOptions {
+                accept_structure_change,
+            };
+            runtime.block_on(fetch_cmd(ctx, sources, options, !no_progress, jobs.max(1)))
+        }
+        Command::Sources => {
+            let ctx = context(settings)?;
+            sources_cmd(&ctx)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            file,
+            dataset,
+            format,
+            licence,
+            attribution,
+        } => import_cmd(&settings, &file, &dataset, format, licence, attribution),
+        Command::Export {
+            id,
+            version,
+            format,
+            output,
+        } => export_cmd(
+            &settings,
+            &id,
+            version.as_deref(),
+            format,
+            output.as_deref(),
+        ),
+        Command::Serve { no_schedule, .. } => {
+            let ctx = context(settings)?;
+            runtime.block_on(serve_cmd(ctx, !no_schedule))
+        }
+    }
+}
+
+fn open_store(settings: &Settings) -> Result<Store> {
+    Store::open(&settings.data_dir, settings.keep_versions).with_context(|| {
+        format!(
+            "Failed to open the data directory {} (set --data-dir or DESI_CITY_DATA_DIR to a writable directory)",
+            settings.data_dir.display()
+        )
+    })
+}
+
+fn load_catalog(settings: &Settings) -> Result<Catalog> {
+    Catalog::load(&settings.datasets_dir).with_context(|| {
+        format!(
+            "Failed to load the source catalogue from {} (set --datasets-dir or DESI_CITY_DATASETS_DIR)",
+            settings.datasets_dir.display()
+        )
+    })
+}
+
+fn context(settings: Settings) -> Result<Arc<Context>> {
+    let catalog = load_catalog(&settings)?;
+    let store = open_store(&settings)?;
+    Ok(Context::new(settings, catalog, store)?)
+}
+
+/// A source's progress bar, as an observer of its refresh.
+struct Bar(ProgressBar);
+
+impl Observer for Bar {
+    fn stage(&self, stage: &str) {
+        self.0.set_message(stage.to_owned());
+    }
+    fn bytes(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+async fn fetch_cmd(
+    ctx: Arc<Context>,
+    ids: Vec<String>,
+    options: RefreshOptions,
+    progress: bool,
+    jobs: usize,
+) -> Result<ExitCode> {
+    let selected: Vec<String> = fetch::sources(&ctx.catalog, &ids)?
+        .into_iter()
+        .map(|s| s.id.clone())
+        .collect();
+    if selected.is_empty() {
+        return Err(desi_city::catalog::CatalogError::Empty {
+            dir: ctx.catalog.dir.clone(),
+        }
+        .into());
+    }
+    let multi = MultiProgress::with_draw_target(if progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let style =
+        ProgressStyle::with_template("{spinner} {prefix:<22} {msg:<12} {bytes:>10} {elapsed:>4}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, id) in selected.iter().enumerate() {
+        let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
+        bar.set_prefix(id.clone());
+        bar.set_message("waiting");
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let ctx = ctx.clone();
+        let options = options.clone();
+        let id = id.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire().await;
+            let observer = Bar(bar);
+            let result = match ctx.catalog.get(&id) {
+                Ok(source) => fetch::refresh(&ctx, source, &options, &observer).await,
+                Err(_) => unreachable_source(&id),
+            };
+            observer.0.finish_with_message(match &result {
+                Ok(Refreshed::Published(_)) => "published",
+                Ok(Refreshed::Unchanged(_)) => "unchanged",
+                Err(_) => "failed",
+            });
+            (i, id, result)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        results.push(joined.context("A fetch task failed")?);
+    }
+    multi.clear().ok();
+    results.sort_by_key(|(i, _, _)| *i);
+
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["source", "outcome", "rows", "version", "detail"]);
+    let mut failed = 0;
+    for (_, id, result) in &results {
+        match result {
+            Ok(Refreshed::Published(v)) => {
+                table.add_row([
+                    id.as_str(),
+                    "published",
+                    &v.rows.to_string(),
+                    &v.version,
+                    &v.meta.source_url,
+                ]);
+            }
+            Ok(Refreshed::Unchanged(v)) => {
+                table.add_row([
+                    id.as_str(),
+                    "unchanged",
+                    &v.rows.to_string(),
+                    &v.version,
+                    "upstream data unchanged",
+                ]);
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+                table.add_row([id.as_str(), "failed", "", "", &e.to_string()]);
+            }
+        }
+    }
+    println!("{table}");
+    println!(
+        "{} source(s): {} published, {} unchanged, {} failed",
+        results.len(),
+        results
+            .iter()
+            .filter(|r| matches!(r.2, Ok(Refreshed::Published(_))))
+            .count(),
+        results
+            .iter()
+            .filter(|r| matches!(r.2, Ok(Refreshed::Unchanged(_))))
+            .count(),
+        failed
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Sources were validated before the tasks started; this is only the type-correct fallback.
+fn unreachable_source(id: &str) -> Result<Refreshed, fetch::RefreshError> {
+    Err(fetch::RefreshError {
+        source_id: id.to_owned(),
+        url: None,
+        kind: fetch::RefreshErrorKind::Join("the source disappeared from the catalogue".into()),
+    })
+}
+
+fn sources_cmd(ctx: &Context) -> Result<()> {
+    let statuses = ctx.store.statuses()?;
+    let now = Utc::now();
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header([
+            "source",
+            "provider",
+            "code",
+            "format",
+            "feeds",
+            "schedule (UTC)",
+            "next run",
+            "last outcome",
+            "last success",
+            "version",
+            "rows",
+            "last error",
+        ]);
+    let time = |t: Option<chrono::DateTime<Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    for s in &ctx.catalog.sources {
+        let st = statuses.get(&s.id).cloned().unwrap_or_default();
+        let feeds: Vec<&str> = s.dimensions.iter().map(|d| d.as_str()).collect();
+        table.add_row([
+            s.id.clone(),
+            s.provider.as_str().to_owned(),
+            s.code.clone(),
+            fetch::format_of(s.format).as_str().to_owned(),
+            feeds.join(", "),
+            s.schedule.clone(),
+            time(schedule::next_after(&s.schedule, now)),
+            st.last_outcome
+                .clone()
+                .unwrap_or_else(|| "never run".into()),
+            time(st.last_success_at),
+            st.version.clone().unwrap_or_default(),
+            st.rows.map(|r| r.to_string()).unwrap_or_default(),
+            st.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{table}");
+    println!(
+        "{} source(s) in {}",
+        ctx.catalog.sources.len(),
+        ctx.catalog.dir.display()
+    );
+    Ok(())
+}
+
+fn import_cmd(
+    settings: &Settings,
+    file: &Path,
+    dataset: &str,
+    format: Option<FormatArg>,
+    licence: String,
+    attribution: Option<String>,
+) -> Result<ExitCode> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("Failed to read {}", file.display()))?;
+    let format = match format {
+        Some(f) => Format::from(f),
+        None => match Format::detect(&bytes) {
+            Some(f) => f,
+            None => bail!(
+                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, ods-csv)",
+                file.display()
+            ),
+        },
+    };
+    // A catalogue source lends its licence, attribution and column mapping; the catalogue is optional here.
+    let catalog = Catalog::load(&settings.datasets_dir).ok();
+    let source = catalog.as_ref().and_then(|c| c.get(dataset).ok());
+    let (options, licence, attribution) = match source {
+        Some(s) => (
+            fetch::parse_options(s),
+            s.licence.clone(),
+            s.attribution.clone(),
+        ),
+        None => {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (
+                ParseOptions::default(),
+                licence,
+                attribution.unwrap_or_else(|| format!("Imported by hand from {name}")),
+            )
+        }
+    };
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
+    let meta = ImportMeta {
+        source_url: format!("file://{}", absolute.display()),
+        licence,
+        attribution,
+    };
+    let store = open_store(settings)?;
+    let version =
+        fetch::ingest(&store, dataset, &bytes, format, &options, meta).with_context(|| {
+            format!(
+                "Failed to import {} as {} ({})",
+                file.display(),
+                dataset,
+                format.as_str()
+            )
+        })?;
+    println!(
+        "imported {} as {} version {} ({} rows, format {})",
+        file.display(),
+        dataset,
+        version.version,
+        version.rows,
+        format.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_cmd(
+    settings: &Settings,
+    id: &str,
+    version: Option<&str>,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> Result<ExitCode> {
+    let store = open_store(settings)?;
+    let v = match version {
+        Some(v) => store.version(id, v)?,
+        None => store.current(id)?.with_context(|| {
+            format!(
+                "Dataset {id} has no version in {}; run `desi-city fetch {id}` first",
+                settings.data_dir.display()
+            )
+        })?,
+    };
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("Failed to create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match format {
+        ExportFormat::Parquet => {
+            // The exact bytes of the stored version, so checksums match the manifest's.
+            let mut file = store
+                .open_file(&v)
+                .with_context(|| format!("Failed to open version {} of {id}", v.version))?;
+            std::io::copy(&mut file, &mut out).context("Failed to write the Parquet file")?;
+        }
+        ExportFormat::Csv => {
+            let batches = store.read(id, Some(&v.version))?;
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
+            for b in &batches {
+                writer.write(b).context("Failed to write CSV")?;
+            }
+        }
+    }
+    out.flush().context("Failed to write the output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_cmd(ctx: Arc<Context>, scheduled: bool) -> Result<ExitCode> {
+    let state = api::AppState { ctx: ctx.clone() };
+    let app = api::Application::build(state, &ctx.settings.addr)
+        .await
+        .with_context(|| format!("Failed to listen on {}", ctx.settings.addr))?;
+    let addr = app.local_addr()?;
+    let schedule = if scheduled {
+        Some(schedule::Schedule::start(ctx.clone()).await?)
+    } else {
+        None
+    };
+    tracing::info!(%addr, "Listening.");
+    eprintln!("desi-city listening on http://{addr}");
+    app.run(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("The server stopped with an error")?;
+    if let Some(s) = schedule {
+        s.shutdown().await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
