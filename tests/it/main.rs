@@ -1,0 +1,16 @@
+//! desi-city's integration tests: one test binary that runs the real `desi-city` executable as
+//! a child process against a real local HTTP server (`upstream`) serving the real files of
+//! `../shared/data` at Eurostat's URL paths, with a temp data dir and catalogue per test.
+//!
+//! Nothing here reaches the internet, links the crate's library, or mocks any of its parts:
+//! what is tested is what a user runs. Each test has its own server and temp dirs, so they run
+//! in parallel.
+
+mod cli;
+mod crash;
+mod faults;
+mod fetch;
+mod import;
+mod serve;
+mod support;
+mod upstream;
