@@ -549,26 +549,38 @@ fn export_cmd(
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    match format {
+    let written = match format {
         ExportFormat::Parquet => {
             // The exact bytes of the stored version, so checksums match the manifest's.
             let mut file = store
                 .open_file(&v)
                 .with_context(|| format!("Failed to open version {} of {id}", v.version))?;
-            std::io::copy(&mut file, &mut out).context("Failed to write the Parquet file")?;
+            std::io::copy(&mut file, &mut out).map(|_| ())
         }
         ExportFormat::Csv => {
             let batches = store.read(id, Some(&v.version))?;
-            let mut writer = arrow::csv::WriterBuilder::new()
-                .with_header(true)
-                .build(&mut out);
-            for b in &batches {
-                writer.write(b).context("Failed to write CSV")?;
+            let mut result = Ok(());
+            for (i, b) in batches.iter().enumerate() {
+                let mut buf = Vec::new();
+                arrow::csv::WriterBuilder::new()
+                    .with_header(i == 0)
+                    .build(&mut buf)
+                    .write(b)
+                    .context("Failed to encode CSV")?;
+                result = out.write_all(&buf);
+                if result.is_err() {
+                    break;
+                }
             }
+            result
         }
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("Failed to write the output"),
     }
-    out.flush().context("Failed to write the output")?;
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve_cmd(ctx: Arc<Context>, scheduled: bool) -> Result<ExitCode> {

@@ -386,6 +386,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_file_loads_and_equals_the_defaults() {
+        let overrides = Overrides {
+            config: Some(PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/desi-city.example.toml"
+            ))),
+            ..Default::default()
+        };
+        let s = Settings::load(&overrides, env_of(&[])).unwrap();
+        assert_eq!(s, Settings::default());
+    }
+
+    #[test]
     fn a_missing_explicit_config_file_is_an_error_naming_it() {
         let overrides = Overrides {
             config: Some(PathBuf::from("/nonexistent/desi-city.toml")),
