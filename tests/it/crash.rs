@@ -122,6 +122,15 @@ fn a_fetch_killed_at_any_moment_of_publishing_leaves_a_whole_store() -> Result<(
         previous = now;
     }
     eprintln!("crash test: {tally:?} (window {window} ms)");
+    let killed: usize = tally
+        .iter()
+        .filter(|(k, _)| k.starts_with("killed"))
+        .map(|(_, n)| n)
+        .sum();
+    ensure!(
+        killed > 0,
+        "no kill landed before the fetch finished, so nothing was tested: {tally:?}"
+    );
 
     // A normal fetch afterwards, of the other file than the current one, publishes cleanly.
     sandbox.unset("DESI_CITY_PUBLISH_PAUSE_MS");

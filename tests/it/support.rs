@@ -453,7 +453,7 @@ impl Sandbox {
         std::fs::write(
             datasets.join("geo-groups.toml"),
             format!(
-                "# Geo groups used by the integration tests.\n[groups]\neu27 = {}\n",
+                "# Geo groups used by the integration tests.\n[eu27]\ndescription = \"The 27 member states\"\ncodes = {}\n",
                 toml_list(&groups)
             ),
         )?;
