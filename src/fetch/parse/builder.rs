@@ -240,6 +240,75 @@ impl Interner {
     }
 }
 
+/// Row-by-row collection for the line-oriented formats (SDMX-CSV, DESI CSV, Opendatasoft CSV):
+/// one interner per dimension, an interned period, and the observation fields.
+pub struct Rows {
+    dims: Vec<Interner>,
+    dim_keys: Vec<Vec<u32>>,
+    periods: Interner,
+    period_keys: Vec<Option<u32>>,
+    pub obs: ObsBuilder,
+}
+
+impl Rows {
+    pub fn new(dimensions: usize, capacity: usize) -> Self {
+        Self {
+            dims: (0..dimensions).map(|_| Interner::default()).collect(),
+            dim_keys: (0..dimensions)
+                .map(|_| Vec::with_capacity(capacity))
+                .collect(),
+            periods: Interner::default(),
+            period_keys: Vec::with_capacity(capacity),
+            obs: ObsBuilder::with_capacity(capacity),
+        }
+    }
+
+    /// Appends this row's code (and label) of dimension `d`.
+    pub fn dim(&mut self, d: usize, code: &str, label: Option<&str>) {
+        if let (Some(i), Some(k)) = (self.dims.get_mut(d), self.dim_keys.get_mut(d)) {
+            k.push(i.key(code, label));
+        }
+    }
+
+    /// Appends this row's raw period (`None`: no period).
+    pub fn period(&mut self, raw: Option<&str>) {
+        let key = raw.map(|t| self.periods.key(t, None));
+        self.period_keys.push(key);
+    }
+
+    /// The canonical table of the rows, with dimension columns named after `names` (sanitised)
+    /// and the given attribute columns; returns it with the final dimension names.
+    pub fn finish(
+        self,
+        dataset: &str,
+        names: &[String],
+        attributes: Vec<(String, ArrayRef)>,
+    ) -> Result<(RecordBatch, Vec<String>), ParseError> {
+        let (attribute_names, attributes): (Vec<String>, Vec<ArrayRef>) =
+            attributes.into_iter().unzip();
+        let (dimensions, attribute_names) = column_names(names, &attribute_names);
+        let dims = self
+            .dims
+            .iter()
+            .zip(self.dim_keys)
+            .map(|(i, k)| i.column(k))
+            .collect();
+        let batch = assemble(Collected {
+            dataset: dataset.to_owned(),
+            dimensions: dimensions.clone(),
+            attribute_names,
+            dims,
+            period: Some(PeriodColumn {
+                codes: self.periods.codes(),
+                keys: UInt32Array::from(self.period_keys),
+            }),
+            obs: self.obs,
+            attributes,
+        })?;
+        Ok((batch, dimensions))
+    }
+}
+
 /// Everything a parser collected, ready to be laid out in the canonical schema.
 pub struct Collected {
     pub dataset: String,

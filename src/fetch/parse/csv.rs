@@ -126,9 +126,51 @@ pub fn is_blank(fields: &[Cow<'_, str>]) -> bool {
     fields.iter().all(|f| f.trim().is_empty())
 }
 
+impl<'a> Records<'a> {
+    /// The next data row of a table whose header has `width` fields: blank lines are skipped, a
+    /// row of another width is an error naming its line.
+    pub fn next_row(
+        &mut self,
+        fields: &mut Vec<Cow<'a, str>>,
+        width: usize,
+    ) -> Result<Option<usize>, CsvError> {
+        while let Some(line) = self.next_into(fields)? {
+            if is_blank(fields) {
+                continue;
+            }
+            if fields.len() != width {
+                return Err(CsvError {
+                    line,
+                    reason: format!(
+                        "the row has {} fields but the header has {width}",
+                        fields.len()
+                    ),
+                });
+            }
+            return Ok(Some(line));
+        }
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_row_skips_blank_lines_and_names_the_line_of_a_row_of_the_wrong_width() {
+        let mut r = Records::new("a,b\n\n1,2\n3\n", b',');
+        let mut fields = Vec::new();
+        assert_eq!(r.next_row(&mut fields, 2).unwrap(), Some(1));
+        assert_eq!(r.next_row(&mut fields, 2).unwrap(), Some(3));
+        let e = r.next_row(&mut fields, 2).unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(
+            e.reason.contains("1 fields but the header has 2"),
+            "{}",
+            e.reason
+        );
+    }
 
     fn all(text: &str, delim: u8) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
         let mut r = Records::new(text, delim);

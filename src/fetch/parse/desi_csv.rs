@@ -10,9 +10,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, StringBuilder, UInt32Array};
+use arrow::array::{ArrayRef, StringBuilder};
 
-use super::builder::{self, Collected, Interner, ObsBuilder, PeriodColumn};
+use super::builder::Rows;
 use super::csv::{self, Records};
 use super::{Format, ParseError, Parsed};
 
@@ -82,36 +82,21 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     let observation_col = column("observation");
     let width = header.len();
 
-    let mut interners: Vec<Interner> = (0..DIMS.len()).map(|_| Interner::default()).collect();
-    let mut dim_keys: Vec<Vec<u32>> = (0..DIMS.len()).map(|_| Vec::new()).collect();
-    let mut periods = Interner::default();
-    let mut period_keys: Vec<Option<u32>> = Vec::new();
-    let mut obs = ObsBuilder::with_capacity(text.len() / 100);
+    let mut rows = Rows::new(DIMS.len(), text.len() / 100);
     let mut notes = StringBuilder::new();
     let mut observations = StringBuilder::new();
 
-    while let Some(line) = records.next_into(&mut fields).map_err(csv_err)? {
-        if csv::is_blank(&fields) {
-            continue;
-        }
-        if fields.len() != width {
-            return Err(malformed(
-                Some(line),
-                format!(
-                    "the row has {} fields but the header has {width}",
-                    fields.len()
-                ),
-            ));
-        }
+    while records
+        .next_row(&mut fields, width)
+        .map_err(csv_err)?
+        .is_some()
+    {
         let cell = |i: usize| fields.get(i).map(|f| f.trim()).unwrap_or_default();
         let opt = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
         for (d, &c) in dim_cols.iter().enumerate() {
-            if let (Some(i), Some(k)) = (interners.get_mut(d), dim_keys.get_mut(d)) {
-                k.push(i.key(cell(c), None));
-            }
+            rows.dim(d, cell(c), None);
         }
-        let time = cell(time_col);
-        period_keys.push((!time.is_empty()).then(|| periods.key(time, None)));
+        rows.period(opt(Some(time_col)));
         let (num, raw) = match opt(Some(value_col)) {
             None => (None, None),
             Some(v) => match v.parse::<f64>() {
@@ -119,32 +104,17 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
                 _ => (None, Some(v)),
             },
         };
-        obs.push(num, raw, opt(flag_col), None);
+        rows.obs.push(num, raw, opt(flag_col), None);
         notes.append_option(opt(note_col));
         observations.append_option(opt(observation_col));
     }
 
     let names: Vec<String> = DIMS.iter().map(|(_, n)| (*n).to_owned()).collect();
-    let (dimensions, attribute_names) =
-        builder::column_names(&names, &["note".to_owned(), "observation".to_owned()]);
-    let dims = interners
-        .iter()
-        .zip(dim_keys)
-        .map(|(i, k)| i.column(k))
-        .collect();
-    let attributes: Vec<ArrayRef> = vec![Arc::new(notes.finish()), Arc::new(observations.finish())];
-    let batch = builder::assemble(Collected {
-        dataset: dataset.to_owned(),
-        dimensions: dimensions.clone(),
-        attribute_names,
-        dims,
-        period: Some(PeriodColumn {
-            codes: periods.codes(),
-            keys: UInt32Array::from(period_keys),
-        }),
-        obs,
-        attributes,
-    })?;
+    let attributes: Vec<(String, ArrayRef)> = vec![
+        ("note".to_owned(), Arc::new(notes.finish())),
+        ("observation".to_owned(), Arc::new(observations.finish())),
+    ];
+    let (batch, dimensions) = rows.finish(dataset, &names, attributes)?;
     Ok(Parsed {
         batch,
         dimensions,
@@ -155,22 +125,9 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::read;
+    use super::super::testdata::{col, read, values};
     use super::*;
-    use arrow::array::{Array, Float64Array, StringArray};
-    use arrow::record_batch::RecordBatch;
-
-    fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
-        b.column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .unwrap_or_else(|| panic!("no string column {name}"))
-    }
-
-    fn values(b: &RecordBatch) -> &Float64Array {
-        b.column_by_name("value")
-            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
-            .expect("value column")
-    }
+    use arrow::array::Array;
 
     #[test]
     fn the_successor_platforms_column_names_are_read_as_the_same_columns() {

@@ -717,28 +717,12 @@ fn read_dim(id: &str, size: u64, dim: &Value) -> Result<Dim, ParseError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::{files, read};
+    use super::super::testdata::{col, files, opt, read, values};
     use super::super::{ParseOptions, parse as parse_any};
     use super::*;
-    use arrow::array::{Array, Date32Array, Float64Array};
+    use arrow::array::{Array, Date32Array};
     use arrow::datatypes::DataType;
     use arrow::record_batch::RecordBatch;
-
-    fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
-        b.column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .unwrap_or_else(|| panic!("no string column {name}"))
-    }
-
-    fn values(b: &RecordBatch) -> &Float64Array {
-        b.column_by_name("value")
-            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
-            .expect("value column")
-    }
-
-    fn opt(a: &StringArray, i: usize) -> Option<&str> {
-        (!a.is_null(i)).then(|| a.value(i))
-    }
 
     fn find(b: &RecordBatch, want: &[(&str, &str)]) -> Option<usize> {
         (0..b.num_rows()).find(|&i| want.iter().all(|(c, v)| opt(col(b, c), i) == Some(*v)))

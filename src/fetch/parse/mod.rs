@@ -604,6 +604,28 @@ pub mod bench_input {
 pub(crate) mod testdata {
     use std::path::PathBuf;
 
+    use arrow::array::{Array, Float64Array, StringArray};
+    use arrow::record_batch::RecordBatch;
+
+    /// A string column by name (panics in tests when absent).
+    pub fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
+        b.column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .unwrap_or_else(|| panic!("no string column {name}"))
+    }
+
+    /// The `value` column.
+    pub fn values(b: &RecordBatch) -> &Float64Array {
+        b.column_by_name("value")
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+            .expect("value column")
+    }
+
+    /// A cell of a string column, `None` when null.
+    pub fn opt(a: &StringArray, i: usize) -> Option<&str> {
+        (!a.is_null(i)).then(|| a.value(i))
+    }
+
     /// A file of the shared real data, found from the crate (`../shared/data`) or, when the crate
     /// is built elsewhere, at `/work/shared/data`.
     pub fn shared(rel: &str) -> PathBuf {

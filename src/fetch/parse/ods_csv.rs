@@ -6,9 +6,7 @@
 
 use std::borrow::Cow;
 
-use arrow::array::UInt32Array;
-
-use super::builder::{self, Collected, Interner, ObsBuilder, PeriodColumn};
+use super::builder::Rows;
 use super::csv::{self, Records};
 use super::{Format, OdsMapping, ParseError, Parsed};
 
@@ -101,36 +99,21 @@ pub(super) fn parse(
     sources.push(geo_source);
     let width = header.len();
 
-    let mut interners: Vec<Interner> = (0..sources.len()).map(|_| Interner::default()).collect();
-    let mut dim_keys: Vec<Vec<u32>> = (0..sources.len()).map(|_| Vec::new()).collect();
-    let mut periods = Interner::default();
-    let mut period_keys: Vec<Option<u32>> = Vec::new();
-    let mut obs = ObsBuilder::with_capacity(text.len() / 64);
-    while let Some(line) = records.next_into(&mut fields).map_err(csv_err)? {
-        if csv::is_blank(&fields) {
-            continue;
-        }
-        if fields.len() != width {
-            return Err(malformed(
-                Some(line),
-                format!(
-                    "the row has {} fields but the header has {width}",
-                    fields.len()
-                ),
-            ));
-        }
+    let mut rows = Rows::new(sources.len(), text.len() / 64);
+    while records
+        .next_row(&mut fields, width)
+        .map_err(csv_err)?
+        .is_some()
+    {
         let cell = |i: usize| fields.get(i).map(|f| f.trim()).unwrap_or_default();
         for (d, source) in sources.iter().enumerate() {
             let code = match source {
                 Source::Column(c) => cell(*c),
                 Source::Constant(s) => s.as_str(),
             };
-            if let (Some(i), Some(k)) = (interners.get_mut(d), dim_keys.get_mut(d)) {
-                k.push(i.key(code, None));
-            }
+            rows.dim(d, code, None);
         }
-        let time = period_col.map_or("", &cell);
-        period_keys.push((!time.is_empty()).then(|| periods.key(time, None)));
+        rows.period(period_col.map(&cell).filter(|t| !t.is_empty()));
         let raw = cell(value_col);
         let (num, text_value) = if raw.is_empty() {
             (None, None)
@@ -140,27 +123,10 @@ pub(super) fn parse(
                 _ => (None, Some(raw)),
             }
         };
-        obs.push(num, text_value, None, None);
+        rows.obs.push(num, text_value, None, None);
     }
 
-    let (dimensions, _) = builder::column_names(&names, &[]);
-    let dims = interners
-        .iter()
-        .zip(dim_keys)
-        .map(|(i, k)| i.column(k))
-        .collect();
-    let batch = builder::assemble(Collected {
-        dataset: dataset.to_owned(),
-        dimensions: dimensions.clone(),
-        attribute_names: Vec::new(),
-        dims,
-        period: Some(PeriodColumn {
-            codes: periods.codes(),
-            keys: UInt32Array::from(period_keys),
-        }),
-        obs,
-        attributes: Vec::new(),
-    })?;
+    let (batch, dimensions) = rows.finish(dataset, &names, Vec::new())?;
     Ok(Parsed {
         batch,
         dimensions,
@@ -171,9 +137,9 @@ pub(super) fn parse(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testdata::{col, values};
     use super::*;
-    use arrow::array::{Array, Float64Array, StringArray};
-    use arrow::record_batch::RecordBatch;
+    use arrow::array::Array;
 
     // The export dialect follows Opendatasoft's Explore API v2.1 reference for
     // `GET /catalog/datasets/{dataset_id}/exports/csv` (as generated into the official SDK's
@@ -189,18 +155,6 @@ mod tests {
         2023;21004;Bruxelles;Ménages avec internet;93\r\n\
         2023;21009;\"Ixelles; Elsene\";Ménages avec internet;n.d.\r\n\
         2023;21015;Schaerbeek;Ménages avec internet;\r\n";
-
-    fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
-        b.column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .unwrap_or_else(|| panic!("no string column {name}"))
-    }
-
-    fn values(b: &RecordBatch) -> &Float64Array {
-        b.column_by_name("value")
-            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
-            .expect("value column")
-    }
 
     #[test]
     fn a_default_export_reads_with_a_constant_geo() {

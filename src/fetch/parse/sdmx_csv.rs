@@ -6,10 +6,9 @@
 
 use std::borrow::Cow;
 
-use arrow::array::UInt32Array;
 use chrono::{Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
-use super::builder::{self, Collected, Interner, ObsBuilder, PeriodColumn};
+use super::builder::Rows;
 use super::csv::{self, Records};
 use super::{Format, ParseError, Parsed};
 
@@ -100,27 +99,15 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     }
     let width = roles.len();
 
-    let mut interners: Vec<Interner> = (0..dim_names.len()).map(|_| Interner::default()).collect();
-    let mut dim_keys: Vec<Vec<u32>> = (0..dim_names.len()).map(|_| Vec::new()).collect();
-    let mut periods = Interner::default();
-    let mut period_keys: Vec<Option<u32>> = Vec::new();
-    let mut obs = ObsBuilder::with_capacity(text.len() / 64);
+    let mut rows = Rows::new(dim_names.len(), text.len() / 64);
     let mut last_update: Option<String> = None;
     let mut title: Option<String> = None;
 
-    while let Some(line) = records.next_into(&mut fields).map_err(csv_err)? {
-        if csv::is_blank(&fields) {
-            continue;
-        }
-        if fields.len() != width {
-            return Err(malformed(
-                Some(line),
-                format!(
-                    "the row has {} fields but the header has {width}",
-                    fields.len()
-                ),
-            ));
-        }
+    while records
+        .next_row(&mut fields, width)
+        .map_err(csv_err)?
+        .is_some()
+    {
         let (mut time, mut value, mut flag, mut conf) = (None, None, None, None);
         let mut delete = false;
         let mut row_dims: Vec<(&str, Option<&str>)> = Vec::with_capacity(dim_names.len());
@@ -160,32 +147,13 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
             continue;
         }
         for (d, (code, label)) in row_dims.iter().enumerate() {
-            if let (Some(i), Some(k)) = (interners.get_mut(d), dim_keys.get_mut(d)) {
-                k.push(i.key(code, *label));
-            }
+            rows.dim(d, code, *label);
         }
-        period_keys.push(time.map(|t| periods.key(t, None)));
-        obs.push(num, text_value, flag, conf);
+        rows.period(time);
+        rows.obs.push(num, text_value, flag, conf);
     }
 
-    let (dimensions, _) = builder::column_names(&dim_names, &[]);
-    let dims = interners
-        .iter()
-        .zip(dim_keys)
-        .map(|(i, k)| i.column(k))
-        .collect();
-    let batch = builder::assemble(Collected {
-        dataset: dataset.to_owned(),
-        dimensions: dimensions.clone(),
-        attribute_names: Vec::new(),
-        dims,
-        period: Some(PeriodColumn {
-            codes: periods.codes(),
-            keys: UInt32Array::from(period_keys),
-        }),
-        obs,
-        attributes: Vec::new(),
-    })?;
+    let (batch, dimensions) = rows.finish(dataset, &dim_names, Vec::new())?;
     Ok(Parsed {
         batch,
         dimensions,
@@ -233,26 +201,10 @@ fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::{files, read};
+    use super::super::testdata::{col, files, opt, read, values};
     use super::*;
-    use arrow::array::{Array, Float64Array, StringArray};
+    use arrow::array::Array;
     use arrow::record_batch::RecordBatch;
-
-    fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
-        b.column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .unwrap_or_else(|| panic!("no string column {name}"))
-    }
-
-    fn values(b: &RecordBatch) -> &Float64Array {
-        b.column_by_name("value")
-            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
-            .expect("value column")
-    }
-
-    fn opt(a: &StringArray, i: usize) -> Option<&str> {
-        (!a.is_null(i)).then(|| a.value(i))
-    }
 
     fn find(b: &RecordBatch, want: &[(&str, &str)]) -> Option<usize> {
         (0..b.num_rows()).find(|&i| want.iter().all(|(c, v)| opt(col(b, c), i) == Some(*v)))
