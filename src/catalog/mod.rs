@@ -11,6 +11,7 @@
 
 pub mod datasets;
 pub mod geo;
+pub mod toc;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -243,9 +243,8 @@ impl HttpClient {
             }
             return Attempt::Retry { error, wait };
         }
-        if status.is_server_error() {
-            // Eurostat answers some client faults (e.g. 413 EXTRACTION_TOO_BIG) correctly; a 5xx may still
-            // carry Retry-After during maintenance.
+        if is_transient(status) {
+            // A 5xx may carry Retry-After during maintenance.
             return Attempt::Retry {
                 error,
                 wait: retry_after(&headers).filter(|w| *w <= MAX_RETRY_AFTER),
@@ -293,6 +292,13 @@ impl HttpError {
             HttpError::Client(_) => None,
         }
     }
+}
+
+/// Whether a status is worth asking again for: a server fault that may pass (every 5xx but
+/// 501 Not Implemented, which says the request will never work). 429 is handled apart, with its
+/// `Retry-After`; every other 4xx is the request's fault, and so is final.
+pub fn is_transient(status: StatusCode) -> bool {
+    status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -367,6 +373,36 @@ mod tests {
                 assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d} ms");
             }
         }
+    }
+
+    #[test]
+    fn eurostats_documented_error_statuses_are_retried_only_when_they_may_pass() {
+        // Eurostat's own table of SDMX faults and the HTTP status it answers each with.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/eurostat/errors/sdmx_to_http_error_mapping.csv"
+        );
+        let text = std::fs::read_to_string(path).expect("the mapping file");
+        let mut rows = 0;
+        for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let cells: Vec<&str> = line.split(';').collect();
+            let (kind, fault, status) = (cells[0], cells[2], cells[3]);
+            let status = StatusCode::from_u16(status.parse().expect("a status")).expect("valid");
+            // 413 (also answered for the server-side "response size exceeds service limit") is
+            // split by the fetcher, not retried; 501 will never work; 500 and 503 may pass.
+            let expected = match status.as_u16() {
+                400 | 401 | 404 | 413 | 501 => false,
+                500 | 503 => true,
+                other => panic!("{fault}: status {other} has no expectation here; add one"),
+            };
+            assert_eq!(is_transient(status), expected, "{kind}: {fault} ({status})");
+            rows += 1;
+        }
+        assert_eq!(rows, 10);
+        assert!(
+            !is_transient(StatusCode::PAYLOAD_TOO_LARGE),
+            "413 is split, not retried"
+        );
     }
 
     #[test]
