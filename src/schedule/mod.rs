@@ -1,6 +1,7 @@
 //! The scheduler: one tokio-cron-scheduler job per catalogue source, running the same `fetch::refresh`
-//! the CLI runs. Wiring only — a job logs its outcome (the store records it) and goes on; it never panics
-//! and never stops the server.
+//! the CLI runs, plus a first fetch at start of every source the store has no version of. Wiring
+//! only — a job logs its outcome (the store records it) and goes on; it never panics and never
+//! stops the server.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,6 +59,7 @@ impl Schedule {
         }
         scheduler.start().await?;
         tracing::info!(jobs = jobs.len(), "Scheduler started.");
+        tokio::spawn(fill_empty(ctx));
         Ok(Schedule { scheduler, jobs })
     }
 
@@ -71,6 +73,23 @@ impl Schedule {
     pub async fn shutdown(mut self) {
         if let Err(error) = self.scheduler.shutdown().await {
             tracing::warn!(%error, "Scheduler did not shut down cleanly.");
+        }
+    }
+}
+
+/// Fetches, once and one at a time, every source the store holds no version of yet, so a new
+/// deployment has data without waiting for each source's first tick.
+async fn fill_empty(ctx: Arc<Context>) {
+    for source in &ctx.catalog.sources {
+        let store = ctx.store.clone();
+        let id = source.id.clone();
+        let empty = tokio::task::spawn_blocking(move || store.current(&id))
+            .await
+            .map(|current| matches!(current, Ok(None)))
+            .unwrap_or(false);
+        if empty {
+            tracing::info!(source = %source.id, "No version yet; fetching now.");
+            let _ = fetch::refresh(&ctx, source, &RefreshOptions::default(), &()).await;
         }
     }
 }

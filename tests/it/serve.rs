@@ -93,3 +93,38 @@ fn serve_takes_its_address_from_the_environment() -> Result<()> {
     sandbox.set("DESI_CITY_ADDR", &format!("127.0.0.1:{port}"));
     health_answers(&sandbox, &[], port)
 }
+
+#[test]
+fn serve_fetches_at_start_every_source_the_store_has_no_version_of() -> Result<()> {
+    let server = crate::upstream::Upstream::with_shared_files()?;
+    let sandbox = Sandbox::new(&server)?;
+    sandbox.add(
+        &crate::support::Source::eurostat("isoc_ci_in_h", "isoc_ci_in_h", "jsonstat")
+            .geo(&["BE", "EU27_2020"])
+            .since(2015),
+    )?;
+    let port = free_port()?;
+    let mut cmd = sandbox.command(&["serve", "--addr", &format!("127.0.0.1:{port}")]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = KillOnDrop(cmd.spawn().context("Failed to start desi-city serve")?);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let version = loop {
+        if let Some(exit) = child.0.try_wait()? {
+            bail!("`desi-city serve` exited with {exit}");
+        }
+        match sandbox.current("isoc_ci_in_h") {
+            Ok(v) => break v,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => bail!("serve published nothing within 30 s: {e}"),
+        }
+    };
+    ensure!(version.rows > 0, "the first version is empty");
+    let status = sandbox.status_of("isoc_ci_in_h")?;
+    ensure!(
+        status["last_outcome"] == "published",
+        "status after the first fetch: {status}"
+    );
+    Ok(())
+}
