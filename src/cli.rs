@@ -1,4 +1,4 @@
-//! The command line (clap): `fetch`, `sources`, `import`, `export`, `serve`. Each command loads settings,
+//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `serve`. Each command loads settings,
 //! calls the library and prints a result for people; nothing here computes or parses data itself.
 
 use std::io::Write;
@@ -17,6 +17,7 @@ use desi_city::catalog::Catalog;
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
+use desi_city::indicators::{IndicatorError, desi};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
 
@@ -122,6 +123,36 @@ desi-city export isoc_ci_in_h --version 20261124T061500Z-1a2b3c4d --format parqu
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Compute the Commission's composite DESI (sub-dimensions, dimensions, total) for every geo.
+    ///
+    /// The method comes from the methodology files (indicators/methodology/desi-<YEAR>/), the
+    /// indicator values from the store's current version of dataset desi_2022_complete. Import it
+    /// first with `desi-city import ../shared/data/desi/2022/indicators_complete.csv --dataset
+    /// desi_2022_complete`. CSV columns: methodology,edition,geo,level,code,score (full precision;
+    /// an empty score could not be computed).
+    #[command(
+        after_help = "Examples:\n  desi-city import ../shared/data/desi/2022/indicators_complete.csv --dataset desi_2022_complete\n  \
+desi-city desi --methodology 2022 --edition 2022\n  desi-city desi --methodology 2022 --format csv > desi-2022.csv"
+    )]
+    Desi {
+        /// The Commission's methodology: 2022 (editions 2017-2022) or 2020 (not implemented yet)
+        #[arg(long, value_enum)]
+        methodology: MethodologyArg,
+        /// Only this DESI edition (a year); every edition when not given
+        #[arg(long, value_name = "YEAR")]
+        edition: Option<i32>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: DesiFormat,
+        /// The folder holding the methodology folders (desi-2022/, desi-2020/)
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_METHODOLOGY_DIR",
+            default_value = "indicators/methodology"
+        )]
+        methodology_dir: PathBuf,
+    },
     /// Run the HTTP API and the scheduler (every source on its cron, UTC).
     Serve {
         /// Address to listen on [env: DESI_CITY_ADDR] [default: 127.0.0.1:8080]
@@ -139,6 +170,7 @@ enum FormatArg {
     Tsv,
     SdmxCsv,
     DesiCsv,
+    DesiWide,
     OdsCsv,
 }
 
@@ -149,9 +181,33 @@ impl From<FormatArg> for Format {
             FormatArg::Tsv => Format::Tsv,
             FormatArg::SdmxCsv => Format::SdmxCsv,
             FormatArg::DesiCsv => Format::DesiCsv,
+            FormatArg::DesiWide => Format::DesiWide,
             FormatArg::OdsCsv => Format::OdsCsv,
         }
     }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodologyArg {
+    #[value(name = "2022")]
+    Desi2022,
+    #[value(name = "2020")]
+    Desi2020,
+}
+
+impl From<MethodologyArg> for desi::Edition {
+    fn from(m: MethodologyArg) -> desi::Edition {
+        match m {
+            MethodologyArg::Desi2022 => desi::Edition::Desi2022,
+            MethodologyArg::Desi2020 => desi::Edition::Desi2020,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DesiFormat {
+    Table,
+    Csv,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -238,6 +294,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             version.as_deref(),
             format,
             output.as_deref(),
+        ),
+        Command::Desi {
+            methodology,
+            edition,
+            format,
+            methodology_dir,
+        } => desi_cmd(
+            &settings,
+            methodology.into(),
+            edition,
+            format,
+            &methodology_dir,
         ),
         Command::Serve { no_schedule, .. } => {
             let ctx = context(settings)?;
@@ -472,7 +540,7 @@ fn import_cmd(
         None => match Format::detect(&bytes) {
             Some(f) => f,
             None => bail!(
-                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, ods-csv)",
+                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, ods-csv)",
                 file.display()
             ),
         },
@@ -581,6 +649,90 @@ fn export_cmd(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e).context("Failed to write the output"),
     }
+}
+
+fn desi_cmd(
+    settings: &Settings,
+    methodology: desi::Edition,
+    edition: Option<i32>,
+    format: DesiFormat,
+    dir: &Path,
+) -> Result<ExitCode> {
+    let method = match desi::load(dir, methodology) {
+        Ok(m) => m,
+        // Says all there is to say; the folder is not the problem.
+        Err(e @ IndicatorError::NotImplemented { .. }) => return Err(e.into()),
+        // A missing folder: say where it was looked for and how to point elsewhere.
+        Err(e @ IndicatorError::Read { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "Failed to load the DESI {methodology} methodology from {} (set --methodology-dir or DESI_CITY_METHODOLOGY_DIR)",
+                dir.display()
+            )));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("Failed to load the DESI {methodology} methodology")));
+        }
+    };
+    let store = open_store(settings)?;
+    let scores = desi::compute(&store, &method, edition)
+        .with_context(|| format!("Failed to compute the DESI {methodology} composite"))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match format {
+        DesiFormat::Csv => write_scores_csv(&mut out, &scores),
+        DesiFormat::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(["edition", "geo", "level", "code", "title", "score"]);
+            for s in &scores {
+                table.add_row([
+                    s.edition.to_string(),
+                    s.geo.clone(),
+                    s.level.as_str().to_owned(),
+                    s.code.clone(),
+                    method
+                        .title(s.level, &s.code)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    s.score
+                        .map(|v| format!("{v:.4}"))
+                        .unwrap_or_else(|| "missing".into()),
+                ]);
+            }
+            writeln!(out, "{table}").and_then(|()| {
+                writeln!(
+                    out,
+                    "{} score(s), methodology DESI {methodology} ({}); {}",
+                    scores.len(),
+                    method.method.methodology_owner,
+                    method.method.attribution
+                )
+            })
+        }
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+/// `methodology,edition,geo,level,code,score`, the score in Rust's shortest round-trip form
+/// (empty when missing). No field needs quoting: codes and geos are plain tokens.
+fn write_scores_csv(out: &mut impl Write, scores: &[desi::Score]) -> std::io::Result<()> {
+    writeln!(out, "methodology,edition,geo,level,code,score")?;
+    for s in scores {
+        let score = s.score.map(|v| v.to_string()).unwrap_or_default();
+        writeln!(
+            out,
+            "{},{},{},{},{},{score}",
+            s.methodology, s.edition, s.geo, s.level, s.code
+        )?;
+    }
+    Ok(())
 }
 
 async fn serve_cmd(ctx: Arc<Context>, scheduled: bool) -> Result<ExitCode> {

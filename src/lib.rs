@@ -5,6 +5,7 @@
 //! - [`catalog`]: loads and validates `datasets/` (what to fetch) into typed definitions.
 //! - [`fetch`]: HTTP client, Eurostat specifics, one parser per upstream format → Arrow; `refresh`.
 //! - [`store`]: the only code touching the data dir: versioned Parquet, manifest, atomic publish.
+//! - [`indicators`]: DuckDB over the store: the Commission's composite DESI from `indicators/methodology/`.
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`api`]: the axum HTTP API.
 
@@ -12,5 +13,6 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod fetch;
+pub mod indicators;
 pub mod schedule;
 pub mod store;

@@ -8,6 +8,7 @@
 
 mod cli;
 mod crash;
+mod desi;
 mod faults;
 mod fetch;
 mod import;

@@ -25,6 +25,7 @@
 mod builder;
 mod csv;
 mod desi_csv;
+mod desi_wide;
 mod jsonstat;
 mod ods_csv;
 pub mod period;
@@ -59,16 +60,19 @@ pub enum Format {
     SdmxCsv,
     /// The digital-agenda-data.eu DESI export (`observation,time_period,ref_area,…`).
     DesiCsv,
+    /// The wide table of the Commission's DESI workbook (`Year,Country,Year + country,1a1 …`).
+    DesiWide,
     /// An Opendatasoft CSV export; needs an [`OdsMapping`].
     OdsCsv,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::JsonStat,
         Format::Tsv,
         Format::SdmxCsv,
         Format::DesiCsv,
+        Format::DesiWide,
         Format::OdsCsv,
     ];
 
@@ -79,13 +83,15 @@ impl Format {
             Format::Tsv => "tsv",
             Format::SdmxCsv => "sdmx-csv",
             Format::DesiCsv => "desi-csv",
+            Format::DesiWide => "desi-wide",
             Format::OdsCsv => "ods-csv",
         }
     }
 
     /// Guesses the format from the first bytes: JSON (`{`), a TSV header whose first cell holds
     /// `\`, an SDMX-CSV `DATAFLOW`/`STRUCTURE` header, the DESI header
-    /// (`observation,time_period,ref_area,…`), or a `;`-separated header (Opendatasoft).
+    /// (`observation,time_period,ref_area,…`), the DESI workbook's wide table
+    /// (`Year,Country,Year + country,…`), or a `;`-separated header (Opendatasoft).
     pub fn detect(bytes: &[u8]) -> Option<Format> {
         let body = trim_start(strip_bom(bytes));
         if body.first() == Some(&b'{') {
@@ -126,6 +132,9 @@ impl Format {
             ])
         {
             return Some(Format::DesiCsv);
+        }
+        if cells.len() > 3 && cells[..3] == ["year", "country", "year + country"] {
+            return Some(Format::DesiWide);
         }
         if line.contains(';') {
             return Some(Format::OdsCsv);
@@ -305,6 +314,7 @@ pub fn parse(
         Format::Tsv => tsv::parse(dataset, bytes),
         Format::SdmxCsv => sdmx_csv::parse(dataset, bytes),
         Format::DesiCsv => desi_csv::parse(dataset, bytes),
+        Format::DesiWide => desi_wide::parse(dataset, bytes),
         Format::OdsCsv => ods_csv::parse(dataset, bytes, options.ods.as_ref()),
     }
 }
@@ -679,7 +689,7 @@ mod tests {
     fn an_unknown_format_name_lists_the_accepted_ones() {
         let err = "xlsx".parse::<Format>().unwrap_err();
         assert!(
-            err.contains("jsonstat, tsv, sdmx-csv, desi-csv, ods-csv"),
+            err.contains("jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, ods-csv"),
             "{err}"
         );
     }
@@ -700,6 +710,8 @@ mod tests {
             cases.push((f, Format::SdmxCsv));
         }
         cases.push(("desi/2020/indicators_raw.csv".into(), Format::DesiCsv));
+        cases.push(("desi/2022/indicators_complete.csv".into(), Format::DesiWide));
+        cases.push(("desi/2022/indicators_raw.csv".into(), Format::DesiWide));
         assert!(cases.len() >= 25);
         for (file, format) in cases {
             assert_eq!(Format::detect(&read(&file)), Some(format), "{file}");

@@ -1,0 +1,74 @@
+//! What desi-city computes from the store, with DuckDB: for now the Commission's composite DESI
+//! ([`desi`]), read from the methodology files of `indicators/methodology/`.
+//!
+//! Must not fetch, parse upstream formats or write to the data dir: it reads the store's current
+//! Parquet versions through views (`read_parquet`, no copies) and returns results. Its SQL is
+//! read-only over those views and temp tables; values from outside (method parameters, an edition
+//! asked for) reach DuckDB as bound parameters or appended rows, never as SQL text. Knows nothing
+//! of HTTP or of the command line.
+
+pub mod desi;
+
+use std::path::PathBuf;
+
+use crate::store::StoreError;
+
+/// Everything that can go wrong computing indicators. A user error names the file and key (or
+/// the dataset) and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IndicatorError {
+    /// A methodology file cannot be read.
+    #[error(
+        "Cannot read {path}: {source}. Check that the methodology folder is complete (see indicators/methodology/README.md)."
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A methodology file is not valid TOML for its format (unknown key, missing key, wrong type).
+    #[error(
+        "{path} is not a valid methodology file: {message}\nFix the key as the comment at the top of the file describes."
+    )]
+    Toml { path: PathBuf, message: String },
+    /// A methodology file is valid TOML but its content does not hold together.
+    #[error("{path}, {key}: {problem}. {fix}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        problem: String,
+        fix: String,
+    },
+    /// A methodology desi-city knows of but cannot compute yet.
+    #[error("the DESI {methodology} methodology is not implemented yet: {reason}")]
+    NotImplemented { methodology: String, reason: String },
+    /// An edition the methodology does not cover.
+    #[error(
+        "DESI edition {edition} is not part of the {methodology} methodology: use one of {known}."
+    )]
+    UnknownEdition {
+        methodology: String,
+        edition: i32,
+        known: String,
+    },
+    /// The input dataset has no version in the store.
+    #[error("dataset {dataset} is not in the store. Import it with `{import}`.")]
+    NoData { dataset: String, import: String },
+    /// The input dataset is in the store but lacks what the methodology reads.
+    #[error(
+        "dataset {dataset} does not hold what {path} needs: {problem}. Re-import it with `{import}`, or fix the key."
+    )]
+    Input {
+        dataset: String,
+        path: PathBuf,
+        problem: String,
+        import: String,
+    },
+    #[error("The store could not be read: {0}")]
+    Store(#[from] StoreError),
+    #[error("DuckDB failed: {0}")]
+    DuckDb(#[from] duckdb::Error),
+}
+
+/// This module's result type.
+pub type Result<T> = std::result::Result<T, IndicatorError>;
