@@ -1,4 +1,4 @@
-//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `serve`. Each command loads settings,
+//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `indicators`, `serve`. Each command loads settings,
 //! calls the library and prints a result for people; nothing here computes or parses data itself.
 
 use std::io::Write;
@@ -13,11 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use desi_city::catalog::Catalog;
+use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups};
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
-use desi_city::indicators::{IndicatorError, desi};
+use desi_city::indicators::{IndicatorError, definitions, desi, values};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
 
@@ -126,16 +126,19 @@ desi-city export isoc_ci_in_h --version 20261124T061500Z-1a2b3c4d --format parqu
     /// Compute the Commission's composite DESI (sub-dimensions, dimensions, total) for every geo.
     ///
     /// The method comes from the methodology files (indicators/methodology/desi-<YEAR>/), the
-    /// indicator values from the store's current version of dataset desi_2022_complete. Import it
-    /// first with `desi-city import ../shared/data/desi/2022/indicators_complete.csv --dataset
-    /// desi_2022_complete`. CSV columns: methodology,edition,geo,level,code,score (full precision;
-    /// an empty score could not be computed).
+    /// indicator values from the store's current version of dataset desi_2022_complete (2022) or
+    /// desi_2020_raw, filled by the rules of imputation.toml (2020; its price-index stopgap reads
+    /// desi_2022_complete too). Import them first (see the examples). CSV columns:
+    /// methodology,edition,geo,level,code,score (full precision; an empty score could not be
+    /// computed). Notes about missing inputs go to standard error.
     #[command(
         after_help = "Examples:\n  desi-city import ../shared/data/desi/2022/indicators_complete.csv --dataset desi_2022_complete\n  \
-desi-city desi --methodology 2022 --edition 2022\n  desi-city desi --methodology 2022 --format csv > desi-2022.csv"
+desi-city import ../shared/data/desi/2020/indicators_raw.csv --dataset desi_2020_raw\n  \
+desi-city desi --methodology 2022 --edition 2022\n  desi-city desi --methodology 2022 --format csv > desi-2022.csv\n  \
+desi-city desi --methodology 2020 --format csv > desi-2020.csv"
     )]
     Desi {
-        /// The Commission's methodology: 2022 (editions 2017-2022) or 2020 (not implemented yet)
+        /// The Commission's methodology: 2022 (editions 2017-2022) or 2020 (editions 2015-2020, imputed)
         #[arg(long, value_enum)]
         methodology: MethodologyArg,
         /// Only this DESI edition (a year); every edition when not given
@@ -152,6 +155,45 @@ desi-city desi --methodology 2022 --edition 2022\n  desi-city desi --methodology
             default_value = "indicators/methodology"
         )]
         methodology_dir: PathBuf,
+    },
+    /// List the indicator definitions of indicators/, or print one indicator's values.
+    ///
+    /// Without an indicator id: one row per definition (id, dimension, title, source, unit); a
+    /// definition that cannot be used (unknown source, bad dimension, …) is reported on stderr and
+    /// the others are listed (exit 0; non-zero only when the folder cannot be read). With an id:
+    /// its values for the asked geos, read from the store's current version of its source, with
+    /// the EU27_2020 value, the rank among the member states (and the capital regions for a
+    /// regional indicator), the change against the previous period and the version read.
+    #[command(after_help = "Examples:\n  desi-city indicators --lang fr\n  \
+desi-city indicators households_internet_access --geo BE,EU27_2020 --since 2019\n  \
+desi-city indicators households_internet_access_regional --geo BE10 --format csv")]
+    Indicators {
+        /// An indicator id: print its values instead of the list
+        #[arg(value_name = "INDICATOR")]
+        id: Option<String>,
+        /// Language of the titles
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+        /// The folder of indicator definitions
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_INDICATORS_DIR",
+            default_value = "indicators"
+        )]
+        indicators_dir: PathBuf,
+        /// Geos to print values for (with an indicator id)
+        #[arg(long, value_delimiter = ',', default_values_t = ["BE".to_string(), "BE10".to_string(), "EU27_2020".to_string()])]
+        geo: Vec<String>,
+        /// First year (with an indicator id)
+        #[arg(long, value_name = "YEAR")]
+        since: Option<i32>,
+        /// Last year (with an indicator id)
+        #[arg(long, value_name = "YEAR")]
+        until: Option<i32>,
+        /// Output format of the values
+        #[arg(long, value_enum, default_value = "table")]
+        format: DesiFormat,
     },
     /// Run the HTTP API and the scheduler (every source on its cron, UTC).
     Serve {
@@ -200,6 +242,25 @@ impl From<MethodologyArg> for desi::Edition {
         match m {
             MethodologyArg::Desi2022 => desi::Edition::Desi2022,
             MethodologyArg::Desi2020 => desi::Edition::Desi2020,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Fr,
+    Nl,
+    De,
+}
+
+impl LangArg {
+    fn code(self) -> &'static str {
+        match self {
+            LangArg::En => "en",
+            LangArg::Fr => "fr",
+            LangArg::Nl => "nl",
+            LangArg::De => "de",
         }
     }
 }
@@ -306,6 +367,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             edition,
             format,
             &methodology_dir,
+        ),
+        Command::Indicators {
+            id,
+            lang,
+            indicators_dir,
+            geo,
+            since,
+            until,
+            format,
+        } => indicators_cmd(
+            &settings,
+            &indicators_dir,
+            id.as_deref(),
+            lang,
+            values::Request {
+                geos: geo,
+                since,
+                until,
+            },
+            format,
         ),
         Command::Serve { no_schedule, .. } => {
             let ctx = context(settings)?;
@@ -660,8 +741,6 @@ fn desi_cmd(
 ) -> Result<ExitCode> {
     let method = match desi::load(dir, methodology) {
         Ok(m) => m,
-        // Says all there is to say; the folder is not the problem.
-        Err(e @ IndicatorError::NotImplemented { .. }) => return Err(e.into()),
         // A missing folder: say where it was looked for and how to point elsewhere.
         Err(e @ IndicatorError::Read { .. }) => {
             return Err(anyhow::Error::new(e).context(format!(
@@ -675,8 +754,12 @@ fn desi_cmd(
         }
     };
     let store = open_store(settings)?;
-    let scores = desi::compute(&store, &method, edition)
+    let composite = desi::compute(&store, &method, edition)
         .with_context(|| format!("Failed to compute the DESI {methodology} composite"))?;
+    for note in &composite.notes {
+        eprintln!("note: {note}");
+    }
+    let scores = composite.scores;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match format {
         DesiFormat::Csv => write_scores_csv(&mut out, &scores),
@@ -698,7 +781,7 @@ fn desi_cmd(
                         .to_owned(),
                     s.score
                         .map(|v| format!("{v:.4}"))
-                        .unwrap_or_else(|| "missing".into()),
+                        .unwrap_or_else(|| "—".into()),
                 ]);
             }
             writeln!(out, "{table}").and_then(|()| {
@@ -717,6 +800,153 @@ fn desi_cmd(
         // A reader that stopped early (`| head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+fn indicators_cmd(
+    settings: &Settings,
+    dir: &Path,
+    id: Option<&str>,
+    lang: LangArg,
+    request: values::Request,
+    format: DesiFormat,
+) -> Result<ExitCode> {
+    let catalog = load_catalog(settings)?;
+    let loaded = definitions::load(dir, &catalog).with_context(|| {
+        format!(
+            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
+            dir.display()
+        )
+    })?;
+    for error in &loaded.errors {
+        eprintln!("warning: indicator skipped: {error}");
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match id {
+        None => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(["indicator", "dimension", "title", "source", "unit"]);
+            for i in &loaded.indicators {
+                table.add_row([
+                    i.id.clone(),
+                    i.dimension.as_str().to_owned(),
+                    i.title.get(lang.code()).to_owned(),
+                    i.source.clone(),
+                    i.unit.clone(),
+                ]);
+            }
+            writeln!(out, "{table}").and_then(|()| {
+                writeln!(
+                    out,
+                    "{} indicator(s) in {}, {} skipped",
+                    loaded.indicators.len(),
+                    dir.display(),
+                    loaded.errors.len()
+                )
+            })
+        }
+        Some(id) => {
+            let Some(indicator) = loaded.get(id) else {
+                let known: Vec<&str> = loaded.indicators.iter().map(|i| i.id.as_str()).collect();
+                bail!(
+                    "No usable indicator {id:?} in {}. Known: {}.",
+                    dir.display(),
+                    known.join(", ")
+                );
+            };
+            let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+                .context("Failed to load the geo groups")?;
+            let store = open_store(settings)?;
+            let rows = values::compute(&store, &groups, indicator, &request)
+                .with_context(|| format!("Failed to compute indicator {id}"))?;
+            write_values(&mut out, indicator, lang, &rows, format)
+        }
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+/// The values as a table for people or as CSV (`indicator,geo,period,value,flags,eu27_value,
+/// rank_eu27,rank_capitals,change,previous_period,version`, numbers in full precision).
+fn write_values(
+    out: &mut impl Write,
+    indicator: &definitions::Indicator,
+    lang: LangArg,
+    rows: &[values::IndicatorValue],
+    format: DesiFormat,
+) -> std::io::Result<()> {
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let rank = |r: Option<u32>, n: u32| r.map(|r| format!("{r}/{n}")).unwrap_or_default();
+    match format {
+        DesiFormat::Csv => {
+            writeln!(
+                out,
+                "indicator,geo,period,value,flags,eu27_value,rank_eu27,rank_capitals,change,previous_period,version"
+            )?;
+            for r in rows {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{},{},{},{}",
+                    r.indicator,
+                    r.geo,
+                    r.period,
+                    num(r.value),
+                    r.flags.as_deref().unwrap_or_default(),
+                    num(r.eu_value),
+                    r.rank_eu27.map(|v| v.to_string()).unwrap_or_default(),
+                    r.rank_capitals.map(|v| v.to_string()).unwrap_or_default(),
+                    num(r.change),
+                    r.previous_period.as_deref().unwrap_or_default(),
+                    r.version
+                )?;
+            }
+            Ok(())
+        }
+        DesiFormat::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "geo",
+                    "period",
+                    "value",
+                    "flags",
+                    "EU27",
+                    "rank EU27",
+                    "rank capitals",
+                    "change",
+                ]);
+            for r in rows {
+                table.add_row([
+                    r.geo.clone(),
+                    r.period.clone(),
+                    num(r.value),
+                    r.flags.clone().unwrap_or_default(),
+                    num(r.eu_value),
+                    rank(r.rank_eu27, r.ranked_eu27),
+                    rank(r.rank_capitals, r.ranked_capitals),
+                    r.change.map(|c| format!("{c:+.2}")).unwrap_or_default(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            let version = rows.first().map(|r| r.version.as_str()).unwrap_or("-");
+            writeln!(
+                out,
+                "{} ({}), {}; source {} version {version}; Source: Eurostat (online data code: {})",
+                indicator.title.get(lang.code()),
+                indicator.id,
+                indicator.unit,
+                indicator.source,
+                indicator.eurostat_code
+            )
+        }
     }
 }
 

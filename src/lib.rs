@@ -5,7 +5,8 @@
 //! - [`catalog`]: loads and validates `datasets/` (what to fetch) into typed definitions.
 //! - [`fetch`]: HTTP client, Eurostat specifics, one parser per upstream format → Arrow; `refresh`.
 //! - [`store`]: the only code touching the data dir: versioned Parquet, manifest, atomic publish.
-//! - [`indicators`]: DuckDB over the store: the Commission's composite DESI from `indicators/methodology/`.
+//! - [`indicators`]: DuckDB over the store: the Commission's composite DESI from `indicators/methodology/`,
+//!   and each indicator of `indicators/*.toml` (definitions, values, EU value, ranks, change).
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`api`]: the axum HTTP API.
 

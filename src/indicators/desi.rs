@@ -1,20 +1,26 @@
 //! The Commission's composite DESI, as data: loads a methodology folder
-//! (`indicators/methodology/desi-2022/`: `method.toml`, `structure.toml`, `indicators.toml`),
-//! checks it, and computes every sub-dimension, dimension and DESI score with DuckDB over the
-//! store's current version of the input dataset (imported with `--format desi-wide`).
+//! (`indicators/methodology/desi-2022/` or `desi-2020/`: `method.toml`, `structure.toml`,
+//! `indicators.toml`, and for 2020 `imputation.toml`), checks it, and computes every
+//! sub-dimension, dimension and DESI score with DuckDB over the store's current version of the
+//! input dataset: `desi_2022_complete` (the workbook's filled wide table, `--format desi-wide`) or
+//! `desi_2020_raw` (the raw long CSV, `--format desi-csv`, whose gaps [`super::imputation`] fills
+//! first, in Rust over the values read from DuckDB; its price-index stopgap reads
+//! `desi_2022_complete` as well).
 //!
 //! The method is parameters, not code paths: normalisation `(x − min)/(max − min) × 100`
 //! (`(max − x)/(max − min) × 100` when lower is better), not clipped; a sub-dimension is
 //! `Σ w·s / Σ w` of its indicators, a dimension the same of its sub-dimensions, the DESI the same
-//! of the dimensions; a missing input makes every score above it missing. The parameters go into
-//! DuckDB temp tables through an `Appender`, never into SQL text.
+//! of the dimensions; a missing input makes every score above it missing. The parameters and the
+//! filled cells go into DuckDB temp tables through an `Appender`, never into SQL text; both
+//! methodologies share one normalising and aggregating SELECT.
 //!
-//! Must not write to the store, impute values (the 2022 input is already filled by the
-//! Commission) or round anything: scores are IEEE doubles from end to end.
+//! Must not write to the store, decide how a gap is filled (that is `imputation`'s) or round
+//! anything: scores are IEEE doubles from end to end.
 //!
-//! The result is a `Vec<Score>` in the order of the Commission's tables (edition, then geo in the
-//! order of `method.toml [geos]` with the aggregate last, then the DESI, the dimensions and the
-//! sub-dimensions in file order): small (2,520 rows for 2022), and what the CLI prints.
+//! The result is a [`Composite`]: the scores in the order of the Commission's tables (edition,
+//! then geo in the order of `method.toml [geos]` with the aggregate last, then the DESI, the
+//! dimensions and the sub-dimensions in file order; 2,520 rows for 2022, 3,132 for 2020), and
+//! notes for the user (input series absent from the store, scores missing everywhere).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -23,6 +29,7 @@ use std::path::{Path, PathBuf};
 use duckdb::{Connection, params};
 use serde::Deserialize;
 
+use super::imputation::{self, Filled, Imputation};
 use super::{IndicatorError, Result};
 use crate::store::Store;
 
@@ -32,12 +39,15 @@ const WEIGHT_TOLERANCE: f64 = 1e-9;
 /// The dataset id the 2022 methodology reads its indicator values from.
 pub const DESI_2022_DATASET: &str = "desi_2022_complete";
 
+/// The dataset id the 2020 methodology reads its raw indicator values from.
+pub const DESI_2020_DATASET: &str = "desi_2020_raw";
+
 /// The methodologies desi-city knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edition {
     /// DESI 2022: 4 dimensions, editions 2017–2022.
     Desi2022,
-    /// DESI 2020: 5 dimensions, editions 2015–2020 (not implemented yet).
+    /// DESI 2020: 5 dimensions, editions 2015–2020, from raw values with gaps (imputed).
     Desi2020,
 }
 
@@ -74,6 +84,9 @@ pub struct Method {
     pub publisher: String,
     pub attribution: String,
     pub methodology_owner: String,
+    /// The missing-value rules (a file of the folder), when the input is not filled already.
+    #[serde(default)]
+    pub imputation: Option<String>,
     #[serde(rename = "edition")]
     pub editions: Vec<EditionLabel>,
     pub input: Input,
@@ -100,6 +113,15 @@ pub struct Input {
     pub geo_column: String,
     #[serde(default)]
     pub ignore_columns: Vec<String>,
+    /// The series columns of a long (`desi-csv`) input.
+    #[serde(default)]
+    pub indicator_column: Option<String>,
+    #[serde(default)]
+    pub breakdown_column: Option<String>,
+    #[serde(default)]
+    pub unit_column: Option<String>,
+    #[serde(default)]
+    pub value_column: Option<String>,
     pub missing: String,
     pub imputed: bool,
     #[serde(default)]
@@ -150,6 +172,8 @@ pub struct Structure {
 pub struct Dimension {
     pub code: String,
     pub id: String,
+    #[serde(default)]
+    pub scoreboard: Option<String>,
     pub title: String,
     pub weight: f64,
 }
@@ -160,6 +184,8 @@ pub struct Dimension {
 pub struct Subdimension {
     pub code: String,
     pub dimension: String,
+    #[serde(default)]
+    pub scoreboard: Option<String>,
     pub title: String,
     pub weight: f64,
 }
@@ -177,6 +203,8 @@ struct IndicatorsFile {
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     pub code: String,
+    #[serde(default)]
+    pub short_code: Option<String>,
     pub title: String,
     pub dimension: String,
     pub subdimension: String,
@@ -184,9 +212,13 @@ pub struct Indicator {
     pub min: f64,
     pub max: f64,
     pub weight: f64,
-    /// The header of its column in the wide input table; its first word is the code the store
-    /// keeps in the `indicator` column.
+    /// The header of its column in the wide input table (`desi-wide`); its first word is the
+    /// code the store keeps in the `indicator` column.
+    #[serde(default)]
     pub column: String,
+    /// The series it reads in a long input (`desi-csv`).
+    #[serde(default)]
+    pub input: Option<Scoreboard>,
     #[serde(default)]
     pub unit: Option<String>,
     #[serde(default)]
@@ -225,6 +257,8 @@ pub struct Methodology {
     pub method: Method,
     pub structure: Structure,
     pub indicators: Vec<Indicator>,
+    /// The missing-value rules (`method.toml imputation`), for an input not filled already.
+    pub imputation: Option<Imputation>,
 }
 
 /// The level of a score.
@@ -274,15 +308,17 @@ pub struct Score {
     pub score: Option<f64>,
 }
 
-/// The command that puts the 2022 input into the store, for error messages and docs.
+/// The command that puts the methodology's input into the store, for error messages and docs.
 pub fn import_command(methodology: &Methodology) -> String {
     format!(
-        "desi-city import {} --dataset {DESI_2022_DATASET} --format {}",
-        methodology.method.input.file, methodology.method.input.format
+        "desi-city import {} --dataset {} --format {}",
+        methodology.method.input.file,
+        methodology.dataset(),
+        methodology.method.input.format
     )
 }
 
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+pub(super) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|source| IndicatorError::Read {
         path: path.to_owned(),
         source,
@@ -293,7 +329,7 @@ fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
-fn invalid(
+pub(super) fn invalid(
     path: &Path,
     key: impl Into<String>,
     problem: impl Into<String>,
@@ -309,32 +345,61 @@ fn invalid(
 
 /// Loads and checks the methodology `edition` from `dir` (the `indicators/methodology` folder).
 pub fn load(dir: &Path, edition: Edition) -> Result<Methodology> {
-    if edition == Edition::Desi2020 {
-        return Err(IndicatorError::NotImplemented {
-            methodology: edition.as_str().to_owned(),
-            reason: "its input (../shared/data/desi/2020/indicators_raw.csv) has no rows for four \
-                     series (desi_1d1_bbpi, desi_5a2_prefform, desi_5a3_osercomp, desi_5a4_psb) and \
-                     needs the imputation rules of imputation.toml, which desi-city does not apply yet; \
-                     see indicators/methodology/README.md, \"Known gaps\". Use --methodology 2022."
-                .to_owned(),
-        });
-    }
     let folder = dir.join(edition.folder());
     let method: Method = read_toml(&folder.join("method.toml"))?;
     let structure: Structure = read_toml(&folder.join("structure.toml"))?;
     let indicators: IndicatorsFile = read_toml(&folder.join("indicators.toml"))?;
-    let methodology = Methodology {
+    let mut methodology = Methodology {
         edition,
         dir: folder,
         method,
         structure,
         indicators: indicators.indicators,
+        imputation: None,
     };
     methodology.check()?;
+    if let Some(file) = &methodology.method.imputation {
+        let codes: Vec<&str> = methodology
+            .indicators
+            .iter()
+            .map(|i| i.code.as_str())
+            .collect();
+        let imputation = imputation::load(
+            &methodology.dir.join(file),
+            &codes,
+            &methodology.geos(),
+            &methodology.edition_years(),
+        )?;
+        methodology.imputation = Some(imputation);
+    }
     Ok(methodology)
 }
 
 impl Methodology {
+    /// The store dataset holding the input: imported from `method.toml [input] file`.
+    pub fn dataset(&self) -> &'static str {
+        match self.edition {
+            Edition::Desi2022 => DESI_2022_DATASET,
+            Edition::Desi2020 => DESI_2020_DATASET,
+        }
+    }
+
+    /// Whether the input is the long digital-agenda-data.eu CSV (`desi-csv`, one row per value)
+    /// rather than the workbook's wide table (`desi-wide`).
+    fn long_input(&self) -> bool {
+        self.method.input.format == "desi-csv"
+    }
+
+    /// The code a cell of this indicator carries in the `cells` the scores are computed from:
+    /// the wide table's column code, or the indicator's own code for a long input.
+    fn cell_code<'a>(&self, indicator: &'a Indicator) -> &'a str {
+        if self.long_input() {
+            &indicator.code
+        } else {
+            indicator.input_code()
+        }
+    }
+
     fn method_path(&self) -> PathBuf {
         self.dir.join("method.toml")
     }
@@ -388,7 +453,11 @@ impl Methodology {
         let sp = self.structure_path();
         let ip = self.indicators_path();
         let m = &self.method;
-        if m.input.format != "desi-wide" {
+        let expected_format = match self.edition {
+            Edition::Desi2022 => "desi-wide",
+            Edition::Desi2020 => "desi-csv",
+        };
+        if m.input.format != expected_format {
             return Err(invalid(
                 &mp,
                 "[input] format",
@@ -396,23 +465,78 @@ impl Methodology {
                     "{:?} is not a format this methodology can read",
                     m.input.format
                 ),
-                "Use \"desi-wide\" (the workbook's wide table).",
+                &format!(
+                    "Use \"{expected_format}\" (desi-wide: the workbook's wide table; desi-csv: the digital-agenda-data.eu long CSV)."
+                ),
             ));
         }
-        // The desi-wide parser reads the edition from `Year` and the geo from `Country`.
-        for (key, value, want) in [
-            ("[input] edition_column", &m.input.edition_column, "Year"),
-            ("[input] geo_column", &m.input.geo_column, "Country"),
-        ] {
-            if !value.eq_ignore_ascii_case(want) {
+        if self.long_input() {
+            // The desi-csv parser reads these columns (and names the geo `geo`, the edition
+            // `period` in the store).
+            let none = String::new();
+            for (key, value, want) in [
+                (
+                    "[input] edition_column",
+                    &m.input.edition_column,
+                    "time_period",
+                ),
+                ("[input] geo_column", &m.input.geo_column, "ref_area"),
+                (
+                    "[input] indicator_column",
+                    m.input.indicator_column.as_ref().unwrap_or(&none),
+                    "indicator",
+                ),
+                (
+                    "[input] breakdown_column",
+                    m.input.breakdown_column.as_ref().unwrap_or(&none),
+                    "breakdown",
+                ),
+                (
+                    "[input] unit_column",
+                    m.input.unit_column.as_ref().unwrap_or(&none),
+                    "unit_measure",
+                ),
+                (
+                    "[input] value_column",
+                    m.input.value_column.as_ref().unwrap_or(&none),
+                    "value",
+                ),
+            ] {
+                if !value.eq_ignore_ascii_case(want) {
+                    return Err(invalid(
+                        &mp,
+                        key,
+                        format!("{value:?} is not the column the desi-csv format reads"),
+                        &format!(
+                            "Use \"{want}\" (desi-csv files start `observation,time_period,ref_area,indicator,breakdown,unit_measure,value,`)."
+                        ),
+                    ));
+                }
+            }
+            if !m.input.imputed && m.imputation.is_none() {
                 return Err(invalid(
                     &mp,
-                    key,
-                    format!("{value:?} is not the column the desi-wide format reads"),
-                    &format!(
-                        "Use \"{want}\" (desi-wide tables start `Year,Country,Year + country,`)."
-                    ),
+                    "imputation",
+                    "the input is not imputed (imputed = false) but no imputation file is named",
+                    "Name the file of the missing-value rules: imputation = \"imputation.toml\".",
                 ));
+            }
+        } else {
+            // The desi-wide parser reads the edition from `Year` and the geo from `Country`.
+            for (key, value, want) in [
+                ("[input] edition_column", &m.input.edition_column, "Year"),
+                ("[input] geo_column", &m.input.geo_column, "Country"),
+            ] {
+                if !value.eq_ignore_ascii_case(want) {
+                    return Err(invalid(
+                        &mp,
+                        key,
+                        format!("{value:?} is not the column the desi-wide format reads"),
+                        &format!(
+                            "Use \"{want}\" (desi-wide tables start `Year,Country,Year + country,`)."
+                        ),
+                    ));
+                }
             }
         }
         if m.normalisation.clip {
@@ -644,6 +768,26 @@ impl Methodology {
                     "Give a weight > 0.",
                 ));
             }
+            if self.long_input() {
+                let Some(series) = &ind.input else {
+                    return Err(invalid(
+                        &ip,
+                        format!("{key}, [indicator.input]"),
+                        "the indicator names no series of the long input",
+                        "Add [indicator.input] with its indicator, breakdown and unit codes.",
+                    ));
+                };
+                let name = format!("{}/{}/{}", series.indicator, series.breakdown, series.unit);
+                if !inputs.insert(name.clone()) {
+                    return Err(invalid(
+                        &ip,
+                        format!("{key}, [indicator.input]"),
+                        format!("another indicator reads the series {name} too"),
+                        "Give each indicator its own series.",
+                    ));
+                }
+                continue;
+            }
             if ind.input_code().is_empty() {
                 return Err(invalid(
                     &ip,
@@ -652,7 +796,7 @@ impl Methodology {
                     "Copy the header of the indicator's column from the input table.",
                 ));
             }
-            if !inputs.insert(ind.input_code()) {
+            if !inputs.insert(ind.input_code().to_owned()) {
                 return Err(invalid(
                     &ip,
                     format!("{key}, column"),
@@ -686,14 +830,66 @@ fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// The composite's scores and what the user should know about them (printed once to stderr by
+/// the CLI): input series absent from the store, scores missing for every geo and edition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composite {
+    pub scores: Vec<Score>,
+    pub notes: Vec<String>,
+}
+
+/// Puts the store's current version of `dataset` behind the temp view `view`.
+fn attach(
+    conn: &Connection,
+    store: &Store,
+    dataset: &str,
+    view: &str,
+    missing: impl FnOnce() -> IndicatorError,
+) -> Result<()> {
+    let version = store.current(dataset)?.ok_or_else(missing)?;
+    let path = store.file_path(&version);
+    // DuckDB takes no bound parameter in CREATE VIEW, so the path is written into the SQL as a
+    // string literal. It comes from the store (built from checked dataset and version ids under
+    // the data dir), never from a request; `sql_literal` doubles any `'` all the same. `view` is
+    // one of this module's constants.
+    conn.execute_batch(&format!(
+        "CREATE TEMP VIEW {view} AS SELECT * FROM read_parquet({});",
+        sql_literal(&path.to_string_lossy())
+    ))?;
+    Ok(())
+}
+
+/// The columns of a view that are absent.
+fn absent_columns(conn: &Connection, view: &str, want: &[&str]) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("SELECT column_name FROM (DESCRIBE {view})"))?;
+    let columns: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(want
+        .iter()
+        .filter(|c| !columns.iter().any(|have| have == *c))
+        .map(|c| (*c).to_owned())
+        .collect())
+}
+
+/// The first column of a query's rows, as strings.
+fn strings(conn: &Connection, sql: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Computes the composite for every geo of the methodology and every edition (or only
-/// `edition`, a year), over the store's current version of [`DESI_2022_DATASET`]. Blocking
-/// (DuckDB): call it from `spawn_blocking` in async code.
+/// `edition`, a year), over the store's current version of the methodology's dataset
+/// ([`Methodology::dataset`]); a long input is filled by its imputation rules first, for every
+/// edition. Blocking (DuckDB): call it from `spawn_blocking` in async code.
 pub fn compute(
     store: &Store,
     methodology: &Methodology,
     edition: Option<i32>,
-) -> Result<Vec<Score>> {
+) -> Result<Composite> {
     let editions: Vec<&EditionLabel> = match edition {
         None => methodology.method.editions.iter().collect(),
         Some(year) => {
@@ -718,44 +914,10 @@ pub fn compute(
             found
         }
     };
-    let import = import_command(methodology);
-    let version = store
-        .current(DESI_2022_DATASET)?
-        .ok_or_else(|| IndicatorError::NoData {
-            dataset: DESI_2022_DATASET.to_owned(),
-            import: import.clone(),
-        })?;
-    let path = store.file_path(&version);
-
     let conn = Connection::open_in_memory()?;
-    // DuckDB takes no bound parameter in CREATE VIEW, so the path is written into the SQL as a
-    // string literal. It comes from the store (built from checked dataset and version ids under
-    // the data dir), never from a request; `sql_literal` doubles any `'` all the same.
-    conn.execute_batch(&format!(
-        "CREATE TEMP VIEW observations AS SELECT * FROM read_parquet({});",
-        sql_literal(&path.to_string_lossy())
-    ))?;
-    let input_problem = |problem: String| IndicatorError::Input {
-        dataset: DESI_2022_DATASET.to_owned(),
-        path: methodology.indicators_path(),
-        problem,
-        import: import.clone(),
-    };
-    let columns: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE observations)")?;
-        stmt.query_map([], |r| r.get::<_, String>(0))?
-            .collect::<std::result::Result<_, _>>()?
-    };
-    for c in ["indicator", "geo", "period", "value"] {
-        if !columns.iter().any(|have| have == c) {
-            return Err(input_problem(format!(
-                "it has no `{c}` column, so it was not imported with --format desi-wide"
-            )));
-        }
-    }
-
     conn.execute_batch(
         "CREATE TEMP TABLE m_editions (year INTEGER, label VARCHAR, ord INTEGER);
+         CREATE TEMP TABLE m_all_editions (year INTEGER, label VARCHAR, ord INTEGER);
          CREATE TEMP TABLE m_geos (geo VARCHAR, ord INTEGER);
          CREATE TEMP TABLE m_dimensions (code VARCHAR, weight DOUBLE, ord INTEGER);
          CREATE TEMP TABLE m_subdimensions (code VARCHAR, dimension VARCHAR, weight DOUBLE, ord INTEGER);
@@ -765,6 +927,10 @@ pub fn compute(
     {
         let mut a = conn.appender("m_editions")?;
         for (i, e) in editions.iter().enumerate() {
+            a.append_row(params![e.year, e.label, i as i32])?;
+        }
+        let mut a = conn.appender("m_all_editions")?;
+        for (i, e) in methodology.method.editions.iter().enumerate() {
             a.append_row(params![e.year, e.label, i as i32])?;
         }
         let mut a = conn.appender("m_geos")?;
@@ -783,7 +949,7 @@ pub fn compute(
         for (i, ind) in methodology.indicators.iter().enumerate() {
             a.append_row(params![
                 ind.code,
-                ind.input_code(),
+                methodology.cell_code(ind),
                 ind.subdimension,
                 ind.higher_is_better,
                 ind.min,
@@ -794,54 +960,26 @@ pub fn compute(
         }
     }
 
-    // Every edition label, geo and indicator column the method names must be in the input.
-    let missing = |sql: &str| -> Result<Vec<String>> {
-        let mut stmt = conn.prepare(sql)?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<std::result::Result<_, _>>()?;
-        Ok(rows)
+    let mut notes = if methodology.long_input() {
+        fill_long_input(&conn, store, methodology)?
+    } else {
+        read_wide_input(&conn, store, methodology)?;
+        Vec::new()
     };
-    let absent = missing(
-        "SELECT label FROM m_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
-        return Err(input_problem(format!(
-            "no rows for the edition label(s) {}",
-            absent.join(", ")
-        )));
-    }
-    let absent = missing(
-        "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
-        return Err(input_problem(format!(
-            "no rows for the geo(s) {}",
-            absent.join(", ")
-        )));
-    }
-    let absent = missing(
-        "SELECT input FROM m_indicators WHERE input NOT IN (SELECT DISTINCT indicator FROM observations) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
-        return Err(input_problem(format!(
-            "no column for the indicator(s) {}",
-            absent.join(", ")
-        )));
-    }
 
-    // Read-only SELECT over the view and the method's temp tables. An aggregate is missing as
+    // Read-only SELECT over the cells and the method's temp tables. An aggregate is missing as
     // soon as one of its inputs is (count(*) counts members, count(score) those with a score);
-    // sums run in file order.
+    // sums run in file order. A zero-score cell scores 0 whatever its value.
     let sql = "
         WITH cells AS (
             SELECT e.year AS edition, e.ord AS e_ord, g.geo, g.ord AS g_ord,
                    i.subdimension, i.weight, i.ord,
-                   CASE WHEN i.higher_is_better
+                   CASE WHEN o.zero_score THEN 0.0
+                        WHEN i.higher_is_better
                         THEN (o.value - i.min) / (i.max - i.min) * 100
                         ELSE (i.max - o.value) / (i.max - i.min) * 100 END AS score
             FROM m_editions e CROSS JOIN m_geos g CROSS JOIN m_indicators i
-            LEFT JOIN observations o
+            LEFT JOIN cell_values o
               ON o.period = e.label AND o.geo = g.geo AND o.indicator = i.input
         ),
         sub AS (
@@ -899,7 +1037,360 @@ pub fn compute(
             score,
         });
     }
-    Ok(scores)
+
+    // The scores that no geo and edition has.
+    let mut never: Vec<(Level, &str)> = Vec::new();
+    for s in &scores {
+        let key = (s.level, s.code.as_str());
+        if !never.contains(&key)
+            && scores
+                .iter()
+                .filter(|t| t.level == s.level && t.code == s.code)
+                .all(|t| t.score.is_none())
+        {
+            never.push(key);
+        }
+    }
+    if !never.is_empty() {
+        let named: Vec<String> = never
+            .iter()
+            .map(|(level, code)| match level {
+                Level::Desi => "the DESI total".to_owned(),
+                _ => format!(
+                    "{level} {code} ({})",
+                    methodology.title(*level, code).unwrap_or_default()
+                ),
+            })
+            .collect();
+        notes.push(format!(
+            "these scores are missing for every geo and edition, as an input they need has no value: {}.",
+            named.join(", ")
+        ));
+    }
+    Ok(Composite { scores, notes })
+}
+
+/// The wide, already filled input (2022): checks it and puts it behind the view `cell_values`.
+fn read_wide_input(conn: &Connection, store: &Store, methodology: &Methodology) -> Result<()> {
+    let dataset = methodology.dataset();
+    let import = import_command(methodology);
+    attach(conn, store, dataset, "observations", || {
+        IndicatorError::NoData {
+            dataset: dataset.to_owned(),
+            import: import.clone(),
+        }
+    })?;
+    let input_problem = |problem: String| IndicatorError::Input {
+        dataset: dataset.to_owned(),
+        path: methodology.indicators_path(),
+        problem,
+        import: import.clone(),
+    };
+    if let Some(c) = absent_columns(
+        conn,
+        "observations",
+        &["indicator", "geo", "period", "value"],
+    )?
+    .first()
+    {
+        return Err(input_problem(format!(
+            "it has no `{c}` column, so it was not imported with --format desi-wide"
+        )));
+    }
+    // Every edition label, geo and indicator column the method names must be in the input.
+    let absent = strings(
+        conn,
+        "SELECT label FROM m_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
+    )?;
+    if !absent.is_empty() {
+        return Err(input_problem(format!(
+            "no rows for the edition label(s) {}",
+            absent.join(", ")
+        )));
+    }
+    let absent = strings(
+        conn,
+        "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
+    )?;
+    if !absent.is_empty() {
+        return Err(input_problem(format!(
+            "no rows for the geo(s) {}",
+            absent.join(", ")
+        )));
+    }
+    let absent = strings(
+        conn,
+        "SELECT input FROM m_indicators WHERE input NOT IN (SELECT DISTINCT indicator FROM observations) ORDER BY ord",
+    )?;
+    if !absent.is_empty() {
+        return Err(input_problem(format!(
+            "no column for the indicator(s) {}",
+            absent.join(", ")
+        )));
+    }
+    conn.execute_batch(
+        "CREATE TEMP VIEW cell_values AS
+         SELECT period, geo, indicator, value, false AS zero_score FROM observations;",
+    )?;
+    Ok(())
+}
+
+/// The long raw input (2020): reads its values and those of the supplementary rules from the
+/// store, fills the gaps by the imputation rules (every edition, in the order of the tables, as
+/// the reference does: the memoised results of a cycle depend on it) and appends the filled cells
+/// to the temp table `cell_values`. Returns the notes for the user.
+fn fill_long_input(
+    conn: &Connection,
+    store: &Store,
+    methodology: &Methodology,
+) -> Result<Vec<String>> {
+    let dataset = methodology.dataset();
+    let import = import_command(methodology);
+    let method_path = methodology.method_path();
+    let Some(rules) = &methodology.imputation else {
+        return Err(invalid(
+            &method_path,
+            "imputation",
+            "a long (desi-csv) input needs imputation rules",
+            "Name the file of the missing-value rules: imputation = \"imputation.toml\".",
+        ));
+    };
+    attach(conn, store, dataset, "observations", || {
+        IndicatorError::NoData {
+            dataset: dataset.to_owned(),
+            import: import.clone(),
+        }
+    })?;
+    let input_problem = |problem: String| IndicatorError::Input {
+        dataset: dataset.to_owned(),
+        path: methodology.indicators_path(),
+        problem,
+        import: import.clone(),
+    };
+    let wanted = [
+        "indicator",
+        "breakdown",
+        "unit_measure",
+        "geo",
+        "period",
+        "value",
+    ];
+    if let Some(c) = absent_columns(conn, "observations", &wanted)?.first() {
+        return Err(input_problem(format!(
+            "it has no `{c}` column, so it was not imported with --format desi-csv"
+        )));
+    }
+    let absent = strings(
+        conn,
+        "SELECT label FROM m_all_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
+    )?;
+    if !absent.is_empty() {
+        return Err(input_problem(format!(
+            "no rows for the edition(s) {}",
+            absent.join(", ")
+        )));
+    }
+    let absent = strings(
+        conn,
+        "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
+    )?;
+    if !absent.is_empty() {
+        return Err(input_problem(format!(
+            "no rows for the geo(s) {}",
+            absent.join(", ")
+        )));
+    }
+
+    conn.execute_batch(
+        "CREATE TEMP TABLE m_series (ind INTEGER, indicator VARCHAR, breakdown VARCHAR, unit VARCHAR);",
+    )?;
+    {
+        let mut a = conn.appender("m_series")?;
+        for (i, ind) in methodology.indicators.iter().enumerate() {
+            if let Some(s) = &ind.input {
+                a.append_row(params![i as i32, s.indicator, s.breakdown, s.unit])?;
+            }
+        }
+    }
+    let geos = methodology.geos();
+    let years = methodology.edition_years();
+    let mut raw = HashMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT s.ind, g.ord, e.year, o.value
+             FROM observations o
+             JOIN m_series s ON o.indicator = s.indicator AND o.breakdown = s.breakdown AND o.unit_measure = s.unit
+             JOIN m_geos g ON g.geo = o.geo
+             JOIN m_all_editions e ON e.label = o.period
+             WHERE o.value IS NOT NULL
+             ORDER BY s.ind, g.ord, e.ord",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i32>(0)?,
+                r.get::<_, i32>(1)?,
+                r.get::<_, i32>(2)?,
+                r.get::<_, f64>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (i, g, e, v) = row?;
+            let cell = (i as usize, g as usize, e);
+            if raw.insert(cell, v).is_some_and(|before| before != v) {
+                return Err(input_problem(format!(
+                    "two different values for {} {} {e}",
+                    methodology.indicators[cell.0].code, geos[cell.1]
+                )));
+            }
+        }
+    }
+    let absent_series = strings(
+        conn,
+        "SELECT s.indicator || '/' || s.breakdown || '/' || s.unit FROM m_series s
+         WHERE NOT EXISTS (SELECT 1 FROM observations o
+             WHERE o.indicator = s.indicator AND o.breakdown = s.breakdown AND o.unit_measure = s.unit)
+         ORDER BY s.ind",
+    )?;
+    let absent_codes: Vec<usize> = {
+        let mut stmt = conn.prepare(
+            "SELECT s.ind FROM m_series s
+             WHERE NOT EXISTS (SELECT 1 FROM observations o
+                 WHERE o.indicator = s.indicator AND o.breakdown = s.breakdown AND o.unit_measure = s.unit)
+             ORDER BY s.ind",
+        )?;
+        stmt.query_map([], |r| r.get::<_, i32>(0))?
+            .map(|r| r.map(|i| i as usize))
+            .collect::<std::result::Result<_, _>>()?
+    };
+
+    // The supplementary rules read another dataset of the store.
+    let mut supplementary = HashMap::new();
+    for (n, (rule, ind)) in rules.supplementary().enumerate() {
+        let view = format!("supplementary_{n}");
+        let supp_import = format!(
+            "desi-city import {} --dataset {} --format {}",
+            rule.file, rule.dataset, rule.format
+        );
+        attach(conn, store, &rule.dataset, &view, || {
+            IndicatorError::NoSupplementary {
+                dataset: rule.dataset.clone(),
+                path: rules.path.clone(),
+                rule: format!(
+                    "[[supplementary]] #{} ({} {}{})",
+                    n + 1,
+                    rule.indicator,
+                    rule.edition,
+                    if rule.stopgap {
+                        ", a stopgap for a series the raw input lacks"
+                    } else {
+                        ""
+                    }
+                ),
+                import: supp_import.clone(),
+            }
+        })?;
+        if let Some(c) =
+            absent_columns(conn, &view, &["indicator", "geo", "period", "value"])?.first()
+        {
+            return Err(IndicatorError::Input {
+                dataset: rule.dataset.clone(),
+                path: rules.path.clone(),
+                problem: format!(
+                    "it has no `{c}` column, so it was not imported with --format desi-wide"
+                ),
+                import: supp_import,
+            });
+        }
+        let mut stmt = conn.prepare(&format!(
+            "SELECT geo, value FROM {view} WHERE period = ? AND indicator = ? AND value IS NOT NULL ORDER BY geo"
+        ))?;
+        let rows = stmt.query_map(params![rule.edition_label, rule.input_code()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+        })?;
+        let mut found = 0;
+        for row in rows {
+            let (geo, value) = row?;
+            if let Some(g) = geos.iter().position(|x| *x == geo)
+                && rules.supplementary_applies(n, g)
+            {
+                supplementary.insert((ind, g, rule.edition), value);
+                found += 1;
+            }
+        }
+        if found == 0 {
+            return Err(IndicatorError::Input {
+                dataset: rule.dataset.clone(),
+                path: rules.path.clone(),
+                problem: format!(
+                    "[[supplementary]] #{} reads column {:?} of edition {:?}, and it has no value there",
+                    n + 1,
+                    rule.column,
+                    rule.edition_label
+                ),
+                import: supp_import,
+            });
+        }
+    }
+
+    let mut notes = Vec::new();
+    for (i, group, g) in rules.differing_groups(&raw, geos.len()) {
+        notes.push(format!(
+            "{}: [[same_data_year]] {} {group:?}: the raw values of {} differ, so these editions may not share a data year.",
+            rules.path.display(),
+            methodology.indicators[i].code,
+            geos[g]
+        ));
+    }
+
+    let mut imputer = rules.imputer(raw, supplementary);
+    conn.execute_batch(
+        "CREATE TEMP TABLE cell_values (period VARCHAR, geo VARCHAR, indicator VARCHAR, value DOUBLE, zero_score BOOLEAN);",
+    )?;
+    let mut filled = vec![0usize; methodology.indicators.len()];
+    {
+        let mut a = conn.appender("cell_values")?;
+        for e in &methodology.method.editions {
+            for (g, geo) in geos.iter().enumerate() {
+                for (i, ind) in methodology.indicators.iter().enumerate() {
+                    let (value, zero) = match imputer.value((i, g, e.year)) {
+                        None => continue,
+                        Some(Filled::Value(v)) => (Some(v), false),
+                        Some(Filled::ZeroScore) => (None, true),
+                    };
+                    filled[i] += 1;
+                    a.append_row(params![e.label, geo, ind.code, value, zero])?;
+                }
+            }
+        }
+    }
+
+    if !absent_series.is_empty() {
+        let cells = years.len() * geos.len();
+        let how: Vec<String> = absent_codes
+            .iter()
+            .map(|&i| {
+                let code = &methodology.indicators[i].code;
+                match filled[i] {
+                    0 => format!("{code} has no value at all"),
+                    n => format!(
+                        "{code} gets {n} of its {cells} cells from the rules of {} (stopgap)",
+                        rules.path.display()
+                    ),
+                }
+            })
+            .collect();
+        notes.insert(
+            0,
+            format!(
+                "dataset {dataset} has no rows for the series {} of {}: the raw file it was imported from ({}) lacks them. {}. See indicators/methodology/README.md, \"Known gaps\".",
+                absent_series.join(", "),
+                methodology.indicators_path().display(),
+                methodology.method.input.file,
+                how.join("; ")
+            ),
+        );
+    }
+    Ok(notes)
 }
 
 #[cfg(test)]
@@ -1118,7 +1609,7 @@ column = "2a1 Above the reference max"
         )
         .unwrap();
 
-        let scores = compute(&store, &method, None).unwrap();
+        let scores = compute(&store, &method, None).unwrap().scores;
         let get = |geo: &str, level: Level, code: &str| {
             scores
                 .iter()
@@ -1147,13 +1638,54 @@ column = "2a1 Above the reference max"
     }
 
     #[test]
-    fn the_2020_methodology_says_it_is_not_implemented_yet() {
-        let err = load(&methodology_dir(), Edition::Desi2020)
+    fn the_shipped_2020_methodology_loads_with_its_37_indicators_and_its_imputation_rules() {
+        let m = load(&methodology_dir(), Edition::Desi2020).unwrap();
+        assert_eq!(m.indicators.len(), 37);
+        assert_eq!(m.structure.dimensions.len(), 5);
+        assert_eq!(m.structure.subdimensions.len(), 12);
+        assert_eq!(m.edition_years(), [2015, 2016, 2017, 2018, 2019, 2020]);
+        assert_eq!(m.geos().len(), 29);
+        assert_eq!(m.dataset(), DESI_2020_DATASET);
+        let weights: Vec<f64> = m.structure.dimensions.iter().map(|d| d.weight).collect();
+        assert_eq!(weights, [0.25, 0.25, 0.15, 0.2, 0.15]);
+        let rules = m.imputation.as_ref().unwrap();
+        let supplementary: Vec<_> = rules.supplementary().collect();
+        assert_eq!(supplementary.len(), 1);
+        assert_eq!(supplementary[0].0.dataset, DESI_2022_DATASET);
+        assert_eq!(supplementary[0].0.input_code(), "2d1");
+    }
+
+    #[test]
+    fn a_2020_rule_naming_an_unknown_indicator_names_the_imputation_file() {
+        let temp = tempfile::tempdir().unwrap();
+        let folder = temp.path().join("desi-2020");
+        std::fs::create_dir_all(&folder).unwrap();
+        for f in [
+            "method.toml",
+            "structure.toml",
+            "indicators.toml",
+            "imputation.toml",
+        ] {
+            let text =
+                std::fs::read_to_string(methodology_dir().join("desi-2020").join(f)).unwrap();
+            let text = if f == "imputation.toml" {
+                text.replacen(
+                    "indicator = \"desi_1c3_5g\"",
+                    "indicator = \"desi_1c9_6g\"",
+                    1,
+                )
+            } else {
+                text
+            };
+            std::fs::write(folder.join(f), text).unwrap();
+        }
+        let err = load(temp.path(), Edition::Desi2020)
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("the DESI 2020 methodology is not implemented yet: "),
+            err.contains("imputation.toml, [[zero_score]] #1, indicator"),
             "{err}"
         );
+        assert!(err.contains("\"desi_1c9_6g\" is not an indicator"), "{err}");
     }
 }

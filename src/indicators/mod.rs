@@ -1,5 +1,6 @@
-//! What desi-city computes from the store, with DuckDB: for now the Commission's composite DESI
-//! ([`desi`]), read from the methodology files of `indicators/methodology/`.
+//! What desi-city computes from the store, with DuckDB: the Commission's composite DESI
+//! ([`desi`]), read from the methodology files of `indicators/methodology/`, and the values of
+//! each indicator of `indicators/*.toml` ([`definitions`], [`values`]).
 //!
 //! Must not fetch, parse upstream formats or write to the data dir: it reads the store's current
 //! Parquet versions through views (`read_parquet`, no copies) and returns results. Its SQL is
@@ -7,7 +8,10 @@
 //! asked for) reach DuckDB as bound parameters or appended rows, never as SQL text. Knows nothing
 //! of HTTP or of the command line.
 
+pub mod definitions;
 pub mod desi;
+pub mod imputation;
+pub mod values;
 
 use std::path::PathBuf;
 
@@ -39,9 +43,6 @@ pub enum IndicatorError {
         problem: String,
         fix: String,
     },
-    /// A methodology desi-city knows of but cannot compute yet.
-    #[error("the DESI {methodology} methodology is not implemented yet: {reason}")]
-    NotImplemented { methodology: String, reason: String },
     /// An edition the methodology does not cover.
     #[error(
         "DESI edition {edition} is not part of the {methodology} methodology: use one of {known}."
@@ -54,6 +55,16 @@ pub enum IndicatorError {
     /// The input dataset has no version in the store.
     #[error("dataset {dataset} is not in the store. Import it with `{import}`.")]
     NoData { dataset: String, import: String },
+    /// A dataset an imputation rule reads from has no version in the store.
+    #[error(
+        "dataset {dataset} is not in the store, and {path}, {rule} reads from it. Import it with `{import}`."
+    )]
+    NoSupplementary {
+        dataset: String,
+        path: PathBuf,
+        rule: String,
+        import: String,
+    },
     /// The input dataset is in the store but lacks what the methodology reads.
     #[error(
         "dataset {dataset} does not hold what {path} needs: {problem}. Re-import it with `{import}`, or fix the key."

@@ -1,6 +1,7 @@
-//! `desi-city desi`: imports the Commission's DESI 2022 wide table with `--format desi-wide`,
-//! computes the composite with the real binary, and checks it against the Commission's published
-//! scores (to 1e-9) and for completeness (every geo and edition has a DESI score).
+//! `desi-city desi`: imports the Commission's DESI 2022 wide table with `--format desi-wide` (and
+//! the DESI 2020 raw long CSV with `--format desi-csv`), computes the composite with the real
+//! binary, and checks it against the Commission's published scores (2022 to 1e-9, 2020 to the
+//! published 4 decimals) and for completeness (every geo and edition has a DESI 2022 score).
 
 use std::collections::HashMap;
 
@@ -36,6 +37,10 @@ fn imported() -> Result<Sandbox> {
 type Scores = HashMap<(i32, String, String, String), Option<f64>>;
 
 fn parse_csv(text: &str) -> Result<Scores> {
+    parse_methodology_csv(text, "2022")
+}
+
+fn parse_methodology_csv(text: &str, methodology: &str) -> Result<Scores> {
     let mut lines = text.lines();
     ensure!(
         lines.next() == Some("methodology,edition,geo,level,code,score"),
@@ -45,7 +50,7 @@ fn parse_csv(text: &str) -> Result<Scores> {
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         ensure!(f.len() == 6, "a CSV row without 6 fields: {line}");
-        ensure!(f[0] == "2022", "methodology {} in {line}", f[0]);
+        ensure!(f[0] == methodology, "methodology {} in {line}", f[0]);
         let score = if f[5].is_empty() {
             None
         } else {
@@ -170,14 +175,121 @@ fn one_edition_can_be_asked_for_and_an_unknown_one_lists_the_known_editions() ->
     Ok(())
 }
 
-#[test]
-fn the_2020_methodology_is_refused_as_not_implemented_yet() -> Result<()> {
+/// `imported()` plus `desi_2020_raw`, imported from the shared DESI 2020 long CSV.
+fn imported_2020() -> Result<Sandbox> {
     let sandbox = imported()?;
+    let path = shared_file("desi/2020/indicators_raw.csv");
+    let path = path.to_str().context("the shared data path is UTF-8")?;
+    sandbox
+        .run(&["import", path, "--dataset", "desi_2020_raw"])?
+        .ok()?;
+    Ok(sandbox)
+}
+
+#[test]
+fn the_2020_composite_reproduces_the_published_dimensions_and_says_which_series_are_missing()
+-> Result<()> {
+    let sandbox = imported_2020()?;
+    let dir = methodology_dir();
+    let run = sandbox.run(&[
+        "desi",
+        "--methodology",
+        "2020",
+        "--format",
+        "csv",
+        "--methodology-dir",
+        &dir,
+    ])?;
+    run.ok()?;
+    let scores = parse_methodology_csv(&run.stdout, "2020")?;
+    // Published with 4 decimals.
+    let published = [
+        ("dimension", "1", 52.0274),
+        ("dimension", "2", 50.3875),
+        ("dimension", "3", 61.1605),
+        ("dimension", "4", 65.8697),
+    ];
+    for (level, code, want) in published {
+        let key = (2020, "BE".to_owned(), level.to_owned(), code.to_owned());
+        let got = scores
+            .get(&key)
+            .copied()
+            .flatten()
+            .with_context(|| format!("no score for {key:?}"))?;
+        ensure!(
+            (got - want).abs() < 5e-5,
+            "{key:?}: computed {got}, published {want}"
+        );
+    }
+    // Digital public services and the total need three series the shared raw file lacks.
+    for (level, code) in [("dimension", "5"), ("subdimension", "5a"), ("desi", "desi")] {
+        let key = (2020, "BE".to_owned(), level.to_owned(), code.to_owned());
+        ensure!(
+            matches!(scores.get(&key), Some(None)),
+            "{key:?} should be an empty score: {:?}",
+            scores.get(&key)
+        );
+    }
+    ensure!(
+        scores.len() == 6 * 29 * 18,
+        "{} rows, expected 3132",
+        scores.len()
+    );
+    run.stderr_has(&[
+        "desi_5a2_prefform",
+        "desi_5a3_osercomp",
+        "desi_5a4_psb",
+        "desi_1d1_bbpi",
+        "lacks them",
+        "dimension 5 (Digital public services)",
+    ])?;
+    ensure!(
+        run.stderr.matches("lacks them").count() == 1,
+        "the note should be printed once: {}",
+        run.stderr
+    );
+
+    let run = sandbox.run(&[
+        "desi",
+        "--methodology",
+        "2020",
+        "--edition",
+        "2020",
+        "--methodology-dir",
+        &dir,
+    ])?;
+    run.ok()?;
+    ensure!(
+        run.stdout.contains("Connectivity")
+            && run.stdout.contains("52.0274")
+            && run.stdout.contains("—"),
+        "table output: {}",
+        run.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn the_2020_price_index_stopgap_says_how_to_import_the_2022_table_it_reads() -> Result<()> {
+    let sandbox = Sandbox::offline()?;
+    let path = shared_file("desi/2020/indicators_raw.csv");
+    let path = path.to_str().context("the shared data path is UTF-8")?;
+    sandbox
+        .run(&["import", path, "--dataset", "desi_2020_raw"])?
+        .ok()?;
     let dir = methodology_dir();
     let run = sandbox.run(&["desi", "--methodology", "2020", "--methodology-dir", &dir])?;
+    run.failed()?.no_panic()?.stderr_has(&[
+        "desi_2022_complete",
+        "[[supplementary]]",
+        "desi-city import ../shared/data/desi/2022/indicators_complete.csv --dataset desi_2022_complete --format desi-wide",
+    ])?;
+
+    let empty = Sandbox::offline()?;
+    let run = empty.run(&["desi", "--methodology", "2020", "--methodology-dir", &dir])?;
     run.failed()?
         .no_panic()?
-        .stderr_has(&["the DESI 2020 methodology is not implemented yet: "])?;
+        .stderr_has(&["desi_2020_raw", "--format desi-csv"])?;
     Ok(())
 }
 

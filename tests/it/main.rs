@@ -12,6 +12,7 @@ mod desi;
 mod faults;
 mod fetch;
 mod import;
+mod indicators;
 mod serve;
 mod support;
 mod upstream;

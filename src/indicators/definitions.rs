@@ -1,0 +1,564 @@
+//! Indicator definitions: loads `indicators/*.toml` (one indicator per file: its DESI dimension,
+//! titles in en/fr/nl/de, unit, source dataset and the filter that picks one series of it, geo
+//! levels, direction) into typed [`Indicator`]s, checked against the dataset catalogue.
+//!
+//! A bad file is an error for that indicator only: [`load`] returns the valid indicators *and*
+//! one [`DefinitionError`] per refused file (each names the file, the key and the fix), so the
+//! other indicators keep working. Only a folder that cannot be listed fails the whole load.
+//!
+//! Must not read the store, run DuckDB or fetch anything: files in, definitions out. Sub-folders
+//! (`methodology/`) and `README.md` are not indicator files and are skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::catalog::{Catalog, DesiDimension, Level, Provider, Texts};
+
+/// Dimension columns an indicator filter may not name: the engine handles place and time.
+const RESERVED_FILTER_KEYS: [&str; 4] = ["geo", "time", "period", "time_period"];
+
+/// What is wrong with one indicator file (or the folder). Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    /// The folder or a file cannot be read.
+    #[error(
+        "{}: could not be read. Check the path (--indicators-dir or DESI_CITY_INDICATORS_DIR).",
+        path.display()
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML for an indicator file: unknown key, missing key, wrong type. `message` is the
+    /// TOML parser's text (it names the key, the line and the column).
+    #[error("{}: {message}\nFix the key as indicators/README.md describes.", file.display())]
+    Toml { file: PathBuf, message: String },
+    /// Valid TOML, but a value is not acceptable.
+    #[error("{}: key \"{key}\": {problem}. {fix}", file.display())]
+    Invalid {
+        file: PathBuf,
+        key: String,
+        problem: String,
+        fix: String,
+    },
+}
+
+/// One checked indicator definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    /// Equal to the file stem.
+    pub id: String,
+    pub dimension: DesiDimension,
+    pub subdimension: String,
+    pub title: Texts,
+    pub description: Texts,
+    /// In words, e.g. `% of households`.
+    pub unit: String,
+    /// The id of a source of `datasets/` (its current store version is read).
+    pub source: String,
+    /// Dimension column → the one code kept (e.g. `unit` → `PC_HH`).
+    pub filter: BTreeMap<String, String>,
+    /// `country`, and `nuts2` for regional indicators.
+    pub geo_levels: Vec<Level>,
+    pub higher_is_better: bool,
+    /// The Eurostat online data code to cite.
+    pub eurostat_code: String,
+    /// How the filter codes were verified, as written in the file.
+    pub verified: Option<String>,
+    /// The file it was read from.
+    pub file: PathBuf,
+}
+
+impl Indicator {
+    /// Whether the indicator is published for NUTS-2 regions (ranks among capital regions then).
+    pub fn is_regional(&self) -> bool {
+        self.geo_levels.contains(&Level::Nuts2)
+    }
+}
+
+/// The outcome of [`load`]: the valid indicators (sorted by id) and one error per refused file.
+#[derive(Debug, Default)]
+pub struct Definitions {
+    pub indicators: Vec<Indicator>,
+    pub errors: Vec<DefinitionError>,
+    /// The folder they were loaded from.
+    pub dir: PathBuf,
+}
+
+impl Definitions {
+    /// The indicator with this id, if it loaded.
+    pub fn get(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    id: String,
+    dimension: String,
+    subdimension: String,
+    title: Texts,
+    description: Texts,
+    unit: String,
+    source: String,
+    eurostat_code: String,
+    geo_levels: Vec<String>,
+    higher_is_better: bool,
+    verified: Option<String>,
+    filter: BTreeMap<String, String>,
+}
+
+/// Loads every `dir/*.toml` (hidden files, other extensions and sub-folders skipped), checking
+/// each against `catalog`. Fails only when `dir` cannot be listed.
+pub fn load(dir: &Path, catalog: &Catalog) -> Result<Definitions, DefinitionError> {
+    let read_error = |source| DefinitionError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        let visible = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.starts_with('.'));
+        if visible && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut definitions = Definitions {
+        dir: dir.to_path_buf(),
+        ..Definitions::default()
+    };
+    for file in files {
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|source| DefinitionError::Read {
+                path: file.clone(),
+                source,
+            })
+            .and_then(|text| parse(&file, &text, catalog));
+        match parsed {
+            // Ids equal file stems, so two files of one folder cannot share an id.
+            Ok(indicator) => definitions.indicators.push(indicator),
+            Err(error) => definitions.errors.push(error),
+        }
+    }
+    definitions.indicators.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(definitions)
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Parses and checks the text of one indicator file.
+pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, DefinitionError> {
+    let raw: RawIndicator = toml::from_str(text).map_err(|e| DefinitionError::Toml {
+        file: file.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    let invalid = |key: &str, problem: String, fix: &str| DefinitionError::Invalid {
+        file: file.to_path_buf(),
+        key: key.to_owned(),
+        problem,
+        fix: fix.to_owned(),
+    };
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if !is_id(&raw.id) {
+        return Err(invalid(
+            "id",
+            format!("{:?} is not a valid id", raw.id),
+            "Use lower-case letters a-z, digits, '_' and '-'.",
+        ));
+    }
+    if raw.id != stem {
+        return Err(invalid(
+            "id",
+            format!(
+                "{:?} must equal the file name without .toml ({stem:?})",
+                raw.id
+            ),
+            "Rename the file or change the id so that they match.",
+        ));
+    }
+    let dimension = DesiDimension::ALL
+        .into_iter()
+        .find(|d| d.as_str() == raw.dimension)
+        .ok_or_else(|| {
+            let known: Vec<&str> = DesiDimension::ALL.iter().map(|d| d.as_str()).collect();
+            invalid(
+                "dimension",
+                format!("{:?} is not a DESI dimension", raw.dimension),
+                &format!("Use one of: {}.", known.join(", ")),
+            )
+        })?;
+    if !is_id(&raw.subdimension) {
+        return Err(invalid(
+            "subdimension",
+            format!("{:?} is not a valid sub-dimension name", raw.subdimension),
+            "Use a short name of lower-case letters, digits and '-', e.g. \"take-up\".",
+        ));
+    }
+    for (key, texts) in [("title", &raw.title), ("description", &raw.description)] {
+        if texts.en.trim().is_empty() {
+            return Err(invalid(
+                &format!("{key}.en"),
+                "the English text is empty".to_owned(),
+                "Write it.",
+            ));
+        }
+        for (lang, text) in [("fr", &texts.fr), ("nl", &texts.nl)] {
+            if text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                return Err(invalid(
+                    &format!("{key}.{lang}"),
+                    "the text is missing (French and Dutch are required: Brussels)".to_owned(),
+                    &format!("Add {key}.{lang} = \"…\"."),
+                ));
+            }
+        }
+    }
+    if raw.unit.trim().is_empty() {
+        return Err(invalid(
+            "unit",
+            "the unit is empty".to_owned(),
+            "Write it in words, e.g. \"% of households\".",
+        ));
+    }
+    let Ok(source) = catalog.get(&raw.source) else {
+        let known: Vec<&str> = catalog.ids().collect();
+        return Err(invalid(
+            "source",
+            format!(
+                "{:?} is not a dataset of {}",
+                raw.source,
+                catalog.dir.display()
+            ),
+            &format!(
+                "Use the id of a dataset file ({}), or add that dataset first.",
+                known.join(", ")
+            ),
+        ));
+    };
+    if source.provider == Provider::Eurostat && source.code != raw.eurostat_code {
+        return Err(invalid(
+            "eurostat_code",
+            format!(
+                "{:?} is not the code of source {:?} ({:?})",
+                raw.eurostat_code, source.id, source.code
+            ),
+            "Cite the Eurostat code the source fetches.",
+        ));
+    }
+    if raw.geo_levels.is_empty() {
+        return Err(invalid(
+            "geo_levels",
+            "no geo level is given".to_owned(),
+            "Use [\"country\"], or [\"country\", \"nuts2\"] for a regional table.",
+        ));
+    }
+    let mut geo_levels = Vec::new();
+    for level in &raw.geo_levels {
+        let parsed = match level.as_str() {
+            "country" => Level::Country,
+            "nuts2" => Level::Nuts2,
+            other => {
+                return Err(invalid(
+                    "geo_levels",
+                    format!("{other:?} is not a geo level"),
+                    "Use \"country\" or \"nuts2\".",
+                ));
+            }
+        };
+        if parsed == Level::Nuts2 && source.level != Level::Nuts2 {
+            return Err(invalid(
+                "geo_levels",
+                format!(
+                    "source {:?} is a country-level dataset, so it has no \"nuts2\" values",
+                    source.id
+                ),
+                "Remove \"nuts2\", or use a regional (isoc_r_*) source.",
+            ));
+        }
+        if !geo_levels.contains(&parsed) {
+            geo_levels.push(parsed);
+        }
+    }
+    if raw.filter.is_empty() {
+        return Err(invalid(
+            "filter",
+            "the [filter] table is empty".to_owned(),
+            "Give at least the unit, e.g. unit = \"PC_HH\", so that one series is picked.",
+        ));
+    }
+    for (column, code) in &raw.filter {
+        let key = format!("filter.{column}");
+        if RESERVED_FILTER_KEYS.contains(&column.as_str()) {
+            return Err(invalid(
+                &key,
+                format!("{column:?} cannot be filtered here"),
+                "Remove it: the geos and periods are chosen when the indicator is computed.",
+            ));
+        }
+        if code.trim().is_empty() {
+            return Err(invalid(
+                &key,
+                "the code is empty".to_owned(),
+                "Give the one Eurostat code to keep, e.g. \"PC_HH\".",
+            ));
+        }
+    }
+    Ok(Indicator {
+        id: raw.id,
+        dimension,
+        subdimension: raw.subdimension,
+        title: raw.title,
+        description: raw.description,
+        unit: raw.unit,
+        source: raw.source,
+        filter: raw.filter,
+        geo_levels,
+        higher_is_better: raw.higher_is_better,
+        eurostat_code: raw.eurostat_code,
+        verified: raw.verified,
+        file: file.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(folder: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::load(&shipped("datasets")).expect("the shipped catalogue loads")
+    }
+
+    const VALID: &str = r#"
+id = "households_internet_access"
+dimension = "connectivity"
+subdimension = "take-up"
+title = { en = "Households with internet access", fr = "Ménages avec internet", nl = "Huishoudens met internet" }
+description = { en = "Share of households.", fr = "Part des ménages.", nl = "Aandeel huishoudens." }
+unit = "% of households"
+source = "isoc_ci_in_h"
+eurostat_code = "isoc_ci_in_h"
+geo_levels = ["country"]
+higher_is_better = true
+
+[filter]
+unit = "PC_HH"
+hhtyp = "TOTAL"
+"#;
+
+    /// A folder holding the given indicator files.
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("indicator file written");
+        }
+        dir
+    }
+
+    /// The message of the one error a folder of `VALID` and `name` = `text` gives, after
+    /// checking that `VALID` still loads beside it.
+    fn refusal(name: &str, text: &str) -> String {
+        let dir = folder(&[("households_internet_access.toml", VALID), (name, text)]);
+        let loaded = load(dir.path(), &catalog()).expect("the folder is readable");
+        assert_eq!(
+            loaded
+                .indicators
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>(),
+            ["households_internet_access"],
+            "the valid indicator keeps working"
+        );
+        assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+        let message = loaded.errors[0].to_string();
+        assert!(message.contains(name), "{message:?} does not name {name}");
+        message
+    }
+
+    fn assert_mentions(message: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(message.contains(part), "{part:?} not in {message:?}");
+        }
+    }
+
+    fn other(text: &str) -> String {
+        text.replace("\"households_internet_access\"", "\"other\"")
+    }
+
+    #[test]
+    fn a_valid_file_loads_with_its_filter_and_levels() {
+        let dir = folder(&[("households_internet_access.toml", VALID)]);
+        let loaded = load(dir.path(), &catalog()).expect("loads");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let ind = loaded.get("households_internet_access").expect("present");
+        assert_eq!(ind.dimension, DesiDimension::Connectivity);
+        assert_eq!(ind.filter["unit"], "PC_HH");
+        assert_eq!(ind.filter["hhtyp"], "TOTAL");
+        assert_eq!(ind.geo_levels, [Level::Country]);
+        assert_eq!(ind.title.get("nl"), "Huishoudens met internet");
+        assert!(!ind.is_regional());
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_for_that_file_only() {
+        let text = other(VALID).replace("unit = \"% of", "unti = \"x\"\nunit = \"% of");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["unknown field `unti`"]);
+    }
+
+    #[test]
+    fn a_missing_key_is_refused() {
+        let text = other(VALID).replace("higher_is_better = true\n", "");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["missing field `higher_is_better`"]);
+    }
+
+    #[test]
+    fn a_source_missing_from_the_datasets_folder_is_refused_with_the_known_sources() {
+        let text = other(VALID).replace("source = \"isoc_ci_in_h\"", "source = \"isoc_ci_in\"");
+        let message = refusal("other.toml", &text);
+        assert_mentions(
+            &message,
+            &[
+                "key \"source\"",
+                "\"isoc_ci_in\"",
+                "isoc_r_iacc_h",
+                "dataset",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_bad_dimension_is_refused_with_the_five_dimensions() {
+        let text = other(VALID).replace("\"connectivity\"", "\"connectivty\"");
+        let message = refusal("other.toml", &text);
+        assert_mentions(
+            &message,
+            &[
+                "key \"dimension\"",
+                "connectivty",
+                "digital-public-services",
+            ],
+        );
+    }
+
+    #[test]
+    fn an_id_that_differs_from_the_file_name_is_refused() {
+        let message = refusal("other.toml", VALID);
+        assert_mentions(&message, &["key \"id\"", "file name"]);
+    }
+
+    #[test]
+    fn a_missing_dutch_title_is_refused() {
+        let text = other(VALID).replace(", nl = \"Huishoudens met internet\"", "");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["key \"title.nl\"", "Add title.nl"]);
+    }
+
+    #[test]
+    fn a_regional_level_on_a_country_source_is_refused() {
+        let text = other(VALID).replace("[\"country\"]", "[\"country\", \"nuts2\"]");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["key \"geo_levels\"", "country-level"]);
+    }
+
+    #[test]
+    fn an_unknown_geo_level_is_refused() {
+        let text = other(VALID).replace("[\"country\"]", "[\"nuts3\"]");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["key \"geo_levels\"", "nuts3"]);
+    }
+
+    #[test]
+    fn a_geo_filter_is_refused() {
+        let text = other(VALID).replace("hhtyp = \"TOTAL\"", "geo = \"BE\"");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["key \"filter.geo\""]);
+    }
+
+    #[test]
+    fn an_empty_filter_is_refused() {
+        let text = other(VALID)
+            .replace("unit = \"PC_HH\"\n", "")
+            .replace("hhtyp = \"TOTAL\"\n", "");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["key \"filter\"", "empty"]);
+    }
+
+    #[test]
+    fn a_wrong_eurostat_code_is_refused() {
+        let text =
+            other(VALID).replace("eurostat_code = \"isoc_ci_in_h\"", "eurostat_code = \"x\"");
+        let message = refusal("other.toml", &text);
+        assert_mentions(&message, &["key \"eurostat_code\"", "isoc_ci_in_h"]);
+    }
+
+    #[test]
+    fn a_broken_file_is_reported_and_sub_folders_and_other_files_are_skipped() {
+        let dir = folder(&[
+            ("households_internet_access.toml", VALID),
+            ("broken.toml", "id = [broken"),
+            ("README.md", "# not an indicator"),
+        ]);
+        std::fs::create_dir(dir.path().join("methodology")).expect("sub-folder");
+        let loaded = load(dir.path(), &catalog()).expect("loads");
+        assert_eq!(loaded.indicators.len(), 1);
+        assert_eq!(
+            loaded.errors.len(),
+            1,
+            "only the broken file: {:?}",
+            loaded.errors
+        );
+        assert_mentions(&loaded.errors[0].to_string(), &["broken.toml"]);
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_read_fails_the_whole_load() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let error = load(&dir.path().join("missing"), &catalog()).expect_err("no folder");
+        assert!(matches!(error, DefinitionError::Read { .. }));
+        assert_mentions(&error.to_string(), &["missing", "--indicators-dir"]);
+    }
+
+    #[test]
+    fn the_shipped_indicators_load_without_error_and_cover_all_five_dimensions() {
+        let loaded = load(&shipped("indicators"), &catalog()).expect("the folder is readable");
+        let errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(loaded.indicators.len() >= 12, "{}", loaded.indicators.len());
+        for dimension in DesiDimension::ALL {
+            assert!(
+                loaded.indicators.iter().any(|i| i.dimension == dimension),
+                "no indicator for {dimension}"
+            );
+        }
+        for ind in &loaded.indicators {
+            assert!(
+                ind.verified.is_some(),
+                "{} says nothing of its codes",
+                ind.id
+            );
+        }
+        assert!(
+            loaded.indicators.iter().any(Indicator::is_regional),
+            "a regional indicator is expected"
+        );
+    }
+}
