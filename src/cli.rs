@@ -1,4 +1,4 @@
-//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `indicators`, `serve`. Each command loads settings,
+//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `indicators`, `roadmap`, `compute`, `serve`. Each command loads settings,
 //! calls the library and prints a result for people; nothing here computes or parses data itself.
 
 use std::io::Write;
@@ -17,9 +17,11 @@ use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups};
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
-use desi_city::indicators::{IndicatorError, definitions, desi, values};
+use desi_city::indicators::{IndicatorError, definitions, desi, roadmap, values};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
+
+mod compute;
 
 #[derive(Parser)]
 #[command(
@@ -194,6 +196,74 @@ desi-city indicators households_internet_access_regional --geo BE10 --format csv
         /// Output format of the values
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
+    },
+    /// List the roadmaps of indicators/roadmaps/, or print the progress towards one roadmap's targets.
+    ///
+    /// Without a roadmap id: one row per roadmap (id, example or not, title, number of targets); a
+    /// roadmap file that cannot be used is reported on stderr. With an id: for each target and geo,
+    /// the baseline, latest and target (period, value), the share of the way covered, the required
+    /// and actual yearly change, linear and compound projections to the target year, the projected
+    /// year of reaching it and the status (thresholds from the file). The formulas are in
+    /// indicators/roadmaps/README.md.
+    #[command(after_help = "Examples:\n  desi-city roadmap\n  \
+desi-city roadmap eu-digital-decade-2030 --lang fr\n  \
+desi-city roadmap brussels-capital-example --geo BE10 --format csv")]
+    Roadmap {
+        /// A roadmap id (file name without .toml): print its progress instead of the list
+        #[arg(value_name = "ROADMAP")]
+        id: Option<String>,
+        /// Geos to measure every target for, instead of each target's own geos
+        #[arg(long, value_delimiter = ',')]
+        geo: Vec<String>,
+        /// Language of the titles
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+        /// Output format of the progress
+        #[arg(long, value_enum, default_value = "table")]
+        format: DesiFormat,
+        /// The folder of roadmap files
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_ROADMAPS_DIR",
+            default_value = "indicators/roadmaps"
+        )]
+        roadmaps_dir: PathBuf,
+        /// The folder of indicator definitions the targets are measured on
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_INDICATORS_DIR",
+            default_value = "indicators"
+        )]
+        indicators_dir: PathBuf,
+    },
+    /// Print, for each geo, the five DESI dimensions with their indicators and, for a NUTS-2 region,
+    /// the desi-city regional scorecard (own method, not the Commission's DESI).
+    ///
+    /// Each indicator of indicators/ shows its latest value, period, flags, the EU27_2020 value, the
+    /// rank (among the member states, or the EU capital regions for a region) and the change against
+    /// the previous period. A geo the store does not hold is refused with the list of those it holds.
+    #[command(after_help = "Examples:\n  desi-city compute --geo BE10\n  \
+desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
+    Compute {
+        /// Geos to report on (comma-separated)
+        #[arg(long, value_delimiter = ',', required = true)]
+        geo: Vec<String>,
+        /// Language of the titles
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: DesiFormat,
+        /// The folder of indicator definitions (and regional/scorecard.toml)
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_INDICATORS_DIR",
+            default_value = "indicators"
+        )]
+        indicators_dir: PathBuf,
     },
     /// Run the HTTP API and the scheduler (every source on its cron, UTC).
     Serve {
@@ -388,6 +458,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             },
             format,
         ),
+        Command::Roadmap {
+            id,
+            geo,
+            lang,
+            format,
+            roadmaps_dir,
+            indicators_dir,
+        } => roadmap_cmd(
+            &settings,
+            &roadmaps_dir,
+            &indicators_dir,
+            id.as_deref(),
+            &geo,
+            lang,
+            format,
+        ),
+        Command::Compute {
+            geo,
+            lang,
+            format,
+            indicators_dir,
+        } => compute::compute_cmd(&settings, &indicators_dir, &geo, lang, format),
         Command::Serve { no_schedule, .. } => {
             let ctx = context(settings)?;
             runtime.block_on(serve_cmd(ctx, !no_schedule))
@@ -869,6 +961,208 @@ fn indicators_cmd(
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+fn roadmap_cmd(
+    settings: &Settings,
+    dir: &Path,
+    indicators_dir: &Path,
+    id: Option<&str>,
+    geos: &[String],
+    lang: LangArg,
+    format: DesiFormat,
+) -> Result<ExitCode> {
+    let catalog = load_catalog(settings)?;
+    let loaded = definitions::load(indicators_dir, &catalog).with_context(|| {
+        format!(
+            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
+            indicators_dir.display()
+        )
+    })?;
+    let known = roadmap::known_indicators(&loaded);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match id {
+        None => {
+            let (roadmaps, errors) = roadmap::load_all(dir, &known)
+                .with_context(|| format!("Failed to list the roadmaps in {}", dir.display()))?;
+            for error in &errors {
+                eprintln!("warning: roadmap skipped: {error}");
+            }
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(["roadmap", "example", "title", "targets", "source"]);
+            for r in &roadmaps {
+                table.add_row([
+                    r.id.clone(),
+                    if r.example { "example" } else { "" }.to_owned(),
+                    r.title.get(lang.code()).to_owned(),
+                    r.targets.len().to_string(),
+                    r.source.clone(),
+                ]);
+            }
+            writeln!(out, "{table}").and_then(|()| {
+                writeln!(
+                    out,
+                    "{} roadmap(s) in {}, {} skipped",
+                    roadmaps.len(),
+                    dir.display(),
+                    errors.len()
+                )
+            })
+        }
+        Some(id) => {
+            let map = roadmap::load_id(dir, id, &known)
+                .with_context(|| format!("Failed to load roadmap {id}"))?;
+            let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+                .context("Failed to load the geo groups")?;
+            let store = open_store(settings)?;
+            let asked = (!geos.is_empty()).then_some(geos);
+            let rows = roadmap::compute(&store, &groups, &loaded, &map, asked);
+            write_progress(&mut out, &map, lang, &rows, format)
+        }
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+/// A CSV field: quoted (with `"` doubled) when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Roadmap progress as a table for people or as CSV (`roadmap,target,indicator,geo,
+/// baseline_period,baseline_value,latest_period,latest_value,target_period,target_value,
+/// share_covered,required_yearly_change,actual_yearly_change,pace_ratio,linear_projection,
+/// compound_projection,projected_year,status,note`, numbers in full precision).
+fn write_progress(
+    out: &mut impl Write,
+    map: &roadmap::Roadmap,
+    lang: LangArg,
+    rows: &[roadmap::Progress],
+    format: DesiFormat,
+) -> std::io::Result<()> {
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let point = |p: &Option<roadmap::Point>| {
+        p.as_ref()
+            .map(|p| (p.period.clone(), p.value.to_string()))
+            .unwrap_or_default()
+    };
+    match format {
+        DesiFormat::Csv => {
+            writeln!(
+                out,
+                "roadmap,target,indicator,geo,baseline_period,baseline_value,latest_period,latest_value,target_period,target_value,share_covered,required_yearly_change,actual_yearly_change,pace_ratio,linear_projection,compound_projection,projected_year,status,note"
+            )?;
+            for r in rows {
+                let m = &r.measures;
+                let (bp, bv) = point(&m.baseline);
+                let (lp, lv) = point(&m.latest);
+                writeln!(
+                    out,
+                    "{},{},{},{},{bp},{bv},{lp},{lv},{},{},{},{},{},{},{},{},{},{},{}",
+                    r.roadmap,
+                    r.target,
+                    r.indicator.as_deref().unwrap_or_default(),
+                    r.geo,
+                    r.target_year,
+                    r.target_value,
+                    num(m.share_covered),
+                    num(m.required_yearly_change),
+                    num(m.actual_yearly_change),
+                    num(m.pace_ratio),
+                    num(m.linear_projection),
+                    num(m.compound_projection),
+                    m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
+                    m.status.as_str(),
+                    csv_field(r.note.as_deref().unwrap_or_default())
+                )?;
+            }
+            Ok(())
+        }
+        DesiFormat::Table => {
+            let fixed = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+            let at = |p: &Option<roadmap::Point>| {
+                p.as_ref()
+                    .map(|p| format!("{:.2} ({})", p.value, p.period))
+                    .unwrap_or_default()
+            };
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "target",
+                    "geo",
+                    "baseline",
+                    "latest",
+                    "target",
+                    "covered",
+                    "required/yr",
+                    "actual/yr",
+                    "linear",
+                    "compound",
+                    "reached in",
+                    "status",
+                ]);
+            for r in rows {
+                let m = &r.measures;
+                let title = map
+                    .targets
+                    .iter()
+                    .find(|t| t.id == r.target)
+                    .map(|t| t.title.get(lang.code()))
+                    .unwrap_or(&r.target);
+                let status = match &r.note {
+                    Some(note) => format!("{}: {note}", m.status.as_str()),
+                    None => m.status.as_str().to_owned(),
+                };
+                table.add_row([
+                    title.to_owned(),
+                    r.geo.clone(),
+                    at(&m.baseline),
+                    at(&m.latest),
+                    format!("{} ({})", r.target_value, r.target_year),
+                    m.share_covered
+                        .map(|s| format!("{:.0}%", s * 100.0))
+                        .unwrap_or_default(),
+                    fixed(m.required_yearly_change),
+                    fixed(m.actual_yearly_change),
+                    fixed(m.linear_projection),
+                    fixed(m.compound_projection),
+                    m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
+                    status,
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            let example = if map.example {
+                " EXAMPLE: illustrative targets, not an official commitment."
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "{} ({}); source: {}{}.{example} Status thresholds: on track at ≥ {} × the required yearly change, at risk at ≥ {} ×.",
+                map.title.get(lang.code()),
+                map.id,
+                map.source,
+                map.source_url
+                    .as_deref()
+                    .map(|u| format!(" <{u}>"))
+                    .unwrap_or_default(),
+                map.thresholds.on_track_ratio,
+                map.thresholds.at_risk_ratio
+            )
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! What desi-city computes from the store, with DuckDB: the Commission's composite DESI
 //! ([`desi`]), read from the methodology files of `indicators/methodology/`, and the values of
-//! each indicator of `indicators/*.toml` ([`definitions`], [`values`]).
+//! each indicator of `indicators/*.toml` ([`definitions`], [`values`]), and the progress towards the
+//! targets of `indicators/roadmaps/*.toml` ([`roadmap`]), and the desi-city regional scorecard (own
+//! method, not the Commission's DESI) of `indicators/regional/scorecard.toml` ([`regional`]).
 //!
 //! Must not fetch, parse upstream formats or write to the data dir: it reads the store's current
 //! Parquet versions through views (`read_parquet`, no copies) and returns results. Its SQL is
@@ -11,6 +13,8 @@
 pub mod definitions;
 pub mod desi;
 pub mod imputation;
+pub mod regional;
+pub mod roadmap;
 pub mod values;
 
 use std::path::PathBuf;
@@ -52,6 +56,9 @@ pub enum IndicatorError {
         edition: i32,
         known: String,
     },
+    /// A geo the data does not hold (or that the computation does not apply to).
+    #[error("{geo} is not in the data for this computation. Use one of: {known}.")]
+    UnknownGeo { geo: String, known: String },
     /// The input dataset has no version in the store.
     #[error("dataset {dataset} is not in the store. Import it with `{import}`.")]
     NoData { dataset: String, import: String },

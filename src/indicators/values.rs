@@ -99,6 +99,25 @@ fn group<'a>(groups: &'a GeoGroups, name: &str) -> Result<&'a [String]> {
         })
 }
 
+/// The distinct geo codes of the store's current version of `dataset`, sorted (none when the
+/// store has no version of it). Blocking (DuckDB).
+pub fn geos(store: &Store, dataset: &str) -> Result<Vec<String>> {
+    let Some(version) = store.current(dataset)? else {
+        return Ok(Vec::new());
+    };
+    let path = store.file_path(&version);
+    let conn = Connection::open_in_memory()?;
+    // The store-built path is the only literal.
+    let mut stmt = conn.prepare(&format!(
+        "SELECT DISTINCT geo FROM read_parquet({}) WHERE geo IS NOT NULL ORDER BY 1",
+        sql_literal(&path.to_string_lossy())
+    ))?;
+    let geos = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(geos)
+}
+
 /// Computes `indicator` for the asked geos over the store's current version of its source.
 /// Rows come geo by geo in the asked order, periods in time order. Blocking (DuckDB): call it from
 /// `spawn_blocking` in async code.
@@ -494,6 +513,14 @@ codes = ["AA1", "BB1"]
         for part in ["filter.hhtyp", "freq, indic_is, unit"] {
             assert!(message.contains(part), "{part:?} not in {message:?}");
         }
+    }
+
+    #[test]
+    fn the_geos_of_a_dataset_are_listed_sorted_and_none_without_a_version() {
+        let (_dir, store) = store_with_data();
+        let listed = geos(&store, "test_r").expect("lists");
+        assert_eq!(listed, ["AA", "AA1", "BB", "BB1", "CC", "EU27_2020"]);
+        assert!(geos(&store, "nothing").expect("no version").is_empty());
     }
 
     #[test]

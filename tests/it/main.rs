@@ -13,6 +13,8 @@ mod faults;
 mod fetch;
 mod import;
 mod indicators;
+mod regional;
+mod roadmap;
 mod serve;
 mod support;
 mod upstream;

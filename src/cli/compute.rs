@@ -1,0 +1,369 @@
+//! `desi-city compute --geo GEO[,GEO…]`: for each geo, the five DESI dimensions with their
+//! indicators (latest value, period, flags, EU27 value, rank, change) and, for a NUTS-2 region, the
+//! desi-city regional scorecard (own method, not the Commission's DESI), and (table only) the
+//! progress towards the roadmaps of `indicators/roadmaps/`. Prints only: every number comes from
+//! `desi_city::indicators`.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+
+use desi_city::catalog::{DesiDimension, GEO_GROUPS_FILE, GeoGroups};
+use desi_city::config::Settings;
+use desi_city::indicators::regional::{self, Scorecard};
+use desi_city::indicators::{definitions, roadmap, values};
+
+use super::{DesiFormat, LangArg, load_catalog, open_store};
+
+/// The CSV header of `--format csv`.
+const CSV_HEADER: &str =
+    "geo,section,dimension,code,period,value,flags,eu27_value,rank,ranked,change,country_value";
+/// The `section` of the scorecard's CSV rows: its name says it is desi-city's own method.
+const SCORECARD_SECTION: &str = "desi-city-regional-scorecard-own-method";
+
+/// The latest value of one indicator for one geo, or why there is none.
+struct Line {
+    indicator: definitions::Indicator,
+    latest: std::result::Result<Option<values::IndicatorValue>, String>,
+}
+
+/// Everything printed for one geo.
+struct Report {
+    geo: String,
+    lines: Vec<Line>,
+    scorecard: Option<std::result::Result<Scorecard, String>>,
+    /// Progress towards every roadmap target, or why there is none.
+    roadmap: std::result::Result<Vec<roadmap::Progress>, String>,
+}
+
+pub(super) fn compute_cmd(
+    settings: &Settings,
+    indicators_dir: &Path,
+    geos: &[String],
+    lang: LangArg,
+    format: DesiFormat,
+) -> Result<ExitCode> {
+    let catalog = load_catalog(settings)?;
+    let loaded = definitions::load(indicators_dir, &catalog).with_context(|| {
+        format!(
+            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
+            indicators_dir.display()
+        )
+    })?;
+    for error in &loaded.errors {
+        eprintln!("warning: indicator skipped: {error}");
+    }
+    let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+        .context("Failed to load the geo groups")?;
+    let store = open_store(settings)?;
+
+    // Every geo the store holds for the indicators' sources: an unknown geo is refused up front.
+    let mut known = BTreeSet::new();
+    let sources: BTreeSet<&str> = loaded
+        .indicators
+        .iter()
+        .map(|i| i.source.as_str())
+        .collect();
+    for source in sources {
+        known.extend(
+            values::geos(&store, source)
+                .with_context(|| format!("Failed to list the geos of {source}"))?,
+        );
+    }
+    for geo in geos {
+        if !known.contains(geo) {
+            if known.is_empty() {
+                bail!(
+                    "Geo {geo:?} is not in the store, which holds no indicator data yet. Fetch the indicators' sources first (`desi-city fetch`)."
+                );
+            }
+            bail!(
+                "Geo {geo:?} is not in the store. The store has: {}.",
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+
+    let method = regional::Method::load(indicators_dir);
+    let roadmaps = roadmap::load_all(
+        &indicators_dir.join("roadmaps"),
+        &roadmap::known_indicators(&loaded),
+    )
+    .map(|(roadmaps, _errors)| roadmaps)
+    .map_err(|e| e.to_string());
+    let mut reports = Vec::new();
+    for geo in geos {
+        let mut lines = Vec::new();
+        for dimension in DesiDimension::ALL {
+            for indicator in loaded
+                .indicators
+                .iter()
+                .filter(|i| i.dimension == dimension)
+            {
+                let request = values::Request {
+                    geos: vec![geo.clone()],
+                    since: None,
+                    until: None,
+                };
+                let latest = values::compute(&store, &groups, indicator, &request)
+                    .map(|rows| rows.into_iter().rev().find(|r| r.value.is_some()))
+                    .map_err(|e| e.to_string());
+                lines.push(Line {
+                    indicator: indicator.clone(),
+                    latest,
+                });
+            }
+        }
+        let scorecard = regional::is_nuts2(geo).then(|| match &method {
+            Ok(method) => {
+                regional::compute(&store, &groups, &loaded, method, geo).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        });
+        let roadmap = roadmaps.clone().map(|roadmaps| {
+            roadmaps
+                .iter()
+                .flat_map(|r| {
+                    roadmap::compute(&store, &groups, &loaded, r, Some(std::slice::from_ref(geo)))
+                })
+                .collect()
+        });
+        reports.push(Report {
+            geo: geo.clone(),
+            lines,
+            scorecard,
+            roadmap,
+        });
+    }
+
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match format {
+        DesiFormat::Csv => write_csv(&mut out, &reports),
+        DesiFormat::Table => reports
+            .iter()
+            .try_for_each(|r| write_table(&mut out, r, lang)),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The rank shown for a geo: among the capital regions for a region, the member states otherwise.
+fn rank(v: &values::IndicatorValue) -> (Option<u32>, u32) {
+    if v.rank_capitals.is_some() {
+        (v.rank_capitals, v.ranked_capitals)
+    } else {
+        (v.rank_eu27, v.ranked_eu27)
+    }
+}
+
+fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
+    writeln!(out, "{CSV_HEADER}")?;
+    for report in reports {
+        for line in &report.lines {
+            let Ok(Some(v)) = &line.latest else {
+                continue;
+            };
+            let (r, n) = rank(v);
+            writeln!(
+                out,
+                "{},indicator,{},{},{},{},{},{},{},{},{},",
+                report.geo,
+                line.indicator.dimension,
+                line.indicator.id,
+                v.period,
+                num(v.value),
+                v.flags.as_deref().unwrap_or_default(),
+                num(v.eu_value),
+                r.map(|r| r.to_string()).unwrap_or_default(),
+                if r.is_some() {
+                    n.to_string()
+                } else {
+                    String::new()
+                },
+                num(v.change),
+            )?;
+        }
+        let Some(Ok(card)) = &report.scorecard else {
+            continue;
+        };
+        for i in &card.indicators {
+            writeln!(
+                out,
+                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{}",
+                card.geo,
+                i.dimension,
+                i.indicator,
+                card.period,
+                i.score,
+                num(i.country_score)
+            )?;
+        }
+        for d in &card.dimensions {
+            writeln!(
+                out,
+                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{}",
+                card.geo,
+                d.dimension,
+                d.dimension,
+                card.period,
+                d.score,
+                num(d.country_score)
+            )?;
+        }
+        writeln!(
+            out,
+            "{},{SCORECARD_SECTION},total,total,{},{},,,{},{},,{}",
+            card.geo,
+            card.period,
+            card.total,
+            card.rank_capitals,
+            card.ranked_capitals,
+            num(card.country_total)
+        )?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io::Result<()> {
+    writeln!(out, "{}", report.geo)?;
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header([
+            "dimension",
+            "indicator",
+            "period",
+            "value",
+            "flags",
+            "EU27",
+            "rank",
+            "change",
+        ]);
+    for line in &report.lines {
+        let title = line.indicator.title.get(lang.code()).to_owned();
+        let dimension = line.indicator.dimension.as_str().to_owned();
+        match &line.latest {
+            Ok(Some(v)) => {
+                let (r, n) = rank(v);
+                table.add_row([
+                    dimension,
+                    title,
+                    v.period.clone(),
+                    num(v.value),
+                    v.flags.clone().unwrap_or_default(),
+                    num(v.eu_value),
+                    r.map(|r| format!("{r}/{n}")).unwrap_or_default(),
+                    v.change.map(|c| format!("{c:+.2}")).unwrap_or_default(),
+                ]);
+            }
+            Ok(None) => {
+                table.add_row([dimension, title, "no value".to_owned()]);
+            }
+            Err(e) => {
+                // The first sentence only (the full error names the fix): keep the table narrow.
+                let short = e.split(". ").next().unwrap_or(e);
+                table.add_row([dimension, title, format!("unavailable: {short}")]);
+            }
+        }
+    }
+    writeln!(out, "{table}")?;
+    match &report.scorecard {
+        None => {}
+        Some(Err(e)) => writeln!(out, "{}: unavailable: {e}", regional::LABEL)?,
+        Some(Ok(card)) => {
+            writeln!(out, "{}, {} ({}):", card.label, card.geo, card.period)?;
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "dimension / indicator",
+                    "value",
+                    "peer min–max",
+                    "score 0–100",
+                    format!("{} score", card.country).as_str(),
+                ]);
+            let two = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+            for d in &card.dimensions {
+                table.add_row([
+                    d.dimension.clone(),
+                    String::new(),
+                    String::new(),
+                    two(Some(d.score)),
+                    two(d.country_score),
+                ]);
+                for i in card
+                    .indicators
+                    .iter()
+                    .filter(|i| i.dimension == d.dimension)
+                {
+                    table.add_row([
+                        format!("  {}", i.indicator),
+                        num(Some(i.value)),
+                        format!("{}–{} ({} peers)", i.min, i.max, i.peers),
+                        two(Some(i.score)),
+                        two(i.country_score),
+                    ]);
+                }
+            }
+            table.add_row([
+                "total".to_owned(),
+                String::new(),
+                format!(
+                    "rank {}/{} capital regions",
+                    card.rank_capitals, card.ranked_capitals
+                ),
+                two(Some(card.total)),
+                two(card.country_total),
+            ]);
+            writeln!(out, "{table}")?;
+            if !card.missing.is_empty() {
+                writeln!(out, "not scored (no data): {}", card.missing.join(", "))?;
+            }
+            writeln!(
+                out,
+                "Method: indicators/regional/scorecard.toml (see its README.md)."
+            )?;
+        }
+    }
+    match &report.roadmap {
+        Ok(progress) if !progress.is_empty() => {
+            writeln!(out, "Roadmap progress (details: `desi-city roadmap`):")?;
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(["roadmap", "target", "latest", "target value", "status"]);
+            for p in progress {
+                let latest = p
+                    .measures
+                    .latest
+                    .as_ref()
+                    .map(|l| format!("{} ({})", l.value, l.period))
+                    .unwrap_or_default();
+                table.add_row([
+                    p.roadmap.clone(),
+                    p.target.clone(),
+                    latest,
+                    format!("{} by {}", p.target_value, p.target_year),
+                    p.measures.status.as_str().to_owned(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+        }
+        _ => writeln!(out, "roadmap progress: see `desi-city roadmap`")?,
+    }
+    writeln!(out)
+}

@@ -1,0 +1,976 @@
+//! Roadmap progress: loads the target files of `indicators/roadmaps/*.toml` (one roadmap per file:
+//! targets on indicators of `indicators/*.toml`, each with a target value and year, a baseline
+//! year, the geos it applies to and its source; the status thresholds) and measures, for each
+//! target and geo, how far the store's data has come and where its pace leads.
+//!
+//! Must not write to the store, fetch, or round: the values come from [`values::compute`] (DuckDB
+//! over the store's current version of the indicator's source); the arithmetic below is plain
+//! Rust on those doubles. A target that cannot be measured (no indicator yet, an indicator file
+//! that did not load, a source not in the store) is reported with a status and a note, never an
+//! error for the whole roadmap. A bad roadmap *file* is refused, naming the file, the key and
+//! the fix.
+//!
+//! # Formulas
+//!
+//! For one target (target value `T`, target year `t_T`, `baseline_from` year) and one geo, with
+//! the indicator's yearly values (periods read as years; cells without a value skipped):
+//!
+//! - **baseline** `(t_B, B)`: the first value in a year ≥ `baseline_from`.
+//! - **latest** `(t_L, L)`: the last value.
+//! - **share covered** = `(L − B) / (T − B)`: 0 at the baseline, 1 (100 %) at the target, negative
+//!   when moving away; none when `T = B`.
+//! - **required yearly change** = `(T − B) / (t_T − t_B)`: the straight path from baseline to target.
+//! - **actual yearly change** = `(L − B) / (t_L − t_B)`: the pace so far (none with one year only).
+//! - **pace ratio** = actual ÷ required.
+//! - **linear projection** to `t_T` = `L + actual × (t_T − t_L)`.
+//! - **compound projection** to `t_T` = `L × (1 + g)^(t_T − t_L)` with the yearly growth rate
+//!   `g = (L / B)^(1 / (t_L − t_B)) − 1`; none unless `B > 0` and `L > 0`.
+//! - **projected year** (linear): `t_L` when reached; otherwise
+//!   `t_L + ⌈(T − L) / actual⌉` when the actual change goes towards the target; none when it
+//!   stands still or moves away.
+//! - **reached**: `L ≥ T` when higher is better (per the indicator), `L ≤ T` otherwise.
+//! - **status**: `reached`; else `no data` without a baseline or with one year only; else `off
+//!   track` when the target year has passed; else, with the file's `[status]` thresholds,
+//!   `on track` when pace ratio ≥ `on_track_ratio`, `at risk` when ≥ `at_risk_ratio`, `off track`
+//!   below. A target without an indicator is `not measurable`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::definitions::{DefinitionError, Definitions};
+use super::values;
+use crate::catalog::{GeoGroups, Texts};
+use crate::store::Store;
+
+/// What is wrong with a roadmap file (or the folder). Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum RoadmapError {
+    /// The folder or a file cannot be read.
+    #[error(
+        "{}: could not be read. Check the path (--roadmaps-dir or DESI_CITY_ROADMAPS_DIR).",
+        path.display()
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML for a roadmap file (unknown key, missing key, wrong type).
+    #[error("{}: {message}\nFix the key as indicators/roadmaps/README.md describes.", file.display())]
+    Toml { file: PathBuf, message: String },
+    /// Valid TOML, but a value is not acceptable.
+    #[error("{}: key \"{key}\": {problem}. {fix}", file.display())]
+    Invalid {
+        file: PathBuf,
+        key: String,
+        problem: String,
+        fix: String,
+    },
+    /// No roadmap file with that id.
+    #[error("no roadmap {id:?} in {}. Known: {known}.", dir.display())]
+    Unknown {
+        id: String,
+        dir: PathBuf,
+        known: String,
+    },
+}
+
+/// The thresholds on the pace ratio (actual ÷ required yearly change).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub on_track_ratio: f64,
+    pub at_risk_ratio: f64,
+}
+
+/// One target of a roadmap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub id: String,
+    pub title: Texts,
+    /// An indicator id of `indicators/`; `None` when the file says there is none yet.
+    pub indicator: Option<String>,
+    /// Why there is no indicator (the file's `status`), when `indicator` is `None`.
+    pub unmeasured: Option<String>,
+    pub value: f64,
+    pub unit: String,
+    pub year: i32,
+    pub baseline_from: i32,
+    pub geos: Vec<String>,
+    pub source: String,
+    pub source_url: Option<String>,
+}
+
+/// One checked roadmap file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Roadmap {
+    /// Equal to the file stem.
+    pub id: String,
+    pub title: Texts,
+    /// An example, not an official commitment.
+    pub example: bool,
+    pub source: String,
+    pub source_url: Option<String>,
+    pub thresholds: Thresholds,
+    pub targets: Vec<Target>,
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoadmap {
+    id: String,
+    title: Texts,
+    #[serde(default)]
+    example: bool,
+    source: String,
+    source_url: Option<String>,
+    status: Option<Thresholds>,
+    #[serde(default)]
+    targets: Vec<RawTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    id: String,
+    title: Texts,
+    indicator: String,
+    status: Option<String>,
+    value: f64,
+    unit: String,
+    year: i32,
+    baseline_from: i32,
+    geos: Vec<String>,
+    source: String,
+    source_url: Option<String>,
+    note: Option<String>,
+}
+
+/// The indicator ids that have a file in `definitions` (loaded or refused): a target may name a
+/// refused indicator (it is then not measurable), not one without a file.
+pub fn known_indicators(definitions: &Definitions) -> BTreeSet<String> {
+    let mut known: BTreeSet<String> = definitions
+        .indicators
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    for error in &definitions.errors {
+        let file = match error {
+            DefinitionError::Read { path, .. } => path,
+            DefinitionError::Toml { file, .. } | DefinitionError::Invalid { file, .. } => file,
+        };
+        if let Some(stem) = file.file_stem().and_then(|s| s.to_str()) {
+            known.insert(stem.to_owned());
+        }
+    }
+    known
+}
+
+/// The roadmap files of `dir` (`*.toml`, hidden files skipped), sorted.
+fn files(dir: &Path) -> Result<Vec<PathBuf>, RoadmapError> {
+    let read_error = |source| RoadmapError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        let visible = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.starts_with('.'));
+        if visible && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Loads every roadmap of `dir`: the valid ones and one error per refused file. Fails only when
+/// `dir` cannot be listed.
+pub fn load_all(
+    dir: &Path,
+    known: &BTreeSet<String>,
+) -> Result<(Vec<Roadmap>, Vec<RoadmapError>), RoadmapError> {
+    let mut roadmaps = Vec::new();
+    let mut errors = Vec::new();
+    for file in files(dir)? {
+        match load(&file, known) {
+            Ok(r) => roadmaps.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok((roadmaps, errors))
+}
+
+/// Loads the roadmap `id` of `dir` (the file `dir/<id>.toml`).
+pub fn load_id(dir: &Path, id: &str, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
+    let all = files(dir)?;
+    match all
+        .iter()
+        .find(|f| f.file_stem().and_then(|s| s.to_str()) == Some(id))
+    {
+        Some(file) => load(file, known),
+        None => Err(RoadmapError::Unknown {
+            id: id.to_owned(),
+            dir: dir.to_path_buf(),
+            known: all
+                .iter()
+                .filter_map(|f| f.file_stem().and_then(|s| s.to_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// Reads and checks one roadmap file.
+pub fn load(file: &Path, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
+    let text = std::fs::read_to_string(file).map_err(|source| RoadmapError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    parse(file, &text, known)
+}
+
+fn texts_complete(texts: &Texts) -> Option<&'static str> {
+    if texts.en.trim().is_empty() {
+        return Some("en");
+    }
+    for (lang, t) in [("fr", &texts.fr), ("nl", &texts.nl)] {
+        if t.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return Some(lang);
+        }
+    }
+    None
+}
+
+/// Parses and checks the text of one roadmap file against the known indicator ids.
+pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
+    let raw: RawRoadmap = toml::from_str(text).map_err(|e| RoadmapError::Toml {
+        file: file.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    let invalid = |key: &str, problem: String, fix: &str| RoadmapError::Invalid {
+        file: file.to_path_buf(),
+        key: key.to_owned(),
+        problem,
+        fix: fix.to_owned(),
+    };
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if raw.id != stem {
+        return Err(invalid(
+            "id",
+            format!(
+                "{:?} must equal the file name without .toml ({stem:?})",
+                raw.id
+            ),
+            "Rename the file or change the id so that they match.",
+        ));
+    }
+    if let Some(lang) = texts_complete(&raw.title) {
+        return Err(invalid(
+            &format!("title.{lang}"),
+            "the title is missing (English, French and Dutch are required)".to_owned(),
+            &format!("Add title.{lang} = \"…\"."),
+        ));
+    }
+    let Some(thresholds) = raw.status else {
+        return Err(invalid(
+            "status",
+            "the [status] thresholds are missing".to_owned(),
+            "Add a [status] table with on_track_ratio = 1.0 and at_risk_ratio = 0.8 (actual yearly change ÷ required yearly change).",
+        ));
+    };
+    if !(thresholds.at_risk_ratio.is_finite()
+        && thresholds.on_track_ratio.is_finite()
+        && thresholds.at_risk_ratio <= thresholds.on_track_ratio)
+    {
+        return Err(invalid(
+            "status.at_risk_ratio",
+            format!(
+                "{} is above on_track_ratio {}",
+                thresholds.at_risk_ratio, thresholds.on_track_ratio
+            ),
+            "Make at_risk_ratio at most on_track_ratio, e.g. 0.8 and 1.0.",
+        ));
+    }
+    if raw.source.trim().is_empty() {
+        return Err(invalid(
+            "source",
+            "the source of the roadmap is empty".to_owned(),
+            "Name the document the targets come from (or say they are illustrative).",
+        ));
+    }
+    if raw.targets.is_empty() {
+        return Err(invalid(
+            "targets",
+            "the roadmap has no target".to_owned(),
+            "Add at least one [[targets]] table.",
+        ));
+    }
+    let mut targets = Vec::new();
+    let mut ids = BTreeSet::new();
+    for (i, t) in raw.targets.into_iter().enumerate() {
+        let key = |k: &str| format!("targets[{i}] ({}).{k}", t.id);
+        if t.id.trim().is_empty() || !ids.insert(t.id.clone()) {
+            return Err(invalid(
+                &key("id"),
+                format!("{:?} is empty or used by another target", t.id),
+                "Give each target its own id.",
+            ));
+        }
+        if let Some(lang) = texts_complete(&t.title) {
+            return Err(invalid(
+                &key(&format!("title.{lang}")),
+                "the title is missing (English, French and Dutch are required)".to_owned(),
+                &format!("Add title.{lang} = \"…\"."),
+            ));
+        }
+        let indicator = if t.indicator.is_empty() {
+            if t.status.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err(invalid(
+                    &key("status"),
+                    "indicator is empty but no status says why".to_owned(),
+                    "Add status = \"no indicator yet\" (and a note), or name an indicator.",
+                ));
+            }
+            None
+        } else if known.contains(&t.indicator) {
+            Some(t.indicator.clone())
+        } else {
+            return Err(invalid(
+                &key("indicator"),
+                format!("{:?} is not an indicator of indicators/", t.indicator),
+                &format!(
+                    "Use the id of an indicator file ({}), or indicator = \"\" with status = \"no indicator yet\".",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        if !t.value.is_finite() {
+            return Err(invalid(
+                &key("value"),
+                "the target value is not a number".to_owned(),
+                "Write a number.",
+            ));
+        }
+        if t.year <= t.baseline_from {
+            return Err(invalid(
+                &key("year"),
+                format!(
+                    "the target year {} is not after the baseline year {}",
+                    t.year, t.baseline_from
+                ),
+                "Set year after baseline_from (e.g. baseline_from = 2020, year = 2030).",
+            ));
+        }
+        if t.geos.is_empty() || t.geos.iter().any(|g| g.trim().is_empty()) {
+            return Err(invalid(
+                &key("geos"),
+                "no geo (or an empty one) is given".to_owned(),
+                "List the geo codes it applies to, e.g. [\"EU27_2020\", \"BE\"].",
+            ));
+        }
+        if t.source.trim().is_empty() {
+            return Err(invalid(
+                &key("source"),
+                "the source of the target is empty".to_owned(),
+                "Name where the target comes from, or write \"illustrative target, not an official commitment\".",
+            ));
+        }
+        let unmeasured = match (&indicator, t.status, t.note) {
+            (Some(_), _, _) => None,
+            (None, status, note) => Some(match note {
+                Some(n) => format!("{}: {n}", status.unwrap_or_default()),
+                None => status.unwrap_or_default(),
+            }),
+        };
+        targets.push(Target {
+            id: t.id,
+            title: t.title,
+            indicator,
+            unmeasured,
+            value: t.value,
+            unit: t.unit,
+            year: t.year,
+            baseline_from: t.baseline_from,
+            geos: t.geos,
+            source: t.source,
+            source_url: t.source_url,
+        });
+    }
+    Ok(Roadmap {
+        id: raw.id,
+        title: raw.title,
+        example: raw.example,
+        source: raw.source,
+        source_url: raw.source_url,
+        thresholds,
+        targets,
+        file: file.to_path_buf(),
+    })
+}
+
+/// Where a target stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Reached,
+    OnTrack,
+    AtRisk,
+    OffTrack,
+    NoData,
+    NotMeasurable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Reached => "reached",
+            Status::OnTrack => "on track",
+            Status::AtRisk => "at risk",
+            Status::OffTrack => "off track",
+            Status::NoData => "no data",
+            Status::NotMeasurable => "not measurable",
+        }
+    }
+}
+
+/// A period and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub period: String,
+    pub year: i32,
+    pub value: f64,
+}
+
+/// The measures of one target for one series (see the module's formulas).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measures {
+    pub baseline: Option<Point>,
+    pub latest: Option<Point>,
+    pub share_covered: Option<f64>,
+    pub required_yearly_change: Option<f64>,
+    pub actual_yearly_change: Option<f64>,
+    pub pace_ratio: Option<f64>,
+    pub linear_projection: Option<f64>,
+    pub compound_growth_rate: Option<f64>,
+    pub compound_projection: Option<f64>,
+    pub projected_year: Option<i32>,
+    pub status: Status,
+}
+
+/// What a target asks, for [`measure`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Goal {
+    pub value: f64,
+    pub year: i32,
+    pub baseline_from: i32,
+    pub higher_is_better: bool,
+}
+
+/// Applies the module's formulas to a series of points in time order.
+pub fn measure(series: &[Point], goal: Goal, thresholds: Thresholds) -> Measures {
+    let baseline = series
+        .iter()
+        .find(|p| p.year >= goal.baseline_from)
+        .cloned();
+    let latest = baseline.as_ref().and_then(|_| series.last().cloned());
+    let (Some(b), Some(l)) = (&baseline, &latest) else {
+        return Measures {
+            baseline: None,
+            latest: None,
+            share_covered: None,
+            required_yearly_change: None,
+            actual_yearly_change: None,
+            pace_ratio: None,
+            linear_projection: None,
+            compound_growth_rate: None,
+            compound_projection: None,
+            projected_year: None,
+            status: Status::NoData,
+        };
+    };
+    let t = goal.value;
+    let gap = t - b.value;
+    let share_covered = (gap != 0.0).then(|| (l.value - b.value) / gap);
+    let required = f64::from(goal.year - b.year);
+    let required_yearly_change = (required > 0.0).then(|| gap / required);
+    let elapsed = f64::from(l.year - b.year);
+    let actual_yearly_change = (elapsed > 0.0).then(|| (l.value - b.value) / elapsed);
+    let pace_ratio = match (actual_yearly_change, required_yearly_change) {
+        (Some(a), Some(r)) if r != 0.0 => Some(a / r),
+        _ => None,
+    };
+    let ahead = f64::from(goal.year - l.year);
+    let linear_projection = actual_yearly_change.map(|a| l.value + a * ahead);
+    let compound_growth_rate = (elapsed > 0.0 && b.value > 0.0 && l.value > 0.0)
+        .then(|| (l.value / b.value).powf(1.0 / elapsed) - 1.0);
+    let compound_projection = compound_growth_rate.map(|g| l.value * (1.0 + g).powf(ahead));
+    let reached = if goal.higher_is_better {
+        l.value >= t
+    } else {
+        l.value <= t
+    };
+    let projected_year = if reached {
+        Some(l.year)
+    } else {
+        match actual_yearly_change {
+            Some(a) if a != 0.0 && (t - l.value) / a > 0.0 => {
+                // The tolerance keeps an exact whole number of years from rounding up.
+                let years = ((t - l.value) / a - 1e-9).ceil();
+                Some(l.year + years as i32)
+            }
+            _ => None,
+        }
+    };
+    let status = if reached {
+        Status::Reached
+    } else if actual_yearly_change.is_none() {
+        Status::NoData
+    } else if l.year >= goal.year {
+        Status::OffTrack
+    } else {
+        match pace_ratio {
+            Some(r) if r >= thresholds.on_track_ratio => Status::OnTrack,
+            Some(r) if r >= thresholds.at_risk_ratio => Status::AtRisk,
+            _ => Status::OffTrack,
+        }
+    };
+    Measures {
+        baseline,
+        latest,
+        share_covered,
+        required_yearly_change,
+        actual_yearly_change,
+        pace_ratio,
+        linear_projection,
+        compound_growth_rate,
+        compound_projection,
+        projected_year,
+        status,
+    }
+}
+
+/// The progress of one target for one geo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub roadmap: String,
+    pub target: String,
+    pub indicator: Option<String>,
+    pub geo: String,
+    pub target_year: i32,
+    pub target_value: f64,
+    pub measures: Measures,
+    /// Why a target could not be measured, or what limits it.
+    pub note: Option<String>,
+}
+
+/// The year of a period as published (`2023`, `2023-Q1`, `2023-05`).
+fn year_of(period: &str) -> Option<i32> {
+    period.get(..4).and_then(|y| y.parse().ok())
+}
+
+/// Measures every target of `roadmap` for its geos (or `geos`, when given). Blocking (DuckDB).
+/// Never fails as a whole: a target that cannot be measured gets a status and a note.
+pub fn compute(
+    store: &Store,
+    groups: &GeoGroups,
+    definitions: &Definitions,
+    roadmap: &Roadmap,
+    geos: Option<&[String]>,
+) -> Vec<Progress> {
+    let mut out = Vec::new();
+    for target in &roadmap.targets {
+        let geos: &[String] = geos.unwrap_or(&target.geos);
+        let empty = |status: Status| Measures {
+            status,
+            ..measure(
+                &[],
+                Goal {
+                    value: target.value,
+                    year: target.year,
+                    baseline_from: target.baseline_from,
+                    higher_is_better: true,
+                },
+                roadmap.thresholds,
+            )
+        };
+        let row = |geo: &String, measures: Measures, note: Option<String>| Progress {
+            roadmap: roadmap.id.clone(),
+            target: target.id.clone(),
+            indicator: target.indicator.clone(),
+            geo: geo.clone(),
+            target_year: target.year,
+            target_value: target.value,
+            measures,
+            note,
+        };
+        let Some(id) = &target.indicator else {
+            let note = target.unmeasured.clone().unwrap_or_default();
+            out.extend(
+                geos.iter()
+                    .map(|g| row(g, empty(Status::NotMeasurable), Some(note.clone()))),
+            );
+            continue;
+        };
+        let Some(indicator) = definitions.get(id) else {
+            let note =
+                format!("indicator {id} did not load (run `desi-city indicators` to see why)");
+            out.extend(
+                geos.iter()
+                    .map(|g| row(g, empty(Status::NotMeasurable), Some(note.clone()))),
+            );
+            continue;
+        };
+        let request = values::Request {
+            geos: geos.to_vec(),
+            since: None,
+            until: None,
+        };
+        let rows = match values::compute(store, groups, indicator, &request) {
+            Ok(rows) => rows,
+            Err(error) => {
+                let note = error.to_string();
+                out.extend(
+                    geos.iter()
+                        .map(|g| row(g, empty(Status::NoData), Some(note.clone()))),
+                );
+                continue;
+            }
+        };
+        let goal = Goal {
+            value: target.value,
+            year: target.year,
+            baseline_from: target.baseline_from,
+            higher_is_better: indicator.higher_is_better,
+        };
+        for geo in geos {
+            let series: Vec<Point> = rows
+                .iter()
+                .filter(|r| &r.geo == geo)
+                .filter_map(|r| {
+                    Some(Point {
+                        period: r.period.clone(),
+                        year: year_of(&r.period)?,
+                        value: r.value?,
+                    })
+                })
+                .collect();
+            let measures = measure(&series, goal, roadmap.thresholds);
+            let note = match measures.status {
+                Status::NoData if series.is_empty() => {
+                    Some(format!("no value of {id} for {geo} in the store"))
+                }
+                Status::NoData => Some(format!(
+                    "fewer than two years of {id} from {} on",
+                    target.baseline_from
+                )),
+                _ => None,
+            };
+            out.push(row(geo, measures, note));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THRESHOLDS: Thresholds = Thresholds {
+        on_track_ratio: 1.0,
+        at_risk_ratio: 0.8,
+    };
+
+    fn series(points: &[(i32, f64)]) -> Vec<Point> {
+        points
+            .iter()
+            .map(|&(year, value)| Point {
+                period: year.to_string(),
+                year,
+                value,
+            })
+            .collect()
+    }
+
+    fn goal(value: f64, year: i32) -> Goal {
+        Goal {
+            value,
+            year,
+            baseline_from: 2020,
+            higher_is_better: true,
+        }
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn the_baseline_is_the_first_year_from_baseline_from_and_the_pace_is_linear() {
+        // 2019 is before the baseline year; 2020 = 50, 2024 = 60; target 80 in 2030.
+        let m = measure(
+            &series(&[(2019, 10.0), (2020, 50.0), (2022, 55.0), (2024, 60.0)]),
+            goal(80.0, 2030),
+            THRESHOLDS,
+        );
+        assert_eq!(m.baseline.as_ref().map(|p| p.year), Some(2020));
+        assert_eq!(m.latest.as_ref().map(|p| p.year), Some(2024));
+        assert!(close(m.share_covered, 10.0 / 30.0), "{m:?}");
+        assert!(close(m.required_yearly_change, 3.0), "{m:?}");
+        assert!(close(m.actual_yearly_change, 2.5), "{m:?}");
+        assert!(close(m.pace_ratio, 2.5 / 3.0), "{m:?}");
+        assert!(close(m.linear_projection, 60.0 + 2.5 * 6.0), "{m:?}");
+        // (80 − 60) / 2.5 = 8 years exactly: 2032, not 2033.
+        assert_eq!(m.projected_year, Some(2032));
+        assert_eq!(m.status, Status::AtRisk);
+    }
+
+    #[test]
+    fn the_compound_projection_grows_at_the_yearly_rate_so_far() {
+        // 40 → 80 in two years: √2 a year; four more years: 80 × 4 = 320.
+        let m = measure(
+            &series(&[(2020, 40.0), (2022, 80.0)]),
+            goal(500.0, 2026),
+            THRESHOLDS,
+        );
+        assert!(close(m.compound_growth_rate, 2f64.sqrt() - 1.0), "{m:?}");
+        assert!(close(m.compound_projection, 320.0), "{m:?}");
+        assert!(close(m.linear_projection, 80.0 + 20.0 * 4.0), "{m:?}");
+        let zero = measure(
+            &series(&[(2020, 0.0), (2022, 8.0)]),
+            goal(50.0, 2030),
+            THRESHOLDS,
+        );
+        assert_eq!(zero.compound_projection, None, "no growth rate from zero");
+    }
+
+    #[test]
+    fn the_status_follows_the_thresholds_of_the_file() {
+        // Required 1 a year; actual 1.0, 0.8 and 0.5.
+        let status = |latest: f64| {
+            measure(
+                &series(&[(2020, 0.0), (2025, latest)]),
+                goal(10.0, 2030),
+                THRESHOLDS,
+            )
+            .status
+        };
+        assert_eq!(status(5.0), Status::OnTrack);
+        assert_eq!(status(4.0), Status::AtRisk);
+        assert_eq!(status(2.5), Status::OffTrack);
+        let strict = Thresholds {
+            on_track_ratio: 1.2,
+            at_risk_ratio: 1.0,
+        };
+        let m = measure(
+            &series(&[(2020, 0.0), (2025, 5.0)]),
+            goal(10.0, 2030),
+            strict,
+        );
+        assert_eq!(m.status, Status::AtRisk);
+    }
+
+    #[test]
+    fn a_reached_target_is_reached_in_its_latest_year_whatever_the_pace() {
+        let m = measure(
+            &series(&[(2020, 70.0), (2021, 85.0), (2023, 81.0)]),
+            goal(80.0, 2030),
+            THRESHOLDS,
+        );
+        assert_eq!(m.status, Status::Reached);
+        assert_eq!(m.projected_year, Some(2023));
+        let lower = Goal {
+            higher_is_better: false,
+            ..goal(5.0, 2030)
+        };
+        let m = measure(&series(&[(2020, 9.0), (2022, 4.0)]), lower, THRESHOLDS);
+        assert_eq!(m.status, Status::Reached, "lower is better: 4 ≤ 5");
+    }
+
+    #[test]
+    fn a_series_moving_away_has_no_projected_year_and_is_off_track() {
+        let m = measure(
+            &series(&[(2020, 60.0), (2024, 56.0)]),
+            goal(80.0, 2030),
+            THRESHOLDS,
+        );
+        assert_eq!(m.projected_year, None);
+        assert_eq!(m.status, Status::OffTrack);
+        assert!(close(m.share_covered, -4.0 / 20.0), "{m:?}");
+        let lower = Goal {
+            higher_is_better: false,
+            ..goal(10.0, 2030)
+        };
+        let m = measure(&series(&[(2020, 20.0), (2022, 16.0)]), lower, THRESHOLDS);
+        assert_eq!(m.projected_year, Some(2025), "(10 − 16) / −2 = 3 years");
+        assert_eq!(m.status, Status::OnTrack, "−2 a year against −1 required");
+    }
+
+    #[test]
+    fn one_year_or_no_year_from_the_baseline_is_no_data() {
+        let one = measure(&series(&[(2023, 50.0)]), goal(80.0, 2030), THRESHOLDS);
+        assert_eq!(one.status, Status::NoData);
+        assert_eq!(one.baseline, one.latest);
+        assert_eq!(one.actual_yearly_change, None);
+        let old = measure(&series(&[(2015, 50.0)]), goal(80.0, 2030), THRESHOLDS);
+        assert_eq!((old.status, old.baseline), (Status::NoData, None));
+    }
+
+    #[test]
+    fn a_passed_target_year_not_reached_is_off_track() {
+        let m = measure(
+            &series(&[(2020, 50.0), (2026, 70.0)]),
+            goal(80.0, 2025),
+            THRESHOLDS,
+        );
+        assert_eq!(m.status, Status::OffTrack);
+    }
+
+    const VALID: &str = r#"
+id = "test"
+title = { en = "Test", fr = "Test", nl = "Test" }
+source = "a test"
+
+[status]
+on_track_ratio = 1.0
+at_risk_ratio = 0.8
+
+[[targets]]
+id = "access"
+title = { en = "Access", fr = "Accès", nl = "Toegang" }
+indicator = "households_internet_access"
+value = 99.0
+unit = "% of households"
+year = 2030
+baseline_from = 2020
+geos = ["BE"]
+source = "illustrative target, not an official commitment"
+
+[[targets]]
+id = "gigabit"
+title = { en = "Gigabit", fr = "Gigabit", nl = "Gigabit" }
+indicator = ""
+status = "no indicator yet"
+note = "no coverage dataset"
+value = 100.0
+unit = "% of households"
+year = 2030
+baseline_from = 2020
+geos = ["BE"]
+source = "Decision (EU) 2022/2481"
+"#;
+
+    fn known() -> BTreeSet<String> {
+        ["households_internet_access".to_owned()].into()
+    }
+
+    fn refusal(text: &str) -> String {
+        parse(Path::new("roadmaps/test.toml"), text, &known())
+            .expect_err("refused")
+            .to_string()
+    }
+
+    fn assert_mentions(message: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(message.contains(part), "{part:?} not in {message:?}");
+        }
+    }
+
+    #[test]
+    fn a_valid_file_loads_with_its_thresholds_and_an_unmeasured_target() {
+        let r = parse(Path::new("roadmaps/test.toml"), VALID, &known()).expect("loads");
+        assert_eq!(r.thresholds, THRESHOLDS);
+        assert_eq!(r.targets.len(), 2);
+        assert_eq!(
+            r.targets[0].indicator.as_deref(),
+            Some("households_internet_access")
+        );
+        assert_eq!(r.targets[1].indicator, None);
+        assert_eq!(
+            r.targets[1].unmeasured.as_deref(),
+            Some("no indicator yet: no coverage dataset")
+        );
+    }
+
+    #[test]
+    fn a_target_year_before_its_baseline_is_refused_naming_the_file_and_key() {
+        let message = refusal(&VALID.replacen("year = 2030", "year = 2019", 1));
+        assert_mentions(
+            &message,
+            &[
+                "roadmaps/test.toml",
+                "targets[0] (access).year",
+                "2019",
+                "baseline_from",
+            ],
+        );
+    }
+
+    #[test]
+    fn an_unknown_indicator_is_refused_with_the_known_ones() {
+        let message = refusal(&VALID.replace(
+            "indicator = \"households_internet_access\"",
+            "indicator = \"households_internet\"",
+        ));
+        assert_mentions(
+            &message,
+            &[
+                "targets[0] (access).indicator",
+                "households_internet_access",
+                "no indicator yet",
+            ],
+        );
+    }
+
+    #[test]
+    fn missing_thresholds_and_an_empty_indicator_without_a_status_are_refused() {
+        let no_status = VALID.replace("[status]\non_track_ratio = 1.0\nat_risk_ratio = 0.8\n", "");
+        assert_mentions(&refusal(&no_status), &["key \"status\"", "on_track_ratio"]);
+        let reversed = VALID.replace("at_risk_ratio = 0.8", "at_risk_ratio = 1.5");
+        assert_mentions(&refusal(&reversed), &["status.at_risk_ratio"]);
+        let silent = VALID.replace("status = \"no indicator yet\"\n", "");
+        assert_mentions(&refusal(&silent), &["targets[1] (gigabit).status"]);
+    }
+
+    #[test]
+    fn an_unknown_key_and_a_wrong_id_are_refused() {
+        assert_mentions(
+            &refusal(&VALID.replace("unit = \"% of households\"\nyear", "units = \"%\"\nyear")),
+            &["roadmaps/test.toml", "units"],
+        );
+        assert_mentions(
+            &refusal(&VALID.replace("id = \"test\"", "id = \"other\"")),
+            &["key \"id\"", "file name"],
+        );
+    }
+
+    #[test]
+    fn the_shipped_roadmaps_load_against_the_shipped_indicators() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let catalog = crate::catalog::Catalog::load(&root.join("datasets")).expect("catalogue");
+        let definitions =
+            super::super::definitions::load(&root.join("indicators"), &catalog).expect("loads");
+        let (roadmaps, errors) = load_all(
+            &root.join("indicators/roadmaps"),
+            &known_indicators(&definitions),
+        )
+        .expect("the folder is readable");
+        assert!(errors.is_empty(), "{errors:?}");
+        let ids: Vec<&str> = roadmaps.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["brussels-capital-example", "eu-digital-decade-2030"]);
+        assert!(roadmaps[0].example && !roadmaps[1].example);
+        assert_eq!(
+            roadmaps[1].targets.len(),
+            7,
+            "the seven Digital Decade targets"
+        );
+    }
+}
