@@ -873,6 +873,12 @@ fn absent_columns(conn: &Connection, view: &str, want: &[&str]) -> Result<Vec<St
 }
 
 /// The first column of a query's rows, as strings.
+/// What a check query lists as absent, joined for a message; `None` when it lists nothing.
+fn absent_rows(conn: &Connection, sql: &str) -> Result<Option<String>> {
+    let absent = strings(conn, sql)?;
+    Ok((!absent.is_empty()).then(|| absent.join(", ")))
+}
+
 fn strings(conn: &Connection, sql: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt
@@ -1098,34 +1104,26 @@ fn read_wide_input(conn: &Connection, store: &Store, methodology: &Methodology) 
         )));
     }
     // Every edition label, geo and indicator column the method names must be in the input.
-    let absent = strings(
+    if let Some(absent) = absent_rows(
         conn,
         "SELECT label FROM m_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
+    )? {
         return Err(input_problem(format!(
-            "no rows for the edition label(s) {}",
-            absent.join(", ")
+            "no rows for the edition label(s) {absent}"
         )));
     }
-    let absent = strings(
+    if let Some(absent) = absent_rows(
         conn,
         "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
-        return Err(input_problem(format!(
-            "no rows for the geo(s) {}",
-            absent.join(", ")
-        )));
+    )? {
+        return Err(input_problem(format!("no rows for the geo(s) {absent}")));
     }
-    let absent = strings(
+    if let Some(absent) = absent_rows(
         conn,
         "SELECT input FROM m_indicators WHERE input NOT IN (SELECT DISTINCT indicator FROM observations) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
+    )? {
         return Err(input_problem(format!(
-            "no column for the indicator(s) {}",
-            absent.join(", ")
+            "no column for the indicator(s) {absent}"
         )));
     }
     conn.execute_batch(
@@ -1180,25 +1178,19 @@ fn fill_long_input(
             "it has no `{c}` column, so it was not imported with --format desi-csv"
         )));
     }
-    let absent = strings(
+    if let Some(absent) = absent_rows(
         conn,
         "SELECT label FROM m_all_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
+    )? {
         return Err(input_problem(format!(
-            "no rows for the edition(s) {}",
-            absent.join(", ")
+            "no rows for the edition(s) {absent}"
         )));
     }
-    let absent = strings(
+    if let Some(absent) = absent_rows(
         conn,
         "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
-    )?;
-    if !absent.is_empty() {
-        return Err(input_problem(format!(
-            "no rows for the geo(s) {}",
-            absent.join(", ")
-        )));
+    )? {
+        return Err(input_problem(format!("no rows for the geo(s) {absent}")));
     }
 
     conn.execute_batch(
