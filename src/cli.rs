@@ -505,6 +505,15 @@ fn load_catalog(settings: &Settings) -> Result<Catalog> {
     })
 }
 
+fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<definitions::Definitions> {
+    definitions::load(dir, catalog).with_context(|| {
+        format!(
+            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
+            dir.display()
+        )
+    })
+}
+
 fn context(settings: Settings) -> Result<Arc<Context>> {
     let catalog = load_catalog(&settings)?;
     let store = open_store(&settings)?;
@@ -904,12 +913,7 @@ fn indicators_cmd(
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = definitions::load(dir, &catalog).with_context(|| {
-        format!(
-            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
-            dir.display()
-        )
-    })?;
+    let loaded = load_definitions(dir, &catalog)?;
     for error in &loaded.errors {
         eprintln!("warning: indicator skipped: {error}");
     }
@@ -974,12 +978,7 @@ fn roadmap_cmd(
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = definitions::load(indicators_dir, &catalog).with_context(|| {
-        format!(
-            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
-            indicators_dir.display()
-        )
-    })?;
+    let loaded = load_definitions(indicators_dir, &catalog)?;
     let known = roadmap::known_indicators(&loaded);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match id {

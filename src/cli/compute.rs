@@ -17,7 +17,7 @@ use desi_city::config::Settings;
 use desi_city::indicators::regional::{self, Scorecard};
 use desi_city::indicators::{definitions, roadmap, values};
 
-use super::{DesiFormat, LangArg, load_catalog, open_store};
+use super::{DesiFormat, LangArg, load_catalog, load_definitions, open_store};
 
 /// The CSV header of `--format csv`.
 const CSV_HEADER: &str =
@@ -48,12 +48,7 @@ pub(super) fn compute_cmd(
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = definitions::load(indicators_dir, &catalog).with_context(|| {
-        format!(
-            "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
-            indicators_dir.display()
-        )
-    })?;
+    let loaded = load_definitions(indicators_dir, &catalog)?;
     for error in &loaded.errors {
         eprintln!("warning: indicator skipped: {error}");
     }
