@@ -418,16 +418,33 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
 
 /// Checks a cron expression with the parser tokio-cron-scheduler uses (croner, seconds
 /// required), and that it fires at least once from now on. `Err` is the message for the file.
-pub fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
-    const FIX: &str = "Use six fields, seconds first, e.g. \"0 15 6 * * *\".";
-    let cron = croner::parser::CronParser::builder()
+/// The cron dialect of tokio-cron-scheduler's `Job::new_async`: seconds required, day-of-month
+/// and day-of-week both apply.
+fn cron_parser() -> croner::parser::CronParser {
+    croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)
         .build()
+}
+
+/// When a schedule next fires after `after` (UTC), as the scheduler will run it; `None` when the
+/// expression is invalid or never fires.
+pub fn next_run(
+    expression: &str,
+    after: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    cron_parser()
         .parse(expression)
-        .map_err(|error| {
-            format!("\"{expression}\" is not a valid cron expression ({error}). {FIX}")
-        })?;
+        .ok()?
+        .find_next_occurrence(&after, false)
+        .ok()
+}
+
+pub fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
+    const FIX: &str = "Use six fields, seconds first, e.g. \"0 15 6 * * *\".";
+    let cron = cron_parser().parse(expression).map_err(|error| {
+        format!("\"{expression}\" is not a valid cron expression ({error}). {FIX}")
+    })?;
     cron.find_next_occurrence(&chrono::Utc::now(), false)
         .map(|_| ())
         .map_err(|_| {

@@ -178,11 +178,13 @@ pub async fn refresh(
             reason: e.to_string(),
         },
     };
+    let finished_at = Utc::now();
     let record = RunRecord {
         source: source.id.clone(),
         started_at,
-        finished_at: Utc::now(),
+        finished_at,
         outcome,
+        next_run_at: crate::catalog::datasets::next_run(&source.schedule, finished_at),
     };
     let store = ctx.store.clone();
     let recorded = tokio::task::spawn_blocking(move || store.record_run(&record)).await;

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use croner::parser::{CronParser, Seconds};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::fetch::{self, Context, RefreshOptions};
@@ -94,14 +93,10 @@ async fn fill_empty(ctx: Arc<Context>) {
     }
 }
 
-/// The next time a cron expression (seconds first, UTC) fires after `after`; `None` if it never does or is invalid.
+/// The next time a cron expression (seconds first, UTC) fires after `after`, in the scheduler's
+/// dialect; `None` if it never does or is invalid.
 pub fn next_after(cron: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let cron = CronParser::builder()
-        .seconds(Seconds::Required)
-        .build()
-        .parse(cron)
-        .ok()?;
-    cron.find_next_occurrence(&after, false).ok()
+    crate::catalog::datasets::next_run(cron, after)
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub struct RunRecord {
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub outcome: RunOutcome,
+    /// When the source's schedule fires next, as known when the run ended.
+    #[serde(default)]
+    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 /// How a run ended.
@@ -58,6 +61,9 @@ pub struct SourceStatus {
     /// The version current after the last successful run.
     pub version: Option<String>,
     pub rows: Option<u64>,
+    /// When the scheduler runs the source next (from its cron, UTC), as of the last run.
+    #[serde(default)]
+    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 impl SourceStatus {
@@ -66,6 +72,7 @@ impl SourceStatus {
     /// of a version reported as unchanged when it is not the one already recorded.
     pub(super) fn apply(&mut self, run: &RunRecord, rows_of: impl FnOnce(&str) -> Option<u64>) {
         self.last_run_at = Some(run.finished_at);
+        self.next_run_at = run.next_run_at;
         self.last_outcome = Some(run.outcome.label().to_owned());
         match &run.outcome {
             RunOutcome::Published { version, rows } => {
@@ -134,6 +141,7 @@ mod tests {
             started_at: at(hour),
             finished_at: at(hour),
             outcome,
+            next_run_at: Some(at(hour + 1)),
         }
     }
 

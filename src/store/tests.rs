@@ -340,6 +340,7 @@ fn invalid_ids_are_refused_by_every_method_that_takes_one() -> TestResult {
             started_at: Utc::now(),
             finished_at: Utc::now(),
             outcome: RunOutcome::Failed { reason: "x".into() },
+            next_run_at: None,
         };
         assert!(invalid(store.record_run(&run)), "{bad:?}");
 
@@ -396,6 +397,7 @@ fn a_failed_run_after_a_success_keeps_last_success_at() -> TestResult {
             version: v.version.clone(),
             rows: v.rows,
         },
+        next_run_at: Some(fetched(12)),
     };
     let failed = RunRecord {
         source: "ds".into(),
@@ -404,6 +406,7 @@ fn a_failed_run_after_a_success_keeps_last_success_at() -> TestResult {
         outcome: RunOutcome::Failed {
             reason: "upstream answered 503".into(),
         },
+        next_run_at: Some(fetched(24)),
     };
     store.record_run(&ok)?;
     store.record_run(&failed)?;
@@ -417,6 +420,11 @@ fn a_failed_run_after_a_success_keeps_last_success_at() -> TestResult {
     assert_eq!(status.last_error.as_deref(), Some("upstream answered 503"));
     assert_eq!(status.version.as_deref(), Some(v.version.as_str()));
     assert_eq!(status.rows, Some(4));
+    assert_eq!(
+        status.next_run_at,
+        Some(fetched(24)),
+        "the last run's next tick"
+    );
 
     let unchanged = RunRecord {
         source: "ds".into(),
@@ -425,6 +433,7 @@ fn a_failed_run_after_a_success_keeps_last_success_at() -> TestResult {
         outcome: RunOutcome::Unchanged {
             version: v.version.clone(),
         },
+        next_run_at: None,
     };
     store.record_run(&unchanged)?;
     let status = store.statuses()?.remove("ds").unwrap_or_default();

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Result, ensure};
+use anyhow::{Context as _, Result, ensure};
 
 use crate::support::{
     Run, Sandbox, Source, distinct, expect_cell, has_cell, parquet_metadata, parquet_rows,
@@ -407,6 +407,15 @@ fn published_twice(server: &Upstream, sandbox: &Sandbox, ids: &[&str]) -> Result
         ensure!(
             status["last_outcome"] == "unchanged",
             "{id}: status {status:#}"
+        );
+        // The next scheduled run, from the source's cron, is recorded for the API to show.
+        let next = status["next_run_at"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .with_context(|| format!("{id}: no next_run_at in {status:#}"))?;
+        ensure!(
+            next > chrono::Utc::now(),
+            "{id}: next_run_at {next} is not in the future"
         );
     }
     let after = sandbox.data_files()?;
