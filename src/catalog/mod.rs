@@ -135,23 +135,29 @@ impl Catalog {
 
 /// The dataset files of `dir`: `*.toml` except `geo-groups.toml` and hidden files, sorted.
 fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let read_error = |source| CatalogError::Read {
+    let files = toml_files(dir).map_err(|source| CatalogError::Read {
         path: dir.to_path_buf(),
         source,
-    };
+    })?;
+    Ok(files
+        .into_iter()
+        .filter(|f| f.file_name().is_some_and(|n| n != GEO_GROUPS_FILE))
+        .collect())
+}
+
+/// The visible `*.toml` files directly in `dir` (hidden files and sub-folders skipped), sorted:
+/// how every data folder (`datasets/`, `indicators/`, `indicators/roadmaps/`) is listed.
+pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_error)? {
-        let path = entry.map_err(read_error)?.path();
-        let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
-            continue;
-        };
-        let is_toml = path
-            .extension()
-            .is_some_and(|extension| extension == "toml");
-        if !is_toml || name == GEO_GROUPS_FILE || name.starts_with('.') || !path.is_file() {
-            continue;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let visible = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.starts_with('.'));
+        if visible && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
         }
-        files.push(path);
     }
     files.sort();
     Ok(files)

@@ -115,22 +115,10 @@ struct RawIndicator {
 /// Loads every `dir/*.toml` (hidden files, other extensions and sub-folders skipped), checking
 /// each against `catalog`. Fails only when `dir` cannot be listed.
 pub fn load(dir: &Path, catalog: &Catalog) -> Result<Definitions, DefinitionError> {
-    let read_error = |source| DefinitionError::Read {
+    let files = crate::catalog::toml_files(dir).map_err(|source| DefinitionError::Read {
         path: dir.to_path_buf(),
         source,
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_error)? {
-        let path = entry.map_err(read_error)?.path();
-        let visible = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.starts_with('.'));
-        if visible && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
+    })?;
     let mut definitions = Definitions {
         dir: dir.to_path_buf(),
         ..Definitions::default()

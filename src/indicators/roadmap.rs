@@ -171,23 +171,10 @@ pub fn known_indicators(definitions: &Definitions) -> BTreeSet<String> {
 
 /// The roadmap files of `dir` (`*.toml`, hidden files skipped), sorted.
 fn files(dir: &Path) -> Result<Vec<PathBuf>, RoadmapError> {
-    let read_error = |source| RoadmapError::Read {
+    crate::catalog::toml_files(dir).map_err(|source| RoadmapError::Read {
         path: dir.to_path_buf(),
         source,
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_error)? {
-        let path = entry.map_err(read_error)?.path();
-        let visible = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.starts_with('.'));
-        if visible && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
+    })
 }
 
 /// Loads every roadmap of `dir`: the valid ones and one error per refused file. Fails only when

@@ -15,6 +15,15 @@ fn methodology_dir() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/indicators/methodology").to_owned()
 }
 
+/// Runs `desi-city desi ARGS… --methodology-dir <the repository's methodology folder>`.
+fn desi(sandbox: &Sandbox, args: &[&str]) -> Result<crate::support::Run> {
+    let dir = methodology_dir();
+    let mut all = vec!["desi"];
+    all.extend_from_slice(args);
+    all.extend(["--methodology-dir", dir.as_str()]);
+    sandbox.run(&all)
+}
+
 /// A sandbox holding `desi_2022_complete`, imported from the shared workbook table.
 fn imported() -> Result<Sandbox> {
     let sandbox = Sandbox::offline()?;
@@ -76,16 +85,7 @@ fn parse_methodology_csv(text: &str, methodology: &str) -> Result<Scores> {
 #[test]
 fn the_2022_composite_reproduces_the_commissions_published_scores() -> Result<()> {
     let sandbox = imported()?;
-    let dir = methodology_dir();
-    let run = sandbox.run(&[
-        "desi",
-        "--methodology",
-        "2022",
-        "--format",
-        "csv",
-        "--methodology-dir",
-        &dir,
-    ])?;
+    let run = desi(&sandbox, &["--methodology", "2022", "--format", "csv"])?;
     run.ok()?;
     let scores = parse_csv(&run.stdout)?;
     let published = [
@@ -136,18 +136,17 @@ fn the_2022_composite_reproduces_the_commissions_published_scores() -> Result<()
 #[test]
 fn one_edition_can_be_asked_for_and_an_unknown_one_lists_the_known_editions() -> Result<()> {
     let sandbox = imported()?;
-    let dir = methodology_dir();
-    let run = sandbox.run(&[
-        "desi",
-        "--methodology",
-        "2022",
-        "--edition",
-        "2019",
-        "--format",
-        "csv",
-        "--methodology-dir",
-        &dir,
-    ])?;
+    let run = desi(
+        &sandbox,
+        &[
+            "--methodology",
+            "2022",
+            "--edition",
+            "2019",
+            "--format",
+            "csv",
+        ],
+    )?;
     run.ok()?;
     let scores = parse_csv(&run.stdout)?;
     ensure!(
@@ -160,15 +159,7 @@ fn one_edition_can_be_asked_for_and_an_unknown_one_lists_the_known_editions() ->
         "another edition slipped in"
     );
 
-    let run = sandbox.run(&[
-        "desi",
-        "--methodology",
-        "2022",
-        "--edition",
-        "2016",
-        "--methodology-dir",
-        &dir,
-    ])?;
+    let run = desi(&sandbox, &["--methodology", "2022", "--edition", "2016"])?;
     run.failed()?
         .no_panic()?
         .stderr_has(&["2016", "2017, 2018, 2019, 2020, 2021, 2022"])?;
@@ -190,16 +181,7 @@ fn imported_2020() -> Result<Sandbox> {
 fn the_2020_composite_reproduces_the_published_dimensions_and_says_which_series_are_missing()
 -> Result<()> {
     let sandbox = imported_2020()?;
-    let dir = methodology_dir();
-    let run = sandbox.run(&[
-        "desi",
-        "--methodology",
-        "2020",
-        "--format",
-        "csv",
-        "--methodology-dir",
-        &dir,
-    ])?;
+    let run = desi(&sandbox, &["--methodology", "2020", "--format", "csv"])?;
     run.ok()?;
     let scores = parse_methodology_csv(&run.stdout, "2020")?;
     // Published with 4 decimals.
@@ -249,15 +231,7 @@ fn the_2020_composite_reproduces_the_published_dimensions_and_says_which_series_
         run.stderr
     );
 
-    let run = sandbox.run(&[
-        "desi",
-        "--methodology",
-        "2020",
-        "--edition",
-        "2020",
-        "--methodology-dir",
-        &dir,
-    ])?;
+    let run = desi(&sandbox, &["--methodology", "2020", "--edition", "2020"])?;
     run.ok()?;
     ensure!(
         run.stdout.contains("Connectivity")
@@ -277,8 +251,7 @@ fn the_2020_price_index_stopgap_says_how_to_import_the_2022_table_it_reads() -> 
     sandbox
         .run(&["import", path, "--dataset", "desi_2020_raw"])?
         .ok()?;
-    let dir = methodology_dir();
-    let run = sandbox.run(&["desi", "--methodology", "2020", "--methodology-dir", &dir])?;
+    let run = desi(&sandbox, &["--methodology", "2020"])?;
     run.failed()?.no_panic()?.stderr_has(&[
         "desi_2022_complete",
         "[[supplementary]]",
@@ -286,7 +259,7 @@ fn the_2020_price_index_stopgap_says_how_to_import_the_2022_table_it_reads() -> 
     ])?;
 
     let empty = Sandbox::offline()?;
-    let run = empty.run(&["desi", "--methodology", "2020", "--methodology-dir", &dir])?;
+    let run = desi(&empty, &["--methodology", "2020"])?;
     run.failed()?
         .no_panic()?
         .stderr_has(&["desi_2020_raw", "--format desi-csv"])?;
@@ -296,8 +269,7 @@ fn the_2020_price_index_stopgap_says_how_to_import_the_2022_table_it_reads() -> 
 #[test]
 fn without_the_imported_table_the_error_says_how_to_import_it() -> Result<()> {
     let sandbox = Sandbox::offline()?;
-    let dir = methodology_dir();
-    let run = sandbox.run(&["desi", "--methodology", "2022", "--methodology-dir", &dir])?;
+    let run = desi(&sandbox, &["--methodology", "2022"])?;
     run.failed()?.no_panic()?.stderr_has(&[
         "desi_2022_complete",
         "desi-city import",
@@ -309,16 +281,7 @@ fn without_the_imported_table_the_error_says_how_to_import_it() -> Result<()> {
 #[test]
 fn the_table_format_prints_titles_and_the_attribution() -> Result<()> {
     let sandbox = imported()?;
-    let dir = methodology_dir();
-    let run = sandbox.run(&[
-        "desi",
-        "--methodology",
-        "2022",
-        "--edition",
-        "2022",
-        "--methodology-dir",
-        &dir,
-    ])?;
+    let run = desi(&sandbox, &["--methodology", "2022", "--edition", "2022"])?;
     run.ok()?;
     ensure!(
         run.stdout.contains("Human capital") && run.stdout.contains("50.3074"),

@@ -10,42 +10,12 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, Result, ensure};
 
-use crate::support::{EU27, Sandbox, Source};
+use crate::support::{Sandbox, fetched_households};
 use crate::upstream::Upstream;
 
 /// The indicator definitions shipped in the repository.
 fn indicators_dir() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/indicators").to_owned()
-}
-
-/// A sandbox with the shipped geo groups and the two sources fetched from the local server.
-fn fetched(server: &Upstream) -> Result<Sandbox> {
-    let sandbox = Sandbox::new(server)?;
-    let groups = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/geo-groups.toml"
-    ))?;
-    sandbox.write_catalogue_file("geo-groups.toml", &groups)?;
-    let mut countries: Vec<&str> = EU27.to_vec();
-    countries.push("EU27_2020");
-    sandbox.add(
-        &Source::eurostat("isoc_ci_in_h", "isoc_ci_in_h", "jsonstat")
-            .geo(&countries)
-            .since(2015)
-            .filter("unit", &["PC_HH"])
-            .filter("hhtyp", &["TOTAL"]),
-    )?;
-    let mut regions = countries.clone();
-    regions.extend(["BE10", "AT13", "BG41", "CY00", "CZ01", "DE30", "FR10"]);
-    sandbox.add(
-        &Source::eurostat("isoc_r_iacc_h", "isoc_r_iacc_h", "sdmx-csv")
-            .level("nuts2")
-            .geo(&regions)
-            .since(2015)
-            .filter("unit", &["PC_HH"]),
-    )?;
-    sandbox.fetch(&["isoc_ci_in_h", "isoc_r_iacc_h"])?.ok()?;
-    Ok(sandbox)
 }
 
 /// One CSV row of `desi-city indicators ID --format csv`, by column name.
@@ -109,7 +79,7 @@ fn close(got: f64, want: f64) -> bool {
 #[test]
 fn the_list_shows_the_usable_definitions_and_reports_the_others_on_stderr() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let dir = indicators_dir();
     let run = sandbox.run(&["indicators", "--indicators-dir", &dir, "--lang", "fr"])?;
     run.ok()?;
@@ -143,7 +113,7 @@ fn the_list_shows_the_usable_definitions_and_reports_the_others_on_stderr() -> R
 #[test]
 fn the_country_values_match_the_shared_jsonstat_file_with_eu_value_rank_and_change() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let rows = values(&sandbox, "households_internet_access", "BE,EU27_2020")?;
     let version = sandbox.current("isoc_ci_in_h")?.version;
 
@@ -194,7 +164,7 @@ fn the_country_values_match_the_shared_jsonstat_file_with_eu_value_rank_and_chan
 #[test]
 fn the_regional_values_give_brussels_its_rank_among_the_capital_regions() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let rows = values(&sandbox, "households_internet_access_regional", "BE10,BE")?;
 
     // isoc_r_iacc_h_excerpt.csv: BE10 2022 = 95.76, 2023 = 95.01; the excerpt's capital regions in
@@ -219,7 +189,7 @@ fn the_regional_values_give_brussels_its_rank_among_the_capital_regions() -> Res
 #[test]
 fn a_filter_on_a_column_the_data_lacks_is_refused_for_that_indicator() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let dir = sandbox.root.join("indicators");
     std::fs::create_dir_all(&dir)?;
     let good = std::fs::read_to_string(format!(

@@ -10,38 +10,11 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, Result, ensure};
 
-use crate::support::{EU27, Sandbox, Source};
+use crate::support::{Sandbox, fetched_households};
 use crate::upstream::Upstream;
 
 fn shipped(folder: &str) -> String {
     format!("{}/{folder}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A sandbox with the shipped geo groups and the two sources fetched from the local server.
-fn fetched(server: &Upstream) -> Result<Sandbox> {
-    let sandbox = Sandbox::new(server)?;
-    let groups = std::fs::read_to_string(shipped("datasets/geo-groups.toml"))?;
-    sandbox.write_catalogue_file("geo-groups.toml", &groups)?;
-    let mut countries: Vec<&str> = EU27.to_vec();
-    countries.push("EU27_2020");
-    sandbox.add(
-        &Source::eurostat("isoc_ci_in_h", "isoc_ci_in_h", "jsonstat")
-            .geo(&countries)
-            .since(2015)
-            .filter("unit", &["PC_HH"])
-            .filter("hhtyp", &["TOTAL"]),
-    )?;
-    let mut regions = countries.clone();
-    regions.extend(["BE10", "AT13", "BG41", "CY00", "CZ01", "DE30", "FR10"]);
-    sandbox.add(
-        &Source::eurostat("isoc_r_iacc_h", "isoc_r_iacc_h", "sdmx-csv")
-            .level("nuts2")
-            .geo(&regions)
-            .since(2015)
-            .filter("unit", &["PC_HH"]),
-    )?;
-    sandbox.fetch(&["isoc_ci_in_h", "isoc_r_iacc_h"])?.ok()?;
-    Ok(sandbox)
 }
 
 /// Splits one CSV line, honouring `"…"` fields with `""` inside.
@@ -124,7 +97,7 @@ fn check(row: &Row, column: &str, want: f64) -> Result<()> {
 #[test]
 fn brussels_belgium_and_the_eu_progress_match_the_shared_files_worked_by_hand() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let rows = progress(&sandbox, "brussels-capital-example")?;
 
     // isoc_r_iacc_h_excerpt.csv, BE10: 2020 = 89.52, 2025 = 92.03; target 99 in 2030.
@@ -186,7 +159,7 @@ fn brussels_belgium_and_the_eu_progress_match_the_shared_files_worked_by_hand() 
 #[test]
 fn the_digital_decade_targets_without_an_indicator_are_reported_not_measurable() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let rows = progress(&sandbox, "eu-digital-decade-2030")?;
     let gigabit = row(&rows, "gigabit-households", "EU27_2020")?;
     ensure!(gigabit["status"] == "not measurable", "{gigabit:?}");
@@ -220,7 +193,7 @@ fn the_digital_decade_targets_without_an_indicator_are_reported_not_measurable()
 #[test]
 fn a_target_year_before_its_baseline_is_refused_naming_the_file_and_key() -> Result<()> {
     let server = Upstream::with_shared_files()?;
-    let sandbox = fetched(&server)?;
+    let sandbox = fetched_households(&server)?;
     let dir = sandbox.root.join("roadmaps");
     std::fs::create_dir_all(&dir)?;
     let good =

@@ -907,3 +907,35 @@ pub fn has_cell(
         same_value && flag(f) == flags
     })
 }
+
+/// A sandbox with the shipped geo groups and two household sources fetched from the local server:
+/// `isoc_ci_in_h` (JSON-stat, the 27 member states and EU27_2020) and `isoc_r_iacc_h` (SDMX-CSV, the
+/// same plus seven capital regions).
+pub fn fetched_households(server: &Upstream) -> Result<Sandbox> {
+    let sandbox = Sandbox::new(server)?;
+    let groups = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/geo-groups.toml"
+    ))?;
+    sandbox.write_catalogue_file("geo-groups.toml", &groups)?;
+    let mut countries: Vec<&str> = EU27.to_vec();
+    countries.push("EU27_2020");
+    sandbox.add(
+        &Source::eurostat("isoc_ci_in_h", "isoc_ci_in_h", "jsonstat")
+            .geo(&countries)
+            .since(2015)
+            .filter("unit", &["PC_HH"])
+            .filter("hhtyp", &["TOTAL"]),
+    )?;
+    let mut regions = countries.clone();
+    regions.extend(["BE10", "AT13", "BG41", "CY00", "CZ01", "DE30", "FR10"]);
+    sandbox.add(
+        &Source::eurostat("isoc_r_iacc_h", "isoc_r_iacc_h", "sdmx-csv")
+            .level("nuts2")
+            .geo(&regions)
+            .since(2015)
+            .filter("unit", &["PC_HH"]),
+    )?;
+    sandbox.fetch(&["isoc_ci_in_h", "isoc_r_iacc_h"])?.ok()?;
+    Ok(sandbox)
+}
