@@ -714,10 +714,20 @@ pub fn value_flags(
     file: &Path,
     filter: &[(&str, &str)],
 ) -> Result<Vec<(Option<f64>, Option<String>)>> {
+    select_value_flags("value", &parquet(file), filter)
+        .with_context(|| format!("Failed to read {}", file.display()))
+}
+
+/// `SELECT <value>, flags FROM <from> WHERE column = ? AND …` ordered by value then flags; the
+/// filter's column names come from the test, its values are bound.
+fn select_value_flags(
+    value: &str,
+    from: &str,
+    filter: &[(&str, &str)],
+) -> Result<Vec<(Option<f64>, Option<String>)>> {
     let conditions: Vec<String> = filter.iter().map(|(c, _)| format!("\"{c}\" = ?")).collect();
     let sql = format!(
-        "SELECT value, flags FROM {} WHERE {} ORDER BY value NULLS LAST, flags",
-        parquet(file),
+        "SELECT {value}, flags FROM {from} WHERE {} ORDER BY 1 NULLS LAST, 2",
         if conditions.is_empty() {
             "true".to_string()
         } else {
@@ -727,7 +737,7 @@ pub fn value_flags(
     let conn = duck()?;
     let mut stmt = conn
         .prepare(&sql)
-        .with_context(|| format!("DuckDB could not prepare {sql} over {}", file.display()))?;
+        .with_context(|| format!("DuckDB could not prepare {sql}"))?;
     let params: Vec<&dyn duckdb::ToSql> = filter
         .iter()
         .map(|(_, v)| v as &dyn duckdb::ToSql)
@@ -868,28 +878,11 @@ pub fn csv_value_flags(
     file: &Path,
     filter: &[(&str, &str)],
 ) -> Result<Vec<(Option<f64>, Option<String>)>> {
-    let conditions: Vec<String> = filter.iter().map(|(c, _)| format!("\"{c}\" = ?")).collect();
-    let sql = format!(
-        "SELECT TRY_CAST(value AS DOUBLE), flags FROM read_csv({}, header = true, all_varchar = true) WHERE {} ORDER BY 1 NULLS LAST, 2",
-        sql_literal(&file.display().to_string()),
-        if conditions.is_empty() {
-            "true".to_string()
-        } else {
-            conditions.join(" AND ")
-        }
+    let from = format!(
+        "read_csv({}, header = true, all_varchar = true)",
+        sql_literal(&file.display().to_string())
     );
-    let conn = duck()?;
-    let mut stmt = conn
-        .prepare(&sql)
-        .with_context(|| format!("DuckDB could not prepare {sql}"))?;
-    let params: Vec<&dyn duckdb::ToSql> = filter
-        .iter()
-        .map(|(_, v)| v as &dyn duckdb::ToSql)
-        .collect();
-    let rows = stmt
-        .query_map(params.as_slice(), |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<Result<Vec<(Option<f64>, Option<String>)>, _>>()?;
-    Ok(rows)
+    select_value_flags("TRY_CAST(value AS DOUBLE)", &from, filter)
 }
 
 /// Whether one of `rows` has this value (1e-9) and these flags.
