@@ -18,6 +18,7 @@ use duckdb::{Connection, params, params_from_iter};
 use super::definitions::Indicator;
 use super::{IndicatorError, Result};
 use crate::catalog::GeoGroups;
+use crate::fetch::parse::FIXED_COLUMNS;
 use crate::store::Store;
 
 /// The EU aggregate every value is compared with.
@@ -26,18 +27,6 @@ pub const EU_AGGREGATE: &str = "EU27_2020";
 pub const MEMBERS_GROUP: &str = "eu27";
 /// The group of `datasets/geo-groups.toml` holding the EU capital regions.
 pub const CAPITALS_GROUP: &str = "capital-regions";
-
-/// Columns of the canonical observation table that are not dimensions.
-const FIXED_COLUMNS: [&str; 8] = [
-    "dataset",
-    "period",
-    "period_start",
-    "period_freq",
-    "value",
-    "value_text",
-    "flags",
-    "conf_status",
-];
 
 /// What to compute: the geos (in the order wanted) and an optional range of years.
 #[derive(Debug, Clone, Default)]

@@ -23,6 +23,7 @@
 //! reported as such whatever format was expected.
 
 mod builder;
+pub use builder::FIXED_COLUMNS;
 mod csv;
 mod desi_csv;
 mod desi_wide;
