@@ -505,6 +505,16 @@ fn load_catalog(settings: &Settings) -> Result<Catalog> {
     })
 }
 
+/// A table for people: borders only, columns fitted to the terminal.
+fn new_table<T: Into<comfy_table::Cell>>(header: impl IntoIterator<Item = T>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    table
+}
+
 fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<definitions::Definitions> {
     definitions::load(dir, catalog).with_context(|| {
         format!(
@@ -590,11 +600,7 @@ async fn fetch_cmd(
     multi.clear().ok();
     results.sort_by_key(|(i, _, _)| *i);
 
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["source", "outcome", "rows", "version", "detail"]);
+    let mut table = new_table(["source", "outcome", "rows", "version", "detail"]);
     let mut failed = 0;
     for (_, id, result) in &results {
         match result {
@@ -656,24 +662,20 @@ fn unreachable_source(id: &str) -> Result<Refreshed, fetch::RefreshError> {
 fn sources_cmd(ctx: &Context) -> Result<()> {
     let statuses = ctx.store.statuses()?;
     let now = Utc::now();
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header([
-            "source",
-            "provider",
-            "code",
-            "format",
-            "feeds",
-            "schedule (UTC)",
-            "next run",
-            "last outcome",
-            "last success",
-            "version",
-            "rows",
-            "last error",
-        ]);
+    let mut table = new_table([
+        "source",
+        "provider",
+        "code",
+        "format",
+        "feeds",
+        "schedule (UTC)",
+        "next run",
+        "last outcome",
+        "last success",
+        "version",
+        "rows",
+        "last error",
+    ]);
     let time = |t: Option<chrono::DateTime<Utc>>| {
         t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default()
@@ -865,11 +867,7 @@ fn desi_cmd(
     let written = match format {
         DesiFormat::Csv => write_scores_csv(&mut out, &scores),
         DesiFormat::Table => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(["edition", "geo", "level", "code", "title", "score"]);
+            let mut table = new_table(["edition", "geo", "level", "code", "title", "score"]);
             for s in &scores {
                 table.add_row([
                     s.edition.to_string(),
@@ -920,11 +918,7 @@ fn indicators_cmd(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match id {
         None => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(["indicator", "dimension", "title", "source", "unit"]);
+            let mut table = new_table(["indicator", "dimension", "title", "source", "unit"]);
             for i in &loaded.indicators {
                 table.add_row([
                     i.id.clone(),
@@ -988,11 +982,7 @@ fn roadmap_cmd(
             for error in &errors {
                 eprintln!("warning: roadmap skipped: {error}");
             }
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(["roadmap", "example", "title", "targets", "source"]);
+            let mut table = new_table(["roadmap", "example", "title", "targets", "source"]);
             for r in &roadmaps {
                 table.add_row([
                     r.id.clone(),
@@ -1095,24 +1085,20 @@ fn write_progress(
                     .map(|p| format!("{:.2} ({})", p.value, p.period))
                     .unwrap_or_default()
             };
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header([
-                    "target",
-                    "geo",
-                    "baseline",
-                    "latest",
-                    "target",
-                    "covered",
-                    "required/yr",
-                    "actual/yr",
-                    "linear",
-                    "compound",
-                    "reached in",
-                    "status",
-                ]);
+            let mut table = new_table([
+                "target",
+                "geo",
+                "baseline",
+                "latest",
+                "target",
+                "covered",
+                "required/yr",
+                "actual/yr",
+                "linear",
+                "compound",
+                "reached in",
+                "status",
+            ]);
             for r in rows {
                 let m = &r.measures;
                 let title = map
@@ -1202,20 +1188,16 @@ fn write_values(
             Ok(())
         }
         DesiFormat::Table => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header([
-                    "geo",
-                    "period",
-                    "value",
-                    "flags",
-                    "EU27",
-                    "rank EU27",
-                    "rank capitals",
-                    "change",
-                ]);
+            let mut table = new_table([
+                "geo",
+                "period",
+                "value",
+                "flags",
+                "EU27",
+                "rank EU27",
+                "rank capitals",
+                "change",
+            ]);
             for r in rows {
                 table.add_row([
                     r.geo.clone(),

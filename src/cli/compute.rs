@@ -10,14 +10,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 
 use desi_city::catalog::{DesiDimension, GEO_GROUPS_FILE, GeoGroups};
 use desi_city::config::Settings;
 use desi_city::indicators::regional::{self, Scorecard};
 use desi_city::indicators::{definitions, roadmap, values};
 
-use super::{DesiFormat, LangArg, load_catalog, load_definitions, open_store};
+use super::{DesiFormat, LangArg, load_catalog, load_definitions, new_table, open_store};
 
 /// The CSV header of `--format csv`.
 const CSV_HEADER: &str =
@@ -232,20 +231,16 @@ fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
 
 fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io::Result<()> {
     writeln!(out, "{}", report.geo)?;
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header([
-            "dimension",
-            "indicator",
-            "period",
-            "value",
-            "flags",
-            "EU27",
-            "rank",
-            "change",
-        ]);
+    let mut table = new_table([
+        "dimension",
+        "indicator",
+        "period",
+        "value",
+        "flags",
+        "EU27",
+        "rank",
+        "change",
+    ]);
     for line in &report.lines {
         let title = line.indicator.title.get(lang.code()).to_owned();
         let dimension = line.indicator.dimension.as_str().to_owned();
@@ -279,17 +274,13 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
         Some(Err(e)) => writeln!(out, "{}: unavailable: {e}", regional::LABEL)?,
         Some(Ok(card)) => {
             writeln!(out, "{}, {} ({}):", card.label, card.geo, card.period)?;
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header([
-                    "dimension / indicator",
-                    "value",
-                    "peer min–max",
-                    "score 0–100",
-                    format!("{} score", card.country).as_str(),
-                ]);
+            let mut table = new_table([
+                "dimension / indicator",
+                "value",
+                "peer min–max",
+                "score 0–100",
+                format!("{} score", card.country).as_str(),
+            ]);
             let two = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
             for d in &card.dimensions {
                 table.add_row([
@@ -336,11 +327,7 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
     match &report.roadmap {
         Ok(progress) if !progress.is_empty() => {
             writeln!(out, "Roadmap progress (details: `desi-city roadmap`):")?;
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_BORDERS_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(["roadmap", "target", "latest", "target value", "status"]);
+            let mut table = new_table(["roadmap", "target", "latest", "target value", "status"]);
             for p in progress {
                 let latest = p
                     .measures
