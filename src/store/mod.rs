@@ -203,10 +203,23 @@ pub fn validate_id(kind: &str, id: &str) -> Result<()> {
     }
 }
 
+/// The version current at `at` among `versions` (newest first, as in the manifest): the latest
+/// published at or before `at`; on a publication-time tie, the one listed first (published later).
+fn current_at(versions: &[Version], at: DateTime<Utc>) -> Option<&Version> {
+    versions
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.published_at <= at)
+        .max_by(|(ia, a), (ib, b)| a.published_at.cmp(&b.published_at).then(ib.cmp(ia)))
+        .map(|(_, v)| v)
+}
+
 /// The data directory. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    /// When set, reads answer from this manifest instead of `manifest.json` (see [`Store::pinned`]).
+    pinned: Option<Arc<Manifest>>,
 }
 
 struct Inner {
@@ -256,6 +269,7 @@ impl Store {
                 pause: pause_from_env(),
                 lock,
             }),
+            pinned: None,
         };
         store.recover()?;
         Ok(store)
@@ -360,7 +374,7 @@ impl Store {
     /// The current version of `dataset`, if it has one.
     pub fn current(&self, dataset: &str) -> Result<Option<Version>> {
         validate_id("dataset", dataset)?;
-        let manifest = self.load_manifest()?;
+        let manifest = self.read_manifest()?;
         Ok(manifest
             .datasets
             .get(dataset)
@@ -371,7 +385,7 @@ impl Store {
     /// The kept versions of `dataset`, newest first (empty for an unknown dataset).
     pub fn versions(&self, dataset: &str) -> Result<Vec<Version>> {
         validate_id("dataset", dataset)?;
-        let mut manifest = self.load_manifest()?;
+        let mut manifest = self.read_manifest()?;
         Ok(manifest
             .datasets
             .remove(dataset)
@@ -383,7 +397,7 @@ impl Store {
     pub fn version(&self, dataset: &str, version: &str) -> Result<Version> {
         validate_id("dataset", dataset)?;
         validate_id("version", version)?;
-        let manifest = self.load_manifest()?;
+        let manifest = self.read_manifest()?;
         manifest
             .datasets
             .get(dataset)
@@ -399,18 +413,12 @@ impl Store {
     /// (`None` if `at` is before every kept version).
     pub fn as_of(&self, dataset: &str, at: DateTime<Utc>) -> Result<Option<Version>> {
         let versions = self.versions(dataset)?;
-        Ok(versions
-            .into_iter()
-            .enumerate()
-            .filter(|(_, v)| v.published_at <= at)
-            // Latest publication wins; on a tie, the one listed first (published later).
-            .max_by(|(ia, a), (ib, b)| a.published_at.cmp(&b.published_at).then(ib.cmp(ia)))
-            .map(|(_, v)| v))
+        Ok(current_at(&versions, at).cloned())
     }
 
     /// The whole manifest, as last written.
     pub fn manifest(&self) -> Result<Manifest> {
-        self.load_manifest()
+        self.read_manifest()
     }
 
     /// Opens a version's file for reading its exact bytes (e.g. a download whose checksum must
@@ -496,8 +504,47 @@ impl Store {
             .map_err(|source| StoreError::Fs { path, source })
     }
 
+    /// The manifest on disk: what publishing and recovery work on, pinned or not.
     fn load_manifest(&self) -> Result<Manifest> {
         Manifest::load(self.root())
+    }
+
+    /// The manifest reads answer from: the pinned one, else the one on disk.
+    fn read_manifest(&self) -> Result<Manifest> {
+        match &self.pinned {
+            Some(manifest) => Ok(Manifest::clone(manifest)),
+            None => self.load_manifest(),
+        }
+    }
+
+    /// This store with its reads (`current`, `versions`, `version`, `as_of`, `manifest`, `read`)
+    /// answering from `manifest` instead of the file: a consistent snapshot that later publishes
+    /// do not change, so one computation or response never mixes two versions. The files it names
+    /// stay readable while open, and for as long as the store keeps them (`keep`). Publishing
+    /// through a pinned store still works on the manifest on disk.
+    pub fn pinned(&self, manifest: Arc<Manifest>) -> Store {
+        Store {
+            inner: self.inner.clone(),
+            pinned: Some(manifest),
+        }
+    }
+
+    /// The manifest as it was at `at` (a vintage): each dataset's current version is the one that
+    /// was current then ([`Store::as_of`]'s rule); datasets with no kept version that old are left
+    /// out, and versions published after `at` are dropped.
+    pub fn manifest_as_of(&self, at: DateTime<Utc>) -> Result<Manifest> {
+        let mut manifest = self.read_manifest()?;
+        manifest.datasets.retain(|_, entry| {
+            entry.versions.retain(|v| v.published_at <= at);
+            match current_at(&entry.versions, at).map(|v| v.version.clone()) {
+                Some(version) => {
+                    entry.current = version;
+                    true
+                }
+                None => false,
+            }
+        });
+        Ok(manifest)
     }
 
     fn datasets_dir(&self) -> PathBuf {

@@ -155,6 +155,40 @@ fn the_parquet_file_carries_every_provenance_key() -> TestResult {
 }
 
 #[test]
+fn a_pinned_store_keeps_answering_from_its_snapshot_while_new_versions_are_published() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path(), 3)?;
+    let v1 = store.publish("ds", &[batch(10, 0.0)], meta(&sha(1), 0))?;
+    let pinned = store.pinned(Arc::new(store.manifest()?));
+
+    let v2 = store.publish("ds", &[batch(20, 0.0)], meta(&sha(2), 1))?;
+    assert_eq!(store.current("ds")?, Some(v2.clone()));
+    assert_eq!(pinned.current("ds")?, Some(v1.clone()));
+    assert_eq!(pinned.versions("ds")?, vec![v1.clone()]);
+    assert_eq!(pinned.read("ds", None)?[0].num_rows(), 10);
+    assert!(matches!(
+        pinned.version("ds", &v2.version),
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Publishing through a pinned store works on the manifest on disk.
+    let v3 = pinned.publish("ds", &[batch(30, 0.0)], meta(&sha(3), 2))?;
+    assert_eq!(store.current("ds")?, Some(v3.clone()));
+    assert_eq!(pinned.current("ds")?, Some(v1.clone()));
+
+    // A vintage manifest: what was current at each time, later versions dropped.
+    let at_v1 = store.manifest_as_of(v1.published_at)?;
+    assert_eq!(at_v1.datasets["ds"].current, v1.version);
+    assert_eq!(at_v1.datasets["ds"].versions, vec![v1.clone()]);
+    let at_v2 = store.manifest_as_of(v2.published_at)?;
+    assert_eq!(at_v2.datasets["ds"].current, v2.version);
+    let before = v1.published_at - chrono::Duration::seconds(1);
+    assert!(store.manifest_as_of(before)?.datasets.is_empty());
+    Ok(())
+}
+
+#[test]
 fn a_second_publish_becomes_current_and_as_of_picks_the_version_current_then() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open(dir.path(), 3)?;
