@@ -8,10 +8,18 @@
 //! identifiers); geos and group members go in through an `Appender`. The only SQL literal is the
 //! store-built file path, with `'` doubled.
 //!
+//! [`compute_batch`] gives the same rows as one Arrow `RecordBatch` ([`SERIES_COLUMNS`]), the
+//! shape the API encodes (CSV, JSON, JSON-stat, SDMX-CSV) without knowing the struct.
+//!
 //! Must not write to the store, fetch, or round: values are the stored doubles. A filter that
 //! names a column the data lacks, or that leaves more than one series per geo and period, is an
 //! error for that indicator (it names the file, the key and what to do).
 
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, StringArray, UInt32Array};
+use arrow::datatypes::{Field, Schema};
+use arrow::record_batch::RecordBatch;
 use duckdb::types::Value;
 use duckdb::{Connection, params, params_from_iter};
 
@@ -65,6 +73,27 @@ pub struct IndicatorValue {
     /// The store version of the source dataset these values come from.
     pub version: String,
 }
+
+/// The columns of [`compute_batch`]'s batch, in order: `indicator`, `geo`, `period` (text),
+/// `value` (f64), `flags` (text), `eu27_value` (f64), `rank_eu27`, `ranked_eu27`, `rank_capitals`,
+/// `ranked_capitals` (u32), `change` (f64), `previous_period`, `dataset` (the source id) and
+/// `version` (the store version read) (text).
+pub const SERIES_COLUMNS: [&str; 14] = [
+    "indicator",
+    "geo",
+    "period",
+    "value",
+    "flags",
+    "eu27_value",
+    "rank_eu27",
+    "ranked_eu27",
+    "rank_capitals",
+    "ranked_capitals",
+    "change",
+    "previous_period",
+    "dataset",
+    "version",
+];
 
 /// A SQL string literal: `'` doubled. Used only for a path the store built.
 fn sql_literal(s: &str) -> String {
@@ -310,6 +339,77 @@ pub fn compute(
     Ok(values)
 }
 
+/// [`compute`]'s rows as one Arrow batch with the columns of [`SERIES_COLUMNS`] (nullable where
+/// the struct's field is optional). Blocking (DuckDB).
+pub fn compute_batch(
+    store: &Store,
+    groups: &GeoGroups,
+    indicator: &Indicator,
+    request: &Request,
+) -> Result<RecordBatch> {
+    let rows = compute(store, groups, indicator, request)?;
+    let text = |f: fn(&IndicatorValue) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    let optional_text = |f: fn(&IndicatorValue) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(rows.iter().map(f)))
+    };
+    let number = |f: fn(&IndicatorValue) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(rows.iter().map(f)))
+    };
+    let rank = |f: fn(&IndicatorValue) -> Option<u32>| -> ArrayRef {
+        Arc::new(UInt32Array::from_iter(rows.iter().map(f)))
+    };
+    let count = |f: fn(&IndicatorValue) -> u32| -> ArrayRef {
+        Arc::new(UInt32Array::from_iter_values(rows.iter().map(f)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(|r| &r.indicator),
+        text(|r| &r.geo),
+        text(|r| &r.period),
+        number(|r| r.value),
+        optional_text(|r| r.flags.as_deref()),
+        number(|r| r.eu_value),
+        rank(|r| r.rank_eu27),
+        count(|r| r.ranked_eu27),
+        rank(|r| r.rank_capitals),
+        count(|r| r.ranked_capitals),
+        number(|r| r.change),
+        optional_text(|r| r.previous_period.as_deref()),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|_| indicator.source.as_str()),
+        )),
+        text(|r| &r.version),
+    ];
+    let fields: Vec<Field> = SERIES_COLUMNS
+        .iter()
+        .zip(&columns)
+        .map(|(name, c)| {
+            Field::new(
+                *name,
+                c.data_type().clone(),
+                c.null_count() > 0 || nullable(name),
+            )
+        })
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| {
+        IndicatorError::Input {
+            dataset: indicator.source.clone(),
+            path: indicator.file.clone(),
+            problem: format!("its values do not make an Arrow batch: {e}"),
+            import: format!("desi-city fetch {}", indicator.source),
+        }
+    })
+}
+
+/// Whether a column of [`SERIES_COLUMNS`] may hold nulls.
+fn nullable(column: &str) -> bool {
+    !matches!(
+        column,
+        "indicator" | "geo" | "period" | "ranked_eu27" | "ranked_capitals" | "dataset" | "version"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -464,6 +564,38 @@ codes = ["AA1", "BB1"]
         assert_eq!(aa1.rank_eu27, None);
         assert_eq!(rows[3].flags.as_deref(), Some("e"));
         assert_eq!(rows[3].rank_eu27, None, "the EU is not ranked");
+    }
+
+    #[test]
+    fn the_batch_holds_the_same_rows_as_the_values_in_the_documented_columns() {
+        use arrow::array::Array;
+        let (_dir, store) = store_with_data();
+        let ind = indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true);
+        let asked = request(&["BB", "AA1", "EU27_2020"]);
+        let rows = compute(&store, &groups(), &ind, &asked).expect("computes");
+        let batch = compute_batch(&store, &groups(), &ind, &asked).expect("computes");
+        let schema = batch.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, SERIES_COLUMNS);
+        assert_eq!(batch.num_rows(), rows.len());
+        let col = |name: &str| batch.column_by_name(name).expect("column").clone();
+        let geo = col("geo");
+        let geo = geo.as_any().downcast_ref::<StringArray>().expect("text");
+        let value = col("value");
+        let value = value.as_any().downcast_ref::<Float64Array>().expect("f64");
+        let rank = col("rank_eu27");
+        let rank = rank.as_any().downcast_ref::<UInt32Array>().expect("u32");
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(geo.value(i), r.geo);
+            assert_eq!(value.is_valid(i).then(|| value.value(i)), r.value);
+            assert_eq!(rank.is_valid(i).then(|| rank.value(i)), r.rank_eu27);
+        }
+        let dataset = col("dataset");
+        let dataset = dataset
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("text");
+        assert!(dataset.iter().all(|d| d == Some(ind.source.as_str())));
     }
 
     #[test]
