@@ -50,6 +50,33 @@ pub struct Settings {
     /// `keep_versions` / `DESI_CITY_KEEP_VERSIONS`: versions kept per dataset (default 10).
     pub keep_versions: usize,
     pub upstream: Upstream,
+    pub api: Api,
+}
+
+/// The HTTP API's own settings.
+#[derive(Clone, PartialEq, Default)]
+pub struct Api {
+    /// `api.admin_token` / `DESI_CITY_ADMIN_TOKEN`: the bearer token of `POST /api/v1/admin/*`. Without
+    /// one, the admin routes are off (404).
+    pub admin_token: Option<String>,
+    /// `api.public_url` / `DESI_CITY_PUBLIC_URL`: the base URL clients reach the API at (behind a
+    /// proxy), for the absolute links of DCAT, Atom and citations. Default: from the request's `Host`.
+    pub public_url: Option<String>,
+    /// `api.compute_per_second` / `DESI_CITY_COMPUTE_PER_SECOND`: per client address, how many
+    /// uncached computations per second (burst: twice that); over it, 429. 0 turns the limit off.
+    /// Default 20. Cached answers and 304s are never limited.
+    pub compute_per_second: u32,
+}
+
+/// The token is a secret: never printed.
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
+            .field("public_url", &self.public_url)
+            .field("compute_per_second", &self.compute_per_second)
+            .finish()
+    }
 }
 
 /// Upstream servers and how patiently to talk to them.
@@ -84,6 +111,11 @@ impl Default for Settings {
                 retries: 4,
                 retry_base_ms: 500,
             },
+            api: Api {
+                admin_token: None,
+                public_url: None,
+                compute_per_second: 20,
+            },
         }
     }
 }
@@ -97,6 +129,15 @@ struct FileSettings {
     addr: Option<String>,
     keep_versions: Option<usize>,
     upstream: Option<FileUpstream>,
+    api: Option<FileApi>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileApi {
+    admin_token: Option<String>,
+    public_url: Option<String>,
+    compute_per_second: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,7 +197,8 @@ impl Settings {
             file: file.to_owned(),
             message: format!(
                 "{}Accepted keys: data_dir, datasets_dir, addr, keep_versions, and in [upstream]: \
-                 eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms.",
+                 eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms, and in [api]: \
+                 admin_token, public_url, compute_per_second.",
                 e
             ),
         })?;
@@ -223,6 +265,31 @@ impl Settings {
                 self.upstream.retry_base_ms = v;
             }
         }
+        if let Some(api) = parsed.api {
+            if let Some(token) = api.admin_token {
+                check_token(&token).map_err(|problem| {
+                    invalid(
+                        "api.admin_token",
+                        problem,
+                        "Use a long random string, e.g. the output of `openssl rand -hex 32`.",
+                    )
+                })?;
+                self.api.admin_token = Some(token);
+            }
+            if let Some(url) = api.public_url {
+                check_url(&url).map_err(|problem| {
+                    invalid(
+                        "api.public_url",
+                        problem,
+                        "Give the http:// or https:// URL clients use, e.g. \"https://desi.example.org\".",
+                    )
+                })?;
+                self.api.public_url = Some(url.trim_end_matches('/').to_owned());
+            }
+            if let Some(v) = api.compute_per_second {
+                self.api.compute_per_second = v;
+            }
+        }
         Ok(())
     }
 
@@ -263,6 +330,27 @@ impl Settings {
         if let Some(v) = number::<u64>(env, "DESI_CITY_RETRY_BASE_MS", 0)? {
             self.upstream.retry_base_ms = v;
         }
+        if let Some(token) = env("DESI_CITY_ADMIN_TOKEN") {
+            check_token(&token).map_err(|problem| ConfigError::Env {
+                var: "DESI_CITY_ADMIN_TOKEN",
+                value: "(hidden)".to_owned(),
+                problem,
+                fix: "Use a long random string, e.g. the output of `openssl rand -hex 32`.",
+            })?;
+            self.api.admin_token = Some(token);
+        }
+        if let Some(url) = env("DESI_CITY_PUBLIC_URL") {
+            check_url(&url).map_err(|problem| ConfigError::Env {
+                var: "DESI_CITY_PUBLIC_URL",
+                value: url.clone(),
+                problem,
+                fix: "Give the http:// or https:// URL clients use.",
+            })?;
+            self.api.public_url = Some(url.trim_end_matches('/').to_owned());
+        }
+        if let Some(v) = number::<u32>(env, "DESI_CITY_COMPUTE_PER_SECOND", 0)? {
+            self.api.compute_per_second = v;
+        }
         Ok(())
     }
 }
@@ -283,6 +371,20 @@ where
             fix: "Unset it to use the default, or give a number.",
         }),
     }
+}
+
+/// A bearer token must be long enough not to be guessed and fit in a header.
+fn check_token(token: &str) -> std::result::Result<(), String> {
+    if token.len() < 16 {
+        return Err(format!(
+            "the token has {} characters; at least 16 are needed",
+            token.len()
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the token must be printable ASCII without spaces".to_owned());
+    }
+    Ok(())
 }
 
 fn check_url(url: &str) -> std::result::Result<(), String> {
@@ -334,6 +436,59 @@ mod tests {
         assert_eq!(s.upstream.retries, 2);
         assert_eq!(s.upstream.eurostat_url, "http://mirror.example/eurostat");
         assert_eq!(s.upstream.timeout_secs, 60);
+    }
+
+    #[test]
+    fn the_api_section_sets_token_url_and_rate_and_a_short_token_is_refused_without_echoing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "[api]\nadmin_token = \"0123456789abcdef0123\"\npublic_url = \"https://desi.example.org/\"\ncompute_per_second = 5\n",
+        );
+        let overrides = Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let s = Settings::load(&overrides, env_of(&[])).unwrap();
+        assert_eq!(s.api.admin_token.as_deref(), Some("0123456789abcdef0123"));
+        assert_eq!(
+            s.api.public_url.as_deref(),
+            Some("https://desi.example.org")
+        );
+        assert_eq!(s.api.compute_per_second, 5);
+        assert!(!format!("{s:?}").contains("0123456789abcdef0123"));
+
+        let env = env_of(&[("DESI_CITY_COMPUTE_PER_SECOND", "0")]);
+        assert_eq!(
+            Settings::load(&overrides, env)
+                .unwrap()
+                .api
+                .compute_per_second,
+            0
+        );
+
+        let err = Settings::load(
+            &Overrides::default(),
+            env_of(&[("DESI_CITY_ADMIN_TOKEN", "short-secret")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("DESI_CITY_ADMIN_TOKEN"), "{err}");
+        assert!(err.contains("at least 16"), "{err}");
+        assert!(!err.contains("short-secret"), "{err}");
+
+        let file = write(&dir, "[api]\nadmin_token = \"short\"\n");
+        let overrides = Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let err = Settings::load(&overrides, env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("api.admin_token") && err.contains(&file.display().to_string()),
+            "{err}"
+        );
     }
 
     #[test]
