@@ -265,7 +265,10 @@ desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
         )]
         indicators_dir: PathBuf,
     },
-    /// Run the HTTP API and the scheduler (every source on its cron, UTC).
+    /// Run the HTTP API (under /api/v1) and the scheduler (every source on its cron, UTC).
+    ///
+    /// Admin routes (POST /api/v1/admin/refresh) need a bearer token: set DESI_CITY_ADMIN_TOKEN
+    /// (or api.admin_token in desi-city.toml); without one they are off.
     Serve {
         /// Address to listen on [env: DESI_CITY_ADDR] [default: 127.0.0.1:8080]
         #[arg(long, value_name = "HOST:PORT")]
@@ -273,6 +276,22 @@ desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
         /// Don't start the scheduler (serve the store as it is)
         #[arg(long)]
         no_schedule: bool,
+        /// The folder of indicator definitions (with roadmaps/ and regional/)
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_INDICATORS_DIR",
+            default_value = "indicators"
+        )]
+        indicators_dir: PathBuf,
+        /// The folder holding the DESI methodology folders (desi-2022/, desi-2020/)
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "DESI_CITY_METHODOLOGY_DIR",
+            default_value = "indicators/methodology"
+        )]
+        methodology_dir: PathBuf,
     },
 }
 
@@ -480,9 +499,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             indicators_dir,
         } => compute::compute_cmd(&settings, &indicators_dir, &geo, lang, format),
-        Command::Serve { no_schedule, .. } => {
+        Command::Serve {
+            no_schedule,
+            indicators_dir,
+            methodology_dir,
+            ..
+        } => {
             let ctx = context(settings)?;
-            runtime.block_on(serve_cmd(ctx, !no_schedule))
+            let folders = api::Folders {
+                indicators: indicators_dir,
+                methodology: methodology_dir,
+            };
+            runtime.block_on(serve_cmd(ctx, folders, !no_schedule))
         }
     }
 }
@@ -1240,8 +1268,8 @@ fn write_scores_csv(out: &mut impl Write, scores: &[desi::Score]) -> std::io::Re
     Ok(())
 }
 
-async fn serve_cmd(ctx: Arc<Context>, scheduled: bool) -> Result<ExitCode> {
-    let state = api::AppState { ctx: ctx.clone() };
+async fn serve_cmd(ctx: Arc<Context>, folders: api::Folders, scheduled: bool) -> Result<ExitCode> {
+    let state = api::App::new(ctx.clone(), &folders)?;
     let app = api::Application::build(state, &ctx.settings.addr)
         .await
         .with_context(|| format!("Failed to listen on {}", ctx.settings.addr))?;

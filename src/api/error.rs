@@ -1,31 +1,158 @@
 //! API errors as RFC 9457 `application/problem+json`.
 //!
-//! Policy: every error a client can cause is a 4xx whose `detail` says what to do; a `type` URI per
-//! variant is stable and documented. Internal errors answer 500 with nothing internal in the body (the
-//! cause is logged once, here). No handler panics on input; none returns a bare string error.
+//! Policy: every error a client can cause is a 4xx whose `detail` says what to do (a bad parameter
+//! names the parameter and lists what is accepted); the `type` URI of each variant is stable and
+//! listed in the README ("Errors"). Internal errors answer 500 with nothing internal in the body:
+//! the cause is logged once, here. No handler panics on input; none returns a bare string error.
+//! Problem responses are never cached (`Cache-Control: no-store`).
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::indicators::IndicatorError;
+use crate::store::StoreError;
+
+/// The body of every error (RFC 9457), as `application/problem+json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A stable URI per kind of error: `https://desi-city.eu/problems/{bad-parameter|not-found|not-acceptable|query-too-large|unauthorized|rate-limited|data-unavailable|busy|internal}`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong and what to do about it.
+    pub detail: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// A query parameter (or path part) is not acceptable.
+    #[error("{0}")]
+    BadRequest(String),
+    /// An unknown id or route.
     #[error("{0}")]
     NotFound(String),
+    /// None of the asked representations (`Accept`) can be served.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// The query asks for more cells than one response may hold.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The admin token is missing or wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The client asked for too many uncached computations too fast.
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: u64 },
+    /// The data or definitions needed are not there (yet): a fetch or a fixed file will cure it.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A refresh is already running.
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ApiError {
+    /// Status, the stable `type` slug, and the title.
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-parameter", "Bad parameter"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::NotAcceptable(_) => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "No acceptable representation",
+            ),
+            ApiError::TooLarge(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "query-too-large",
+                "Query too large",
+            ),
+            ApiError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Missing or wrong token",
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "data-unavailable",
+                "Data not available",
+            ),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "busy", "Already running"),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
             ),
         }
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// An internal error from anything displayable (logged when turned into a response).
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+/// What the engine reports: user-fixable conditions (no data yet, a bad definition file) are 503s
+/// that say what to do; an unknown geo or edition is the client's 400; the rest is internal.
+impl From<IndicatorError> for ApiError {
+    fn from(error: IndicatorError) -> ApiError {
+        match error {
+            IndicatorError::UnknownGeo { .. } | IndicatorError::UnknownEdition { .. } => {
+                ApiError::BadRequest(error.to_string())
+            }
+            IndicatorError::NoData { .. }
+            | IndicatorError::NoSupplementary { .. }
+            | IndicatorError::Input { .. }
+            | IndicatorError::Invalid { .. }
+            | IndicatorError::Toml { .. }
+            | IndicatorError::Read { .. } => ApiError::Unavailable(error.to_string()),
+            IndicatorError::Store(e) => ApiError::from(e),
+            IndicatorError::DuckDb(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::NotFound { .. } | StoreError::InvalidId { .. } => {
+                ApiError::NotFound(error.to_string())
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<super::encode::EncodeError> for ApiError {
+    fn from(error: super::encode::EncodeError) -> ApiError {
+        match error {
+            super::encode::EncodeError::TooLarge { .. } => ApiError::TooLarge(format!(
+                "{error} Ask for fewer geos or a shorter period, or download the dataset as Parquet."
+            )),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(error: tokio::task::JoinError) -> ApiError {
+        ApiError::internal(error)
     }
 }
 
@@ -45,19 +172,78 @@ impl IntoResponse for ApiError {
             "status": status.as_u16(),
             "detail": detail,
         });
-        (
+        let mut response = (
             status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/problem+json"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::RateLimited { retry_after, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        if let ApiError::Unauthorized(_) = &self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"desi-city admin\""),
+            );
+        }
+        response
     }
 }
 
 /// The fallback for unknown routes.
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!(
-        "There is no resource at {}. See GET /health; the full API is documented in the README.",
+        "There is no resource at {}. The API lives under /api/v1; GET /api/v1/openapi.json lists every route.",
         uri.path()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bad_parameter_is_a_400_problem_that_is_not_cached() {
+        let response = ApiError::BadRequest("geo: XX is unknown".into()).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], 400);
+        assert_eq!(v["type"], "https://desi-city.eu/problems/bad-parameter");
+        assert_eq!(v["detail"], "geo: XX is unknown");
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_says_nothing_internal_and_a_rate_limit_says_when_to_retry() {
+        let response = ApiError::internal("/secret/path: disk on fire").into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+
+        let response = ApiError::RateLimited {
+            detail: "slow down".into(),
+            retry_after: 2,
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
 }

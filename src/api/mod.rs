@@ -1,33 +1,374 @@
-//! The HTTP API (axum). For now: `GET /health`; the figures, datasets and charts routes come with the API
-//! issue. Handlers are thin: read the store, encode JSON. The API never calls upstream servers.
+//! The HTTP API (axum), versioned under `/api/v1`: figures (indicators, series, dimensions, the
+//! composite DESI, the regional scorecard, roadmaps), the datasets (DCAT-AP catalogue, Parquet and
+//! CSV downloads with `Range`), the sources' state, a changes feed, citations, health, metrics and
+//! the OpenAPI document generated from the handlers. Handlers are thin: parse the query, call the
+//! library (`crate::indicators`, `crate::store` through a [`live::Snapshot`]), encode the result
+//! ([`encode`]). The API never calls upstream servers, except `POST /admin/refresh`, which runs the
+//! same `fetch::refresh` the CLI runs.
 
+pub mod cite;
+pub mod dcat;
+pub mod encode;
 pub mod error;
+pub mod feed;
+pub mod live;
+pub mod metrics;
+pub mod negotiate;
+pub mod reply;
+mod routes;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::catalog::{GEO_GROUPS_FILE, GeoGroups};
 use crate::fetch::Context;
+use crate::indicators::definitions::{self, Definitions};
+use crate::indicators::{desi, regional, roadmap};
 use error::ApiError;
+use live::Live;
+use reply::{Cache, Freshness, Reply};
 
-#[derive(Clone)]
-pub struct AppState {
-    pub ctx: Arc<Context>,
+/// Where the definitions the API computes with come from.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    /// `indicators/` (indicator files, `roadmaps/`, `regional/`).
+    pub indicators: PathBuf,
+    /// `indicators/methodology/` (the DESI methodologies).
+    pub methodology: PathBuf,
 }
 
-/// The router over a context, without a listener (tests can drive it directly).
-pub fn router(state: AppState) -> Router {
+/// What the API computes with, loaded once at start. A file that does not load is reported (log,
+/// `/health`) and only what needs it answers 503; everything else keeps working.
+pub struct Model {
+    pub definitions: Definitions,
+    pub groups: GeoGroups,
+    pub desi: Vec<(desi::Edition, Result<desi::Methodology, String>)>,
+    pub regional: Result<regional::Method, String>,
+    pub roadmaps: Vec<roadmap::Roadmap>,
+    /// One line per file that did not load.
+    pub problems: Vec<String>,
+    /// A hash of everything loaded: part of every ETag of answers computed from definitions, so
+    /// a restart with changed files changes them.
+    pub id: String,
+}
+
+impl Model {
+    pub fn load(ctx: &Context, folders: &Folders) -> Result<Model, String> {
+        let groups = GeoGroups::load(&ctx.settings.datasets_dir.join(GEO_GROUPS_FILE))
+            .map_err(|e| e.to_string())?;
+        let mut problems = Vec::new();
+        // Without the folder, the datasets are still served; the figures answer 503.
+        let definitions = match definitions::load(&folders.indicators, &ctx.catalog) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(e.to_string());
+                Definitions::default()
+            }
+        };
+        problems.extend(definitions.errors.iter().map(|e| e.to_string()));
+        let desi = [desi::Edition::Desi2022, desi::Edition::Desi2020]
+            .into_iter()
+            .map(|edition| {
+                let loaded = desi::load(&folders.methodology, edition).map_err(|e| e.to_string());
+                if let Err(e) = &loaded {
+                    problems.push(e.clone());
+                }
+                (edition, loaded)
+            })
+            .collect();
+        let regional = regional::Method::load(&folders.indicators).map_err(|e| e.to_string());
+        if let Err(e) = &regional {
+            problems.push(e.clone());
+        }
+        let roadmaps = match roadmap::load_all(
+            &folders.indicators.join("roadmaps"),
+            &roadmap::known_indicators(&definitions),
+        ) {
+            Ok((roadmaps, errors)) => {
+                problems.extend(errors.iter().map(|e| e.to_string()));
+                roadmaps
+            }
+            Err(e) => {
+                problems.push(e.to_string());
+                Vec::new()
+            }
+        };
+        let id = reply::etag(&[&format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}",
+            definitions.indicators, groups, desi, regional, roadmaps
+        )]);
+        Ok(Model {
+            definitions,
+            groups,
+            desi,
+            regional,
+            roadmaps,
+            problems,
+            id,
+        })
+    }
+}
+
+/// The application state shared by every handler.
+pub struct App {
+    pub ctx: Arc<Context>,
+    pub live: Arc<Live>,
+    pub model: Model,
+    pub cache: Cache,
+    pub metrics: metrics::Metrics,
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Held while an admin refresh runs (one at a time).
+    refreshing: tokio::sync::Mutex<()>,
+    /// Computations running at once (DuckDB: each holds its own database and threads), so that a
+    /// burst of uncached requests queues instead of exhausting memory.
+    computing: tokio::sync::Semaphore,
+    /// The geo codes of each dataset version (computed once per version).
+    geos: Mutex<std::collections::HashMap<String, Arc<Vec<String>>>>,
+}
+
+pub type AppState = Arc<App>;
+
+/// The head of an answer: what its 304 and caching headers need, known before computing it.
+pub struct Head {
+    pub etag: String,
+    pub last_modified: Option<DateTime<Utc>>,
+    pub freshness: Freshness,
+    pub licence: Option<String>,
+}
+
+/// The body of an answer, as a computation returns it.
+pub struct Body {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+    pub language: Option<&'static str>,
+    pub filename: Option<String>,
+}
+
+impl Body {
+    pub fn json(value: &serde_json::Value) -> Body {
+        Body {
+            bytes: Bytes::from(value.to_string()),
+            content_type: "application/json",
+            language: None,
+            filename: None,
+        }
+    }
+
+    /// The same body, marked as written in `lang` (`Content-Language`).
+    pub fn in_language(self, lang: &'static str) -> Body {
+        Body {
+            language: Some(lang),
+            ..self
+        }
+    }
+}
+
+impl App {
+    pub fn new(ctx: Arc<Context>, folders: &Folders) -> anyhow::Result<AppState> {
+        let model = Model::load(&ctx, folders)
+            .map_err(|e| anyhow::anyhow!("Failed to load the definitions for the API: {e}"))?;
+        for problem in &model.problems {
+            tracing::warn!(error = %problem, "A definition file did not load; what needs it answers 503.");
+        }
+        let live = Arc::new(Live::open(ctx.store.clone())?);
+        let limiter = NonZeroU32::new(ctx.settings.api.compute_per_second).map(|n| {
+            let burst = n.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"));
+            RateLimiter::keyed(Quota::per_second(n).allow_burst(burst))
+        });
+        Ok(Arc::new(App {
+            ctx,
+            live,
+            model,
+            cache: Cache::new(64 << 20),
+            metrics: metrics::Metrics::new(),
+            limiter,
+            refreshing: tokio::sync::Mutex::new(()),
+            computing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+            geos: Mutex::new(Default::default()),
+        }))
+    }
+
+    /// The base URL of absolute links: the configured public URL, else `http://{Host}`.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = &self.ctx.settings.api.public_url {
+            return url.clone();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            })
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+
+    /// Answers a GET whose body is computed: 304 when `If-None-Match` matches `head.etag`, the
+    /// cached body when there is one, else runs `compute` (blocking, on the blocking pool; rate
+    /// limited per client) and caches what it returns.
+    pub async fn answer<F>(
+        &self,
+        headers: &HeaderMap,
+        client: Client,
+        head: Head,
+        compute: F,
+    ) -> Result<Response, ApiError>
+    where
+        F: FnOnce() -> Result<Body, ApiError> + Send + 'static,
+    {
+        if reply::not_modified(headers, &head.etag) {
+            self.metrics.not_modified();
+            return Ok(self.reply_head(head).not_modified());
+        }
+        if let Some(cached) = self.cache.get(&head.etag) {
+            self.metrics.cache(true);
+            return Ok(cached.as_ref().into_response());
+        }
+        self.metrics.cache(false);
+        if let (Some(limiter), Some(ip)) = (&self.limiter, client.0)
+            && let Err(not_until) = limiter.check_key(&ip)
+        {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            return Err(ApiError::RateLimited {
+                detail: format!(
+                    "More than {} uncomputed answers per second from your address. Retry after the delay in Retry-After; answers already computed (and 304 revalidations) are never limited.",
+                    self.ctx.settings.api.compute_per_second
+                ),
+                retry_after: wait.as_secs().max(1),
+            });
+        }
+        let body = {
+            let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
+            tokio::task::spawn_blocking(compute).await??
+        };
+        let reply = Arc::new(Reply {
+            body: body.bytes,
+            content_type: body.content_type,
+            language: body.language,
+            filename: body.filename,
+            ..self.reply_head(head)
+        });
+        self.cache.insert(reply.clone());
+        Ok(reply.as_ref().into_response())
+    }
+
+    fn reply_head(&self, head: Head) -> Reply {
+        Reply {
+            body: Bytes::new(),
+            content_type: "application/octet-stream",
+            etag: head.etag,
+            last_modified: head.last_modified,
+            freshness: head.freshness,
+            language: None,
+            licence: head.licence,
+            filename: None,
+        }
+    }
+
+    /// The geo codes of a dataset version, computed once per version. Blocking (DuckDB).
+    pub fn geos_of(
+        &self,
+        snapshot: &live::Snapshot,
+        dataset: &str,
+    ) -> Result<Arc<Vec<String>>, ApiError> {
+        let Some(version) = snapshot.current(dataset) else {
+            return Ok(Arc::new(Vec::new()));
+        };
+        let key = format!("{dataset}/{}", version.version);
+        if let Some(found) = self.geos.lock().map_err(ApiError::internal)?.get(&key) {
+            return Ok(found.clone());
+        }
+        let geos = Arc::new(crate::indicators::values::geos(&snapshot.store, dataset)?);
+        self.geos
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(key, geos.clone());
+        Ok(geos)
+    }
+}
+
+/// The client's address, when the server knows it (for rate limiting).
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// The router with every route and layer, over `app` (tests can drive it without a listener).
+pub fn router(app: AppState) -> Router {
+    let (api, openapi) = routes::api();
+    // The same document for every router built in this process (tests build several).
+    let _ = routes::ops::OPENAPI.set(openapi);
+    let compress = SizeAbove::new(256)
+        .and(NotForContentType::const_new(
+            "application/vnd.apache.parquet",
+        ))
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers([
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::RANGE,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            header::LAST_MODIFIED,
+        ]);
     Router::new()
-        .route("/health", get(health))
+        .merge(api)
+        .route("/health", axum::routing::get(routes::ops::health))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            metrics::track,
+        ))
+        .layer(CompressionLayer::new().compress_when(compress))
+        .layer(cors)
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(app)
 }
 
 /// A bound listener and its router: `Application::build` binds (port 0 picks a free port), `port` tells
@@ -35,14 +376,16 @@ pub fn router(state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    app: AppState,
 }
 
 impl Application {
-    pub async fn build(state: AppState, addr: &str) -> std::io::Result<Application> {
+    pub async fn build(app: AppState, addr: &str) -> std::io::Result<Application> {
         let listener = TcpListener::bind(addr).await?;
         Ok(Application {
             listener,
-            router: router(state),
+            router: router(app.clone()),
+            app,
         })
     }
 
@@ -50,35 +393,21 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// Serves, and re-reads the manifest every second so that versions published by another
+    /// process are served too.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let watcher = tokio::spawn(live::watch(self.app.live.clone(), Duration::from_secs(1)));
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        watcher.abort();
+        served
     }
-}
-
-/// Liveness and a summary of the store: how many datasets, and each source's last outcome.
-async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let store = state.ctx.store.clone();
-    let (manifest, statuses) = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::store::StoreError>((store.manifest()?, store.statuses()?))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let failing: Vec<&String> = statuses
-        .iter()
-        .filter(|(_, s)| s.last_outcome.as_deref() == Some("failed"))
-        .map(|(id, _)| id)
-        .collect();
-    Ok(Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "datasets": manifest.datasets.len(),
-        "sources": state.ctx.catalog.sources.len(),
-        "failing_sources": failing,
-    })))
 }

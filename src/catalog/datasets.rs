@@ -126,6 +126,49 @@ impl DesiDimension {
             DesiDimension::DigitalPublicServices => "digital-public-services",
         }
     }
+
+    /// The dimension's name in `lang` (`en`, `fr`, `nl`, `de`; English otherwise), as the DESI
+    /// reports of the Commission name it in each language.
+    pub fn title(self, lang: &str) -> &'static str {
+        let [en, fr, nl, de] = match self {
+            DesiDimension::Connectivity => [
+                "Connectivity",
+                "Connectivité",
+                "Connectiviteit",
+                "Konnektivität",
+            ],
+            DesiDimension::HumanCapital => [
+                "Human capital",
+                "Capital humain",
+                "Menselijk kapitaal",
+                "Humankapital",
+            ],
+            DesiDimension::InternetUse => [
+                "Use of internet services",
+                "Utilisation des services internet",
+                "Gebruik van internetdiensten",
+                "Nutzung von Internetdiensten",
+            ],
+            DesiDimension::DigitalIntegration => [
+                "Integration of digital technology",
+                "Intégration des technologies numériques",
+                "Integratie van digitale technologie",
+                "Integration der Digitaltechnik",
+            ],
+            DesiDimension::DigitalPublicServices => [
+                "Digital public services",
+                "Services publics numériques",
+                "Digitale overheidsdiensten",
+                "Digitale öffentliche Dienste",
+            ],
+        };
+        match lang {
+            "fr" => fr,
+            "nl" => nl,
+            "de" => de,
+            _ => en,
+        }
+    }
 }
 
 impl fmt::Display for DesiDimension {

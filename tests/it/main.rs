@@ -6,6 +6,7 @@
 //! what is tested is what a user runs. Each test has its own server and temp dirs, so they run
 //! in parallel.
 
+mod api;
 mod cli;
 mod crash;
 mod desi;

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Load benchmark of the HTTP API: the release binary on loopback, loaded with wrk (Debian package
+# `wrk`; `oha` is used instead when wrk is absent). Reports requests/s and p50/p99 latency for
+#   1. a cached series (the same query again and again),
+#   2. uncached series (every request a different set of geos, so each is computed with DuckDB),
+#   3. a 304 revalidation (If-None-Match with the series' ETag),
+#   4. a Parquet download (the current version of isoc_ci_in_h),
+# and the server's peak memory (VmHWM). The store is built from ../shared/data with `desi-city import`.
+#
+# Usage: bash benches/load.sh [SECONDS_PER_RUN] [CONNECTIONS]   (defaults 10 and 64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration="${1:-10}"
+connections="${2:-64}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/desi-city/target}"
+shared="$(cd ../shared/data && pwd)"
+
+cargo build --release --locked --bin desi-city >&2
+bin="$CARGO_TARGET_DIR/release/desi-city"
+
+work="$(mktemp -d)"
+trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+"$bin" --data-dir "$work/data" import "$shared/eurostat/jsonstat/isoc_ci_in_h.json" \
+  --dataset isoc_ci_in_h --format jsonstat >&2
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+DESI_CITY_COMPUTE_PER_SECOND=0 RUST_LOG=warn \
+  "$bin" --data-dir "$work/data" serve --no-schedule --addr "127.0.0.1:$port" 2>"$work/serve.log" &
+server=$!
+base="http://127.0.0.1:$port"
+for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+
+series="$base/api/v1/indicators/households_internet_access/series?geo=BE,EU27_2020"
+etag="$(curl -sfI "$series" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
+parquet="$base/api/v1/datasets/isoc_ci_in_h.parquet"
+size="$(curl -sf "$parquet" | wc -c)"
+
+cat >"$work/uncached.lua" <<'LUA'
+-- Every request asks for a random subset of the member states: a query never seen before.
+local geos = {"AT","BE","BG","CY","CZ","DE","DK","EE","EL","ES","FI","FR","HR","HU","IE","IT",
+              "LT","LU","LV","MT","NL","PL","PT","RO","SE","SI","SK"}
+math.randomseed(os.time())
+request = function()
+  local picked = {}
+  for _, g in ipairs(geos) do
+    if math.random() < 0.5 then picked[#picked + 1] = g end
+  end
+  if #picked == 0 then picked[1] = "BE" end
+  return wrk.format("GET", "/api/v1/indicators/households_internet_access/series?geo=" .. table.concat(picked, ","))
+end
+LUA
+
+run() { # name, then the load tool's arguments after the URL
+  local name="$1" url="$2"; shift 2
+  if command -v wrk >/dev/null; then
+    out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")"
+    rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
+    p50="$(awk '$1=="50%"{print $2}' <<<"$out")"
+    p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
+    errors="$(awk '/Non-2xx or 3xx responses/{print $5}' <<<"$out")"
+  else
+    local headers=()
+    while [ $# -gt 0 ]; do [ "$1" = "-H" ] && headers+=(-H "$2"); shift 2 || shift; done
+    out="$(oha -z "${duration}s" -c "$connections" --no-tui "${headers[@]}" "$url")"
+    rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
+    p50="$(awk '/50.00%/{print $3 $4}' <<<"$out")"
+    p99="$(awk '/99.00%/{print $3 $4}' <<<"$out")"
+    errors=""
+  fi
+  printf '| %-26s | %12s | %9s | %9s | %s\n' "$name" "$rps" "$p50" "$p99" "${errors:+non-2xx/3xx: $errors}"
+}
+
+echo "desi-city $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, ${connections} connections, ${duration}s per run, load tool on the same machine"
+echo "| run                        |   requests/s |       p50 |       p99 |"
+echo "|----------------------------|--------------|-----------|-----------|"
+run "cached series" "$series"
+run "uncached series (DuckDB)" "$base" -s "$work/uncached.lua"
+run "304 revalidation" "$series" -H "If-None-Match: $etag"
+run "Parquet download (${size} B)" "$parquet"
+echo "server peak memory: $(awk '/VmHWM/{print $2, $3}' "/proc/$server/status")"

@@ -1,0 +1,384 @@
+//! Encoding Arrow record batches (an engine result, or a stored dataset version) into the formats
+//! the API serves: CSV (every column), JSON rows, JSON-stat 2.0 and SDMX-CSV 2.0 (a [`Cube`]: some
+//! columns are dimensions, one is time, one the value, one the flags). Bytes in memory only: no
+//! HTTP, no store, no DuckDB.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use arrow::record_batch::RecordBatch;
+use serde_json::{Map, Value, json};
+
+/// The largest JSON-stat cube (product of the dimension sizes) encoded in one answer.
+pub const MAX_CELLS: usize = 5_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("The answer would hold {cells} cells, more than the {limit} one answer may hold.")]
+    TooLarge { cells: usize, limit: usize },
+    #[error("column {0:?} is missing")]
+    MissingColumn(String),
+    #[error("two rows for the same cell ({0})")]
+    DuplicateCell(String),
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+type Result<T> = std::result::Result<T, EncodeError>;
+
+/// Observations to encode as a cube.
+pub struct Cube<'a> {
+    pub batches: &'a [RecordBatch],
+    /// Dimension columns in order, time excluded.
+    pub dimensions: Vec<String>,
+    /// The time column (`2023`, `2023-Q1`, …).
+    pub time: String,
+    /// The numeric value column and the flags column.
+    pub value: String,
+    pub flags: String,
+    pub meta: CubeMeta,
+}
+
+/// What a cube says about itself.
+pub struct CubeMeta {
+    pub label: String,
+    /// Attribution, e.g. `Source: Eurostat (online data code: isoc_ci_in_h)`.
+    pub source: String,
+    pub updated: Option<String>,
+    pub licence: String,
+    pub licence_url: String,
+    /// SDMX structure id, e.g. `ESTAT:ISOC_CI_IN_H(1.0)`.
+    pub structure_id: String,
+    /// Extra provenance for JSON-stat's `extension`.
+    pub extension: Value,
+}
+
+/// Every column as CSV (header row, RFC 4180; floats as Rust prints them, which round-trips).
+pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let Some(first) = batches.first() else {
+        return Ok(Vec::new());
+    };
+    w.write_record(first.schema().fields().iter().map(|f| f.name().as_str()))?;
+    for batch in batches {
+        let columns: Vec<Cell> = batch
+            .columns()
+            .iter()
+            .map(Cell::new)
+            .collect::<Result<_>>()?;
+        for row in 0..batch.num_rows() {
+            w.write_record(columns.iter().map(|c| c.text(row)))?;
+        }
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// Every row as a JSON object, keys in column order, nulls explicit.
+pub fn json_rows(batches: &[RecordBatch]) -> Result<Value> {
+    let mut rows = Vec::new();
+    for batch in batches {
+        let schema = batch.schema();
+        let columns: Vec<(String, Cell)> = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(f, c)| Ok((f.name().clone(), Cell::new(c)?)))
+            .collect::<Result<_>>()?;
+        for row in 0..batch.num_rows() {
+            let mut object = Map::new();
+            for (name, cell) in &columns {
+                object.insert(name.clone(), cell.json(row));
+            }
+            rows.push(Value::Object(object));
+        }
+    }
+    Ok(Value::Array(rows))
+}
+
+/// A column read as text (or as a number, for numeric columns).
+enum Cell {
+    Number(Float64Array, bool),
+    Text(StringArray),
+}
+
+impl Cell {
+    fn new(array: &ArrayRef) -> Result<Cell> {
+        Ok(match array.data_type() {
+            DataType::Float64 | DataType::Float32 => Cell::Number(
+                cast(array, &DataType::Float64)?
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .cloned()
+                    .expect("cast to Float64"),
+                false,
+            ),
+            t if t.is_integer() => Cell::Number(
+                cast(array, &DataType::Float64)?
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .cloned()
+                    .expect("cast to Float64"),
+                true,
+            ),
+            _ => Cell::Text(
+                cast(array, &DataType::Utf8)?
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .cloned()
+                    .expect("cast to Utf8"),
+            ),
+        })
+    }
+
+    fn text(&self, row: usize) -> String {
+        match self {
+            Cell::Number(a, integer) if a.is_valid(row) => {
+                if *integer {
+                    format!("{}", a.value(row) as i64)
+                } else {
+                    format!("{}", a.value(row))
+                }
+            }
+            Cell::Text(a) if a.is_valid(row) => a.value(row).to_owned(),
+            _ => String::new(),
+        }
+    }
+
+    fn json(&self, row: usize) -> Value {
+        match self {
+            Cell::Number(a, true) if a.is_valid(row) => json!(a.value(row) as i64),
+            Cell::Number(a, false) if a.is_valid(row) => {
+                serde_json::Number::from_f64(a.value(row)).map_or(Value::Null, Value::Number)
+            }
+            Cell::Text(a) if a.is_valid(row) => Value::String(a.value(row).to_owned()),
+            _ => Value::Null,
+        }
+    }
+}
+
+fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
+    batch
+        .column_by_name(name)
+        .cloned()
+        .ok_or_else(|| EncodeError::MissingColumn(name.to_owned()))
+}
+
+fn texts(batch: &RecordBatch, name: &str) -> Result<StringArray> {
+    Ok(cast(&column(batch, name)?, &DataType::Utf8)?
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .expect("cast to Utf8"))
+}
+
+fn numbers(batch: &RecordBatch, name: &str) -> Result<Float64Array> {
+    Ok(cast(&column(batch, name)?, &DataType::Float64)?
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .cloned()
+        .expect("cast to Float64"))
+}
+
+/// One observation of a cube: its codes (dimensions, then time), value and flags.
+struct Observation {
+    codes: Vec<String>,
+    value: Option<f64>,
+    flags: Option<String>,
+}
+
+/// A dimension's categories: code and label (when the data has one), in index order.
+type Categories = Vec<(String, Option<String>)>;
+
+/// The cube's observations and, per dimension, its codes in first-seen order (time sorted) with
+/// their labels when the batch has a `<dim>_label` column.
+fn observations(cube: &Cube) -> Result<(Vec<Observation>, Vec<Categories>)> {
+    let names: Vec<&str> = cube
+        .dimensions
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(cube.time.as_str()))
+        .collect();
+    let mut categories: Vec<Categories> = vec![Vec::new(); names.len()];
+    let mut seen: Vec<HashMap<String, ()>> = vec![HashMap::new(); names.len()];
+    let mut out = Vec::new();
+    for batch in cube.batches {
+        let columns: Vec<StringArray> = names
+            .iter()
+            .map(|n| texts(batch, n))
+            .collect::<Result<_>>()?;
+        let labels: Vec<Option<StringArray>> = names
+            .iter()
+            .map(|n| {
+                batch
+                    .column_by_name(&format!("{n}_label"))
+                    .and_then(|c| cast(c, &DataType::Utf8).ok())
+                    .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+            })
+            .collect();
+        let values = numbers(batch, &cube.value)?;
+        let flags = texts(batch, &cube.flags)?;
+        for row in 0..batch.num_rows() {
+            let mut codes = Vec::with_capacity(names.len());
+            for (d, col) in columns.iter().enumerate() {
+                let code = if col.is_valid(row) {
+                    col.value(row)
+                } else {
+                    ""
+                }
+                .to_owned();
+                if seen[d].insert(code.clone(), ()).is_none() {
+                    let label = labels[d]
+                        .as_ref()
+                        .filter(|l| l.is_valid(row))
+                        .map(|l| l.value(row).to_owned());
+                    categories[d].push((code.clone(), label));
+                }
+                codes.push(code);
+            }
+            out.push(Observation {
+                codes,
+                value: values.is_valid(row).then(|| values.value(row)),
+                flags: (flags.is_valid(row) && !flags.value(row).is_empty())
+                    .then(|| flags.value(row).to_owned()),
+            });
+        }
+    }
+    if let Some(time) = categories.last_mut() {
+        time.sort();
+    }
+    Ok((out, categories))
+}
+
+/// A JSON-stat 2.0 dataset: dense `value` in row-major order over the dimensions then time,
+/// `status` (sparse) for flags, roles for time, geo and metric.
+pub fn jsonstat(cube: &Cube) -> Result<Value> {
+    jsonstat_with_limit(cube, MAX_CELLS)
+}
+
+fn jsonstat_with_limit(cube: &Cube, limit: usize) -> Result<Value> {
+    let (observations, categories) = observations(cube)?;
+    let sizes: Vec<usize> = categories.iter().map(Vec::len).collect();
+    let cells = sizes.iter().try_fold(1usize, |acc, s| acc.checked_mul(*s));
+    let cells = match cells {
+        Some(c) if c <= limit => c,
+        _ => {
+            return Err(EncodeError::TooLarge {
+                cells: cells.unwrap_or(usize::MAX),
+                limit,
+            });
+        }
+    };
+    let positions: Vec<HashMap<&str, usize>> = categories
+        .iter()
+        .map(|cats| {
+            cats.iter()
+                .enumerate()
+                .map(|(i, (c, _))| (c.as_str(), i))
+                .collect()
+        })
+        .collect();
+    let mut values = vec![Value::Null; cells];
+    let mut filled = vec![false; cells];
+    let mut status = Map::new();
+    for o in &observations {
+        let mut flat = 0;
+        for (d, code) in o.codes.iter().enumerate() {
+            flat = flat * sizes[d] + positions[d][code.as_str()];
+        }
+        if std::mem::replace(&mut filled[flat], true) {
+            return Err(EncodeError::DuplicateCell(o.codes.join(", ")));
+        }
+        if let Some(v) = o.value {
+            values[flat] = serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
+        }
+        if let Some(f) = &o.flags {
+            status.insert(flat.to_string(), Value::String(f.clone()));
+        }
+    }
+    let ids: Vec<String> = cube
+        .dimensions
+        .iter()
+        .cloned()
+        .chain(std::iter::once("time".to_owned()))
+        .collect();
+    let mut dimension = Map::new();
+    for (id, cats) in ids.iter().zip(&categories) {
+        let index: Map<String, Value> = cats
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| (c.clone(), json!(i)))
+            .collect();
+        let label: Map<String, Value> = cats
+            .iter()
+            .map(|(c, l)| (c.clone(), json!(l.clone().unwrap_or_else(|| c.clone()))))
+            .collect();
+        dimension.insert(
+            id.clone(),
+            json!({ "label": id, "category": { "index": index, "label": label } }),
+        );
+    }
+    let mut role = Map::new();
+    role.insert("time".into(), json!(["time"]));
+    if cube.dimensions.iter().any(|d| d == "geo") {
+        role.insert("geo".into(), json!(["geo"]));
+    }
+    let metric: Vec<&String> = cube
+        .dimensions
+        .iter()
+        .filter(|d| matches!(d.as_str(), "unit" | "indicator" | "indic_is"))
+        .collect();
+    if !metric.is_empty() {
+        role.insert("metric".into(), json!(metric));
+    }
+    let mut extension = match &cube.meta.extension {
+        Value::Object(m) => m.clone(),
+        Value::Null => Map::new(),
+        other => Map::from_iter([("provenance".to_owned(), other.clone())]),
+    };
+    extension.insert("licence".into(), json!(cube.meta.licence));
+    extension.insert("licence_url".into(), json!(cube.meta.licence_url));
+    let mut out = Map::new();
+    out.insert("version".into(), json!("2.0"));
+    out.insert("class".into(), json!("dataset"));
+    out.insert("label".into(), json!(cube.meta.label));
+    out.insert("source".into(), json!(cube.meta.source));
+    if let Some(updated) = &cube.meta.updated {
+        out.insert("updated".into(), json!(updated));
+    }
+    out.insert("id".into(), json!(ids));
+    out.insert("size".into(), json!(sizes));
+    out.insert("dimension".into(), Value::Object(dimension));
+    out.insert("role".into(), Value::Object(role));
+    out.insert("value".into(), Value::Array(values));
+    out.insert("status".into(), Value::Object(status));
+    out.insert("extension".into(), Value::Object(extension));
+    Ok(Value::Object(out))
+}
+
+/// SDMX-CSV 2.0: `STRUCTURE,STRUCTURE_ID,ACTION,<DIMENSIONS…>,TIME_PERIOD,OBS_VALUE,OBS_FLAG`.
+pub fn sdmx_csv(cube: &Cube) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()];
+    header.extend(cube.dimensions.iter().map(|d| d.to_ascii_uppercase()));
+    header.extend(["TIME_PERIOD".into(), "OBS_VALUE".into(), "OBS_FLAG".into()]);
+    w.write_record(&header)?;
+    let (observations, _) = observations(cube)?;
+    for o in observations {
+        let mut record: Vec<String> = vec![
+            "dataflow".into(),
+            cube.meta.structure_id.clone(),
+            "I".into(),
+        ];
+        record.extend(o.codes);
+        record.push(o.value.map(|v| v.to_string()).unwrap_or_default());
+        record.push(o.flags.unwrap_or_default());
+        w.write_record(&record)?;
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}

@@ -1,0 +1,108 @@
+//! Hot swap: the API answers every request from one immutable [`Snapshot`] of the store (a pinned
+//! manifest), and swaps in a new one atomically when a fetch publishes. A request takes the
+//! snapshot once, at its start, so it finishes on the data it began with and no response mixes two
+//! versions. Must not write to the store.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::store::{Manifest, Store, StoreError, Version};
+
+/// The store as of one moment.
+pub struct Snapshot {
+    /// A store whose reads answer from `manifest` (see [`Store::pinned`]).
+    pub store: Store,
+    pub manifest: Arc<Manifest>,
+    /// A short hash of every dataset's current version: part of the ETag of answers that depend
+    /// on the whole store.
+    pub id: String,
+    /// The newest `published_at` of the current versions (the store's `Last-Modified`).
+    pub modified: Option<DateTime<Utc>>,
+}
+
+impl Snapshot {
+    fn new(store: &Store, manifest: Manifest) -> Snapshot {
+        let mut hash = Sha256::new();
+        let mut modified = None;
+        for (dataset, entry) in &manifest.datasets {
+            hash.update(dataset.as_bytes());
+            hash.update([0]);
+            hash.update(entry.current.as_bytes());
+            hash.update([0]);
+            if let Some(v) = entry.current_version() {
+                modified = modified.max(Some(v.published_at));
+            }
+        }
+        let manifest = Arc::new(manifest);
+        Snapshot {
+            store: store.pinned(manifest.clone()),
+            id: hex::encode(&hash.finalize()[..8]),
+            manifest,
+            modified,
+        }
+    }
+
+    /// The current version of `dataset` in this snapshot.
+    pub fn current(&self, dataset: &str) -> Option<&Version> {
+        self.manifest.datasets.get(dataset)?.current_version()
+    }
+
+    /// The snapshot as it was at `at` (`?as_of=`): each dataset at the version current then.
+    pub fn as_of(&self, at: DateTime<Utc>) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot::new(&self.store, self.store.manifest_as_of(at)?))
+    }
+}
+
+/// The current snapshot, swapped atomically.
+pub struct Live {
+    store: Store,
+    current: ArcSwap<Snapshot>,
+}
+
+impl Live {
+    pub fn open(store: Store) -> Result<Live, StoreError> {
+        let snapshot = Snapshot::new(&store, store.manifest()?);
+        Ok(Live {
+            store,
+            current: ArcSwap::from_pointee(snapshot),
+        })
+    }
+
+    /// The snapshot to answer one request from. Lock-free.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Re-reads the manifest and swaps in a new snapshot if any dataset's versions changed;
+    /// `true` when it did. Blocking (reads a file). A manifest that cannot be read keeps the
+    /// current snapshot.
+    pub fn reload(&self) -> Result<bool, StoreError> {
+        let manifest = self.store.manifest()?;
+        if *self.current.load().manifest == manifest {
+            return Ok(false);
+        }
+        let snapshot = Snapshot::new(&self.store, manifest);
+        tracing::info!(snapshot = %snapshot.id, "Serving a new version of the data.");
+        self.current.store(Arc::new(snapshot));
+        Ok(true)
+    }
+}
+
+/// Reloads `live` every `every`, for publishes by other processes (`desi-city fetch` next to
+/// `serve`); in-process refreshes reload at once.
+pub async fn watch(live: Arc<Live>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let live = live.clone();
+        match tokio::task::spawn_blocking(move || live.reload()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "Could not re-read the manifest."),
+            Err(error) => tracing::warn!(%error, "Manifest watcher failed."),
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Content negotiation and query parsing: which format (`?format=` first, else `Accept`), which
+//! language (`?lang=` first, else `Accept-Language`), and the query-string extractor whose errors are
+//! problem+json 400s naming the parameter. Decides only; encoding is `encode`'s, data is the
+//! handlers'.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A representation the API can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Json,
+    Csv,
+    JsonStat,
+    SdmxCsv,
+}
+
+/// The media type of SDMX-CSV 2.0 data messages.
+pub const SDMX_CSV_MEDIA_TYPE: &str = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8";
+/// JSON-stat 2.0 as a profile of JSON (what `Accept` asks for and what is answered).
+pub const JSONSTAT_MEDIA_TYPE: &str = "application/json; profile=jsonstat";
+
+impl Format {
+    /// The `?format=` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::JsonStat => "jsonstat",
+            Format::SdmxCsv => "sdmx-csv",
+        }
+    }
+
+    /// The `Content-Type` answered.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8; header=present",
+            Format::JsonStat => JSONSTAT_MEDIA_TYPE,
+            Format::SdmxCsv => SDMX_CSV_MEDIA_TYPE,
+        }
+    }
+
+    /// The file extension for `Content-Disposition`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::JsonStat => "jsonstat.json",
+            Format::SdmxCsv => "sdmx.csv",
+        }
+    }
+
+    fn from_param(value: &str) -> Option<Format> {
+        match value.to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "jsonstat" | "json-stat" => Some(Format::JsonStat),
+            "sdmx-csv" | "sdmxcsv" | "sdmx" => Some(Format::SdmxCsv),
+            _ => None,
+        }
+    }
+}
+
+/// The formats an endpoint offers, the first being its default.
+pub const DATA_FORMATS: &[Format] = &[Format::Json, Format::Csv, Format::JsonStat, Format::SdmxCsv];
+/// Metadata endpoints: JSON only.
+pub const JSON_ONLY: &[Format] = &[Format::Json];
+
+fn list(formats: &[Format]) -> String {
+    formats
+        .iter()
+        .map(|f| format!("{} ({})", f.as_str(), f.media_type()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Picks the format: `?format=` when given (400 if unknown or not offered here), else the best
+/// `Accept` entry the endpoint offers (406 if none), else the endpoint's default.
+pub fn format(
+    param: Option<&str>,
+    headers: &HeaderMap,
+    offered: &[Format],
+) -> Result<Format, ApiError> {
+    if let Some(value) = param {
+        return match Format::from_param(value) {
+            Some(f) if offered.contains(&f) => Ok(f),
+            _ => Err(ApiError::BadRequest(format!(
+                "format: {value:?} is not offered here. Use one of: {}.",
+                offered
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        };
+    }
+    let Some(accept) = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(offered[0]);
+    };
+    let mut best: Option<(f32, usize, Format)> = None;
+    for (position, entry) in accept.split(',').enumerate() {
+        let mut parts = entry.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let mut q = 1.0f32;
+        let mut profile = None;
+        let mut version = None;
+        for p in parts {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let v = v.trim().trim_matches('"').to_ascii_lowercase();
+            match k.trim().to_ascii_lowercase().as_str() {
+                "q" => q = v.parse().unwrap_or(0.0),
+                "profile" => profile = Some(v),
+                "version" => version = Some(v),
+                _ => {}
+            }
+        }
+        if q <= 0.0 {
+            continue;
+        }
+        let candidates: Vec<Format> = match media.as_str() {
+            "application/json" if profile.as_deref() == Some("jsonstat") => vec![Format::JsonStat],
+            "application/json" | "application/ld+json" => vec![Format::Json],
+            "text/csv" => vec![Format::Csv],
+            "application/vnd.sdmx.data+csv"
+                if version.as_deref().is_none_or(|v| v.starts_with("2.")) =>
+            {
+                vec![Format::SdmxCsv]
+            }
+            "*/*" | "application/*" => vec![offered[0]],
+            "text/*" if offered.contains(&Format::Csv) => vec![Format::Csv],
+            _ => vec![],
+        };
+        for f in candidates {
+            if !offered.contains(&f) {
+                continue;
+            }
+            // Highest q wins; on a tie, the entry listed first.
+            let better = match best {
+                None => true,
+                Some((bq, bp, _)) => q > bq || (q == bq && position < bp),
+            };
+            if better {
+                best = Some((q, position, f));
+            }
+        }
+    }
+    best.map(|(_, _, f)| f).ok_or_else(|| {
+        ApiError::NotAcceptable(format!(
+            "Accept: {accept:?} names nothing this endpoint serves. It serves: {}. Or use ?format=.",
+            list(offered)
+        ))
+    })
+}
+
+/// The languages texts come in.
+pub const LANGUAGES: [&str; 4] = ["en", "fr", "nl", "de"];
+
+/// Picks the language: `?lang=` when given (400 if not one of [`LANGUAGES`]), else the best
+/// `Accept-Language` entry among them, else English.
+pub fn lang(param: Option<&str>, headers: &HeaderMap) -> Result<&'static str, ApiError> {
+    if let Some(value) = param {
+        let primary = value.split(['-', '_']).next().unwrap_or_default();
+        return LANGUAGES
+            .iter()
+            .find(|l| l.eq_ignore_ascii_case(primary))
+            .copied()
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "lang: {value:?} is not available. Use one of: {}.",
+                    LANGUAGES.join(", ")
+                ))
+            });
+    }
+    let Some(accept) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok("en");
+    };
+    let mut best: Option<(f32, &'static str)> = None;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let tag = parts.next().unwrap_or_default();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .map(|q| q.parse().unwrap_or(0.0))
+            .unwrap_or(1.0f32);
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        if let Some(l) = LANGUAGES.iter().find(|l| l.eq_ignore_ascii_case(primary))
+            && q > 0.0
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, l));
+        }
+    }
+    Ok(best.map(|(_, l)| l).unwrap_or("en"))
+}
+
+/// The query string as `T` (`#[serde(deny_unknown_fields)]` structs refuse unknown parameters);
+/// any problem is a 400 that names the parameter and what it accepts.
+pub struct Q<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Q<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(v)| Q(v))
+            .map_err(|e| {
+                use axum::extract::rejection::QueryRejection;
+                let detail = match &e {
+                    QueryRejection::FailedToDeserializeQueryString(inner) => {
+                        inner.body_text().replace("Failed to deserialize query string: ", "")
+                    }
+                    other => other.body_text(),
+                };
+                ApiError::BadRequest(format!(
+                    "The query string is not valid: {detail}. See GET /api/v1/openapi.json for this route's parameters."
+                ))
+            })
+    }
+}
+
+/// A comma-separated list parameter (`geo=BE10,BE`): trimmed, empty items refused, duplicates
+/// dropped keeping the first; at most `max` items.
+pub fn list_param(name: &str, value: &str, max: usize) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for item in value.split(',').map(str::trim) {
+        if item.is_empty() {
+            return Err(ApiError::BadRequest(format!(
+                "{name}: an empty item in {value:?}. Give codes separated by commas, e.g. {name}=BE10,BE,EU27_2020."
+            )));
+        }
+        if item.len() > 32
+            || !item
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(ApiError::BadRequest(format!(
+                "{name}: {item:?} is not a code (letters, digits, _ and - only, at most 32)."
+            )));
+        }
+        if !out.iter().any(|o| o == item) {
+            out.push(item.to_owned());
+        }
+    }
+    if out.len() > max {
+        return Err(ApiError::TooLarge(format!(
+            "{name}: {} codes asked, at most {max} per request. Split the request.",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_format_parameter_wins_over_accept_and_an_unknown_one_lists_the_choices() {
+        let h = accept("text/csv");
+        assert_eq!(
+            format(Some("jsonstat"), &h, DATA_FORMATS).unwrap(),
+            Format::JsonStat
+        );
+        let err = format(Some("xml"), &h, DATA_FORMATS).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest(m) if m.contains("sdmx-csv")),
+            "{err}"
+        );
+        assert!(format(Some("csv"), &h, JSON_ONLY).is_err());
+    }
+
+    #[test]
+    fn accept_picks_by_quality_and_profile_and_refuses_what_is_not_served() {
+        let none = HeaderMap::new();
+        assert_eq!(format(None, &none, DATA_FORMATS).unwrap(), Format::Json);
+        assert_eq!(
+            format(None, &accept("text/csv"), DATA_FORMATS).unwrap(),
+            Format::Csv
+        );
+        assert_eq!(
+            format(
+                None,
+                &accept("application/json; profile=jsonstat"),
+                DATA_FORMATS
+            )
+            .unwrap(),
+            Format::JsonStat
+        );
+        assert_eq!(
+            format(
+                None,
+                &accept("application/vnd.sdmx.data+csv;version=2.0.0"),
+                DATA_FORMATS
+            )
+            .unwrap(),
+            Format::SdmxCsv
+        );
+        assert_eq!(
+            format(
+                None,
+                &accept("application/json;q=0.5, text/csv"),
+                DATA_FORMATS
+            )
+            .unwrap(),
+            Format::Csv
+        );
+        assert_eq!(
+            format(None, &accept("text/html, */*;q=0.8"), DATA_FORMATS).unwrap(),
+            Format::Json
+        );
+        let err = format(None, &accept("application/xml"), DATA_FORMATS).unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::NOT_ACCEPTABLE);
+        assert!(format(None, &accept("text/csv"), JSON_ONLY).is_err());
+    }
+
+    #[test]
+    fn the_language_comes_from_the_parameter_then_accept_language_then_english() {
+        let mut h = HeaderMap::new();
+        assert_eq!(lang(None, &h).unwrap(), "en");
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("es;q=1, nl-BE;q=0.9, fr;q=0.8"),
+        );
+        assert_eq!(lang(None, &h).unwrap(), "nl");
+        assert_eq!(lang(Some("FR"), &h).unwrap(), "fr");
+        assert!(lang(Some("es"), &h).is_err());
+    }
+
+    #[test]
+    fn a_list_parameter_is_split_checked_and_bounded() {
+        assert_eq!(
+            list_param("geo", "BE10, BE,BE10", 5).unwrap(),
+            vec!["BE10".to_owned(), "BE".to_owned()]
+        );
+        assert!(list_param("geo", "BE,,FR", 5).is_err());
+        assert!(list_param("geo", "../etc", 5).is_err());
+        let err = list_param("geo", "A,B,C", 2).unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

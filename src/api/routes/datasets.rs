@@ -1,0 +1,637 @@
+//! `/datasets` (the catalogue as DCAT-AP 3 JSON-LD), `/datasets/{id}` (metadata and kept versions;
+//! the data as CSV, JSON-stat or SDMX-CSV with `?format=`), the downloads `/datasets/{id}.parquet`
+//! and `.csv` (current) and `/datasets/{id}/versions/{version}.parquet|.csv` (immutable; Parquet
+//! honours `Range`), `/sources`, `/changes.atom` and `/cite`. Ids reach the store only through
+//! `Store`'s checked lookups, so no path outside the store can be named.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+use utoipa::IntoParams;
+
+use super::figures::{LangQuery, licence_url, provenance, snapshot_for};
+use crate::api::encode::{self, Cube, CubeMeta};
+use crate::api::error::ApiError;
+use crate::api::live::Snapshot;
+use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
+use crate::api::reply::{self, Freshness};
+use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, feed};
+use crate::catalog::Provider;
+use crate::fetch::parse::FIXED_COLUMNS;
+use crate::store::{Version, validate_id};
+
+/// The media type of Parquet files.
+pub const PARQUET_MEDIA_TYPE: &str = "application/vnd.apache.parquet";
+/// The JSON-LD media type of the DCAT answers.
+const JSON_LD: &str = "application/ld+json";
+
+/// The query of the dataset endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DatasetQuery {
+    /// `json` (DCAT-AP metadata, JSON-LD; the default), or the data as `csv`, `jsonstat` or `sdmx-csv`.
+    pub format: Option<String>,
+    /// `en`, `fr`, `nl` or `de`: the language listed first.
+    pub lang: Option<String>,
+}
+
+/// The query of `/cite`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CiteQuery {
+    /// The indicator id.
+    pub indicator: String,
+    /// The geo code of the figure, e.g. `BE10`.
+    pub geo: String,
+    /// `YYYY-MM-DD`: cite the version current at the end of that day.
+    pub as_of: Option<String>,
+    /// `json` (every form; the default), `text` (plain text in `lang`) or `bibtex`.
+    pub format: Option<String>,
+    /// `en`, `fr` or `nl` (others fall back to English).
+    pub lang: Option<String>,
+}
+
+/// What a `{file}` path segment asks for.
+enum Asked<'a> {
+    Metadata(&'a str),
+    Parquet(&'a str),
+    Csv(&'a str),
+}
+
+fn asked(file: &str) -> Result<Asked<'_>, ApiError> {
+    let asked = if let Some(id) = file.strip_suffix(".parquet") {
+        Asked::Parquet(id)
+    } else if let Some(id) = file.strip_suffix(".csv") {
+        Asked::Csv(id)
+    } else {
+        Asked::Metadata(file)
+    };
+    let id = match asked {
+        Asked::Metadata(id) | Asked::Parquet(id) | Asked::Csv(id) => id,
+    };
+    validate_id("id", id).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    Ok(asked)
+}
+
+fn unknown_dataset(app: &App, id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "There is no dataset {id:?}. GET /api/v1/datasets lists them: {}.",
+        app.ctx.catalog.ids().collect::<Vec<_>>().join(", ")
+    ))
+}
+
+/// The catalogue: every dataset, its licence, coverage and downloads (DCAT-AP 3, JSON-LD).
+#[utoipa::path(get, path = "/datasets", tag = "datasets", params(LangQuery),
+    responses((status = 200, description = "A dcat:Catalog with one dcat:Dataset per source: titles and descriptions per language, publisher, licence, spatial and temporal coverage, distributions (download URL, media type, byte size, checksum)", content_type = "application/ld+json")))]
+pub async fn catalogue(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Q(q): Q<LangQuery>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    negotiate::format(None, &headers, JSON_ONLY)?;
+    let snapshot = app.live.snapshot();
+    let base = app.base_url(&headers);
+    let head = Head {
+        etag: reply::etag(&["datasets", lang, &base, &snapshot.id]),
+        last_modified: snapshot.modified,
+        freshness: Freshness::Current,
+        licence: None,
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        let doc = dcat::catalog(&app2.ctx.catalog, &snapshot.manifest, &base, lang);
+        Ok(Body {
+            content_type: JSON_LD,
+            ..Body::json(&doc).in_language(lang)
+        })
+    })
+    .await
+}
+
+/// One dataset: its metadata and kept versions, its data, or a download of its current version.
+#[utoipa::path(get, path = "/datasets/{file}", tag = "datasets",
+    params(("file" = String, Path, description = "`{id}`: DCAT-AP metadata with every kept version (or the current data with `?format=csv|jsonstat|sdmx-csv`); `{id}.parquet`: the current version's Parquet file (honours `Range`); `{id}.csv`: the current version as CSV"), DatasetQuery),
+    responses(
+        (status = 200, description = "Metadata (JSON-LD), or the data", content((Value = "application/ld+json"), (String = "application/vnd.apache.parquet"), (String = "text/csv"), (Value = "application/json; profile=jsonstat"), (String = "application/vnd.sdmx.data+csv; version=2.0.0"))),
+        (status = 206, description = "A byte range of the Parquet file"),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "Unknown dataset, or no version yet", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 416, description = "Range not satisfiable")))]
+pub async fn dataset(
+    State(app): State<AppState>,
+    client: Client,
+    Path(file): Path<String>,
+    Q(q): Q<DatasetQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let asked = asked(&file)?;
+    let snapshot = app.live.snapshot();
+    let id = match asked {
+        Asked::Metadata(id) | Asked::Parquet(id) | Asked::Csv(id) => id,
+    };
+    let source = app
+        .ctx
+        .catalog
+        .get(id)
+        .map_err(|_| unknown_dataset(&app, id))?
+        .clone();
+    let current = snapshot.current(id).cloned();
+    let no_version = || {
+        ApiError::NotFound(format!(
+            "{id} has no version yet: it is fetched at its next scheduled run (GET /api/v1/sources says when)."
+        ))
+    };
+    match asked {
+        Asked::Parquet(_) => {
+            let version = current.ok_or_else(no_version)?;
+            parquet(&app, &snapshot, &version, Freshness::Current, request).await
+        }
+        Asked::Csv(_) => {
+            let version = current.ok_or_else(no_version)?;
+            data(
+                &app,
+                client,
+                request.headers(),
+                snapshot,
+                version,
+                Format::Csv,
+                Freshness::Current,
+            )
+            .await
+        }
+        Asked::Metadata(_) => {
+            let headers = request.headers().clone();
+            let format = negotiate::format(q.format.as_deref(), &headers, DATA_FORMATS)?;
+            if format != Format::Json {
+                let version = current.ok_or_else(no_version)?;
+                return data(
+                    &app,
+                    client,
+                    &headers,
+                    snapshot,
+                    version,
+                    format,
+                    Freshness::Current,
+                )
+                .await;
+            }
+            let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+            let base = app.base_url(&headers);
+            let entry = snapshot.manifest.datasets.get(id).cloned();
+            let versions: Vec<&str> = entry
+                .iter()
+                .flat_map(|e| e.versions.iter().map(|v| v.version.as_str()))
+                .collect();
+            let head = Head {
+                etag: reply::etag(&["dataset", id, lang, &base, &versions.join(",")]),
+                last_modified: current.as_ref().map(|v| v.published_at),
+                freshness: Freshness::Current,
+                licence: Some(source.licence_url.clone()),
+            };
+            app.answer(&headers, client, head, move || {
+                let doc = dcat::dataset(&source, entry.as_ref(), &base, lang);
+                Ok(Body {
+                    content_type: JSON_LD,
+                    ..Body::json(&doc).in_language(lang)
+                })
+            })
+            .await
+        }
+    }
+}
+
+/// One kept version: metadata, data, or its immutable Parquet/CSV download.
+#[utoipa::path(get, path = "/datasets/{id}/versions/{file}", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id"),
+        ("file" = String, Path, description = "`{version}` (its provenance, or its data with `?format=`), `{version}.parquet` (honours `Range`) or `{version}.csv`"),
+        DatasetQuery),
+    responses(
+        (status = 200, description = "The version's provenance (JSON) or data; cached for a year (immutable)", content((Value = "application/json"), (String = "application/vnd.apache.parquet"), (String = "text/csv"), (Value = "application/json; profile=jsonstat"), (String = "application/vnd.sdmx.data+csv; version=2.0.0"))),
+        (status = 206, description = "A byte range of the Parquet file"),
+        (status = 404, description = "Unknown dataset or version (not kept)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+pub async fn version(
+    State(app): State<AppState>,
+    client: Client,
+    Path((id, file)): Path<(String, String)>,
+    Q(q): Q<DatasetQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    validate_id("dataset", &id).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    if app.ctx.catalog.get(&id).is_err() {
+        return Err(unknown_dataset(&app, &id));
+    }
+    let asked = asked(&file)?;
+    let snapshot = app.live.snapshot();
+    let version_id = match asked {
+        Asked::Metadata(v) | Asked::Parquet(v) | Asked::Csv(v) => v,
+    };
+    let version = snapshot
+        .manifest
+        .datasets
+        .get(&id)
+        .and_then(|e| e.version(version_id))
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "{id} keeps no version {version_id:?}. GET /api/v1/datasets/{id} lists the kept ones."
+            ))
+        })?;
+    match asked {
+        Asked::Parquet(_) => {
+            parquet(&app, &snapshot, &version, Freshness::Immutable, request).await
+        }
+        Asked::Csv(_) => {
+            data(
+                &app,
+                client,
+                request.headers(),
+                snapshot,
+                version,
+                Format::Csv,
+                Freshness::Immutable,
+            )
+            .await
+        }
+        Asked::Metadata(_) => {
+            let headers = request.headers().clone();
+            let format = negotiate::format(q.format.as_deref(), &headers, DATA_FORMATS)?;
+            if format != Format::Json {
+                return data(
+                    &app,
+                    client,
+                    &headers,
+                    snapshot,
+                    version,
+                    format,
+                    Freshness::Immutable,
+                )
+                .await;
+            }
+            let licence = licence_url(&app, &id);
+            let head = Head {
+                etag: reply::etag(&["version", &id, &version.version]),
+                last_modified: Some(version.published_at),
+                freshness: Freshness::Immutable,
+                licence: licence.clone(),
+            };
+            app.answer(&headers, client, head, move || {
+                let mut doc = provenance(&version, licence.as_deref());
+                doc["rows"] = json!(version.rows);
+                doc["bytes"] = json!(version.bytes);
+                doc["format"] = json!(version.meta.format);
+                doc["parser_version"] = json!(version.meta.parser_version);
+                doc["upstream_sha256"] = json!(version.meta.sha256);
+                doc["dimensions"] = json!(version.meta.dimensions);
+                Ok(Body::json(&doc))
+            })
+            .await
+        }
+    }
+}
+
+/// Serves a version's Parquet file as stored (same bytes as its `sha256`), with `Range`.
+async fn parquet(
+    app: &App,
+    snapshot: &Snapshot,
+    version: &Version,
+    freshness: Freshness,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", version.file_sha256);
+    let licence = licence_url(app, &version.dataset);
+    if reply::not_modified(request.headers(), &etag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        reply::caching_headers(
+            response.headers_mut(),
+            &etag,
+            Some(version.published_at),
+            freshness,
+            licence.as_deref(),
+        );
+        return Ok(response);
+    }
+    let path = snapshot.store.file_path(version);
+    let mut response = ServeFile::new(&path)
+        .oneshot(request)
+        .await
+        .map_err(ApiError::internal)?
+        .map(axum::body::Body::new);
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(ApiError::NotFound(format!(
+            "The file of {} version {} is no longer kept. GET /api/v1/datasets/{} lists the kept versions.",
+            version.dataset, version.version, version.dataset
+        )));
+    }
+    let headers = response.headers_mut();
+    // ServeFile's Last-Modified is the file's mtime; the version's publication time is the truth.
+    reply::caching_headers(
+        headers,
+        &etag,
+        Some(version.published_at),
+        freshness,
+        licence.as_deref(),
+    );
+    if response.status().is_success() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PARQUET_MEDIA_TYPE),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}_{}.parquet\"",
+        version.dataset, version.version
+    )) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// A version's rows as CSV, JSON-stat or SDMX-CSV.
+async fn data(
+    app: &Arc<App>,
+    client: Client,
+    headers: &HeaderMap,
+    snapshot: Arc<Snapshot>,
+    version: Version,
+    format: Format,
+    freshness: Freshness,
+) -> Result<Response, ApiError> {
+    let licence = licence_url(app, &version.dataset);
+    let head = Head {
+        etag: reply::etag(&["data", &version.dataset, &version.version, format.as_str()]),
+        last_modified: Some(version.published_at),
+        freshness,
+        licence: licence.clone(),
+    };
+    let app2 = app.clone();
+    app.answer(headers, client, head, move || {
+        let batches = snapshot
+            .store
+            .read(&version.dataset, Some(&version.version))?;
+        let filename = format!(
+            "{}_{}.{}",
+            version.dataset,
+            version.version,
+            format.extension()
+        );
+        let bytes = match format {
+            Format::Csv | Format::Json => encode::csv(&batches)?,
+            Format::JsonStat | Format::SdmxCsv => {
+                let schema = batches
+                    .first()
+                    .map(|b| b.schema())
+                    .ok_or_else(|| ApiError::internal("a version without batches"))?;
+                // The canonical schema: `dataset`, the dimensions, then `period` and the fixed columns.
+                let dimensions: Vec<String> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .take_while(|n| n != "period")
+                    .filter(|n| !FIXED_COLUMNS.contains(&n.as_str()))
+                    .collect();
+                let source = app2.ctx.catalog.get(&version.dataset).ok();
+                let structure_id = match source {
+                    Some(s) if s.provider == Provider::Eurostat => {
+                        format!("ESTAT:{}(1.0)", s.code.to_ascii_uppercase())
+                    }
+                    _ => format!("DESI_CITY:{}(1.0)", version.dataset.to_ascii_uppercase()),
+                };
+                let cube = Cube {
+                    batches: &batches,
+                    dimensions,
+                    time: "period".into(),
+                    value: "value".into(),
+                    flags: "flags".into(),
+                    meta: CubeMeta {
+                        label: source
+                            .map(|s| s.title.en.clone())
+                            .unwrap_or_else(|| version.dataset.clone()),
+                        source: version.meta.attribution.clone(),
+                        updated: version.meta.upstream_updated.clone(),
+                        licence: version.meta.licence.clone(),
+                        licence_url: licence.clone().unwrap_or_default(),
+                        structure_id,
+                        extension: provenance(&version, licence.as_deref()),
+                    },
+                };
+                if format == Format::JsonStat {
+                    encode::jsonstat(&cube)?.to_string().into_bytes()
+                } else {
+                    encode::sdmx_csv(&cube)?
+                }
+            }
+        };
+        Ok(Body {
+            bytes: bytes.into(),
+            content_type: if format == Format::Json {
+                Format::Csv.media_type()
+            } else {
+                format.media_type()
+            },
+            language: None,
+            filename: Some(filename),
+        })
+    })
+    .await
+}
+
+/// Each source's state: last success, last error and why, upstream update date, next run.
+#[utoipa::path(get, path = "/sources", tag = "datasets", params(LangQuery),
+    responses((status = 200, description = "Per source: provider and code, schedule, last run and outcome, last success, last error and why, the current version and its upstream update date, the next scheduled run", content_type = "application/json")))]
+pub async fn sources(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Q(q): Q<LangQuery>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    negotiate::format(None, &headers, JSON_ONLY)?;
+    let store = app.ctx.store.clone();
+    let statuses = tokio::task::spawn_blocking(move || store.statuses()).await??;
+    let snapshot = app.live.snapshot();
+    let status_text = serde_json::to_string(&statuses).map_err(ApiError::internal)?;
+    let head = Head {
+        etag: reply::etag(&["sources", lang, &snapshot.id, &status_text]),
+        last_modified: statuses.values().filter_map(|s| s.last_run_at).max(),
+        freshness: Freshness::Current,
+        licence: None,
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        let now = chrono::Utc::now();
+        let list: Vec<Value> = app2
+            .ctx
+            .catalog
+            .sources
+            .iter()
+            .map(|s| {
+                let status = statuses.get(&s.id).cloned().unwrap_or_default();
+                let current = snapshot.current(&s.id);
+                let next = status
+                    .next_run_at
+                    .filter(|t| *t > now)
+                    .or_else(|| crate::schedule::next_after(&s.schedule, now));
+                json!({
+                    "id": s.id,
+                    "title": s.title.get(lang),
+                    "provider": s.provider.as_str(),
+                    "code": s.code,
+                    "format": s.format.as_str(),
+                    "schedule": s.schedule,
+                    "last_run_at": status.last_run_at,
+                    "last_outcome": status.last_outcome,
+                    "last_success_at": status.last_success_at,
+                    "last_error_at": status.last_error_at,
+                    "last_error": status.last_error,
+                    "version": current.map(|v| v.version.as_str()),
+                    "rows": current.map(|v| v.rows),
+                    "upstream_updated": current.and_then(|v| v.meta.upstream_updated.as_deref()),
+                    "fetched_at": current.map(|v| v.meta.fetched_at),
+                    "next_run_at": next,
+                    "licence": s.licence,
+                })
+            })
+            .collect();
+        Ok(Body::json(&json!({ "sources": list })).in_language(lang))
+    })
+    .await
+}
+
+/// New and revised data, as an Atom feed.
+#[utoipa::path(get, path = "/changes.atom", tag = "datasets",
+    responses((status = 200, description = "One entry per kept version, newest first: dataset, version, what changed (rows, upstream update, dimensions)", content_type = "application/atom+xml")))]
+pub async fn changes(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+) -> Result<Response, ApiError> {
+    let snapshot = app.live.snapshot();
+    let base = app.base_url(&headers);
+    let head = Head {
+        etag: reply::etag(&["changes", &base, &snapshot.id]),
+        last_modified: snapshot.modified,
+        freshness: Freshness::Current,
+        licence: None,
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        let xml = feed::changes(&app2.ctx.catalog, &snapshot.manifest, &base, 200);
+        Ok(Body {
+            bytes: xml.into_bytes().into(),
+            content_type: "application/atom+xml; charset=utf-8",
+            language: None,
+            filename: None,
+        })
+    })
+    .await
+}
+
+/// A citation of one figure: plain text (fr/nl/en) and BibTeX.
+#[utoipa::path(get, path = "/cite", tag = "datasets", params(CiteQuery),
+    responses((status = 200, description = "The citation, naming Eurostat's dataset code, desi-city's processing and the version", content((Value = "application/json"), (String = "text/plain"), (String = "application/x-bibtex"))),
+        (status = 404, description = "Unknown indicator", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+pub async fn cite(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Q(q): Q<CiteQuery>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    let indicator = app
+        .model
+        .definitions
+        .get(&q.indicator)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "indicator: there is no indicator {:?}. GET /api/v1/indicators lists them.",
+                q.indicator
+            ))
+        })?;
+    let geo = negotiate::list_param("geo", &q.geo, 1)?.remove(0);
+    let kind = q.format.as_deref().unwrap_or("json");
+    if !["json", "text", "bibtex"].contains(&kind) {
+        return Err(ApiError::BadRequest(format!(
+            "format: {kind:?} is not one of json, text, bibtex."
+        )));
+    }
+    let snapshot = snapshot_for(&app, q.as_of.as_deref())?;
+    let version = snapshot
+        .current(&indicator.source)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::Unavailable(format!(
+                "{} has no version (yet, or as of the date asked), so there is nothing to cite.",
+                indicator.source
+            ))
+        })?;
+    let base = app.base_url(&headers);
+    let head = Head {
+        etag: reply::etag(&[
+            "cite",
+            &indicator.id,
+            &geo,
+            kind,
+            lang,
+            &base,
+            &version.version,
+        ]),
+        last_modified: Some(version.published_at),
+        freshness: Freshness::Current,
+        licence: licence_url(&app, &indicator.source),
+    };
+    let kind = kind.to_owned();
+    app.answer(&headers, client, head, move || {
+        let input = citation::CiteInput {
+            indicator_id: indicator.id.clone(),
+            indicator_title: indicator.title.clone(),
+            geo: geo.clone(),
+            eurostat_code: indicator.eurostat_code.clone(),
+            dataset_id: indicator.source.clone(),
+            version: version.version.clone(),
+            published_at: version.published_at,
+            upstream_updated: version.meta.upstream_updated.clone(),
+            licence: version.meta.licence.clone(),
+            url: format!("{base}/api/v1/indicators/{}/series?geo={geo}", indicator.id),
+        };
+        Ok(match kind.as_str() {
+            "text" => Body {
+                bytes: citation::plain(&input, lang).into_bytes().into(),
+                content_type: "text/plain; charset=utf-8",
+                language: Some(lang),
+                filename: None,
+            },
+            "bibtex" => Body {
+                bytes: citation::bibtex(&input).into_bytes().into(),
+                content_type: "application/x-bibtex; charset=utf-8",
+                language: None,
+                filename: Some(format!("{}_{geo}.bib", indicator.id)),
+            },
+            _ => Body::json(&json!({
+                "text": {
+                    "en": citation::plain(&input, "en"),
+                    "fr": citation::plain(&input, "fr"),
+                    "nl": citation::plain(&input, "nl"),
+                },
+                "bibtex": citation::bibtex(&input),
+                "dataset": indicator.source,
+                "eurostat_code": indicator.eurostat_code,
+                "version": version.version,
+                "licence": version.meta.licence,
+            })),
+        })
+    })
+    .await
+}

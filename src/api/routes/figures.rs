@@ -1,0 +1,579 @@
+//! `/indicators`, `/indicators/{id}`, `/indicators/{id}/series` and `/dimensions`: the
+//! definitions of `indicators/` in the language asked for, and their values from the served
+//! snapshot (or a vintage, `?as_of=`) with flags, EU27 value, ranks, change, dataset version and
+//! upstream update date. Parses and encodes; every number comes from `crate::indicators`.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use crate::api::encode::{self, Cube, CubeMeta};
+use crate::api::error::ApiError;
+use crate::api::live::Snapshot;
+use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
+use crate::api::reply::{self, Freshness};
+use crate::api::{AppState, Body, Client, Head};
+use crate::catalog::DesiDimension;
+use crate::indicators::definitions::Indicator;
+use crate::indicators::values::{self, EU_AGGREGATE};
+use crate::store::Version;
+
+/// At most this many geos per request.
+pub const MAX_GEOS: usize = 50;
+/// At most this many geo × year cells per series request.
+pub const MAX_CELLS: usize = 5_000;
+/// Years outside this range are refused as typing mistakes.
+const YEARS: std::ops::RangeInclusive<i32> = 1950..=2100;
+
+/// `?lang=`: the language of titles and descriptions.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    /// `en`, `fr`, `nl` or `de` (else from `Accept-Language`, else `en`).
+    pub lang: Option<String>,
+}
+
+/// The query of a series.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// Comma-separated geo codes, e.g. `BE10,BE,EU27_2020` (at most 50). Default: `BE10,BE,EU27_2020`
+    /// for regional indicators, `BE,EU27_2020` otherwise.
+    pub geo: Option<String>,
+    /// First year kept.
+    pub from: Option<i32>,
+    /// Last year kept.
+    pub to: Option<i32>,
+    /// `YYYY-MM-DD`: answer from the dataset versions that were current at the end of that day (UTC).
+    pub as_of: Option<String>,
+    /// `json`, `csv`, `jsonstat` or `sdmx-csv` (else from `Accept`).
+    pub format: Option<String>,
+    /// `en`, `fr`, `nl` or `de`.
+    pub lang: Option<String>,
+}
+
+/// The query of `/dimensions`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DimensionsQuery {
+    /// One geo code, e.g. `BE10`.
+    pub geo: String,
+    /// The latest value up to this year (default: the latest published).
+    pub period: Option<i32>,
+    /// `en`, `fr`, `nl` or `de`.
+    pub lang: Option<String>,
+}
+
+/// An indicator's definition in `lang`, with its source's current version when there is one.
+fn indicator_json(
+    app: &crate::api::App,
+    snapshot: &Snapshot,
+    indicator: &Indicator,
+    lang: &str,
+) -> Value {
+    let source = app.ctx.catalog.get(&indicator.source).ok();
+    let version = snapshot.current(&indicator.source);
+    json!({
+        "id": indicator.id,
+        "title": indicator.title.get(lang),
+        "description": indicator.description.get(lang),
+        "unit": indicator.unit,
+        "dimension": {
+            "id": indicator.dimension.as_str(),
+            "title": indicator.dimension.title(lang),
+        },
+        "subdimension": indicator.subdimension,
+        "higher_is_better": indicator.higher_is_better,
+        "geo_levels": indicator.geo_levels.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        "source": {
+            "dataset": indicator.source,
+            "eurostat_code": indicator.eurostat_code,
+            "filter": indicator.filter,
+            "licence": source.map(|s| s.licence.as_str()),
+            "licence_url": source.map(|s| s.licence_url.as_str()),
+            "attribution": source.map(|s| s.attribution.as_str()),
+            "version": version.map(|v| v.version.as_str()),
+            "published_at": version.map(|v| v.published_at),
+            "upstream_updated": version.and_then(|v| v.meta.upstream_updated.as_deref()),
+        },
+        "links": {
+            "self": format!("/api/v1/indicators/{}", indicator.id),
+            "series": format!("/api/v1/indicators/{}/series", indicator.id),
+            "dataset": format!("/api/v1/datasets/{}", indicator.source),
+            "cite": format!("/api/v1/cite?indicator={}", indicator.id),
+        },
+    })
+}
+
+fn find<'a>(app: &'a crate::api::App, id: &str) -> Result<&'a Indicator, ApiError> {
+    if app.model.definitions.indicators.is_empty() {
+        return Err(ApiError::Unavailable(format!(
+            "No indicator definition is loaded: {}. Fix the files (or --indicators-dir) and restart.",
+            app.model.problems.join("; ")
+        )));
+    }
+    app.model.definitions.get(id).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "There is no indicator {id:?}. GET /api/v1/indicators lists them: {}.",
+            app.model
+                .definitions
+                .indicators
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// The definitions of every indicator.
+#[utoipa::path(get, path = "/indicators", tag = "figures", params(LangQuery),
+    responses((status = 200, description = "Every indicator: title, description, unit, dimension, source dataset and licence, in the language asked for", content_type = "application/json"),
+        (status = 400, description = "Bad parameter", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+pub async fn indicators(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Q(q): Q<LangQuery>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    negotiate::format(None, &headers, JSON_ONLY)?;
+    let snapshot = app.live.snapshot();
+    let head = Head {
+        etag: reply::etag(&["indicators", lang, &app.model.id, &snapshot.id]),
+        last_modified: snapshot.modified,
+        freshness: Freshness::Current,
+        licence: None,
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        let list: Vec<Value> = app2
+            .model
+            .definitions
+            .indicators
+            .iter()
+            .map(|i| indicator_json(&app2, &snapshot, i, lang))
+            .collect();
+        Ok(Body::json(&json!({ "language": lang, "indicators": list })).in_language(lang))
+    })
+    .await
+}
+
+/// One indicator's definition.
+#[utoipa::path(get, path = "/indicators/{id}", tag = "figures",
+    params(("id" = String, Path, description = "Indicator id, e.g. `households-internet-access`"), LangQuery),
+    responses((status = 200, description = "The indicator's definition and its source's current version", content_type = "application/json"),
+        (status = 404, description = "Unknown indicator", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+pub async fn indicator(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    Q(q): Q<LangQuery>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    negotiate::format(None, &headers, JSON_ONLY)?;
+    let indicator = find(&app, &id)?.clone();
+    let snapshot = app.live.snapshot();
+    let version = snapshot
+        .current(&indicator.source)
+        .map(|v| v.version.clone());
+    let head = Head {
+        etag: reply::etag(&[
+            "indicator",
+            &id,
+            lang,
+            &app.model.id,
+            version.as_deref().unwrap_or("-"),
+        ]),
+        last_modified: snapshot.current(&indicator.source).map(|v| v.published_at),
+        freshness: Freshness::Current,
+        licence: licence_url(&app, &indicator.source),
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        Ok(Body::json(&indicator_json(&app2, &snapshot, &indicator, lang)).in_language(lang))
+    })
+    .await
+}
+
+/// The licence URL of a source of the catalogue.
+pub(super) fn licence_url(app: &crate::api::App, source: &str) -> Option<String> {
+    app.ctx
+        .catalog
+        .get(source)
+        .ok()
+        .map(|s| s.licence_url.clone())
+}
+
+/// `?as_of=YYYY-MM-DD` → the end of that day, UTC.
+pub(super) fn parse_as_of(value: &str) -> Result<DateTime<Utc>, ApiError> {
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!(
+            "as_of: {value:?} is not a date. Use YYYY-MM-DD, e.g. as_of=2025-06-30."
+        ))
+    })?;
+    let end = day
+        .and_hms_milli_opt(23, 59, 59, 999)
+        .ok_or_else(|| ApiError::BadRequest(format!("as_of: {value:?} is not a date.")))?;
+    Ok(end.and_utc())
+}
+
+/// The snapshot a request reads: the served one, or the vintage of `as_of`.
+pub(super) fn snapshot_for(
+    app: &crate::api::App,
+    as_of: Option<&str>,
+) -> Result<Arc<Snapshot>, ApiError> {
+    let current = app.live.snapshot();
+    match as_of {
+        None => Ok(current),
+        Some(value) => Ok(Arc::new(current.as_of(parse_as_of(value)?)?)),
+    }
+}
+
+fn year(name: &str, value: Option<i32>) -> Result<Option<i32>, ApiError> {
+    match value {
+        Some(y) if !YEARS.contains(&y) => Err(ApiError::BadRequest(format!(
+            "{name}: {y} is not a plausible year. Use a year between {} and {}.",
+            YEARS.start(),
+            YEARS.end()
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Appends the provenance columns every served value carries: the upstream update date and the
+/// licence of the version it came from.
+fn with_provenance(batch: RecordBatch, version: &Version) -> Result<RecordBatch, ApiError> {
+    let rows = batch.num_rows();
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for (name, value) in [
+        ("upstream_updated", version.meta.upstream_updated.as_deref()),
+        ("licence", Some(version.meta.licence.as_str())),
+    ] {
+        fields.push(Field::new(name, DataType::Utf8, true));
+        columns.push(Arc::new(StringArray::from(vec![value; rows])));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(ApiError::internal)
+}
+
+/// The provenance object of a version, for JSON answers.
+pub(super) fn provenance(version: &Version, licence_url: Option<&str>) -> Value {
+    json!({
+        "dataset": version.dataset,
+        "version": version.version,
+        "published_at": version.published_at,
+        "fetched_at": version.meta.fetched_at,
+        "upstream_updated": version.meta.upstream_updated,
+        "source_url": version.meta.source_url,
+        "licence": version.meta.licence,
+        "licence_url": licence_url,
+        "attribution": version.meta.attribution,
+        "download": format!("/api/v1/datasets/{}/versions/{}.parquet", version.dataset, version.version),
+        "sha256": version.file_sha256,
+    })
+}
+
+/// Values of one indicator for the geos asked.
+#[utoipa::path(get, path = "/indicators/{id}/series", tag = "figures",
+    params(("id" = String, Path, description = "Indicator id"), SeriesQuery),
+    responses(
+        (status = 200, description = "One row per geo and period: value, flags, EU27 value, rank among the 27 (and the capital regions for regional indicators), change, dataset, version, upstream update date, licence. JSON (default), CSV, JSON-stat 2.0 or SDMX-CSV 2.0.",
+            content((Value = "application/json"), (String = "text/csv"), (Value = "application/json; profile=jsonstat"), (String = "application/vnd.sdmx.data+csv; version=2.0.0"))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Bad parameter (named, with what is accepted)", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown indicator, or no version as old as `as_of`", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No acceptable format", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Too many geos × years", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many uncached computations", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The source dataset has not been fetched yet", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+pub async fn series(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    Q(q): Q<SeriesQuery>,
+) -> Result<Response, ApiError> {
+    let indicator = find(&app, &id)?.clone();
+    let format = negotiate::format(q.format.as_deref(), &headers, DATA_FORMATS)?;
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    let from = year("from", q.from)?;
+    let to = year("to", q.to)?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::BadRequest(format!(
+            "from ({f}) is after to ({t}). Swap them."
+        )));
+    }
+    let geos = match &q.geo {
+        Some(list) => negotiate::list_param("geo", list, MAX_GEOS)?,
+        None if indicator.is_regional() => vec!["BE10".into(), "BE".into(), EU_AGGREGATE.into()],
+        None => vec!["BE".into(), EU_AGGREGATE.into()],
+    };
+    let span = (to.unwrap_or(2100) - from.unwrap_or(1990) + 1).max(1) as usize;
+    if geos.len() * span > MAX_CELLS {
+        return Err(ApiError::TooLarge(format!(
+            "{} geos × {span} years is more than {MAX_CELLS} cells. Narrow from/to or ask for fewer geos, or download the dataset (/api/v1/datasets/{}.parquet).",
+            geos.len(),
+            indicator.source
+        )));
+    }
+    let snapshot = snapshot_for(&app, q.as_of.as_deref())?;
+    let Some(version) = snapshot.current(&indicator.source).cloned() else {
+        return Err(match &q.as_of {
+            Some(date) => ApiError::NotFound(format!(
+                "No kept version of {} is as old as {date}. GET /api/v1/datasets/{} lists the kept versions.",
+                indicator.source, indicator.source
+            )),
+            None => ApiError::Unavailable(format!(
+                "The dataset {} behind {id} has not been fetched yet. It will be at its next scheduled run; GET /api/v1/sources says when.",
+                indicator.source
+            )),
+        });
+    };
+    let normalised = format!("geo={};from={from:?};to={to:?}", geos.join(","),);
+    let head = Head {
+        etag: reply::etag(&[
+            "series",
+            &id,
+            &normalised,
+            format.as_str(),
+            lang,
+            &app.model.id,
+            &version.dataset,
+            &version.version,
+        ]),
+        last_modified: Some(version.published_at),
+        freshness: Freshness::Current,
+        licence: licence_url(&app, &indicator.source),
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        let known = app2.geos_of(&snapshot, &indicator.source)?;
+        if let Some(unknown) = geos.iter().find(|g| !known.contains(g)) {
+            let shown: Vec<&str> = known.iter().take(60).map(String::as_str).collect();
+            return Err(ApiError::BadRequest(format!(
+                "geo: {unknown} is not in {} (version {}). It has: {}{}.",
+                indicator.source,
+                version.version,
+                shown.join(", "),
+                if known.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let request = values::Request {
+            geos: geos.clone(),
+            since: from,
+            until: to,
+        };
+        let batch =
+            values::compute_batch(&snapshot.store, &app2.model.groups, &indicator, &request)?;
+        let batch = with_provenance(batch, &version)?;
+        let licence_url = licence_url(&app2, &indicator.source);
+        let filename = format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension());
+        let title = indicator.title.get(lang);
+        let bytes = match format {
+            Format::Json => {
+                let rows = encode::json_rows(std::slice::from_ref(&batch))?;
+                let body = json!({
+                    "indicator": {
+                        "id": indicator.id,
+                        "title": title,
+                        "unit": indicator.unit,
+                        "dimension": indicator.dimension.as_str(),
+                        "higher_is_better": indicator.higher_is_better,
+                        "eurostat_code": indicator.eurostat_code,
+                    },
+                    "source": provenance(&version, licence_url.as_deref()),
+                    "query": { "geo": geos, "from": from, "to": to, "as_of": q.as_of },
+                    "data": rows,
+                });
+                body.to_string().into_bytes()
+            }
+            Format::Csv => encode::csv(std::slice::from_ref(&batch))?,
+            Format::JsonStat | Format::SdmxCsv => {
+                let cube = Cube {
+                    batches: std::slice::from_ref(&batch),
+                    dimensions: vec!["indicator".into(), "geo".into()],
+                    time: "period".into(),
+                    value: "value".into(),
+                    flags: "flags".into(),
+                    meta: CubeMeta {
+                        label: format!("{title} ({})", indicator.unit),
+                        source: version.meta.attribution.clone(),
+                        updated: version.meta.upstream_updated.clone(),
+                        licence: version.meta.licence.clone(),
+                        licence_url: licence_url.clone().unwrap_or_default(),
+                        structure_id: "DESI_CITY:INDICATOR_SERIES(1.0)".into(),
+                        extension: provenance(&version, licence_url.as_deref()),
+                    },
+                };
+                if format == Format::JsonStat {
+                    encode::jsonstat(&cube)?.to_string().into_bytes()
+                } else {
+                    encode::sdmx_csv(&cube)?
+                }
+            }
+        };
+        Ok(Body {
+            bytes: bytes.into(),
+            content_type: format.media_type(),
+            language: Some(lang),
+            filename: (format != Format::Json).then_some(filename),
+        })
+    })
+    .await
+}
+
+/// The latest value of `indicator` for `geo` (up to `until`) and the version it came from, or why
+/// there is none (not fetched, no data for the geo, no value).
+fn latest(
+    app: &crate::api::App,
+    snapshot: &Snapshot,
+    indicator: &Indicator,
+    geo: &str,
+    until: Option<i32>,
+) -> Result<Result<(values::IndicatorValue, Version), String>, ApiError> {
+    let Some(version) = snapshot.current(&indicator.source) else {
+        return Ok(Err(format!(
+            "{} has not been fetched yet",
+            indicator.source
+        )));
+    };
+    if !app
+        .geos_of(snapshot, &indicator.source)?
+        .iter()
+        .any(|g| g == geo)
+    {
+        return Ok(Err(format!("{} has no data for {geo}", indicator.source)));
+    }
+    let request = values::Request {
+        geos: vec![geo.to_owned()],
+        since: None,
+        until,
+    };
+    let rows = values::compute(&snapshot.store, &app.model.groups, indicator, &request)?;
+    Ok(rows
+        .into_iter()
+        .rev()
+        .find(|r| r.value.is_some())
+        .map(|r| (r, version.clone()))
+        .ok_or_else(|| format!("no value for {geo} in {}", indicator.source)))
+}
+
+/// The five DESI dimensions for one geo: each indicator's latest value (up to `period`).
+#[utoipa::path(get, path = "/dimensions", tag = "figures", params(DimensionsQuery),
+    responses((status = 200, description = "The five dimensions with their indicators' latest values for the geo (value, period, flags, EU27 value, ranks, change, version)", content_type = "application/json"),
+        (status = 400, description = "Bad parameter", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+pub async fn dimensions(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Q(q): Q<DimensionsQuery>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
+    negotiate::format(None, &headers, JSON_ONLY)?;
+    let geo = negotiate::list_param("geo", &q.geo, 1)?.remove(0);
+    let period = year("period", q.period)?;
+    let snapshot = app.live.snapshot();
+    let head = Head {
+        etag: reply::etag(&[
+            "dimensions",
+            &geo,
+            &format!("{period:?}"),
+            lang,
+            &app.model.id,
+            &snapshot.id,
+        ]),
+        last_modified: snapshot.modified,
+        freshness: Freshness::Current,
+        licence: None,
+    };
+    let app2 = app.clone();
+    app.answer(&headers, client, head, move || {
+        let mut known_anywhere = false;
+        let mut dims = Vec::new();
+        for dimension in DesiDimension::ALL {
+            let mut lines = Vec::new();
+            for indicator in app2
+                .model
+                .definitions
+                .indicators
+                .iter()
+                .filter(|i| i.dimension == dimension)
+            {
+                let latest = latest(&app2, &snapshot, indicator, &geo, period)?;
+                known_anywhere |= latest.is_ok();
+                lines.push(match latest {
+                    Ok((r, version)) => json!({
+                        "indicator": indicator.id,
+                        "title": indicator.title.get(lang),
+                        "unit": indicator.unit,
+                        "period": r.period,
+                        "value": r.value,
+                        "flags": r.flags,
+                        "eu27_value": r.eu_value,
+                        "rank_eu27": r.rank_eu27,
+                        "ranked_eu27": r.ranked_eu27,
+                        "rank_capitals": r.rank_capitals,
+                        "ranked_capitals": r.ranked_capitals,
+                        "change": r.change,
+                        "previous_period": r.previous_period,
+                        "dataset": indicator.source,
+                        "eurostat_code": indicator.eurostat_code,
+                        "version": version.version,
+                        "upstream_updated": version.meta.upstream_updated,
+                        "licence": version.meta.licence,
+                    }),
+                    Err(why) => json!({
+                        "indicator": indicator.id,
+                        "title": indicator.title.get(lang),
+                        "unit": indicator.unit,
+                        "value": null,
+                        "note": why,
+                    }),
+                });
+            }
+            dims.push(json!({
+                "id": dimension.as_str(),
+                "title": dimension.title(lang),
+                "indicators": lines,
+            }));
+        }
+        if !known_anywhere {
+            return Err(ApiError::BadRequest(format!(
+                "geo: no indicator has a value for {geo} in the data served. Use a country code (BE), a NUTS-2 region (BE10) or EU27_2020; GET /api/v1/sources lists what has been fetched."
+            )));
+        }
+        Ok(Body::json(&json!({
+            "geo": geo,
+            "period": period,
+            "language": lang,
+            "dimensions": dims,
+        }))
+        .in_language(lang))
+    })
+    .await
+}
