@@ -223,3 +223,98 @@ pub fn dataset(source: &Source, entry: Option<&DatasetEntry>, base_url: &str, la
     node["@context"] = context();
     node
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testdata::{catalog, two_versions};
+
+    #[test]
+    fn every_source_is_a_dataset_with_titles_licence_and_distributions_matching_the_files() {
+        let catalog = catalog();
+        let (_dir, manifest) = two_versions();
+        let doc = super::catalog(&catalog, &manifest, "https://desi.example.org", "fr");
+        assert_eq!(doc["@type"], "dcat:Catalog");
+        assert!(doc["@context"]["dcat"].is_string());
+        let datasets = doc["dcat:dataset"].as_array().expect("datasets");
+        assert_eq!(datasets.len(), catalog.sources.len());
+        for (d, source) in datasets.iter().zip(&catalog.sources) {
+            assert_eq!(d["dct:identifier"], source.id.as_str());
+            assert_eq!(d["dct:license"]["@id"], source.licence_url.as_str());
+            assert!(
+                d["dct:publisher"]["@id"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("http://publications.europa.eu/"))
+            );
+            let titles = d["dct:title"].as_array().expect("titles");
+            assert_eq!(
+                titles[0]["@language"],
+                if source.title.fr.is_some() {
+                    "fr"
+                } else {
+                    "en"
+                }
+            );
+            assert!(
+                titles
+                    .iter()
+                    .any(|t| t["@language"] == "en" && t["@value"] == source.title.en.as_str())
+            );
+        }
+        let ours = datasets
+            .iter()
+            .find(|d| d["dct:identifier"] == "isoc_ci_in_h")
+            .expect("isoc_ci_in_h");
+        let current = manifest.datasets["isoc_ci_in_h"]
+            .current_version()
+            .expect("current");
+        let parquet = &ours["dcat:distribution"][0];
+        assert_eq!(
+            parquet["dcat:byteSize"]["@value"],
+            current.bytes.to_string()
+        );
+        assert_eq!(
+            parquet["spdx:checksum"]["spdx:checksumValue"],
+            current.file_sha256.as_str()
+        );
+        assert_eq!(
+            parquet["dcat:downloadURL"]["@id"],
+            format!(
+                "https://desi.example.org/api/v1/datasets/isoc_ci_in_h/versions/{}.parquet",
+                current.version
+            )
+        );
+        assert_eq!(
+            ours["dct:spatial"].as_array().map(Vec::len),
+            Some(catalog.get("isoc_ci_in_h").unwrap().query.geo.len())
+        );
+        let unfetched = datasets
+            .iter()
+            .find(|d| d["dct:identifier"] != "isoc_ci_in_h")
+            .expect("another");
+        assert_eq!(unfetched["dcat:distribution"], json!([]));
+    }
+
+    #[test]
+    fn one_dataset_lists_every_kept_version_newest_first() {
+        let catalog = catalog();
+        let (_dir, manifest) = two_versions();
+        let entry = &manifest.datasets["isoc_ci_in_h"];
+        let doc = dataset(
+            catalog.get("isoc_ci_in_h").unwrap(),
+            Some(entry),
+            "http://x",
+            "en",
+        );
+        assert!(doc["@context"].is_object());
+        let versions = doc["adms:version"].as_array().expect("versions");
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[0]["owl:versionInfo"], entry.current.as_str());
+        assert_eq!(versions[0]["current"], true);
+        assert_eq!(
+            versions[1]["sha256"],
+            entry.versions[1].file_sha256.as_str()
+        );
+        assert_eq!(doc["dcat:distribution"].as_array().map(Vec::len), Some(4));
+    }
+}

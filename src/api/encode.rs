@@ -382,3 +382,178 @@ pub fn sdmx_csv(cube: &Cube) -> Result<Vec<u8>> {
     }
     Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::parse::testdata::read;
+    use crate::fetch::parse::{Format, ParseOptions, parse};
+
+    /// `(dimension codes…, period, value bits, flags)` of every cell with a value or a flag, sorted.
+    type Cells = Vec<(Vec<String>, String, Option<u64>, Option<String>)>;
+
+    fn cells(batch: &RecordBatch, dimensions: &[String]) -> Cells {
+        let cube = Cube {
+            batches: std::slice::from_ref(batch),
+            dimensions: dimensions.to_vec(),
+            time: "period".into(),
+            value: "value".into(),
+            flags: "flags".into(),
+            meta: meta(),
+        };
+        let (observations, _) = observations(&cube).expect("observations");
+        let mut out: Cells = observations
+            .into_iter()
+            .filter(|o| o.value.is_some() || o.flags.is_some())
+            .map(|mut o| {
+                let period = o.codes.pop().expect("time");
+                (o.codes, period, o.value.map(f64::to_bits), o.flags)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn meta() -> CubeMeta {
+        CubeMeta {
+            label: "Households with internet access".into(),
+            source: "Source: Eurostat (online data code: isoc_ci_in_h)".into(),
+            updated: Some("2026-06-25T23:00:00+0200".into()),
+            licence: "CC-BY-4.0".into(),
+            licence_url: "https://creativecommons.org/licenses/by/4.0/".into(),
+            structure_id: "ESTAT:ISOC_CI_IN_H(1.0)".into(),
+            extension: json!({ "dataset": "isoc_ci_in_h" }),
+        }
+    }
+
+    /// The real JSON-stat response of isoc_ci_in_h, through our parser.
+    fn real() -> (RecordBatch, Vec<String>) {
+        let parsed = parse(
+            Format::JsonStat,
+            "isoc_ci_in_h",
+            &read("eurostat/jsonstat/isoc_ci_in_h.json"),
+            &ParseOptions::default(),
+        )
+        .expect("parses");
+        (parsed.batch, parsed.dimensions)
+    }
+
+    fn cube<'a>(batches: &'a [RecordBatch], dimensions: &[String]) -> Cube<'a> {
+        Cube {
+            batches,
+            dimensions: dimensions.to_vec(),
+            time: "period".into(),
+            value: "value".into(),
+            flags: "flags".into(),
+            meta: meta(),
+        }
+    }
+
+    #[test]
+    fn jsonstat_of_a_real_dataset_reads_back_with_our_parser_to_the_same_cells_and_flags() {
+        let (batch, dims) = real();
+        let batches = [batch.clone()];
+        let doc = jsonstat(&cube(&batches, &dims)).expect("encodes");
+        assert_eq!(doc["version"], "2.0");
+        assert_eq!(doc["role"]["geo"][0], "geo");
+        assert_eq!(doc["role"]["time"][0], "time");
+        assert_eq!(doc["updated"], "2026-06-25T23:00:00+0200");
+        assert_eq!(doc["extension"]["licence"], "CC-BY-4.0");
+        let back = parse(
+            Format::JsonStat,
+            "isoc_ci_in_h",
+            doc.to_string().as_bytes(),
+            &ParseOptions::default(),
+        )
+        .expect("our JSON-stat reads back");
+        assert_eq!(back.dimensions, dims);
+        let original = cells(&batch, &dims);
+        assert!(
+            original.iter().any(|c| c.3.is_some()),
+            "the real file has flags"
+        );
+        assert_eq!(cells(&back.batch, &dims), original);
+    }
+
+    #[test]
+    fn sdmx_csv_of_a_real_dataset_reads_back_with_our_parser_to_the_same_cells_and_flags() {
+        let (batch, dims) = real();
+        let batches = [batch.clone()];
+        let bytes = sdmx_csv(&cube(&batches, &dims)).expect("encodes");
+        let text = String::from_utf8(bytes.clone()).expect("UTF-8");
+        assert!(
+            text.starts_with(
+                "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,UNIT,HHTYP,GEO,TIME_PERIOD,OBS_VALUE,OBS_FLAG\n"
+            ),
+            "{}",
+            &text[..120]
+        );
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("dataflow,ESTAT:ISOC_CI_IN_H(1.0),I,")
+        );
+        let back = parse(
+            Format::SdmxCsv,
+            "isoc_ci_in_h",
+            &bytes,
+            &ParseOptions::default(),
+        )
+        .expect("our SDMX-CSV reads back");
+        assert_eq!(cells(&back.batch, &dims), cells(&batch, &dims));
+    }
+
+    #[test]
+    fn csv_and_json_rows_hold_every_column_and_row_with_exact_values() {
+        let (batch, _) = real();
+        let bytes = csv(std::slice::from_ref(&batch)).expect("encodes");
+        let mut reader = ::csv::Reader::from_reader(bytes.as_slice());
+        let header = reader.headers().expect("header").clone();
+        assert_eq!(header.len(), batch.num_columns());
+        let value_at = header
+            .iter()
+            .position(|h| h == "value")
+            .expect("value column");
+        let values = batch
+            .column_by_name("value")
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>().cloned())
+            .expect("f64");
+        let records: Vec<_> = reader.records().map(|r| r.expect("record")).collect();
+        assert_eq!(records.len(), batch.num_rows());
+        for (i, r) in records.iter().enumerate() {
+            let got =
+                (!r[value_at].is_empty()).then(|| r[value_at].parse::<f64>().expect("number"));
+            assert_eq!(got, values.is_valid(i).then(|| values.value(i)), "row {i}");
+        }
+        let rows = json_rows(std::slice::from_ref(&batch)).expect("encodes");
+        let rows = rows.as_array().expect("array");
+        assert_eq!(rows.len(), batch.num_rows());
+        assert_eq!(
+            rows[0].as_object().expect("object").len(),
+            batch.num_columns()
+        );
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(
+                row["value"].as_f64(),
+                values.is_valid(i).then(|| values.value(i))
+            );
+        }
+    }
+
+    #[test]
+    fn jsonstat_refuses_a_cube_too_large_and_two_rows_for_one_cell() {
+        let (batch, dims) = real();
+        let batches = [batch.clone()];
+        let err = jsonstat_with_limit(&cube(&batches, &dims), 10).unwrap_err();
+        assert!(
+            matches!(err, EncodeError::TooLarge { limit: 10, .. }),
+            "{err}"
+        );
+        let twice = [batch.clone(), batch];
+        let err = jsonstat(&cube(&twice, &dims)).unwrap_err();
+        assert!(matches!(err, EncodeError::DuplicateCell(_)), "{err}");
+        let err = jsonstat(&cube(&batches, &["nope".to_owned()])).unwrap_err();
+        assert!(matches!(err, EncodeError::MissingColumn(c) if c == "nope"));
+    }
+}

@@ -128,3 +128,58 @@ pub fn changes(catalog: &Catalog, manifest: &Manifest, base_url: &str, limit: us
     };
     feed.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testdata::{catalog, two_versions};
+
+    #[test]
+    fn the_feed_parses_back_newest_first_with_what_changed_and_the_enclosure() {
+        let (_dir, manifest) = two_versions();
+        let xml = changes(&catalog(), &manifest, "http://x", 10);
+        let feed: Feed = xml.parse().expect("valid Atom");
+        let versions = &manifest.datasets["isoc_ci_in_h"].versions;
+        assert_eq!(feed.entries.len(), 2);
+        assert_eq!(feed.updated, fixed(versions[0].published_at));
+        let newest = &feed.entries[0];
+        assert!(
+            newest.title.value.contains("revised data"),
+            "{}",
+            newest.title.value
+        );
+        assert!(newest.id.ends_with(&versions[0].version));
+        let summary = &newest.summary.as_ref().expect("summary").value;
+        assert!(
+            summary.contains(&format!(
+                "{} rows (was {}",
+                versions[0].rows, versions[1].rows
+            )),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("dimensions"),
+            "the JSON-stat adds freq: {summary}"
+        );
+        let enclosure = newest
+            .links
+            .iter()
+            .find(|l| l.rel == "enclosure")
+            .expect("enclosure");
+        assert_eq!(enclosure.length, Some(versions[0].bytes.to_string()));
+        assert!(feed.entries[1].title.value.contains("first version"));
+        assert_eq!(
+            changes(&catalog(), &manifest, "http://x", 1)
+                .parse::<Feed>()
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
+        assert_eq!(
+            xml,
+            changes(&catalog(), &manifest, "http://x", 10),
+            "deterministic"
+        );
+    }
+}

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod negotiate;
 pub mod reply;
 mod routes;
+#[cfg(test)]
+mod testdata;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
