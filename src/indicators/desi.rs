@@ -920,7 +920,7 @@ pub fn compute(
             found
         }
     };
-    let conn = Connection::open_in_memory()?;
+    let conn = super::connection()?;
     conn.execute_batch(
         "CREATE TEMP TABLE m_editions (year INTEGER, label VARCHAR, ord INTEGER);
          CREATE TEMP TABLE m_all_editions (year INTEGER, label VARCHAR, ord INTEGER);

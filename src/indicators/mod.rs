@@ -18,6 +18,9 @@ pub mod roadmap;
 pub mod values;
 
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use duckdb::Connection;
 
 use crate::store::StoreError;
 
@@ -90,3 +93,26 @@ pub enum IndicatorError {
 
 /// This module's result type.
 pub type Result<T> = std::result::Result<T, IndicatorError>;
+
+/// A new connection to the process's one in-memory DuckDB database. Opening a database costs a
+/// catalogue and a thread pool (most of a small computation's time); a connection to the open one
+/// costs little. Each computation gets its own connection, so its TEMP views and tables are its
+/// own and computations may run at once. The database holds no data: only views over the
+/// store's files, per connection.
+pub(crate) fn connection() -> Result<Connection> {
+    static DATABASE: OnceLock<Mutex<Connection>> = OnceLock::new();
+    let database = match DATABASE.get() {
+        Some(database) => database,
+        None => {
+            let opened = Connection::open_in_memory()?;
+            // Small queries: one thread each, so that concurrent computations do not contend.
+            opened.execute_batch("SET threads TO 1;")?;
+            DATABASE.get_or_init(|| Mutex::new(opened))
+        }
+    };
+    // A poisoned lock only means a panic elsewhere while cloning; the connection is still whole.
+    let guard = database
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok(guard.try_clone()?)
+}

@@ -21,7 +21,7 @@ use arrow::array::{ArrayRef, Float64Array, StringArray, UInt32Array};
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
 use duckdb::types::Value;
-use duckdb::{Connection, params, params_from_iter};
+use duckdb::{params, params_from_iter};
 
 use super::definitions::Indicator;
 use super::{IndicatorError, Result};
@@ -124,7 +124,7 @@ pub fn geos(store: &Store, dataset: &str) -> Result<Vec<String>> {
         return Ok(Vec::new());
     };
     let path = store.file_path(&version);
-    let conn = Connection::open_in_memory()?;
+    let conn = super::connection()?;
     // The store-built path is the only literal.
     let mut stmt = conn.prepare(&format!(
         "SELECT DISTINCT geo FROM read_parquet({}) WHERE geo IS NOT NULL ORDER BY 1",
@@ -166,7 +166,7 @@ pub fn compute(
         import: fetch.clone(),
     };
 
-    let conn = Connection::open_in_memory()?;
+    let conn = super::connection()?;
     // DuckDB takes no bound parameter in CREATE VIEW: the store-built path is a literal.
     conn.execute_batch(&format!(
         "CREATE TEMP VIEW observations AS SELECT * FROM read_parquet({});",
