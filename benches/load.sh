@@ -16,7 +16,8 @@ connections="${2:-64}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/desi-city/target}"
 shared="$(cd ../shared/data && pwd)"
 
-cargo build --release --locked --bin desi-city >&2
+# --all-targets: the same feature set as the tests, so nothing already built is rebuilt.
+cargo build --release --locked --all-targets >&2
 bin="$CARGO_TARGET_DIR/release/desi-city"
 
 work="$(mktemp -d)"

@@ -198,7 +198,7 @@ impl App {
             ctx,
             live,
             model,
-            cache: Cache::new(64 << 20),
+            cache: Cache::new(32 << 20),
             metrics: metrics::Metrics::new(),
             limiter,
             refreshing: tokio::sync::Mutex::new(()),
