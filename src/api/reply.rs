@@ -24,6 +24,8 @@ pub enum Freshness {
     Current,
     /// About one immutable version: a year, `immutable`.
     Immutable,
+    /// About the service's state (health, metrics): revalidate every time (`no-cache`).
+    Revalidate,
 }
 
 /// An encoded answer with what its headers need.
@@ -74,6 +76,7 @@ fn cache_control(freshness: Freshness) -> HeaderValue {
     match freshness {
         Freshness::Current => HeaderValue::from_static("public, max-age=60, must-revalidate"),
         Freshness::Immutable => HeaderValue::from_static("public, max-age=31536000, immutable"),
+        Freshness::Revalidate => HeaderValue::from_static("no-cache"),
     }
 }
 
@@ -144,6 +147,31 @@ impl IntoResponse for &Reply {
             headers.insert(header::CONTENT_DISPOSITION, v);
         }
         response
+    }
+}
+
+/// An answer built on every request (health, metrics, the OpenAPI document), its strong ETag the
+/// hash of its body: 304 when `If-None-Match` matches.
+pub fn by_body(
+    headers: &HeaderMap,
+    body: Bytes,
+    content_type: &'static str,
+    freshness: Freshness,
+) -> Response {
+    let reply = Reply {
+        etag: etag(&[content_type, &String::from_utf8_lossy(&body)]),
+        body,
+        content_type,
+        last_modified: None,
+        freshness,
+        language: None,
+        licence: None,
+        filename: None,
+    };
+    if not_modified(headers, &reply.etag) {
+        reply.not_modified()
+    } else {
+        (&reply).into_response()
     }
 }
 

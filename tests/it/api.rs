@@ -447,6 +447,9 @@ fn every_get_has_a_strong_etag_and_if_none_match_answers_304_with_the_same_valid
         "/api/v1/sources".to_owned(),
         "/api/v1/changes.atom".to_owned(),
         "/api/v1/cite?indicator=households_internet_access&geo=BE".to_owned(),
+        "/api/v1/health".to_owned(),
+        "/health".to_owned(),
+        "/api/v1/openapi.json".to_owned(),
     ] {
         let first = served.ok(&path)?;
         let etag = first.header("etag").to_owned();
@@ -483,6 +486,11 @@ fn every_get_has_a_strong_etag_and_if_none_match_answers_304_with_the_same_valid
             other.status
         );
     }
+    // Metrics change with every request counted, but carry a validator all the same.
+    let metrics = served.ok("/api/v1/metrics")?;
+    ensure!(
+        metrics.header("etag").starts_with('"') && metrics.header("cache-control") == "no-cache"
+    );
     // Versioned URLs are immutable; current data is short-lived; both say Vary and the licence.
     let versioned = served.ok(&format!(
         "/api/v1/datasets/isoc_ci_in_h/versions/{}.parquet",
@@ -784,6 +792,7 @@ fn figures_carry_their_language_and_the_composite_and_roadmaps_are_served() -> R
         "/api/v1/metrics",
         "/api/v1/openapi.json",
         "/api/v1/admin/refresh",
+        "/health",
     ] {
         ensure!(paths.contains_key(route), "openapi.json lacks {route}");
     }

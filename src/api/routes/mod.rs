@@ -72,7 +72,12 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
         .routes(routes!(ops::refresh));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
-        .split_for_parts()
+        .split_for_parts();
+    // `/health` also answers at the root (load balancers, the first releases): document it too.
+    if let Some(item) = doc.paths.paths.get("/api/v1/health").cloned() {
+        doc.paths.paths.insert("/health".to_owned(), item);
+    }
+    (router, doc)
 }

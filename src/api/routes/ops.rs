@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::negotiate::Q;
+use crate::api::reply::{self, Freshness};
 use crate::fetch::{self, RefreshOptions, Refreshed};
 
 /// The OpenAPI document, set once when the router is built.
@@ -23,7 +24,7 @@ pub static OPENAPI: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
 /// definition files that did not load.
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "`status: ok`, the snapshot served, datasets, failing sources, definition problems", content_type = "application/json")))]
-pub async fn health(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let store = app.ctx.store.clone();
     let statuses = tokio::task::spawn_blocking(move || store.statuses()).await??;
     let failing: Vec<&String> = statuses
@@ -32,7 +33,7 @@ pub async fn health(State(app): State<AppState>) -> Result<Json<Value>, ApiError
         .map(|(id, _)| id)
         .collect();
     let snapshot = app.live.snapshot();
-    Ok(Json(json!({
+    let body = json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "snapshot": snapshot.id,
@@ -40,39 +41,43 @@ pub async fn health(State(app): State<AppState>) -> Result<Json<Value>, ApiError
         "sources": app.ctx.catalog.sources.len(),
         "failing_sources": failing,
         "definition_problems": app.model.problems,
-    })))
+    });
+    Ok(reply::by_body(
+        &headers,
+        body.to_string().into(),
+        "application/json",
+        Freshness::Revalidate,
+    ))
 }
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Requests by route and status, latency histograms, answer-cache hits and misses, 304s, datasets, each source's last success and failure", content_type = "text/plain")))]
-pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
+pub async fn metrics(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let store = app.ctx.store.clone();
     let statuses = tokio::task::spawn_blocking(move || store.statuses()).await??;
     let datasets = app.live.snapshot().manifest.datasets.len();
     let text = app.metrics.render(datasets, &statuses);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                ),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        text,
-    )
-        .into_response())
+    Ok(reply::by_body(
+        &headers,
+        text.into(),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        Freshness::Revalidate,
+    ))
 }
 
 /// This document: OpenAPI 3.1, generated from the code.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document of every route and parameter", content_type = "application/json")))]
-pub async fn openapi() -> Response {
-    match OPENAPI.get() {
-        Some(doc) => Json(doc).into_response(),
-        None => ApiError::internal("the OpenAPI document was not built").into_response(),
+pub async fn openapi(headers: HeaderMap) -> Response {
+    match OPENAPI.get().map(serde_json::to_vec) {
+        Some(Ok(doc)) => {
+            reply::by_body(&headers, doc.into(), "application/json", Freshness::Current)
+        }
+        _ => ApiError::internal("the OpenAPI document was not built").into_response(),
     }
 }
 
