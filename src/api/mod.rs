@@ -155,6 +155,22 @@ pub struct Head {
     pub licence: Option<String>,
 }
 
+impl Head {
+    /// The head of an answer computed from the definitions and the whole snapshot (any dataset
+    /// may feed it): its ETag covers `parts` (route and normalised query), the definitions and
+    /// every current version; `Last-Modified` is the newest publication.
+    pub fn of_snapshot(app: &App, snapshot: &live::Snapshot, parts: &[&str]) -> Head {
+        let mut all: Vec<&str> = parts.to_vec();
+        all.extend([app.model.id.as_str(), snapshot.id.as_str()]);
+        Head {
+            etag: reply::etag(&all),
+            last_modified: snapshot.modified,
+            freshness: Freshness::Current,
+            licence: None,
+        }
+    }
+}
+
 /// The body of an answer, as a computation returns it.
 pub struct Body {
     pub bytes: Bytes,

@@ -306,18 +306,7 @@ pub async fn regions(
         )));
     }
     let snapshot = app.live.snapshot();
-    let head = Head {
-        etag: reply::etag(&[
-            "regions",
-            &regions.join(","),
-            lang,
-            &app.model.id,
-            &snapshot.id,
-        ]),
-        last_modified: snapshot.modified,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+    let head = Head::of_snapshot(&app, &snapshot, &["regions", &regions.join(","), lang]);
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let cards = regional::compute_all(
@@ -454,19 +443,16 @@ pub async fn roadmap(
         .map(|list| negotiate::list_param("geo", list, MAX_GEOS))
         .transpose()?;
     let snapshot = app.live.snapshot();
-    let head = Head {
-        etag: reply::etag(&[
+    let head = Head::of_snapshot(
+        &app,
+        &snapshot,
+        &[
             "roadmap",
             &id,
             &geos.as_ref().map(|g| g.join(",")).unwrap_or_default(),
             lang,
-            &app.model.id,
-            &snapshot.id,
-        ]),
-        last_modified: snapshot.modified,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+        ],
+    );
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let progress = roadmap::compute(

@@ -59,26 +59,66 @@ pub struct CiteQuery {
     pub lang: Option<String>,
 }
 
-/// What a `{file}` path segment asks for.
-enum Asked<'a> {
-    Metadata(&'a str),
-    Parquet(&'a str),
-    Csv(&'a str),
+/// What a `{file}` path segment names: an id, and which representation by its extension.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Metadata,
+    Parquet,
+    Csv,
 }
 
-fn asked(file: &str) -> Result<Asked<'_>, ApiError> {
-    let asked = if let Some(id) = file.strip_suffix(".parquet") {
-        Asked::Parquet(id)
+/// Splits `{id}`, `{id}.parquet`, `{id}.csv`; an id that could not be a store id is a 404.
+fn asked(file: &str) -> Result<(&str, Kind), ApiError> {
+    let (id, kind) = if let Some(id) = file.strip_suffix(".parquet") {
+        (id, Kind::Parquet)
     } else if let Some(id) = file.strip_suffix(".csv") {
-        Asked::Csv(id)
+        (id, Kind::Csv)
     } else {
-        Asked::Metadata(file)
-    };
-    let id = match asked {
-        Asked::Metadata(id) | Asked::Parquet(id) | Asked::Csv(id) => id,
+        (file, Kind::Metadata)
     };
     validate_id("id", id).map_err(|e| ApiError::NotFound(e.to_string()))?;
-    Ok(asked)
+    Ok((id, kind))
+}
+
+/// The representation asked of a dataset or version URL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Its metadata (JSON).
+    Metadata,
+    /// The Parquet file as stored.
+    Parquet,
+    /// Its rows, encoded.
+    Data(Format),
+}
+
+fn want(kind: Kind, format: Option<&str>, headers: &HeaderMap) -> Result<Want, ApiError> {
+    Ok(match kind {
+        Kind::Parquet => Want::Parquet,
+        Kind::Csv => Want::Data(Format::Csv),
+        Kind::Metadata => match negotiate::format(format, headers, DATA_FORMATS)? {
+            Format::Json => Want::Metadata,
+            other => Want::Data(other),
+        },
+    })
+}
+
+/// Serves a version's file or rows, as `want` says (not its metadata).
+async fn serve(
+    app: &Arc<App>,
+    client: Client,
+    want: Want,
+    snapshot: Arc<Snapshot>,
+    version: Version,
+    freshness: Freshness,
+    request: Request,
+) -> Result<Response, ApiError> {
+    match want {
+        Want::Data(format) => {
+            let headers = request.headers().clone();
+            data(app, client, &headers, snapshot, version, format, freshness).await
+        }
+        _ => parquet(app, &snapshot, &version, freshness, request).await,
+    }
 }
 
 fn unknown_dataset(app: &App, id: &str) -> ApiError {
@@ -101,12 +141,7 @@ pub async fn catalogue(
     negotiate::format(None, &headers, JSON_ONLY)?;
     let snapshot = app.live.snapshot();
     let base = app.base_url(&headers);
-    let head = Head {
-        etag: reply::etag(&["datasets", lang, &base, &snapshot.id]),
-        last_modified: snapshot.modified,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+    let head = Head::of_snapshot(&app, &snapshot, &["datasets", lang, &base]);
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let doc = dcat::catalog(&app2.ctx.catalog, &snapshot.manifest, &base, lang);
@@ -134,11 +169,8 @@ pub async fn dataset(
     Q(q): Q<DatasetQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let asked = asked(&file)?;
+    let (id, kind) = asked(&file)?;
     let snapshot = app.live.snapshot();
-    let id = match asked {
-        Asked::Metadata(id) | Asked::Parquet(id) | Asked::Csv(id) => id,
-    };
     let source = app
         .ctx
         .catalog
@@ -146,68 +178,46 @@ pub async fn dataset(
         .map_err(|_| unknown_dataset(&app, id))?
         .clone();
     let current = snapshot.current(id).cloned();
-    let no_version = || {
-        ApiError::NotFound(format!(
-            "{id} has no version yet: it is fetched at its next scheduled run (GET /api/v1/sources says when)."
-        ))
-    };
-    match asked {
-        Asked::Parquet(_) => {
-            let version = current.ok_or_else(no_version)?;
-            parquet(&app, &snapshot, &version, Freshness::Current, request).await
-        }
-        Asked::Csv(_) => {
-            let version = current.ok_or_else(no_version)?;
-            data(
-                &app,
-                client,
-                request.headers(),
-                snapshot,
-                version,
-                Format::Csv,
-                Freshness::Current,
-            )
-            .await
-        }
-        Asked::Metadata(_) => {
-            let headers = request.headers().clone();
-            let format = negotiate::format(q.format.as_deref(), &headers, DATA_FORMATS)?;
-            if format != Format::Json {
-                let version = current.ok_or_else(no_version)?;
-                return data(
-                    &app,
-                    client,
-                    &headers,
-                    snapshot,
-                    version,
-                    format,
-                    Freshness::Current,
-                )
-                .await;
-            }
-            let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
-            let base = app.base_url(&headers);
-            let entry = snapshot.manifest.datasets.get(id).cloned();
-            let versions: Vec<&str> = entry
-                .iter()
-                .flat_map(|e| e.versions.iter().map(|v| v.version.as_str()))
-                .collect();
-            let head = Head {
-                etag: reply::etag(&["dataset", id, lang, &base, &versions.join(",")]),
-                last_modified: current.as_ref().map(|v| v.published_at),
-                freshness: Freshness::Current,
-                licence: Some(source.licence_url.clone()),
-            };
-            app.answer(&headers, client, head, move || {
-                let doc = dcat::dataset(&source, entry.as_ref(), &base, lang);
-                Ok(Body {
-                    content_type: JSON_LD,
-                    ..Body::json(&doc).in_language(lang)
-                })
-            })
-            .await
-        }
+    let want = want(kind, q.format.as_deref(), request.headers())?;
+    if want != Want::Metadata {
+        let version = current.ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "{id} has no version yet: it is fetched at its next scheduled run (GET /api/v1/sources says when)."
+            ))
+        })?;
+        return serve(
+            &app,
+            client,
+            want,
+            snapshot,
+            version,
+            Freshness::Current,
+            request,
+        )
+        .await;
     }
+    let headers = request.headers();
+    let lang = negotiate::lang(q.lang.as_deref(), headers)?;
+    let base = app.base_url(headers);
+    let entry = snapshot.manifest.datasets.get(id).cloned();
+    let versions: Vec<&str> = entry
+        .iter()
+        .flat_map(|e| e.versions.iter().map(|v| v.version.as_str()))
+        .collect();
+    let head = Head {
+        etag: reply::etag(&["dataset", id, lang, &base, &versions.join(",")]),
+        last_modified: current.as_ref().map(|v| v.published_at),
+        freshness: Freshness::Current,
+        licence: Some(source.licence_url.clone()),
+    };
+    app.answer(headers, client, head, move || {
+        let doc = dcat::dataset(&source, entry.as_ref(), &base, lang);
+        Ok(Body {
+            content_type: JSON_LD,
+            ..Body::json(&doc).in_language(lang)
+        })
+    })
+    .await
 }
 
 /// One kept version: metadata, data, or its immutable Parquet/CSV download.
@@ -230,11 +240,8 @@ pub async fn version(
     if app.ctx.catalog.get(&id).is_err() {
         return Err(unknown_dataset(&app, &id));
     }
-    let asked = asked(&file)?;
+    let (version_id, kind) = asked(&file)?;
     let snapshot = app.live.snapshot();
-    let version_id = match asked {
-        Asked::Metadata(v) | Asked::Parquet(v) | Asked::Csv(v) => v,
-    };
     let version = snapshot
         .manifest
         .datasets
@@ -246,57 +253,37 @@ pub async fn version(
                 "{id} keeps no version {version_id:?}. GET /api/v1/datasets/{id} lists the kept ones."
             ))
         })?;
-    match asked {
-        Asked::Parquet(_) => {
-            parquet(&app, &snapshot, &version, Freshness::Immutable, request).await
-        }
-        Asked::Csv(_) => {
-            data(
-                &app,
-                client,
-                request.headers(),
-                snapshot,
-                version,
-                Format::Csv,
-                Freshness::Immutable,
-            )
-            .await
-        }
-        Asked::Metadata(_) => {
-            let headers = request.headers().clone();
-            let format = negotiate::format(q.format.as_deref(), &headers, DATA_FORMATS)?;
-            if format != Format::Json {
-                return data(
-                    &app,
-                    client,
-                    &headers,
-                    snapshot,
-                    version,
-                    format,
-                    Freshness::Immutable,
-                )
-                .await;
-            }
-            let licence = licence_url(&app, &id);
-            let head = Head {
-                etag: reply::etag(&["version", &id, &version.version]),
-                last_modified: Some(version.published_at),
-                freshness: Freshness::Immutable,
-                licence: licence.clone(),
-            };
-            app.answer(&headers, client, head, move || {
-                let mut doc = provenance(&version, licence.as_deref());
-                doc["rows"] = json!(version.rows);
-                doc["bytes"] = json!(version.bytes);
-                doc["format"] = json!(version.meta.format);
-                doc["parser_version"] = json!(version.meta.parser_version);
-                doc["upstream_sha256"] = json!(version.meta.sha256);
-                doc["dimensions"] = json!(version.meta.dimensions);
-                Ok(Body::json(&doc))
-            })
-            .await
-        }
+    let want = want(kind, q.format.as_deref(), request.headers())?;
+    if want != Want::Metadata {
+        return serve(
+            &app,
+            client,
+            want,
+            snapshot,
+            version,
+            Freshness::Immutable,
+            request,
+        )
+        .await;
     }
+    let licence = licence_url(&app, &id);
+    let head = Head {
+        etag: reply::etag(&["version", &id, &version.version]),
+        last_modified: Some(version.published_at),
+        freshness: Freshness::Immutable,
+        licence: licence.clone(),
+    };
+    app.answer(request.headers(), client, head, move || {
+        let mut doc = provenance(&version, licence.as_deref());
+        doc["rows"] = json!(version.rows);
+        doc["bytes"] = json!(version.bytes);
+        doc["format"] = json!(version.meta.format);
+        doc["parser_version"] = json!(version.meta.parser_version);
+        doc["upstream_sha256"] = json!(version.meta.sha256);
+        doc["dimensions"] = json!(version.meta.dimensions);
+        Ok(Body::json(&doc))
+    })
+    .await
 }
 
 /// Serves a version's Parquet file as stored (same bytes as its `sha256`), with `Range`.
@@ -426,11 +413,7 @@ async fn data(
                         extension: provenance(&version, licence.as_deref()),
                     },
                 };
-                if format == Format::JsonStat {
-                    encode::jsonstat(&cube)?.to_string().into_bytes()
-                } else {
-                    encode::sdmx_csv(&cube)?
-                }
+                super::cube_bytes(format, &cube)?
             }
         };
         Ok(Body {
@@ -519,12 +502,7 @@ pub async fn changes(
 ) -> Result<Response, ApiError> {
     let snapshot = app.live.snapshot();
     let base = app.base_url(&headers);
-    let head = Head {
-        etag: reply::etag(&["changes", &base, &snapshot.id]),
-        last_modified: snapshot.modified,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+    let head = Head::of_snapshot(&app, &snapshot, &["changes", &base]);
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let xml = feed::changes(&app2.ctx.catalog, &snapshot.manifest, &base, 200);

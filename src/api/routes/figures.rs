@@ -151,12 +151,7 @@ pub async fn indicators(
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     negotiate::format(None, &headers, JSON_ONLY)?;
     let snapshot = app.live.snapshot();
-    let head = Head {
-        etag: reply::etag(&["indicators", lang, &app.model.id, &snapshot.id]),
-        last_modified: snapshot.modified,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+    let head = Head::of_snapshot(&app, &snapshot, &["indicators", lang]);
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let list: Vec<Value> = app2
@@ -430,11 +425,7 @@ pub async fn series(
                         extension: provenance(&version, licence_url.as_deref()),
                     },
                 };
-                if format == Format::JsonStat {
-                    encode::jsonstat(&cube)?.to_string().into_bytes()
-                } else {
-                    encode::sdmx_csv(&cube)?
-                }
+                super::cube_bytes(format, &cube)?
             }
         };
         Ok(Body {
@@ -498,19 +489,11 @@ pub async fn dimensions(
     let geo = negotiate::list_param("geo", &q.geo, 1)?.remove(0);
     let period = year("period", q.period)?;
     let snapshot = app.live.snapshot();
-    let head = Head {
-        etag: reply::etag(&[
-            "dimensions",
-            &geo,
-            &format!("{period:?}"),
-            lang,
-            &app.model.id,
-            &snapshot.id,
-        ]),
-        last_modified: snapshot.modified,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+    let head = Head::of_snapshot(
+        &app,
+        &snapshot,
+        &["dimensions", &geo, &format!("{period:?}"), lang],
+    );
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let mut known_anywhere = false;

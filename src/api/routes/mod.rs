@@ -12,6 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::encode::{self, Cube};
+use super::error::ApiError;
+use super::negotiate::Format;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +52,14 @@ impl utoipa::Modify for BearerToken {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// A cube as JSON-stat (for [`Format::JsonStat`]) or SDMX-CSV (otherwise).
+fn cube_bytes(format: Format, cube: &Cube) -> Result<Vec<u8>, ApiError> {
+    Ok(match format {
+        Format::JsonStat => encode::jsonstat(cube)?.to_string().into_bytes(),
+        _ => encode::sdmx_csv(cube)?,
+    })
 }
 
 /// Every `/api/v1` route and the OpenAPI document describing them.
