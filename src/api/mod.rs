@@ -8,6 +8,7 @@
 
 pub mod cite;
 pub mod dcat;
+pub mod download;
 pub mod encode;
 pub mod error;
 pub mod feed;
@@ -134,6 +135,8 @@ pub struct App {
     pub live: Arc<Live>,
     pub model: Model,
     pub cache: Cache,
+    /// Small Parquet files, kept in memory for downloads.
+    pub files: Arc<download::Files>,
     pub metrics: metrics::Metrics,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Held while an admin refresh runs (one at a time).
@@ -215,6 +218,7 @@ impl App {
             live,
             model,
             cache: Cache::new(32 << 20),
+            files: Arc::new(download::Files::new(32 << 20, 4 << 20)),
             metrics: metrics::Metrics::new(),
             limiter,
             refreshing: tokio::sync::Mutex::new(()),

@@ -21,7 +21,7 @@ use crate::api::error::ApiError;
 use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
-use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, feed};
+use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, download, feed};
 use crate::catalog::Provider;
 use crate::fetch::parse::FIXED_COLUMNS;
 use crate::store::{Version, validate_id};
@@ -286,7 +286,8 @@ pub async fn version(
     .await
 }
 
-/// Serves a version's Parquet file as stored (same bytes as its `sha256`), with `Range`.
+/// Serves a version's Parquet file as stored (same bytes as its `sha256`), with `Range`: from
+/// memory up to [`download::Files::max_file`], streamed by `ServeFile` beyond.
 async fn parquet(
     app: &App,
     snapshot: &Snapshot,
@@ -308,16 +309,27 @@ async fn parquet(
         return Ok(response);
     }
     let path = snapshot.store.file_path(version);
-    let mut response = ServeFile::new(&path)
-        .oneshot(request)
-        .await
-        .map_err(ApiError::internal)?
-        .map(axum::body::Body::new);
-    if response.status() == StatusCode::NOT_FOUND {
-        return Err(ApiError::NotFound(format!(
+    let gone = || {
+        ApiError::NotFound(format!(
             "The file of {} version {} is no longer kept. GET /api/v1/datasets/{} lists the kept versions.",
             version.dataset, version.version, version.dataset
-        )));
+        ))
+    };
+    let mut response = if version.bytes <= app.files.max_file {
+        let (key, files) = (version.file_sha256.clone(), app.files.clone());
+        let bytes = tokio::task::spawn_blocking(move || files.read(&key, &path))
+            .await?
+            .map_err(|_| gone())?;
+        download::ranged(bytes, request.headers())
+    } else {
+        ServeFile::new(&path)
+            .oneshot(request)
+            .await
+            .map_err(ApiError::internal)?
+            .map(axum::body::Body::new)
+    };
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(gone());
     }
     let headers = response.headers_mut();
     // ServeFile's Last-Modified is the file's mtime; the version's publication time is the truth.

@@ -1,0 +1,168 @@
+//! Serving a stored version's Parquet file as its exact bytes, with HTTP `Range` (what DuckDB,
+//! Polars and pyarrow use to query a remote file). Files up to a size are read once and kept in
+//! memory, keyed by their sha256 (a version never changes); one range is answered 206, several
+//! ranges the whole file (RFC 9110 allows it), an unsatisfiable one 416. Larger files are left to
+//! the caller (streamed by `tower-http`'s `ServeFile`). Reads files; never writes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+/// Small files kept in memory, bounded in total bytes.
+pub struct Files {
+    entries: Mutex<(HashMap<String, Bytes>, usize)>,
+    max_bytes: usize,
+    /// Files larger than this are not kept (the caller streams them).
+    pub max_file: u64,
+}
+
+impl Files {
+    pub fn new(max_bytes: usize, max_file: u64) -> Files {
+        Files {
+            entries: Mutex::new((HashMap::new(), 0)),
+            max_bytes,
+            max_file,
+        }
+    }
+
+    /// The bytes of the file whose sha256 is `key`, read from `path` the first time. Blocking.
+    pub fn read(&self, key: &str, path: &Path) -> std::io::Result<Bytes> {
+        let lock = || {
+            self.entries
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(found) = lock().0.get(key) {
+            return Ok(found.clone());
+        }
+        let bytes = Bytes::from(std::fs::read(path)?);
+        let mut entries = lock();
+        if entries.1 + bytes.len() > self.max_bytes {
+            entries.0.clear();
+            entries.1 = 0;
+        }
+        entries.1 += bytes.len();
+        entries.0.insert(key.to_owned(), bytes.clone());
+        Ok(bytes)
+    }
+}
+
+/// The whole file (200), one byte range of it (206) or 416, as the `Range` header asks. A `Range`
+/// that does not parse is ignored (200), as RFC 9110 says.
+pub fn ranged(bytes: Bytes, headers: &HeaderMap) -> Response {
+    let len = bytes.len() as u64;
+    let asked = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| http_range_header::parse_range_header(v).ok());
+    let mut response = match asked.map(|r| r.validate(len)) {
+        None => Response::new(Body::from(bytes)),
+        Some(Err(_)) => {
+            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            r
+        }
+        Some(Ok(ranges)) if ranges.len() == 1 => {
+            let (start, end) = (*ranges[0].start(), *ranges[0].end());
+            let mut r = (
+                StatusCode::PARTIAL_CONTENT,
+                bytes.slice(start as usize..=end as usize),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            r
+        }
+        Some(Ok(_)) => Response::new(Body::from(bytes)),
+    };
+    response
+        .headers_mut()
+        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(range: Option<&str>) -> (StatusCode, Option<String>, Vec<u8>) {
+        let mut headers = HeaderMap::new();
+        if let Some(r) = range {
+            headers.insert(header::RANGE, HeaderValue::from_str(r).unwrap());
+        }
+        let response = ranged(Bytes::from_static(b"PAR1 some bytes PAR1"), &headers);
+        assert_eq!(response.headers()[header::ACCEPT_RANGES], "bytes");
+        let status = response.status();
+        let range = response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(response.into_body(), 1 << 10)
+            .await
+            .unwrap();
+        (status, range, body.to_vec())
+    }
+
+    #[tokio::test]
+    async fn one_range_is_a_206_of_those_bytes_and_the_rest_is_200_or_416() {
+        assert_eq!(
+            answer(None).await,
+            (StatusCode::OK, None, b"PAR1 some bytes PAR1".to_vec())
+        );
+        assert_eq!(
+            answer(Some("bytes=0-3")).await,
+            (
+                StatusCode::PARTIAL_CONTENT,
+                Some("bytes 0-3/20".into()),
+                b"PAR1".to_vec()
+            )
+        );
+        assert_eq!(
+            answer(Some("bytes=-4")).await,
+            (
+                StatusCode::PARTIAL_CONTENT,
+                Some("bytes 16-19/20".into()),
+                b"PAR1".to_vec()
+            )
+        );
+        assert_eq!(
+            answer(Some("bytes=5-")).await.2,
+            b"some bytes PAR1".to_vec()
+        );
+        let (status, range, _) = answer(Some("bytes=30-")).await;
+        assert_eq!(
+            (status, range.as_deref()),
+            (StatusCode::RANGE_NOT_SATISFIABLE, Some("bytes */20"))
+        );
+        assert_eq!(answer(Some("bytes=0-1, 5-6")).await.0, StatusCode::OK);
+        assert_eq!(answer(Some("lines=1-2")).await.0, StatusCode::OK);
+    }
+
+    #[test]
+    fn files_are_read_once_and_the_memory_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, b"0123456789").unwrap();
+        std::fs::write(&b, b"abcdefghij").unwrap();
+        let files = Files::new(15, 10);
+        assert_eq!(
+            files.read("ka", &a).unwrap(),
+            Bytes::from_static(b"0123456789")
+        );
+        std::fs::remove_file(&a).unwrap();
+        assert_eq!(files.read("ka", &a).unwrap().len(), 10, "kept in memory");
+        assert_eq!(files.read("kb", &b).unwrap().len(), 10);
+        assert!(
+            files.read("ka", &a).is_err(),
+            "dropped to stay under 15 bytes"
+        );
+    }
+}
