@@ -185,6 +185,18 @@ fn indicators(c: &mut Criterion) {
         "full recompute (indicators, DESI 2022+2020, scorecard)",
         |b| b.iter(|| recompute(&s)),
     );
+    // The same work with its parts on two threads (the machine's two cores; each DuckDB query
+    // runs on one thread): indicator values and DESI 2022 on one, DESI 2020 and the scorecard on
+    // the other.
+    c.bench_function("full recompute, parts on two threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| composite(&s, 1) + scorecards(&s));
+                let here = indicator_values(&s) + composite(&s, 0);
+                here + other.join().expect("the other half")
+            })
+        })
+    });
 }
 
 criterion_group! {
