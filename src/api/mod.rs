@@ -389,7 +389,8 @@ pub fn router(app: AppState) -> Router {
         ))
         .layer(CompressionLayer::new().compress_when(compress))
         .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        // Errors are logged once, where they are turned into problem+json (error.rs).
+        .layer(TraceLayer::new_for_http().on_failure(()))
         .with_state(app)
 }
 
