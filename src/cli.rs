@@ -17,7 +17,7 @@ use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups};
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
-use desi_city::indicators::{IndicatorError, definitions, desi, roadmap, values};
+use desi_city::indicators::{IndicatorError, definitions, desi, figures, roadmap, values};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
 
@@ -890,10 +890,11 @@ fn desi_cmd(
     for note in &composite.notes {
         eprintln!("note: {note}");
     }
-    let scores = composite.scores;
+    let ranked = figures::rank(composite, &method, None);
+    let scores: Vec<desi::Score> = ranked.scores.iter().map(|s| s.score.clone()).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match format {
-        DesiFormat::Csv => write_scores_csv(&mut out, &scores),
+        DesiFormat::Csv => write_scores_csv(&mut out, &method, &ranked.scores),
         DesiFormat::Table => {
             let mut table = new_table(["edition", "geo", "level", "code", "title", "score"]);
             for s in &scores {
@@ -1253,19 +1254,18 @@ fn write_values(
     }
 }
 
-/// `methodology,edition,geo,level,code,score`, the score in Rust's shortest round-trip form
-/// (empty when missing). No field needs quoting: codes and geos are plain tokens.
-fn write_scores_csv(out: &mut impl Write, scores: &[desi::Score]) -> std::io::Result<()> {
-    writeln!(out, "methodology,edition,geo,level,code,score")?;
+/// The composite as CSV ([`figures::DESI_CSV_COLUMNS`], as the API writes it).
+fn write_scores_csv(
+    out: &mut impl Write,
+    method: &desi::Methodology,
+    scores: &[figures::RankedScore],
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    figures::write_csv_header(&mut w)?;
     for s in scores {
-        let score = s.score.map(|v| v.to_string()).unwrap_or_default();
-        writeln!(
-            out,
-            "{},{},{},{},{},{score}",
-            s.methodology, s.edition, s.geo, s.level, s.code
-        )?;
+        figures::write_csv_row(&mut w, method, s)?;
     }
-    Ok(())
+    w.flush()
 }
 
 async fn serve_cmd(ctx: Arc<Context>, folders: api::Folders, scheduled: bool) -> Result<ExitCode> {

@@ -110,21 +110,35 @@ impl ApiError {
 
 /// What the engine reports: user-fixable conditions (no data yet, a bad definition file) are 503s
 /// that say what to do; an unknown geo or edition is the client's 400; the rest is internal.
-impl From<IndicatorError> for ApiError {
-    fn from(error: IndicatorError) -> ApiError {
-        match error {
-            IndicatorError::UnknownGeo { .. } | IndicatorError::UnknownEdition { .. } => {
-                ApiError::BadRequest(error.to_string())
+impl From<&IndicatorError> for ApiError {
+    fn from(error: &IndicatorError) -> ApiError {
+        match error.root() {
+            e @ (IndicatorError::UnknownGeo { .. } | IndicatorError::UnknownEdition { .. }) => {
+                ApiError::BadRequest(e.to_string())
             }
-            IndicatorError::NoData { .. }
+            e @ (IndicatorError::NoData { .. }
             | IndicatorError::NoSupplementary { .. }
             | IndicatorError::Input { .. }
             | IndicatorError::Invalid { .. }
             | IndicatorError::Toml { .. }
-            | IndicatorError::Read { .. } => ApiError::Unavailable(error.to_string()),
-            IndicatorError::Store(e) => ApiError::from(e),
-            IndicatorError::DuckDb(e) => ApiError::internal(e),
+            | IndicatorError::Read { .. }) => ApiError::Unavailable(e.to_string()),
+            IndicatorError::Store(
+                e @ (StoreError::NotFound { .. } | StoreError::InvalidId { .. }),
+            ) => ApiError::NotFound(e.to_string()),
+            other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<IndicatorError> for ApiError {
+    fn from(error: IndicatorError) -> ApiError {
+        ApiError::from(&error)
+    }
+}
+
+impl From<std::sync::Arc<IndicatorError>> for ApiError {
+    fn from(error: std::sync::Arc<IndicatorError>) -> ApiError {
+        ApiError::from(error.as_ref())
     }
 }
 

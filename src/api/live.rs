@@ -1,7 +1,8 @@
 //! Hot swap: the API answers every request from one immutable [`Snapshot`] of the store (a pinned
-//! manifest), and swaps in a new one atomically when a fetch publishes. A request takes the
-//! snapshot once, at its start, so it finishes on the data it began with and no response mixes two
-//! versions. Must not write to the store.
+//! manifest) and the [`Figures`] computed from it, and swaps in a new one atomically when a fetch
+//! publishes, once its figures are computed (only what the publish changed is recomputed). A
+//! request takes the snapshot once, at its start, so it finishes on the data it began with and no
+//! response mixes two versions. Must not write to the store.
 
 use std::sync::Arc;
 
@@ -9,6 +10,8 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::indicators::figures::Figures;
+use crate::indicators::model::Model;
 use crate::store::{Manifest, Store, StoreError, Version};
 
 /// The store as of one moment.
@@ -21,10 +24,19 @@ pub struct Snapshot {
     pub id: String,
     /// The newest `published_at` of the current versions (the store's `Last-Modified`).
     pub modified: Option<DateTime<Utc>>,
+    /// Every figure, computed from this snapshot.
+    pub figures: Arc<Figures>,
 }
 
 impl Snapshot {
-    fn new(store: &Store, manifest: Manifest) -> Snapshot {
+    /// The snapshot of `manifest` with its figures, reusing from `previous` what did not change.
+    /// Blocking (DuckDB).
+    fn new(
+        store: &Store,
+        manifest: Manifest,
+        model: &Arc<Model>,
+        previous: Option<&Figures>,
+    ) -> Snapshot {
         let mut hash = Sha256::new();
         let mut modified = None;
         for (dataset, entry) in &manifest.datasets {
@@ -37,11 +49,23 @@ impl Snapshot {
             }
         }
         let manifest = Arc::new(manifest);
+        let pinned = store.pinned(manifest.clone());
+        let figures = Arc::new(Figures::build(model.clone(), &pinned, previous));
+        tracing::info!(
+            computed = figures.stats.tables_computed + figures.stats.composites_computed,
+            kept = figures.stats.tables_kept,
+            elapsed_ms = figures.stats.elapsed.as_millis() as u64,
+            "Figures computed."
+        );
+        for stale in &figures.stale {
+            tracing::warn!(what = %stale.what, error = %stale.error, "Recompute failed; the previous figures are still served.");
+        }
         Snapshot {
-            store: store.pinned(manifest.clone()),
+            store: pinned,
             id: hex::encode(&hash.finalize()[..8]),
             manifest,
             modified,
+            figures,
         }
     }
 
@@ -50,23 +74,33 @@ impl Snapshot {
         self.manifest.datasets.get(dataset)?.current_version()
     }
 
-    /// The snapshot as it was at `at` (`?as_of=`): each dataset at the version current then.
+    /// The snapshot as it was at `at` (`?as_of=`): each dataset at the version current then,
+    /// with its figures (what the versions share with this snapshot is not recomputed).
+    /// Blocking (DuckDB).
     pub fn as_of(&self, at: DateTime<Utc>) -> Result<Snapshot, StoreError> {
-        Ok(Snapshot::new(&self.store, self.store.manifest_as_of(at)?))
+        Ok(Snapshot::new(
+            &self.store,
+            self.store.manifest_as_of(at)?,
+            self.figures.model(),
+            Some(&self.figures),
+        ))
     }
 }
 
 /// The current snapshot, swapped atomically.
 pub struct Live {
     store: Store,
+    model: Arc<Model>,
     current: ArcSwap<Snapshot>,
 }
 
 impl Live {
-    pub fn open(store: Store) -> Result<Live, StoreError> {
-        let snapshot = Snapshot::new(&store, store.manifest()?);
+    /// The store's current snapshot, with its figures computed. Blocking (DuckDB).
+    pub fn open(store: Store, model: Arc<Model>) -> Result<Live, StoreError> {
+        let snapshot = Snapshot::new(&store, store.manifest()?, &model, None);
         Ok(Live {
             store,
+            model,
             current: ArcSwap::from_pointee(snapshot),
         })
     }
@@ -77,14 +111,15 @@ impl Live {
     }
 
     /// Re-reads the manifest and swaps in a new snapshot if any dataset's versions changed;
-    /// `true` when it did. Blocking (reads a file). A manifest that cannot be read keeps the
-    /// current snapshot.
+    /// `true` when it did. Blocking (reads a file, computes what the change needs). A manifest
+    /// that cannot be read keeps the current snapshot.
     pub fn reload(&self) -> Result<bool, StoreError> {
         let manifest = self.store.manifest()?;
         if *self.current.load().manifest == manifest {
             return Ok(false);
         }
-        let snapshot = Snapshot::new(&self.store, manifest);
+        let previous = self.current.load_full();
+        let snapshot = Snapshot::new(&self.store, manifest, &self.model, Some(&previous.figures));
         tracing::info!(snapshot = %snapshot.id, "Serving a new version of the data.");
         self.current.store(Arc::new(snapshot));
         Ok(true)

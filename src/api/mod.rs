@@ -22,7 +22,6 @@ mod testdata;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,100 +39,19 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::catalog::{GEO_GROUPS_FILE, GeoGroups};
+use crate::catalog::GEO_GROUPS_FILE;
 use crate::fetch::Context;
-use crate::indicators::definitions::{self, Definitions};
-use crate::indicators::{desi, regional, roadmap};
 use error::ApiError;
 use live::Live;
 use reply::{Cache, Freshness, Reply};
 
-/// Where the definitions the API computes with come from.
-#[derive(Debug, Clone)]
-pub struct Folders {
-    /// `indicators/` (indicator files, `roadmaps/`, `regional/`).
-    pub indicators: PathBuf,
-    /// `indicators/methodology/` (the DESI methodologies).
-    pub methodology: PathBuf,
-}
-
-/// What the API computes with, loaded once at start. A file that does not load is reported (log,
-/// `/health`) and only what needs it answers 503; everything else keeps working.
-pub struct Model {
-    pub definitions: Definitions,
-    pub groups: GeoGroups,
-    pub desi: Vec<(desi::Edition, Result<desi::Methodology, String>)>,
-    pub regional: Result<regional::Method, String>,
-    pub roadmaps: Vec<roadmap::Roadmap>,
-    /// One line per file that did not load.
-    pub problems: Vec<String>,
-    /// A hash of everything loaded: part of every ETag of answers computed from definitions, so
-    /// a restart with changed files changes them.
-    pub id: String,
-}
-
-impl Model {
-    pub fn load(ctx: &Context, folders: &Folders) -> Result<Model, String> {
-        let groups = GeoGroups::load(&ctx.settings.datasets_dir.join(GEO_GROUPS_FILE))
-            .map_err(|e| e.to_string())?;
-        let mut problems = Vec::new();
-        // Without the folder, the datasets are still served; the figures answer 503.
-        let definitions = match definitions::load(&folders.indicators, &ctx.catalog) {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(e.to_string());
-                Definitions::default()
-            }
-        };
-        problems.extend(definitions.errors.iter().map(|e| e.to_string()));
-        let desi = [desi::Edition::Desi2022, desi::Edition::Desi2020]
-            .into_iter()
-            .map(|edition| {
-                let loaded = desi::load(&folders.methodology, edition).map_err(|e| e.to_string());
-                if let Err(e) = &loaded {
-                    problems.push(e.clone());
-                }
-                (edition, loaded)
-            })
-            .collect();
-        let regional = regional::Method::load(&folders.indicators).map_err(|e| e.to_string());
-        if let Err(e) = &regional {
-            problems.push(e.clone());
-        }
-        let roadmaps = match roadmap::load_all(
-            &folders.indicators.join("roadmaps"),
-            &roadmap::known_indicators(&definitions),
-        ) {
-            Ok((roadmaps, errors)) => {
-                problems.extend(errors.iter().map(|e| e.to_string()));
-                roadmaps
-            }
-            Err(e) => {
-                problems.push(e.to_string());
-                Vec::new()
-            }
-        };
-        let id = reply::etag(&[&format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}",
-            definitions.indicators, groups, desi, regional, roadmaps
-        )]);
-        Ok(Model {
-            definitions,
-            groups,
-            desi,
-            regional,
-            roadmaps,
-            problems,
-            id,
-        })
-    }
-}
+pub use crate::indicators::model::{Folders, Model};
 
 /// The application state shared by every handler.
 pub struct App {
     pub ctx: Arc<Context>,
     pub live: Arc<Live>,
-    pub model: Model,
+    pub model: Arc<Model>,
     pub cache: Cache,
     /// Small Parquet files, kept in memory for downloads.
     pub files: Arc<download::Files>,
@@ -144,9 +62,12 @@ pub struct App {
     /// Computations running at once (DuckDB: each holds its own database and threads), so that a
     /// burst of uncached requests queues instead of exhausting memory.
     computing: tokio::sync::Semaphore,
-    /// The geo codes of each dataset version (computed once per version).
-    geos: Mutex<std::collections::HashMap<String, Arc<Vec<String>>>>,
+    /// The vintages asked for lately (`?as_of=`), with their figures, by snapshot id.
+    vintages: Mutex<Vec<(String, Arc<live::Snapshot>)>>,
 }
+
+/// How many vintages (`?as_of=`) are kept computed.
+const VINTAGES_KEPT: usize = 4;
 
 pub type AppState = Arc<App>;
 
@@ -202,13 +123,20 @@ impl Body {
 }
 
 impl App {
+    /// Loads the definitions and computes the figures of the store's current snapshot. Blocking
+    /// (DuckDB).
     pub fn new(ctx: Arc<Context>, folders: &Folders) -> anyhow::Result<AppState> {
-        let model = Model::load(&ctx, folders)
-            .map_err(|e| anyhow::anyhow!("Failed to load the definitions for the API: {e}"))?;
+        let model = Model::load(
+            &ctx.catalog,
+            &ctx.settings.datasets_dir.join(GEO_GROUPS_FILE),
+            folders,
+        )
+        .map_err(|e| anyhow::anyhow!("Failed to load the definitions for the API: {e}"))?;
         for problem in &model.problems {
             tracing::warn!(error = %problem, "A definition file did not load; what needs it answers 503.");
         }
-        let live = Arc::new(Live::open(ctx.store.clone())?);
+        let model = Arc::new(model);
+        let live = Arc::new(Live::open(ctx.store.clone(), model.clone())?);
         let limiter = NonZeroU32::new(ctx.settings.api.compute_per_second).map(|n| {
             let burst = n.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"));
             RateLimiter::keyed(Quota::per_second(n).allow_burst(burst))
@@ -225,7 +153,7 @@ impl App {
             computing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
-            geos: Mutex::new(Default::default()),
+            vintages: Mutex::new(Vec::new()),
         }))
     }
 
@@ -268,20 +196,7 @@ impl App {
             return Ok(cached.as_ref().into_response());
         }
         self.metrics.cache(false);
-        if let (Some(limiter), Some(ip)) = (&self.limiter, client.0)
-            && let Err(not_until) = limiter.check_key(&ip)
-        {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            return Err(ApiError::RateLimited {
-                detail: format!(
-                    "More than {} uncomputed answers per second from your address. Retry after the delay in Retry-After; answers already computed (and 304 revalidations) are never limited.",
-                    self.ctx.settings.api.compute_per_second
-                ),
-                retry_after: wait.as_secs().max(1),
-            });
-        }
+        self.check_limit(client)?;
         let body = {
             let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
             tokio::task::spawn_blocking(compute).await??
@@ -297,6 +212,89 @@ impl App {
         Ok(reply.as_ref().into_response())
     }
 
+    /// Answers a GET whose body is selected from figures already computed (no DuckDB): 304 when
+    /// `If-None-Match` matches, the cached body when there is one, else `select` runs at once, on
+    /// the request's own task (it takes microseconds), and its body is cached. Never rate limited.
+    pub fn answer_now<F>(
+        &self,
+        headers: &HeaderMap,
+        head: Head,
+        select: F,
+    ) -> Result<Response, ApiError>
+    where
+        F: FnOnce() -> Result<Body, ApiError>,
+    {
+        if reply::not_modified(headers, &head.etag) {
+            self.metrics.not_modified();
+            return Ok(self.reply_head(head).not_modified());
+        }
+        if let Some(cached) = self.cache.get(&head.etag) {
+            self.metrics.cache(true);
+            return Ok(cached.as_ref().into_response());
+        }
+        self.metrics.cache(false);
+        let body = select()?;
+        let reply = Arc::new(Reply {
+            body: body.bytes,
+            content_type: body.content_type,
+            language: body.language,
+            filename: body.filename,
+            ..self.reply_head(head)
+        });
+        self.cache.insert(reply.clone());
+        Ok(reply.as_ref().into_response())
+    }
+
+    /// The snapshot of `as_of` (`YYYY-MM-DD`, the end of that day, UTC) with its figures: kept for
+    /// the last few vintages asked, else computed (blocking, on the blocking pool, rate limited
+    /// per client like any computation).
+    pub async fn vintage(
+        self: &Arc<Self>,
+        client: Client,
+        at: DateTime<Utc>,
+    ) -> Result<Arc<live::Snapshot>, ApiError> {
+        let current = self.live.snapshot();
+        let key = reply::etag(&[&current.id, &at.to_rfc3339()]);
+        if let Some((_, found)) = self
+            .vintages
+            .lock()
+            .map_err(ApiError::internal)?
+            .iter()
+            .find(|(k, _)| *k == key)
+        {
+            return Ok(found.clone());
+        }
+        self.check_limit(client)?;
+        let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
+        let snapshot = Arc::new(tokio::task::spawn_blocking(move || current.as_of(at)).await??);
+        let mut kept = self.vintages.lock().map_err(ApiError::internal)?;
+        kept.retain(|(k, _)| *k != key);
+        kept.push((key, snapshot.clone()));
+        if kept.len() > VINTAGES_KEPT {
+            kept.remove(0);
+        }
+        Ok(snapshot)
+    }
+
+    /// Refuses a computation beyond the client's share (`api.compute_per_second`).
+    fn check_limit(&self, client: Client) -> Result<(), ApiError> {
+        if let (Some(limiter), Some(ip)) = (&self.limiter, client.0)
+            && let Err(not_until) = limiter.check_key(&ip)
+        {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            return Err(ApiError::RateLimited {
+                detail: format!(
+                    "More than {} uncomputed answers per second from your address. Retry after the delay in Retry-After; answers already computed (and 304 revalidations) are never limited.",
+                    self.ctx.settings.api.compute_per_second
+                ),
+                retry_after: wait.as_secs().max(1),
+            });
+        }
+        Ok(())
+    }
+
     fn reply_head(&self, head: Head) -> Reply {
         Reply {
             body: Bytes::new(),
@@ -308,27 +306,6 @@ impl App {
             licence: head.licence,
             filename: None,
         }
-    }
-
-    /// The geo codes of a dataset version, computed once per version. Blocking (DuckDB).
-    pub fn geos_of(
-        &self,
-        snapshot: &live::Snapshot,
-        dataset: &str,
-    ) -> Result<Arc<Vec<String>>, ApiError> {
-        let Some(version) = snapshot.current(dataset) else {
-            return Ok(Arc::new(Vec::new()));
-        };
-        let key = format!("{dataset}/{}", version.version);
-        if let Some(found) = self.geos.lock().map_err(ApiError::internal)?.get(&key) {
-            return Ok(found.clone());
-        }
-        let geos = Arc::new(crate::indicators::values::geos(&snapshot.store, dataset)?);
-        self.geos
-            .lock()
-            .map_err(ApiError::internal)?
-            .insert(key, geos.clone());
-        Ok(geos)
     }
 }
 

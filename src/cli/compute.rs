@@ -8,19 +8,21 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 
-use desi_city::catalog::{DesiDimension, GEO_GROUPS_FILE, GeoGroups};
+use desi_city::catalog::GEO_GROUPS_FILE;
 use desi_city::config::Settings;
+use desi_city::indicators::figures::{Figures, Unavailable};
+use desi_city::indicators::model::{Folders, Model};
 use desi_city::indicators::regional::{self, Scorecard};
 use desi_city::indicators::{definitions, roadmap, values};
 
 use super::{DesiFormat, LangArg, load_catalog, load_definitions, new_table, open_store};
 
-/// The CSV header of `--format csv`.
-const CSV_HEADER: &str =
-    "geo,section,dimension,code,period,value,flags,eu27_value,rank,ranked,change,country_value";
+/// The CSV header of `--format csv` (`rank_group`: among whom `rank` and `ranked` count).
+const CSV_HEADER: &str = "geo,section,dimension,code,period,value,flags,eu27_value,rank,ranked,change,country_value,rank_group";
 /// The `section` of the scorecard's CSV rows: its name says it is desi-city's own method.
 const SCORECARD_SECTION: &str = "desi-city-regional-scorecard-own-method";
 
@@ -47,26 +49,33 @@ pub(super) fn compute_cmd(
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = load_definitions(indicators_dir, &catalog)?;
-    for error in &loaded.errors {
+    let folders = Folders {
+        indicators: indicators_dir.to_path_buf(),
+        methodology: indicators_dir.join("methodology"),
+    };
+    let model = Model::load(
+        &catalog,
+        &settings.datasets_dir.join(GEO_GROUPS_FILE),
+        &folders,
+    )
+    .context("Failed to load the geo groups")?;
+    if !indicators_dir.is_dir() {
+        // The same message the indicator list gives.
+        load_definitions(indicators_dir, &catalog)?;
+    }
+    for error in &model.definitions.errors {
         eprintln!("warning: indicator skipped: {error}");
     }
-    let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
-        .context("Failed to load the geo groups")?;
     let store = open_store(settings)?;
+    let figures = Figures::build(Arc::new(model), &store, None);
+    let model = figures.model();
 
     // Every geo the store holds for the indicators' sources: an unknown geo is refused up front.
     let mut known = BTreeSet::new();
-    let sources: BTreeSet<&str> = loaded
-        .indicators
-        .iter()
-        .map(|i| i.source.as_str())
-        .collect();
-    for source in sources {
-        known.extend(
-            values::geos(&store, source)
-                .with_context(|| format!("Failed to list the geos of {source}"))?,
-        );
+    for indicator in &model.definitions.indicators {
+        if let Some(Ok(table)) = figures.table(&indicator.id) {
+            known.extend(table.geos().into_iter().map(str::to_owned));
+        }
     }
     for geo in geos {
         if !known.contains(geo) {
@@ -82,50 +91,38 @@ pub(super) fn compute_cmd(
         }
     }
 
-    let method = regional::Method::load(indicators_dir);
-    let roadmaps = roadmap::load_all(
-        &indicators_dir.join("roadmaps"),
-        &roadmap::known_indicators(&loaded),
-    )
-    .map(|(roadmaps, _errors)| roadmaps)
-    .map_err(|e| e.to_string());
     let mut reports = Vec::new();
     for geo in geos {
-        let mut lines = Vec::new();
-        for dimension in DesiDimension::ALL {
-            for indicator in loaded
-                .indicators
-                .iter()
-                .filter(|i| i.dimension == dimension)
-            {
-                let request = values::Request {
-                    geos: vec![geo.clone()],
-                    since: None,
-                    until: None,
-                };
-                let latest = values::compute(&store, &groups, indicator, &request)
-                    .map(|rows| rows.into_iter().rev().find(|r| r.value.is_some()))
-                    .map_err(|e| e.to_string());
-                lines.push(Line {
-                    indicator: indicator.clone(),
-                    latest,
-                });
-            }
-        }
-        let scorecard = regional::is_nuts2(geo).then(|| match &method {
-            Ok(method) => {
-                regional::compute(&store, &groups, &loaded, method, geo).map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
-        });
-        let roadmap = roadmaps.clone().map(|roadmaps| {
-            roadmaps
-                .iter()
-                .flat_map(|r| {
-                    roadmap::compute(&store, &groups, &loaded, r, Some(std::slice::from_ref(geo)))
-                })
-                .collect()
-        });
+        let lines = figures
+            .dimensions(geo, None)
+            .into_iter()
+            .flat_map(|card| card.lines)
+            .map(|latest| Line {
+                indicator: latest.indicator.clone(),
+                latest: match latest.value {
+                    Ok((v, _)) => Ok(Some(v.clone())),
+                    Err(Unavailable::NoValue { .. }) => Ok(None),
+                    Err(why) => Err(why.to_string()),
+                },
+            })
+            .collect();
+        let scorecard =
+            regional::is_nuts2(geo).then(|| match figures.scorecards(std::slice::from_ref(geo)) {
+                Ok(mut cards) => match cards.pop() {
+                    Some((_, Ok(card))) => Ok(card.as_ref().clone()),
+                    Some((_, Err(e))) => Err(e.to_string()),
+                    None => Err("no scorecard".to_owned()),
+                },
+                Err(e) => Err(e.to_string()),
+            });
+        // A target is shown only for the geos it names.
+        let roadmap = Ok(model
+            .roadmaps
+            .iter()
+            .flat_map(|r| figures.roadmap(&r.id).unwrap_or_default())
+            .filter(|p| &p.geo == geo)
+            .cloned()
+            .collect());
         reports.push(Report {
             geo: geo.clone(),
             lines,
@@ -152,12 +149,13 @@ fn num(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The rank shown for a geo: among the capital regions for a region, the member states otherwise.
-fn rank(v: &values::IndicatorValue) -> (Option<u32>, u32) {
+/// The rank shown for a geo: among the capital regions for a region, the member states
+/// otherwise; with how many of that group had a value, and the group's name.
+fn rank(v: &values::IndicatorValue) -> (Option<u32>, u32, &'static str) {
     if v.rank_capitals.is_some() {
-        (v.rank_capitals, v.ranked_capitals)
+        (v.rank_capitals, v.ranked_capitals, "capital regions")
     } else {
-        (v.rank_eu27, v.ranked_eu27)
+        (v.rank_eu27, v.ranked_eu27, "member states")
     }
 }
 
@@ -168,10 +166,10 @@ fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
             let Ok(Some(v)) = &line.latest else {
                 continue;
             };
-            let (r, n) = rank(v);
+            let (r, n, group) = rank(v);
             writeln!(
                 out,
-                "{},indicator,{},{},{},{},{},{},{},{},{},",
+                "{},indicator,{},{},{},{},{},{},{},{},{},,{}",
                 report.geo,
                 line.indicator.dimension,
                 line.indicator.id,
@@ -186,6 +184,7 @@ fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
                     String::new()
                 },
                 num(v.change),
+                if r.is_some() { group } else { "" },
             )?;
         }
         let Some(Ok(card)) = &report.scorecard else {
@@ -194,7 +193,7 @@ fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
         for i in &card.indicators {
             writeln!(
                 out,
-                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{}",
+                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{},",
                 card.geo,
                 i.dimension,
                 i.indicator,
@@ -206,7 +205,7 @@ fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
         for d in &card.dimensions {
             writeln!(
                 out,
-                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{}",
+                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{},",
                 card.geo,
                 d.dimension,
                 d.dimension,
@@ -217,7 +216,7 @@ fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
         }
         writeln!(
             out,
-            "{},{SCORECARD_SECTION},total,total,{},{},,,{},{},,{}",
+            "{},{SCORECARD_SECTION},total,total,{},{},,,{},{},,{},capital regions",
             card.geo,
             card.period,
             card.total,
@@ -246,7 +245,7 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
         let dimension = line.indicator.dimension.as_str().to_owned();
         match &line.latest {
             Ok(Some(v)) => {
-                let (r, n) = rank(v);
+                let (r, n, group) = rank(v);
                 table.add_row([
                     dimension,
                     title,
@@ -254,7 +253,7 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
                     num(v.value),
                     v.flags.clone().unwrap_or_default(),
                     num(v.eu_value),
-                    r.map(|r| format!("{r}/{n}")).unwrap_or_default(),
+                    r.map(|r| format!("{r} of {n} {group}")).unwrap_or_default(),
                     v.change.map(|c| format!("{c:+.2}")).unwrap_or_default(),
                 ]);
             }
@@ -308,7 +307,7 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
                 "total".to_owned(),
                 String::new(),
                 format!(
-                    "rank {}/{} capital regions",
+                    "rank {} of {} capital regions scored",
                     card.rank_capitals, card.ranked_capitals
                 ),
                 two(Some(card.total)),

@@ -12,7 +12,9 @@
 
 pub mod definitions;
 pub mod desi;
+pub mod figures;
 pub mod imputation;
+pub mod model;
 pub mod regional;
 pub mod roadmap;
 pub mod values;
@@ -89,6 +91,21 @@ pub enum IndicatorError {
     Store(#[from] StoreError),
     #[error("DuckDB failed: {0}")]
     DuckDb(#[from] duckdb::Error),
+    #[error("Arrow failed: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// An error computed once and shared by every figure that needed the same input.
+    #[error(transparent)]
+    Shared(std::sync::Arc<IndicatorError>),
+}
+
+impl IndicatorError {
+    /// The error itself, seen through any [`IndicatorError::Shared`] layers.
+    pub fn root(&self) -> &IndicatorError {
+        match self {
+            IndicatorError::Shared(inner) => inner.root(),
+            other => other,
+        }
+    }
 }
 
 /// This module's result type.

@@ -3,8 +3,9 @@
 //! min–max across a peer set (the EU capital regions and the region's own country's regions), with
 //! the method read from `indicators/regional/scorecard.toml`.
 //!
-//! [`score`] is the pure method (observations in, scores out); [`compute`] feeds it from the store
-//! through [`values::compute`]. Must not write to the store, fetch, or present the result as the
+//! [`score`] is the pure method (observations in, scores out); [`Inputs`] gathers its values from
+//! the indicators' tables (those the engine keeps per data version, or computed on the spot by
+//! [`compute_all`]). Must not write to the store, fetch, or present the result as the
 //! Commission's: every [`Scorecard`] carries [`LABEL`]. No SQL here: DuckDB is reached only
 //! through [`values`].
 
@@ -458,11 +459,7 @@ pub fn compute(
     }
 }
 
-/// Scores each of `regions` (NUTS-2 codes), reading each source once for all of them. An
-/// indicator that `definitions` lacks (its file did not load) or whose source has no version is
-/// listed in [`Scorecard::missing`]; one whose dimension or direction differs from its indicator
-/// file is an error naming the method file, for all regions. A region that is not a NUTS-2 code or
-/// has no value gets its own error. Blocking (DuckDB).
+/// [`score_all`] over tables computed on the spot from the store. Blocking (DuckDB).
 pub fn compute_all(
     store: &Store,
     groups: &GeoGroups,
@@ -470,122 +467,153 @@ pub fn compute_all(
     method: &Method,
     regions: &[String],
 ) -> Result<Vec<(String, Result<Scorecard>)>> {
-    let capitals: Vec<String> = groups
-        .get(CAPITALS_GROUP)
-        .map(|g| g.codes.clone())
-        .ok_or_else(|| IndicatorError::Invalid {
-            path: groups.file().to_path_buf(),
-            key: format!("[{CAPITALS_GROUP}]"),
-            problem: format!("there is no group {CAPITALS_GROUP:?}, which the scorecard needs"),
-            fix: "Add it (see datasets/README.md, \"geo-groups.toml\").".to_owned(),
-        })?;
-    let countries: BTreeSet<&str> = regions
-        .iter()
-        .filter(|r| is_nuts2(r))
-        .map(|r| &r[..2])
-        .collect();
-    let mut observations = Vec::new();
-    let mut sources = Vec::new();
-    let mut known: BTreeSet<String> = BTreeSet::new();
-    for entry in &method.indicators {
-        let invalid = |problem: String, fix: &str| IndicatorError::Invalid {
-            path: method.file.clone(),
-            key: format!("[[indicator]] {}", entry.id),
-            problem,
-            fix: fix.to_owned(),
-        };
-        // An indicator file that did not load (its warning names why) counts as missing.
-        let Some(def) = definitions.get(&entry.id) else {
-            continue;
-        };
-        if !def.is_regional() {
-            return Err(invalid(
-                "the indicator is not published for NUTS-2 regions".into(),
-                "Use an indicator with geo_levels = [\"country\", \"nuts2\"].",
-            ));
-        }
-        if def.dimension.as_str() != entry.dimension
-            || def.higher_is_better != entry.higher_is_better
-        {
-            return Err(invalid(
-                format!(
-                    "dimension/higher_is_better differ from {} ({}, {})",
-                    def.file.display(),
-                    def.dimension,
-                    def.higher_is_better
-                ),
-                "Make them equal to the indicator file's.",
-            ));
-        }
-        sources.push(def.source.clone());
-        let geos = values::geos(store, &def.source)?;
-        if geos.is_empty() {
-            continue;
-        }
-        known.extend(geos.iter().filter(|g| is_nuts2(g)).cloned());
-        let asked: Vec<String> = geos
-            .into_iter()
-            .filter(|g| {
-                countries.contains(g.as_str())
-                    || capitals.contains(g)
-                    || (is_nuts2(g) && countries.contains(&g[..2]))
-            })
-            .collect();
-        let rows = values::compute(
-            store,
-            groups,
-            def,
-            &values::Request {
-                geos: asked,
-                since: None,
-                until: None,
-            },
-        )?;
-        observations.extend(rows.into_iter().filter_map(|r| {
-            r.value.map(|value| Observation {
-                indicator: r.indicator,
-                geo: r.geo,
-                period: r.period,
-                value,
-            })
-        }));
-    }
-    if known.is_empty() {
-        return Err(IndicatorError::NoData {
-            dataset: sources.join(", "),
-            import: format!("desi-city fetch {}", sources.join(" ")),
-        });
-    }
-    Ok(regions
-        .iter()
-        .map(|region| {
-            let card = if is_nuts2(region) {
-                // Each region's peers are its own country's regions and the capitals only.
-                let country = &region[..2];
-                let own: Vec<Observation> = observations
-                    .iter()
-                    .filter(|o| {
-                        o.geo == country
-                            || capitals.contains(&o.geo)
-                            || (is_nuts2(&o.geo) && o.geo.starts_with(country))
-                    })
-                    .cloned()
-                    .collect();
-                score(method, &own, region, &capitals).ok_or_else(|| IndicatorError::UnknownGeo {
-                    geo: region.clone(),
-                    known: known.iter().cloned().collect::<Vec<_>>().join(", "),
-                })
-            } else {
-                Err(IndicatorError::UnknownGeo {
-                    geo: region.clone(),
-                    known:
-                        "a NUTS-2 code such as BE10 (the regional scorecard scores NUTS-2 regions)"
-                            .to_owned(),
-                })
+    let conn = values::connection(groups)?;
+    let tables = values::on_the_spot(&conn, store, groups);
+    let inputs = Inputs::gather(groups, definitions, method, &tables)?;
+    Ok(inputs.score_all(method, regions))
+}
+
+/// What the scorecard reads, gathered once from the indicators' tables: every value of the
+/// method's indicators, the capital regions, and the NUTS-2 regions that have data.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    observations: Vec<Observation>,
+    capitals: Vec<String>,
+    known: BTreeSet<String>,
+}
+
+impl Inputs {
+    /// Reads the method's indicators from `tables`. An indicator that `definitions` lacks (its
+    /// file did not load) or whose source has no version is left out (the scorecards list it in
+    /// [`Scorecard::missing`]); one whose dimension or direction differs from its indicator file
+    /// is an error naming the method file.
+    pub fn gather(
+        groups: &GeoGroups,
+        definitions: &Definitions,
+        method: &Method,
+        tables: &values::Lookup<'_>,
+    ) -> Result<Inputs> {
+        let capitals: Vec<String> = groups
+            .get(CAPITALS_GROUP)
+            .map(|g| g.codes.clone())
+            .ok_or_else(|| IndicatorError::Invalid {
+                path: groups.file().to_path_buf(),
+                key: format!("[{CAPITALS_GROUP}]"),
+                problem: format!("there is no group {CAPITALS_GROUP:?}, which the scorecard needs"),
+                fix: "Add it (see datasets/README.md, \"geo-groups.toml\").".to_owned(),
+            })?;
+        let mut observations = Vec::new();
+        let mut sources = Vec::new();
+        let mut known: BTreeSet<String> = BTreeSet::new();
+        for entry in &method.indicators {
+            let invalid = |problem: String, fix: &str| IndicatorError::Invalid {
+                path: method.file.clone(),
+                key: format!("[[indicator]] {}", entry.id),
+                problem,
+                fix: fix.to_owned(),
             };
-            (region.clone(), card)
+            // An indicator file that did not load (its warning names why) counts as missing.
+            let Some(def) = definitions.get(&entry.id) else {
+                continue;
+            };
+            if !def.is_regional() {
+                return Err(invalid(
+                    "the indicator is not published for NUTS-2 regions".into(),
+                    "Use an indicator with geo_levels = [\"country\", \"nuts2\"].",
+                ));
+            }
+            if def.dimension.as_str() != entry.dimension
+                || def.higher_is_better != entry.higher_is_better
+            {
+                return Err(invalid(
+                    format!(
+                        "dimension/higher_is_better differ from {} ({}, {})",
+                        def.file.display(),
+                        def.dimension,
+                        def.higher_is_better
+                    ),
+                    "Make them equal to the indicator file's.",
+                ));
+            }
+            sources.push(def.source.clone());
+            let table = match tables(def) {
+                Ok(table) => table,
+                Err(e) if matches!(e.root(), IndicatorError::NoData { .. }) => continue,
+                Err(e) => return Err(IndicatorError::Shared(e)),
+            };
+            known.extend(
+                table
+                    .geos()
+                    .into_iter()
+                    .filter(|g| is_nuts2(g))
+                    .map(str::to_owned),
+            );
+            observations.extend(table.rows.iter().filter_map(|r| {
+                r.value.map(|value| Observation {
+                    indicator: r.indicator.clone(),
+                    geo: r.geo.clone(),
+                    period: r.period.clone(),
+                    value,
+                })
+            }));
+        }
+        if known.is_empty() {
+            return Err(IndicatorError::NoData {
+                dataset: sources.join(", "),
+                import: format!("desi-city fetch {}", sources.join(" ")),
+            });
+        }
+        Ok(Inputs {
+            observations,
+            capitals,
+            known,
         })
-        .collect())
+    }
+
+    /// The EU capital regions (the default regions to score).
+    pub fn capitals(&self) -> &[String] {
+        &self.capitals
+    }
+
+    /// Scores each of `regions` (NUTS-2 codes). A region that is not a NUTS-2 code or has no
+    /// value gets its own error. Plain Rust over the gathered values: no SQL.
+    pub fn score_all(
+        &self,
+        method: &Method,
+        regions: &[String],
+    ) -> Vec<(String, Result<Scorecard>)> {
+        regions
+            .iter()
+            .map(|region| (region.clone(), self.score(method, region)))
+            .collect()
+    }
+
+    /// Scores one region (see [`Inputs::score_all`]).
+    pub fn score(&self, method: &Method, region: &str) -> Result<Scorecard> {
+        if !is_nuts2(region) {
+            return Err(IndicatorError::UnknownGeo {
+                geo: region.to_owned(),
+                known: "a NUTS-2 code such as BE10 (the regional scorecard scores NUTS-2 regions)"
+                    .to_owned(),
+            });
+        }
+        // Each region's peers are its own country's regions and the capitals only.
+        let country = &region[..2];
+        let own: Vec<Observation> = self
+            .observations
+            .iter()
+            .filter(|o| {
+                o.geo == country
+                    || self.capitals.contains(&o.geo)
+                    || (is_nuts2(&o.geo) && o.geo.starts_with(country))
+            })
+            .cloned()
+            .collect();
+        score(method, &own, region, &self.capitals).ok_or_else(|| IndicatorError::UnknownGeo {
+            geo: region.to_owned(),
+            known: self.known.iter().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! year, the geos it applies to and its source; the status thresholds) and measures, for each
 //! target and geo, how far the store's data has come and where its pace leads.
 //!
-//! Must not write to the store, fetch, or round: the values come from [`values::compute`] (DuckDB
-//! over the store's current version of the indicator's source); the arithmetic below is plain
+//! Must not write to the store, fetch, or round: the values come from the indicator's table
+//! ([`values::Table`], computed by DuckDB over the store's current version of its source); the arithmetic below is plain
 //! Rust on those doubles. A target that cannot be measured (no indicator yet, an indicator file
 //! that did not load, a source not in the store) is reported with a status and a note, never an
 //! error for the whole roadmap. A bad roadmap *file* is refused, naming the file, the key and
@@ -564,8 +564,7 @@ fn year_of(period: &str) -> Option<i32> {
     period.get(..4).and_then(|y| y.parse().ok())
 }
 
-/// Measures every target of `roadmap` for its geos (or `geos`, when given). Blocking (DuckDB).
-/// Never fails as a whole: a target that cannot be measured gets a status and a note.
+/// [`progress`] over tables computed on the spot from the store. Blocking (DuckDB).
 pub fn compute(
     store: &Store,
     groups: &GeoGroups,
@@ -573,9 +572,37 @@ pub fn compute(
     roadmap: &Roadmap,
     geos: Option<&[String]>,
 ) -> Vec<Progress> {
+    match values::connection(groups) {
+        Ok(conn) => progress(
+            definitions,
+            roadmap,
+            &values::on_the_spot(&conn, store, groups),
+            geos,
+        ),
+        Err(error) => {
+            let error = std::sync::Arc::new(error);
+            progress(definitions, roadmap, &|_| Err(error.clone()), geos)
+        }
+    }
+}
+
+/// Measures every target of `roadmap` for its own geos (only those of `geos`, when given: a
+/// target is never scored for a geo it does not name), reading the indicators' values from
+/// `tables`. Never fails as a whole: a target that cannot be measured gets a status and a note.
+pub fn progress(
+    definitions: &Definitions,
+    roadmap: &Roadmap,
+    tables: &values::Lookup<'_>,
+    geos: Option<&[String]>,
+) -> Vec<Progress> {
     let mut out = Vec::new();
     for target in &roadmap.targets {
-        let geos: &[String] = geos.unwrap_or(&target.geos);
+        let geos: Vec<String> = target
+            .geos
+            .iter()
+            .filter(|g| geos.is_none_or(|asked| asked.contains(g)))
+            .cloned()
+            .collect();
         let empty = |status: Status| Measures {
             status,
             ..measure(
@@ -616,13 +643,8 @@ pub fn compute(
             );
             continue;
         };
-        let request = values::Request {
-            geos: geos.to_vec(),
-            since: None,
-            until: None,
-        };
-        let rows = match values::compute(store, groups, indicator, &request) {
-            Ok(rows) => rows,
+        let table = match tables(indicator) {
+            Ok(table) => table,
             Err(error) => {
                 let note = error.to_string();
                 out.extend(
@@ -638,10 +660,10 @@ pub fn compute(
             baseline_from: target.baseline_from,
             higher_is_better: indicator.higher_is_better,
         };
-        for geo in geos {
-            let series: Vec<Point> = rows
+        for geo in &geos {
+            let series: Vec<Point> = table
+                .rows_of(geo)
                 .iter()
-                .filter(|r| &r.geo == geo)
                 .filter_map(|r| {
                     Some(Point {
                         period: r.period.clone(),

@@ -1,33 +1,34 @@
-//! The values of one indicator, with DuckDB over the store's current Parquet version of its
-//! source: for each asked geo and period, the value and its flags, the EU27_2020 value of that
-//! period, the rank among the 27 member states (and among the EU capital regions for a regional
-//! indicator), the change against the geo's previous period, and the store version read.
+//! The values of one indicator, computed once per version of its source(s) as a [`Table`]:
+//! every geo and period the source has, with the value and its flags, the EU27_2020 value of the
+//! period, the change against the geo's previous period, the rank and median within every group
+//! of `datasets/geo-groups.toml` (member states, capital regions, any peer group a city office
+//! adds), and the dataset and store version each value came from. Requests then select rows from
+//! the table ([`Table::select`], [`Table::batch`]): no SQL per request.
 //!
-//! The source is a view over `read_parquet` (no copy). The filter's codes reach DuckDB as bound
-//! parameters; its column names are used only once found among the view's columns (then quoted as
-//! identifiers); geos and group members go in through an `Appender`. The only SQL literal is the
-//! store-built file path, with `'` doubled.
-//!
-//! [`compute_batch`] gives the same rows as one Arrow `RecordBatch` ([`SERIES_COLUMNS`]), the
-//! shape the API encodes (CSV, JSON, JSON-stat, SDMX-CSV) without knowing the struct.
+//! DuckDB computes the table with two statements over `read_parquet` of the store's files (no
+//! copy): `sql/indicator_table.sql` and `sql/indicator_ranks.sql`. The filter's codes reach DuckDB
+//! as bound parameters; its column names are used only once found among the version's dimension
+//! columns (then quoted as identifiers); group members go in through an `Appender`. The only SQL
+//! literal is the store-built file path, with `'` doubled.
 //!
 //! Must not write to the store, fetch, or round: values are the stored doubles. A filter that
 //! names a column the data lacks, or that leaves more than one series per geo and period, is an
 //! error for that indicator (it names the file, the key and what to do).
 
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, StringArray, UInt32Array};
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
 use duckdb::types::Value;
-use duckdb::{params, params_from_iter};
+use duckdb::{Connection, params, params_from_iter};
 
 use super::definitions::Indicator;
 use super::{IndicatorError, Result};
 use crate::catalog::GeoGroups;
-use crate::fetch::parse::FIXED_COLUMNS;
-use crate::store::Store;
+use crate::store::{Store, Version};
 
 /// The EU aggregate every value is compared with.
 pub const EU_AGGREGATE: &str = "EU27_2020";
@@ -36,7 +37,11 @@ pub const MEMBERS_GROUP: &str = "eu27";
 /// The group of `datasets/geo-groups.toml` holding the EU capital regions.
 pub const CAPITALS_GROUP: &str = "capital-regions";
 
-/// What to compute: the geos (in the order wanted) and an optional range of years.
+const TABLE_SQL: &str = include_str!("sql/indicator_table.sql");
+const RANKS_SQL: &str = include_str!("sql/indicator_ranks.sql");
+
+/// What to select: the geos (in the order wanted), an optional range of years, and an optional
+/// peer group whose rank and median come with each value.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub geos: Vec<String>,
@@ -53,9 +58,11 @@ pub struct IndicatorValue {
     pub geo: String,
     /// The period as published (`2023`).
     pub period: String,
+    /// The year the period starts in.
+    pub year: Option<i32>,
     /// `None` when the cell is published without a value (e.g. confidential).
     pub value: Option<f64>,
-    /// Eurostat's observation flags, as published (`b`, `e`, `u`, …).
+    /// The upstream's observation flags, as published (`b`, `e`, `u`, …).
     pub flags: Option<String>,
     /// The EU27_2020 value of the same period.
     pub eu_value: Option<f64>,
@@ -70,14 +77,64 @@ pub struct IndicatorValue {
     /// `value` minus the value of the geo's previous period in the data (missing if either is).
     pub change: Option<f64>,
     pub previous_period: Option<String>,
-    /// The store version of the source dataset these values come from.
+    /// The source dataset this value comes from (the main source, or a supplement).
+    pub dataset: String,
+    /// The store version of that dataset.
     pub version: String,
 }
 
-/// The columns of [`compute_batch`]'s batch, in order: `indicator`, `geo`, `period` (text),
+/// Where a computation finds an indicator's table: the tables the engine keeps per data version
+/// ([`crate::indicators::figures`]), or one computed on the spot.
+pub type Lookup<'a> =
+    dyn Fn(&Indicator) -> std::result::Result<Arc<Table>, Arc<IndicatorError>> + 'a;
+
+/// [`Lookup`] computing each table on the spot on `conn` (from [`connection`]). Blocking (DuckDB).
+pub fn on_the_spot<'a>(
+    conn: &'a Connection,
+    store: &'a Store,
+    groups: &'a GeoGroups,
+) -> impl Fn(&Indicator) -> std::result::Result<Arc<Table>, Arc<IndicatorError>> + 'a {
+    move |indicator| {
+        Table::compute(conn, store, groups, indicator)
+            .map(Arc::new)
+            .map_err(Arc::new)
+    }
+}
+
+/// A value's place in a group of geos in its period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Standing {
+    /// 1 = best; `None` when the geo is not in the group or has no value.
+    pub rank: Option<u32>,
+    /// How many of the group have a value in the period.
+    pub ranked: u32,
+    /// The group's median in the period (`None` when none has a value).
+    pub median: Option<f64>,
+}
+
+/// One group's ranks: per row of the table, and per period (count, median).
+#[derive(Debug, Default)]
+struct GroupColumn {
+    rank: Vec<Option<u32>>,
+    periods: HashMap<String, (u32, f64)>,
+}
+
+/// One indicator's whole table over one set of source versions.
+#[derive(Debug)]
+pub struct Table {
+    pub indicator: String,
+    /// Sorted by geo, then time.
+    pub rows: Vec<IndicatorValue>,
+    by_geo: HashMap<String, Range<usize>>,
+    groups: BTreeMap<String, GroupColumn>,
+    /// The versions read, the main source's first (a supplement without a version is absent).
+    pub versions: Vec<Version>,
+}
+
+/// The columns of [`Table::batch`]'s batch, in order: `indicator`, `geo`, `period` (text),
 /// `value` (f64), `flags` (text), `eu27_value` (f64), `rank_eu27`, `ranked_eu27`, `rank_capitals`,
 /// `ranked_capitals` (u32), `change` (f64), `previous_period`, `dataset` (the source id) and
-/// `version` (the store version read) (text).
+/// `version` (the store version read) (text). With a peer group, [`PEER_COLUMNS`] follow.
 pub const SERIES_COLUMNS: [&str; 14] = [
     "indicator",
     "geo",
@@ -95,12 +152,16 @@ pub const SERIES_COLUMNS: [&str; 14] = [
     "version",
 ];
 
+/// The columns added for a peer group: its name, the geo's rank in it, how many of it have a
+/// value in the period, and its median.
+pub const PEER_COLUMNS: [&str; 4] = ["peers", "rank_peers", "ranked_peers", "peers_median"];
+
 /// A SQL string literal: `'` doubled. Used only for a path the store built.
 fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// A SQL identifier: `"` doubled. Used only for a column name found in the view.
+/// A SQL identifier: `"` doubled. Used only for a column name found in the data.
 fn sql_identifier(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
@@ -136,277 +197,425 @@ pub fn geos(store: &Store, dataset: &str) -> Result<Vec<String>> {
     Ok(geos)
 }
 
-/// Computes `indicator` for the asked geos over the store's current version of its source.
-/// Rows come geo by geo in the asked order, periods in time order. Blocking (DuckDB): call it from
-/// `spawn_blocking` in async code.
+/// A connection ready for [`Table::compute`]: the groups of `groups` in the temp table
+/// `m_groups`. One per worker; reused for every indicator it computes. Blocking (DuckDB).
+pub fn connection(groups: &GeoGroups) -> Result<Connection> {
+    let conn = super::connection()?;
+    conn.execute_batch("CREATE TEMP TABLE m_groups (grp VARCHAR, geo VARCHAR);")?;
+    {
+        let mut a = conn.appender("m_groups")?;
+        for name in groups.names() {
+            for code in group(groups, name)? {
+                a.append_row(params![name, code])?;
+            }
+        }
+    }
+    Ok(conn)
+}
+
+/// One source of an indicator: a dataset and the filter that picks one series of it.
+struct Source<'a> {
+    dataset: &'a str,
+    filter: &'a BTreeMap<String, String>,
+}
+
+fn sources(indicator: &Indicator) -> Vec<Source<'_>> {
+    vec![Source {
+        dataset: &indicator.source,
+        filter: &indicator.filter,
+    }]
+}
+
+impl Table {
+    /// Computes `indicator`'s table over the store's current versions of its sources, on `conn`
+    /// (from [`connection`]). Blocking (DuckDB).
+    pub fn compute(
+        conn: &Connection,
+        store: &Store,
+        groups: &GeoGroups,
+        indicator: &Indicator,
+    ) -> Result<Table> {
+        group(groups, MEMBERS_GROUP)?;
+        if indicator.is_regional() {
+            group(groups, CAPITALS_GROUP)?;
+        }
+        let fetch = format!("desi-city fetch {}", indicator.source);
+        let input_problem = |dataset: &str, problem: String| IndicatorError::Input {
+            dataset: dataset.to_owned(),
+            path: indicator.file.clone(),
+            problem,
+            import: format!("desi-city fetch {dataset}"),
+        };
+        let mut selects = Vec::new();
+        let mut bound: Vec<Value> = Vec::new();
+        let mut versions = Vec::new();
+        for (i, source) in sources(indicator).iter().enumerate() {
+            let Some(version) = store.current(source.dataset)? else {
+                if i == 0 {
+                    return Err(IndicatorError::NoData {
+                        dataset: indicator.source.clone(),
+                        import: fetch,
+                    });
+                }
+                continue;
+            };
+            // Dimension columns: those the version records, except `geo`.
+            let dimensions: Vec<&str> = version
+                .meta
+                .dimensions
+                .iter()
+                .map(String::as_str)
+                .filter(|c| *c != "geo")
+                .collect();
+            let mut conditions = vec!["geo IS NOT NULL".to_owned()];
+            for (column, code) in source.filter {
+                if !dimensions.contains(&column.as_str()) {
+                    return Err(input_problem(
+                        source.dataset,
+                        format!(
+                            "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
+                            dimensions.join(", ")
+                        ),
+                    ));
+                }
+                conditions.push(format!("{} = ?", sql_identifier(column)));
+                bound.push(Value::Text(code.clone()));
+            }
+            selects.push(format!(
+                "SELECT geo, period, period_start, value, flags, {i} AS src FROM read_parquet({}) WHERE {}",
+                sql_literal(&store.file_path(&version).to_string_lossy()),
+                conditions.join(" AND ")
+            ));
+            let dimensions: Vec<String> = dimensions.iter().map(|d| d.to_string()).collect();
+            versions.push((version, dimensions));
+        }
+        let source_sql = selects.join(" UNION ALL ");
+
+        let mut with_eu = bound.clone();
+        with_eu.push(Value::Text(EU_AGGREGATE.to_owned()));
+        let mut rows = Vec::new();
+        let mut repeated: Option<usize> = None;
+        {
+            let mut stmt = conn.prepare(&TABLE_SQL.replace("{source}", &source_sql))?;
+            let mut result = stmt.query(params_from_iter(with_eu.iter()))?;
+            while let Some(r) = result.next()? {
+                let src: i32 = r.get(5)?;
+                let repeats: i64 = r.get(9)?;
+                if repeats > 1 && repeated.is_none() {
+                    repeated = Some(src as usize);
+                }
+                let (version, _) = &versions[src as usize];
+                rows.push(IndicatorValue {
+                    indicator: indicator.id.clone(),
+                    geo: r.get(0)?,
+                    period: r.get(1)?,
+                    year: r.get(2)?,
+                    value: r.get(3)?,
+                    flags: r.get(4)?,
+                    eu_value: r.get(6)?,
+                    rank_eu27: None,
+                    rank_capitals: None,
+                    ranked_eu27: 0,
+                    ranked_capitals: 0,
+                    change: r.get(7)?,
+                    previous_period: r.get(8)?,
+                    dataset: version.dataset.clone(),
+                    version: version.version.clone(),
+                });
+            }
+        }
+        if let Some(src) = repeated {
+            let (version, dimensions) = &versions[src];
+            let source = &sources(indicator)[src];
+            return Err(input_problem(
+                &version.dataset,
+                ambiguity(conn, store, version, dimensions, source)?,
+            ));
+        }
+
+        let mut by_geo: HashMap<String, Range<usize>> = HashMap::new();
+        let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            by_geo
+                .entry(row.geo.clone())
+                .and_modify(|r| r.end = i + 1)
+                .or_insert(i..i + 1);
+            index.insert((row.geo.as_str(), row.period.as_str()), i);
+        }
+        let mut columns: BTreeMap<String, GroupColumn> = BTreeMap::new();
+        {
+            let order = if indicator.higher_is_better {
+                "DESC"
+            } else {
+                "ASC"
+            };
+            let sql = RANKS_SQL
+                .replace("{source}", &source_sql)
+                .replace("{order}", order);
+            let mut stmt = conn.prepare(&sql)?;
+            let mut result = stmt.query(params_from_iter(bound.iter()))?;
+            while let Some(r) = result.next()? {
+                let grp: String = r.get(0)?;
+                let geo: String = r.get(1)?;
+                let period: String = r.get(2)?;
+                let rank: i64 = r.get(3)?;
+                let ranked: i64 = r.get(4)?;
+                let median: f64 = r.get(5)?;
+                let column = columns.entry(grp).or_insert_with(|| GroupColumn {
+                    rank: vec![None; rows.len()],
+                    periods: HashMap::new(),
+                });
+                if let Some(&i) = index.get(&(geo.as_str(), period.as_str())) {
+                    column.rank[i] = Some(rank as u32);
+                }
+                column
+                    .periods
+                    .entry(period)
+                    .or_insert((ranked as u32, median));
+            }
+        }
+        drop(index);
+        let mut table = Table {
+            indicator: indicator.id.clone(),
+            rows,
+            by_geo,
+            groups: columns,
+            versions: versions.into_iter().map(|(v, _)| v).collect(),
+        };
+        for i in 0..table.rows.len() {
+            let members = table.standing(MEMBERS_GROUP, i);
+            let capitals = indicator
+                .is_regional()
+                .then(|| table.standing(CAPITALS_GROUP, i))
+                .flatten();
+            let row = &mut table.rows[i];
+            if let Some(s) = members {
+                (row.rank_eu27, row.ranked_eu27) = (s.rank, s.ranked);
+            }
+            if let Some(s) = capitals {
+                (row.rank_capitals, row.ranked_capitals) = (s.rank, s.ranked);
+            }
+        }
+        Ok(table)
+    }
+
+    /// The main source's version read.
+    pub fn version(&self) -> &Version {
+        &self.versions[0]
+    }
+
+    /// Whether the table has rows for `geo`.
+    pub fn has_geo(&self, geo: &str) -> bool {
+        self.by_geo.contains_key(geo)
+    }
+
+    /// The geos the table has rows for, sorted.
+    pub fn geos(&self) -> Vec<&str> {
+        let mut geos: Vec<&str> = self.by_geo.keys().map(String::as_str).collect();
+        geos.sort_unstable();
+        geos
+    }
+
+    /// The rows of `geo`, in time order (none when the table has no row for it).
+    pub fn rows_of(&self, geo: &str) -> &[IndicatorValue] {
+        self.by_geo
+            .get(geo)
+            .map_or(&[][..], |range| &self.rows[range.clone()])
+    }
+
+    /// The place of row `i` in group `name`, when the table knows the group (any group of
+    /// `geo-groups.toml` with a value in the data); `None` for an unknown group or a period in
+    /// which no member has a value.
+    pub fn standing(&self, name: &str, i: usize) -> Option<Standing> {
+        let column = self.groups.get(name)?;
+        let (ranked, median) = *column.periods.get(&self.rows.get(i)?.period)?;
+        Some(Standing {
+            rank: column.rank[i],
+            ranked,
+            median: Some(median),
+        })
+    }
+
+    /// The indices of the rows asked for: geo by geo in the asked order, periods in time order,
+    /// within the year range.
+    pub fn select(&self, request: &Request) -> Vec<usize> {
+        let mut out = Vec::new();
+        for geo in &request.geos {
+            let Some(range) = self.by_geo.get(geo) else {
+                continue;
+            };
+            out.extend(range.clone().filter(|&i| {
+                let year = self.rows[i].year;
+                request.since.is_none_or(|s| year.is_some_and(|y| y >= s))
+                    && request.until.is_none_or(|u| year.is_some_and(|y| y <= u))
+            }));
+        }
+        out
+    }
+
+    /// The rows of `indices` as one Arrow batch with the columns of [`SERIES_COLUMNS`] (nullable
+    /// where the field is optional), then those of [`PEER_COLUMNS`] for `peers`, a group name.
+    pub fn batch(&self, indices: &[usize], peers: Option<&str>) -> Result<RecordBatch> {
+        let rows: Vec<&IndicatorValue> = indices.iter().map(|&i| &self.rows[i]).collect();
+        let text = |f: fn(&IndicatorValue) -> &str| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(r))))
+        };
+        let optional_text = |f: fn(&IndicatorValue) -> Option<&str>| -> ArrayRef {
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| f(r))))
+        };
+        let number = |f: fn(&IndicatorValue) -> Option<f64>| -> ArrayRef {
+            Arc::new(Float64Array::from_iter(rows.iter().map(|r| f(r))))
+        };
+        let rank = |f: fn(&IndicatorValue) -> Option<u32>| -> ArrayRef {
+            Arc::new(UInt32Array::from_iter(rows.iter().map(|r| f(r))))
+        };
+        let count = |f: fn(&IndicatorValue) -> u32| -> ArrayRef {
+            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| f(r))))
+        };
+        let mut names: Vec<&str> = SERIES_COLUMNS.to_vec();
+        let mut columns: Vec<ArrayRef> = vec![
+            text(|r| &r.indicator),
+            text(|r| &r.geo),
+            text(|r| &r.period),
+            number(|r| r.value),
+            optional_text(|r| r.flags.as_deref()),
+            number(|r| r.eu_value),
+            rank(|r| r.rank_eu27),
+            count(|r| r.ranked_eu27),
+            rank(|r| r.rank_capitals),
+            count(|r| r.ranked_capitals),
+            number(|r| r.change),
+            optional_text(|r| r.previous_period.as_deref()),
+            text(|r| &r.dataset),
+            text(|r| &r.version),
+        ];
+        if let Some(name) = peers {
+            let standings: Vec<Option<Standing>> =
+                indices.iter().map(|&i| self.standing(name, i)).collect();
+            names.extend(PEER_COLUMNS);
+            columns.push(Arc::new(StringArray::from_iter_values(
+                indices.iter().map(|_| name),
+            )));
+            columns.push(Arc::new(UInt32Array::from_iter(
+                standings.iter().map(|s| s.and_then(|s| s.rank)),
+            )));
+            columns.push(Arc::new(UInt32Array::from_iter_values(
+                standings.iter().map(|s| s.map_or(0, |s| s.ranked)),
+            )));
+            columns.push(Arc::new(Float64Array::from_iter(
+                standings.iter().map(|s| s.and_then(|s| s.median)),
+            )));
+        }
+        let fields: Vec<Field> = names
+            .iter()
+            .zip(&columns)
+            .map(|(name, c)| {
+                Field::new(
+                    *name,
+                    c.data_type().clone(),
+                    c.null_count() > 0 || nullable(name),
+                )
+            })
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(IndicatorError::Arrow)
+    }
+}
+
+/// Why a filter leaves several series per geo and period: the dimensions it does not fix that
+/// vary, with a few of their codes. Blocking (DuckDB).
+fn ambiguity(
+    conn: &Connection,
+    store: &Store,
+    version: &Version,
+    dimensions: &[String],
+    source: &Source<'_>,
+) -> Result<String> {
+    let mut conditions = vec!["true".to_owned()];
+    let mut values = Vec::new();
+    for (column, code) in source.filter {
+        conditions.push(format!("{} = ?", sql_identifier(column)));
+        values.push(Value::Text(code.clone()));
+    }
+    let filtered = format!(
+        "SELECT * FROM read_parquet({}) WHERE {}",
+        sql_literal(&store.file_path(version).to_string_lossy()),
+        conditions.join(" AND ")
+    );
+    let mut varying = Vec::new();
+    for d in dimensions
+        .iter()
+        .filter(|d| !source.filter.contains_key(*d))
+    {
+        let codes: Vec<String> = {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT DISTINCT {col} FROM ({filtered}) WHERE {col} IS NOT NULL ORDER BY 1 LIMIT 7",
+                col = sql_identifier(d)
+            ))?;
+            stmt.query_map(params_from_iter(values.iter()), |r| r.get::<_, String>(0))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        if codes.len() > 1 {
+            let more = if codes.len() > 6 { ", …" } else { "" };
+            varying.push(format!(
+                "{d} ({}{more})",
+                codes[..codes.len().min(6)].join(", ")
+            ));
+        }
+    }
+    Ok(format!(
+        "the [filter] leaves several series per geo and period; add a key for: {}",
+        if varying.is_empty() {
+            "(no dimension varies: the data repeats cells)".to_owned()
+        } else {
+            varying.join("; ")
+        }
+    ))
+}
+
+/// Computes `indicator` for the asked geos over the store's current version of its source: its
+/// [`Table`], then the rows asked for (geo by geo in the asked order, periods in time order).
+/// For one-off use (the CLI); a server keeps the tables (`crate::indicators::figures`).
+/// Blocking (DuckDB).
 pub fn compute(
     store: &Store,
     groups: &GeoGroups,
     indicator: &Indicator,
     request: &Request,
 ) -> Result<Vec<IndicatorValue>> {
-    let members = group(groups, MEMBERS_GROUP)?;
-    let capitals: &[String] = if indicator.is_regional() {
-        group(groups, CAPITALS_GROUP)?
-    } else {
-        &[]
-    };
-    let fetch = format!("desi-city fetch {}", indicator.source);
-    let version = store
-        .current(&indicator.source)?
-        .ok_or_else(|| IndicatorError::NoData {
-            dataset: indicator.source.clone(),
-            import: fetch.clone(),
-        })?;
-    let path = store.file_path(&version);
-    let input_problem = |problem: String| IndicatorError::Input {
-        dataset: indicator.source.clone(),
-        path: indicator.file.clone(),
-        problem,
-        import: fetch.clone(),
-    };
-
-    let conn = super::connection()?;
-    // DuckDB takes no bound parameter in CREATE VIEW: the store-built path is a literal.
-    conn.execute_batch(&format!(
-        "CREATE TEMP VIEW observations AS SELECT * FROM read_parquet({});",
-        sql_literal(&path.to_string_lossy())
-    ))?;
-    let columns: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE observations)")?;
-        stmt.query_map([], |r| r.get::<_, String>(0))?
-            .collect::<std::result::Result<_, _>>()?
-    };
-    for c in ["geo", "period", "period_start", "value", "flags"] {
-        if !columns.iter().any(|have| have == c) {
-            return Err(input_problem(format!(
-                "it has no `{c}` column, so it is not an observation table"
-            )));
-        }
-    }
-    // Dimension columns: those before `period`, except `dataset` and `geo`.
-    let dimensions: Vec<&str> = columns
-        .iter()
-        .map(String::as_str)
-        .take_while(|c| *c != "period")
-        .filter(|c| !FIXED_COLUMNS.contains(c) && *c != "geo")
-        .collect();
-    let mut conditions = Vec::new();
-    let mut filter_values = Vec::new();
-    for (column, code) in &indicator.filter {
-        if !dimensions.contains(&column.as_str()) {
-            return Err(input_problem(format!(
-                "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
-                dimensions.join(", ")
-            )));
-        }
-        conditions.push(format!("{} = ?", sql_identifier(column)));
-        filter_values.push(Value::Text(code.clone()));
-    }
-    let filtered = format!(
-        "SELECT * FROM observations WHERE {}",
-        conditions.join(" AND ")
-    );
-
-    // The filter must leave one series: one row per geo and period.
-    let unfiltered: Vec<&str> = dimensions
-        .iter()
-        .copied()
-        .filter(|d| !indicator.filter.contains_key(*d))
-        .collect();
-    let duplicated: i64 = conn
-        .prepare(&format!(
-            "SELECT count(*) FROM (SELECT geo, period FROM ({filtered}) GROUP BY ALL HAVING count(*) > 1)"
-        ))?
-        .query_row(params_from_iter(filter_values.iter()), |r| r.get(0))?;
-    if duplicated > 0 {
-        let mut varying = Vec::new();
-        for d in &unfiltered {
-            let codes: Vec<String> = {
-                let mut stmt = conn.prepare(&format!(
-                    "SELECT DISTINCT {col} FROM ({filtered}) WHERE {col} IS NOT NULL ORDER BY 1 LIMIT 7",
-                    col = sql_identifier(d)
-                ))?;
-                stmt.query_map(params_from_iter(filter_values.iter()), |r| {
-                    r.get::<_, String>(0)
-                })?
-                .collect::<std::result::Result<_, _>>()?
-            };
-            if codes.len() > 1 {
-                let more = if codes.len() > 6 { ", …" } else { "" };
-                varying.push(format!(
-                    "{d} ({}{more})",
-                    codes[..codes.len().min(6)].join(", ")
-                ));
-            }
-        }
-        return Err(input_problem(format!(
-            "the [filter] leaves several series per geo and period; add a key for: {}",
-            if varying.is_empty() {
-                "(no dimension varies: the data repeats cells)".to_owned()
-            } else {
-                varying.join("; ")
-            }
-        )));
-    }
-
-    conn.execute_batch(
-        "CREATE TEMP TABLE m_asked (geo VARCHAR, ord INTEGER);
-         CREATE TEMP TABLE m_members (geo VARCHAR);
-         CREATE TEMP TABLE m_capitals (geo VARCHAR);",
-    )?;
-    {
-        let mut a = conn.appender("m_asked")?;
-        for (i, g) in request.geos.iter().enumerate() {
-            a.append_row(params![g, i as i32])?;
-        }
-        let mut a = conn.appender("m_members")?;
-        for g in members {
-            a.append_row(params![g])?;
-        }
-        let mut a = conn.appender("m_capitals")?;
-        for g in capitals {
-            a.append_row(params![g])?;
-        }
-    }
-    // The direction picks one of two constant orders; nothing from a file is spliced.
-    let order = if indicator.higher_is_better {
-        "value DESC"
-    } else {
-        "value ASC"
-    };
-    let sql = format!(
-        "WITH s AS (SELECT geo, period, period_start, value, flags FROM ({filtered})),
-         r_eu AS (
-             SELECT geo, period, rank() OVER (PARTITION BY period ORDER BY {order}) AS r,
-                    count(*) OVER (PARTITION BY period) AS n
-             FROM s WHERE value IS NOT NULL AND geo IN (SELECT geo FROM m_members)),
-         r_cap AS (
-             SELECT geo, period, rank() OVER (PARTITION BY period ORDER BY {order}) AS r,
-                    count(*) OVER (PARTITION BY period) AS n
-             FROM s WHERE value IS NOT NULL AND geo IN (SELECT geo FROM m_capitals)),
-         n_eu AS (SELECT DISTINCT period, n FROM r_eu),
-         n_cap AS (SELECT DISTINCT period, n FROM r_cap),
-         eu AS (SELECT period, value FROM s WHERE geo = ?),
-         prev AS (
-             SELECT geo, period,
-                    lag(value) OVER (PARTITION BY geo ORDER BY period_start) AS value,
-                    lag(period) OVER (PARTITION BY geo ORDER BY period_start) AS period_before
-             FROM s)
-         SELECT s.geo, s.period, s.value, s.flags, eu.value, r_eu.r, r_cap.r,
-                coalesce(n_eu.n, 0), coalesce(n_cap.n, 0),
-                s.value - prev.value, prev.period_before
-         FROM s
-         JOIN m_asked a ON a.geo = s.geo
-         LEFT JOIN eu ON eu.period = s.period
-         LEFT JOIN r_eu ON r_eu.geo = s.geo AND r_eu.period = s.period
-         LEFT JOIN r_cap ON r_cap.geo = s.geo AND r_cap.period = s.period
-         LEFT JOIN n_eu ON n_eu.period = s.period
-         LEFT JOIN n_cap ON n_cap.period = s.period
-         LEFT JOIN prev ON prev.geo = s.geo AND prev.period = s.period
-         WHERE (?::INTEGER IS NULL OR year(s.period_start) >= ?::INTEGER)
-           AND (?::INTEGER IS NULL OR year(s.period_start) <= ?::INTEGER)
-         ORDER BY a.ord, s.period_start"
-    );
-    let year = |y: Option<i32>| y.map(Value::Int).unwrap_or(Value::Null);
-    let mut bound = filter_values;
-    bound.extend([
-        Value::Text(EU_AGGREGATE.to_owned()),
-        year(request.since),
-        year(request.since),
-        year(request.until),
-        year(request.until),
-    ]);
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(bound.iter()), |r| {
-        Ok(IndicatorValue {
-            indicator: indicator.id.clone(),
-            geo: r.get(0)?,
-            period: r.get(1)?,
-            value: r.get(2)?,
-            flags: r.get(3)?,
-            eu_value: r.get(4)?,
-            rank_eu27: r.get::<_, Option<i64>>(5)?.map(|v| v as u32),
-            rank_capitals: r.get::<_, Option<i64>>(6)?.map(|v| v as u32),
-            ranked_eu27: r.get::<_, i64>(7)? as u32,
-            ranked_capitals: r.get::<_, i64>(8)? as u32,
-            change: r.get(9)?,
-            previous_period: r.get(10)?,
-            version: version.version.clone(),
-        })
-    })?;
-    let values = rows.collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(values)
+    let conn = connection(groups)?;
+    let table = Table::compute(&conn, store, groups, indicator)?;
+    Ok(table
+        .select(request)
+        .into_iter()
+        .map(|i| table.rows[i].clone())
+        .collect())
 }
 
-/// [`compute`]'s rows as one Arrow batch with the columns of [`SERIES_COLUMNS`] (nullable where
-/// the struct's field is optional). Blocking (DuckDB).
+/// [`compute`]'s rows as one Arrow batch ([`SERIES_COLUMNS`]). Blocking (DuckDB).
 pub fn compute_batch(
     store: &Store,
     groups: &GeoGroups,
     indicator: &Indicator,
     request: &Request,
 ) -> Result<RecordBatch> {
-    let rows = compute(store, groups, indicator, request)?;
-    let text = |f: fn(&IndicatorValue) -> &str| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
-    };
-    let optional_text = |f: fn(&IndicatorValue) -> Option<&str>| -> ArrayRef {
-        Arc::new(StringArray::from_iter(rows.iter().map(f)))
-    };
-    let number = |f: fn(&IndicatorValue) -> Option<f64>| -> ArrayRef {
-        Arc::new(Float64Array::from_iter(rows.iter().map(f)))
-    };
-    let rank = |f: fn(&IndicatorValue) -> Option<u32>| -> ArrayRef {
-        Arc::new(UInt32Array::from_iter(rows.iter().map(f)))
-    };
-    let count = |f: fn(&IndicatorValue) -> u32| -> ArrayRef {
-        Arc::new(UInt32Array::from_iter_values(rows.iter().map(f)))
-    };
-    let columns: Vec<ArrayRef> = vec![
-        text(|r| &r.indicator),
-        text(|r| &r.geo),
-        text(|r| &r.period),
-        number(|r| r.value),
-        optional_text(|r| r.flags.as_deref()),
-        number(|r| r.eu_value),
-        rank(|r| r.rank_eu27),
-        count(|r| r.ranked_eu27),
-        rank(|r| r.rank_capitals),
-        count(|r| r.ranked_capitals),
-        number(|r| r.change),
-        optional_text(|r| r.previous_period.as_deref()),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|_| indicator.source.as_str()),
-        )),
-        text(|r| &r.version),
-    ];
-    let fields: Vec<Field> = SERIES_COLUMNS
-        .iter()
-        .zip(&columns)
-        .map(|(name, c)| {
-            Field::new(
-                *name,
-                c.data_type().clone(),
-                c.null_count() > 0 || nullable(name),
-            )
-        })
-        .collect();
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| {
-        IndicatorError::Input {
-            dataset: indicator.source.clone(),
-            path: indicator.file.clone(),
-            problem: format!("its values do not make an Arrow batch: {e}"),
-            import: format!("desi-city fetch {}", indicator.source),
-        }
-    })
+    let conn = connection(groups)?;
+    let table = Table::compute(&conn, store, groups, indicator)?;
+    table.batch(&table.select(request), None)
 }
 
 /// Whether a column of [`SERIES_COLUMNS`] may hold nulls.
 fn nullable(column: &str) -> bool {
     !matches!(
         column,
-        "indicator" | "geo" | "period" | "ranked_eu27" | "ranked_capitals" | "dataset" | "version"
+        "indicator"
+            | "geo"
+            | "period"
+            | "ranked_eu27"
+            | "ranked_capitals"
+            | "dataset"
+            | "version"
+            | "peers"
+            | "ranked_peers"
     )
 }
 

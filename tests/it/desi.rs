@@ -52,13 +52,14 @@ fn parse_csv(text: &str) -> Result<Scores> {
 fn parse_methodology_csv(text: &str, methodology: &str) -> Result<Scores> {
     let mut lines = text.lines();
     ensure!(
-        lines.next() == Some("methodology,edition,geo,level,code,score"),
+        lines.next() == Some("methodology,edition,geo,level,code,score,rank,ranked,title"),
         "unexpected CSV header in {text:.200}"
     );
     let mut scores = Scores::new();
     for line in lines {
+        // The title comes last and may hold a comma (then quoted): the first eight fields are plain.
         let f: Vec<&str> = line.split(',').collect();
-        ensure!(f.len() == 6, "a CSV row without 6 fields: {line}");
+        ensure!(f.len() >= 9, "a CSV row without 9 fields: {line}");
         ensure!(f[0] == methodology, "methodology {} in {line}", f[0]);
         let score = if f[5].is_empty() {
             None

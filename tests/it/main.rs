@@ -19,4 +19,5 @@ mod regional;
 mod roadmap;
 mod serve;
 mod support;
+mod tidy;
 mod upstream;

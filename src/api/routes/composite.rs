@@ -3,8 +3,6 @@
 //! (targets with progress, projections and status). Parses and encodes; every score comes from
 //! `crate::indicators`.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -16,8 +14,9 @@ use super::figures::{LangQuery, MAX_GEOS, licence_url};
 use crate::api::error::ApiError;
 use crate::api::negotiate::{self, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
-use crate::api::{AppState, Body, Client, Head};
-use crate::indicators::desi::{self, Edition, Level, Score};
+use crate::api::{AppState, Body, Head};
+use crate::indicators::desi::{Edition, Level};
+use crate::indicators::figures::{self as desi, RankedScore};
 use crate::indicators::values::CAPITALS_GROUP;
 use crate::indicators::{regional, roadmap};
 
@@ -71,46 +70,22 @@ fn methodology_for(edition: i32, asked: Option<&str>) -> Result<Edition, ApiErro
     }
 }
 
-/// Rank (1 = highest score) of each member state's score per level and code; ties share a rank.
-fn ranks(scores: &[Score], members: &[String]) -> BTreeMap<(String, String), (u32, u32)> {
-    let mut by_code: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
-    for s in scores {
-        if let Some(v) = s.score
-            && members.iter().any(|m| m == &s.geo)
-        {
-            by_code.entry(&s.code).or_default().push((&s.geo, v));
-        }
-    }
-    let mut out = BTreeMap::new();
-    for (code, list) in by_code {
-        for (geo, v) in &list {
-            let rank = 1 + list.iter().filter(|(_, other)| other > v).count() as u32;
-            out.insert(
-                ((*geo).to_owned(), code.to_owned()),
-                (rank, list.len() as u32),
-            );
-        }
-    }
-    out
-}
-
 /// The composite DESI, its dimensions and sub-dimensions, with ranks among the member states.
 #[utoipa::path(get, path = "/desi", tag = "composite", params(DesiQuery),
-    responses((status = 200, description = "Scores per geo (DESI, dimensions, sub-dimensions) and ranks among the member states; JSON or CSV (`methodology,edition,geo,level,code,title,score,rank,ranked`)",
+    responses((status = 200, description = "Scores per geo (DESI, dimensions, sub-dimensions) and ranks among the member states; JSON or CSV (`methodology,edition,geo,level,code,score,rank,ranked,title`)",
             content((Value = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Unknown edition, methodology or geo", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The methodology's input has not been imported", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 pub async fn desi(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Q(q): Q<DesiQuery>,
 ) -> Result<Response, ApiError> {
     let format = negotiate::format(q.format.as_deref(), &headers, &[Format::Json, Format::Csv])?;
     let edition = q.edition.unwrap_or(2022);
     let which = methodology_for(edition, q.methodology.as_deref())?;
     let method = match app.model.desi.iter().find(|(e, _)| *e == which) {
-        Some((_, Ok(m))) => m.clone(),
+        Some((_, Ok(m))) => m,
         Some((_, Err(e))) => {
             return Err(ApiError::Unavailable(format!(
                 "The DESI {which} methodology did not load: {e}"
@@ -159,42 +134,23 @@ pub async fn desi(
         freshness: Freshness::Current,
         licence: licence_url(&app, dataset),
     };
-    app.answer(&headers, client, head, move || {
-        let composite = desi::compute(&snapshot.store, &method, Some(edition))?;
-        let ranks = ranks(&composite.scores, &method.method.geos.members);
-        let rank_of = |s: &Score| ranks.get(&(s.geo.clone(), s.code.clone())).copied();
+    app.answer_now(&headers, head, || {
+        let composite = match snapshot.figures.desi(which) {
+            Some(Ok(composite)) => composite.clone(),
+            Some(Err(error)) => return Err(ApiError::from(error.clone())),
+            None => return Err(ApiError::internal("methodology not computed")),
+        };
+        let scores: Vec<&RankedScore> = composite
+            .scores
+            .iter()
+            .filter(|s| s.score.edition == edition)
+            .collect();
         let version = snapshot.current(dataset);
         if format == Format::Csv {
             let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "methodology",
-                "edition",
-                "geo",
-                "level",
-                "code",
-                "title",
-                "score",
-                "rank",
-                "ranked",
-            ])
-            .map_err(ApiError::internal)?;
-            for s in composite.scores.iter().filter(|s| geos.contains(&s.geo)) {
-                let rank = rank_of(s);
-                w.write_record([
-                    s.methodology.as_str().to_owned(),
-                    s.edition.to_string(),
-                    s.geo.clone(),
-                    s.level.as_str().to_owned(),
-                    s.code.clone(),
-                    method
-                        .title(s.level, &s.code)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    s.score.map(|v| v.to_string()).unwrap_or_default(),
-                    rank.map(|r| r.0.to_string()).unwrap_or_default(),
-                    rank.map(|r| r.1.to_string()).unwrap_or_default(),
-                ])
-                .map_err(ApiError::internal)?;
+            desi::write_csv_header(&mut w).map_err(ApiError::internal)?;
+            for s in scores.iter().filter(|s| geos.contains(&s.score.geo)) {
+                desi::write_csv_row(&mut w, &method, s).map_err(ApiError::internal)?;
             }
             let bytes = w.into_inner().map_err(ApiError::internal)?;
             return Ok(Body {
@@ -204,20 +160,23 @@ pub async fn desi(
                 filename: Some(format!("desi-{which}-{edition}.csv")),
             });
         }
-        let score_json = |s: &Score| {
-            let rank = rank_of(s);
+        let score_json = |s: &RankedScore| {
             json!({
-                "code": s.code,
-                "title": method.title(s.level, &s.code),
-                "score": s.score,
-                "rank": rank.map(|r| r.0),
-                "ranked": rank.map(|r| r.1),
+                "code": s.score.code,
+                "title": method.title(s.score.level, &s.score.code),
+                "score": s.score.score,
+                "rank": s.rank,
+                "ranked": s.rank.map(|_| s.ranked),
             })
         };
         let mut out = Vec::new();
         for geo in &geos {
-            let of_geo: Vec<&Score> = composite.scores.iter().filter(|s| &s.geo == geo).collect();
-            let total = of_geo.iter().find(|s| s.level == Level::Desi);
+            let of_geo: Vec<&RankedScore> = scores
+                .iter()
+                .copied()
+                .filter(|s| &s.score.geo == geo)
+                .collect();
+            let total = of_geo.iter().find(|s| s.score.level == Level::Desi);
             let dimensions: Vec<Value> = method
                 .structure
                 .dimensions
@@ -225,7 +184,7 @@ pub async fn desi(
                 .map(|d| {
                     let score = of_geo
                         .iter()
-                        .find(|s| s.level == Level::Dimension && s.code == d.code);
+                        .find(|s| s.score.level == Level::Dimension && s.score.code == d.code);
                     let subs: Vec<Value> = method
                         .structure
                         .subdimensions
@@ -234,7 +193,9 @@ pub async fn desi(
                         .filter_map(|sd| {
                             of_geo
                                 .iter()
-                                .find(|s| s.level == Level::Subdimension && s.code == sd.code)
+                                .find(|s| {
+                                    s.score.level == Level::Subdimension && s.score.code == sd.code
+                                })
                                 .map(|s| score_json(s))
                         })
                         .collect();
@@ -267,7 +228,6 @@ pub async fn desi(
             "geos": out,
         })))
     })
-    .await
 }
 
 /// The desi-city regional scorecard of NUTS-2 regions (own method, not the Commission's DESI).
@@ -278,13 +238,12 @@ pub async fn desi(
 pub async fn regions(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Q(q): Q<RegionsQuery>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     negotiate::format(None, &headers, JSON_ONLY)?;
     let method = match &app.model.regional {
-        Ok(m) => m.clone(),
+        Ok(m) => m,
         Err(e) => {
             return Err(ApiError::Unavailable(format!(
                 "The regional scorecard's method did not load: {e}"
@@ -307,17 +266,10 @@ pub async fn regions(
     }
     let snapshot = app.live.snapshot();
     let head = Head::of_snapshot(&app, &snapshot, &["regions", &regions.join(","), lang]);
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
-        let cards = regional::compute_all(
-            &snapshot.store,
-            &app2.model.groups,
-            &app2.model.definitions,
-            &method,
-            &regions,
-        )?;
+    app.answer_now(&headers, head, || {
+        let cards = snapshot.figures.scorecards(&regions)?;
         let title = |id: &str| {
-            app2.model
+            app.model
                 .definitions
                 .get(id)
                 .map(|i| i.title.get(lang).to_owned())
@@ -354,7 +306,6 @@ pub async fn regions(
         }))
         .in_language(lang))
     })
-    .await
 }
 
 fn roadmap_json(r: &roadmap::Roadmap, lang: &str) -> Value {
@@ -388,7 +339,6 @@ fn roadmap_json(r: &roadmap::Roadmap, lang: &str) -> Value {
 pub async fn roadmaps(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Q(q): Q<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
@@ -399,9 +349,8 @@ pub async fn roadmaps(
         freshness: Freshness::Current,
         licence: None,
     };
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
-        let list: Vec<Value> = app2
+    app.answer_now(&headers, head, || {
+        let list: Vec<Value> = app
             .model
             .roadmaps
             .iter()
@@ -409,7 +358,6 @@ pub async fn roadmaps(
             .collect();
         Ok(Body::json(&json!({ "roadmaps": list })).in_language(lang))
     })
-    .await
 }
 
 /// Progress of every target of one roadmap.
@@ -420,7 +368,6 @@ pub async fn roadmaps(
 pub async fn roadmap(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Path(id): Path<String>,
     Q(q): Q<RoadmapQuery>,
 ) -> Result<Response, ApiError> {
@@ -453,15 +400,12 @@ pub async fn roadmap(
             lang,
         ],
     );
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
-        let progress = roadmap::compute(
-            &snapshot.store,
-            &app2.model.groups,
-            &app2.model.definitions,
-            &found,
-            geos.as_deref(),
-        );
+    app.answer_now(&headers, head, || {
+        let all = snapshot.figures.roadmap(&id).unwrap_or_default();
+        let progress: Vec<&roadmap::Progress> = all
+            .iter()
+            .filter(|p| geos.as_ref().is_none_or(|g| g.contains(&p.geo)))
+            .collect();
         let point = |p: &Option<roadmap::Point>| {
             p.as_ref()
                 .map(|p| json!({ "period": p.period, "value": p.value }))
@@ -498,5 +442,4 @@ pub async fn roadmap(
         body["progress"] = Value::Array(rows);
         Ok(Body::json(&body).in_language(lang))
     })
-    .await
 }

@@ -23,7 +23,6 @@ use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
 use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, download, feed};
 use crate::catalog::Provider;
-use crate::fetch::parse::FIXED_COLUMNS;
 use crate::store::{Version, validate_id};
 
 /// The media type of Parquet files.
@@ -388,18 +387,8 @@ async fn data(
         let bytes = match format {
             Format::Csv | Format::Json => encode::csv(&batches)?,
             Format::JsonStat | Format::SdmxCsv => {
-                let schema = batches
-                    .first()
-                    .map(|b| b.schema())
-                    .ok_or_else(|| ApiError::internal("a version without batches"))?;
-                // The canonical schema: `dataset`, the dimensions, then `period` and the fixed columns.
-                let dimensions: Vec<String> = schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .take_while(|n| n != "period")
-                    .filter(|n| !FIXED_COLUMNS.contains(&n.as_str()))
-                    .collect();
+                // The dimension columns, as the version records them (the canonical schema).
+                let dimensions = version.meta.dimensions.clone();
                 let source = app2.ctx.catalog.get(&version.dataset).ok();
                 let structure_id = match source {
                     Some(s) if s.provider == Provider::Eurostat => {
@@ -496,6 +485,10 @@ pub async fn sources(
                     "fetched_at": current.map(|v| v.meta.fetched_at),
                     "next_run_at": next,
                     "licence": s.licence,
+                    "recompute_failed": snapshot.figures.stale.iter()
+                        .filter(|st| st.datasets.contains(&s.id))
+                        .map(|st| json!({ "what": st.what, "error": st.error.to_string() }))
+                        .collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -557,7 +550,7 @@ pub async fn cite(
             "format: {kind:?} is not one of json, text, bibtex."
         )));
     }
-    let snapshot = snapshot_for(&app, q.as_of.as_deref())?;
+    let snapshot = snapshot_for(&app, client, q.as_of.as_deref()).await?;
     let version = snapshot
         .current(&indicator.source)
         .cloned()

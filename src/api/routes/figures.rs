@@ -22,8 +22,9 @@ use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
 use crate::api::{AppState, Body, Client, Head};
-use crate::catalog::DesiDimension;
+use crate::indicators::IndicatorError;
 use crate::indicators::definitions::Indicator;
+use crate::indicators::figures::Unavailable;
 use crate::indicators::values::{self, EU_AGGREGATE};
 use crate::store::Version;
 
@@ -61,6 +62,10 @@ pub struct SeriesQuery {
     pub format: Option<String>,
     /// `en`, `fr`, `nl` or `de`.
     pub lang: Option<String>,
+    /// A group of `datasets/geo-groups.toml` (e.g. `eu27`, `capital-regions`, `eurocities`): each
+    /// value then also carries its rank in that group, how many of the group have a value, and
+    /// the group's median (columns `peers`, `rank_peers`, `ranked_peers`, `peers_median`).
+    pub peers: Option<String>,
 }
 
 /// The query of `/dimensions`.
@@ -145,25 +150,22 @@ fn find<'a>(app: &'a crate::api::App, id: &str) -> Result<&'a Indicator, ApiErro
 pub async fn indicators(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Q(q): Q<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     negotiate::format(None, &headers, JSON_ONLY)?;
     let snapshot = app.live.snapshot();
     let head = Head::of_snapshot(&app, &snapshot, &["indicators", lang]);
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
-        let list: Vec<Value> = app2
+    app.answer_now(&headers, head, || {
+        let list: Vec<Value> = app
             .model
             .definitions
             .indicators
             .iter()
-            .map(|i| indicator_json(&app2, &snapshot, i, lang))
+            .map(|i| indicator_json(&app, &snapshot, i, lang))
             .collect();
         Ok(Body::json(&json!({ "language": lang, "indicators": list })).in_language(lang))
     })
-    .await
 }
 
 /// One indicator's definition.
@@ -174,7 +176,6 @@ pub async fn indicators(
 pub async fn indicator(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Path(id): Path<String>,
     Q(q): Q<LangQuery>,
 ) -> Result<Response, ApiError> {
@@ -197,11 +198,9 @@ pub async fn indicator(
         freshness: Freshness::Current,
         licence: licence_url(&app, &indicator.source),
     };
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
-        Ok(Body::json(&indicator_json(&app2, &snapshot, &indicator, lang)).in_language(lang))
+    app.answer_now(&headers, head, || {
+        Ok(Body::json(&indicator_json(&app, &snapshot, &indicator, lang)).in_language(lang))
     })
-    .await
 }
 
 /// The licence URL of a source of the catalogue.
@@ -227,14 +226,14 @@ pub(super) fn parse_as_of(value: &str) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// The snapshot a request reads: the served one, or the vintage of `as_of`.
-pub(super) fn snapshot_for(
-    app: &crate::api::App,
+pub(super) async fn snapshot_for(
+    app: &AppState,
+    client: Client,
     as_of: Option<&str>,
 ) -> Result<Arc<Snapshot>, ApiError> {
-    let current = app.live.snapshot();
     match as_of {
-        None => Ok(current),
-        Some(value) => Ok(Arc::new(current.as_of(parse_as_of(value)?)?)),
+        None => Ok(app.live.snapshot()),
+        Some(value) => app.vintage(client, parse_as_of(value)?).await,
     }
 }
 
@@ -324,6 +323,16 @@ pub async fn series(
         None if indicator.is_regional() => vec!["BE10".into(), "BE".into(), EU_AGGREGATE.into()],
         None => vec!["BE".into(), EU_AGGREGATE.into()],
     };
+    let peers = match &q.peers {
+        None => None,
+        Some(name) if app.model.groups.get(name).is_some() => Some(name.clone()),
+        Some(name) => {
+            return Err(ApiError::BadRequest(format!(
+                "peers: {name:?} is not a group of datasets/geo-groups.toml. Use one of: {}.",
+                app.model.groups.names().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    };
     let span = (to.unwrap_or(2100) - from.unwrap_or(1990) + 1).max(1) as usize;
     if geos.len() * span > MAX_CELLS {
         return Err(ApiError::TooLarge(format!(
@@ -332,61 +341,73 @@ pub async fn series(
             indicator.source
         )));
     }
-    let snapshot = snapshot_for(&app, q.as_of.as_deref())?;
-    let Some(version) = snapshot.current(&indicator.source).cloned() else {
-        return Err(match &q.as_of {
-            Some(date) => ApiError::NotFound(format!(
-                "No kept version of {} is as old as {date}. GET /api/v1/datasets/{} lists the kept versions.",
-                indicator.source, indicator.source
-            )),
-            None => ApiError::Unavailable(format!(
-                "The dataset {} behind {id} has not been fetched yet. It will be at its next scheduled run; GET /api/v1/sources says when.",
-                indicator.source
-            )),
-        });
+    let snapshot = match &q.as_of {
+        None => app.live.snapshot(),
+        Some(value) => app.vintage(client, parse_as_of(value)?).await?,
     };
-    let normalised = format!("geo={};from={from:?};to={to:?}", geos.join(","),);
+    let table = match snapshot.figures.table(&id) {
+        Some(Ok(table)) => table.clone(),
+        Some(Err(error)) if matches!(error.root(), IndicatorError::NoData { .. }) => {
+            return Err(match &q.as_of {
+                Some(date) => ApiError::NotFound(format!(
+                    "No kept version of {} is as old as {date}. GET /api/v1/datasets/{} lists the kept versions.",
+                    indicator.source, indicator.source
+                )),
+                None => not_fetched(&indicator.source, &id),
+            });
+        }
+        Some(Err(error)) => return Err(ApiError::from(error.clone())),
+        None => return Err(not_fetched(&indicator.source, &id)),
+    };
+    let version = table.version().clone();
+    if let Some(unknown) = geos.iter().find(|g| !table.has_geo(g)) {
+        let known = table.geos();
+        let shown = &known[..known.len().min(60)];
+        return Err(ApiError::BadRequest(format!(
+            "geo: {unknown} is not in {} (version {}). It has: {}{}.",
+            indicator.source,
+            version.version,
+            shown.join(", "),
+            if known.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        )));
+    }
+    let normalised = format!(
+        "geo={};from={from:?};to={to:?};peers={peers:?}",
+        geos.join(",")
+    );
+    let read: Vec<&str> = table
+        .versions
+        .iter()
+        .flat_map(|v| [v.dataset.as_str(), v.version.as_str()])
+        .collect();
+    let mut parts = vec![
+        "series",
+        &id,
+        &normalised,
+        format.as_str(),
+        lang,
+        &app.model.id,
+    ];
+    parts.extend(read);
     let head = Head {
-        etag: reply::etag(&[
-            "series",
-            &id,
-            &normalised,
-            format.as_str(),
-            lang,
-            &app.model.id,
-            &version.dataset,
-            &version.version,
-        ]),
-        last_modified: Some(version.published_at),
+        etag: reply::etag(&parts),
+        last_modified: table.versions.iter().map(|v| v.published_at).max(),
         freshness: Freshness::Current,
         licence: licence_url(&app, &indicator.source),
     };
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
-        let known = app2.geos_of(&snapshot, &indicator.source)?;
-        if let Some(unknown) = geos.iter().find(|g| !known.contains(g)) {
-            let shown: Vec<&str> = known.iter().take(60).map(String::as_str).collect();
-            return Err(ApiError::BadRequest(format!(
-                "geo: {unknown} is not in {} (version {}). It has: {}{}.",
-                indicator.source,
-                version.version,
-                shown.join(", "),
-                if known.len() > shown.len() {
-                    ", …"
-                } else {
-                    ""
-                }
-            )));
-        }
+    app.answer_now(&headers, head, || {
         let request = values::Request {
             geos: geos.clone(),
             since: from,
             until: to,
         };
-        let batch =
-            values::compute_batch(&snapshot.store, &app2.model.groups, &indicator, &request)?;
+        let batch = table.batch(&table.select(&request), peers.as_deref())?;
         let batch = with_provenance(batch, &version)?;
-        let licence_url = licence_url(&app2, &indicator.source);
+        let licence_url = licence_url(&app, &indicator.source);
         let filename = format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension());
         let title = indicator.title.get(lang);
         let bytes = match format {
@@ -402,7 +423,8 @@ pub async fn series(
                         "eurostat_code": indicator.eurostat_code,
                     },
                     "source": provenance(&version, licence_url.as_deref()),
-                    "query": { "geo": geos, "from": from, "to": to, "as_of": q.as_of },
+                    "sources": table.versions.iter().map(|v| provenance(v, licence_url.as_deref())).collect::<Vec<_>>(),
+                    "query": { "geo": geos, "from": from, "to": to, "as_of": q.as_of, "peers": peers },
                     "data": rows,
                 });
                 body.to_string().into_bytes()
@@ -435,43 +457,31 @@ pub async fn series(
             filename: (format != Format::Json).then_some(filename),
         })
     })
-    .await
 }
 
-/// The latest value of `indicator` for `geo` (up to `until`) and the version it came from, or why
-/// there is none (not fetched, no data for the geo, no value).
-fn latest(
-    app: &crate::api::App,
-    snapshot: &Snapshot,
-    indicator: &Indicator,
-    geo: &str,
-    until: Option<i32>,
-) -> Result<Result<(values::IndicatorValue, Version), String>, ApiError> {
-    let Some(version) = snapshot.current(&indicator.source) else {
-        return Ok(Err(format!(
-            "{} has not been fetched yet",
-            indicator.source
-        )));
-    };
-    if !app
-        .geos_of(snapshot, &indicator.source)?
-        .iter()
-        .any(|g| g == geo)
-    {
-        return Ok(Err(format!("{} has no data for {geo}", indicator.source)));
+/// A value's rank said with its group and how many of it had a value: among the member states
+/// for a country, among the capital regions for a regional value; `null` for an aggregate or a
+/// region outside the capital regions.
+pub(super) fn rank_json(r: &values::IndicatorValue) -> Value {
+    match (r.rank_eu27, r.rank_capitals) {
+        (Some(rank), _) => {
+            json!({"rank": rank, "of": r.ranked_eu27, "group": values::MEMBERS_GROUP,
+            "among": format!("{rank} of {} member states with a value in {}", r.ranked_eu27, r.period)})
+        }
+        (None, Some(rank)) => {
+            json!({"rank": rank, "of": r.ranked_capitals, "group": values::CAPITALS_GROUP,
+            "among": format!("{rank} of {} EU capital regions with a value in {}", r.ranked_capitals, r.period)})
+        }
+        (None, None) => Value::Null,
     }
-    let request = values::Request {
-        geos: vec![geo.to_owned()],
-        since: None,
-        until,
-    };
-    let rows = values::compute(&snapshot.store, &app.model.groups, indicator, &request)?;
-    Ok(rows
-        .into_iter()
-        .rev()
-        .find(|r| r.value.is_some())
-        .map(|r| (r, version.clone()))
-        .ok_or_else(|| format!("no value for {geo} in {}", indicator.source)))
+}
+
+/// The 503 of a series whose dataset has no version yet: when it will come, and how to load it
+/// by hand.
+fn not_fetched(dataset: &str, id: &str) -> ApiError {
+    ApiError::Unavailable(format!(
+        "The dataset {dataset} behind {id} has not been fetched yet. It will be at its next scheduled run (GET /api/v1/sources says when); to load a file by hand: desi-city import FILE --dataset {dataset}."
+    ))
 }
 
 /// The five DESI dimensions for one geo: each indicator's latest value (up to `period`).
@@ -481,7 +491,6 @@ fn latest(
 pub async fn dimensions(
     State(app): State<AppState>,
     headers: HeaderMap,
-    client: Client,
     Q(q): Q<DimensionsQuery>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
@@ -494,56 +503,60 @@ pub async fn dimensions(
         &snapshot,
         &["dimensions", &geo, &format!("{period:?}"), lang],
     );
-    let app2 = app.clone();
-    app.answer(&headers, client, head, move || {
+    app.answer_now(&headers, head, || {
         let mut known_anywhere = false;
+        let mut fetched_any = false;
         let mut dims = Vec::new();
-        for dimension in DesiDimension::ALL {
+        for card in snapshot.figures.dimensions(&geo, period) {
             let mut lines = Vec::new();
-            for indicator in app2
-                .model
-                .definitions
-                .indicators
-                .iter()
-                .filter(|i| i.dimension == dimension)
-            {
-                let latest = latest(&app2, &snapshot, indicator, &geo, period)?;
-                known_anywhere |= latest.is_ok();
-                lines.push(match latest {
-                    Ok((r, version)) => json!({
-                        "indicator": indicator.id,
-                        "title": indicator.title.get(lang),
-                        "unit": indicator.unit,
-                        "period": r.period,
-                        "value": r.value,
-                        "flags": r.flags,
-                        "eu27_value": r.eu_value,
-                        "rank_eu27": r.rank_eu27,
-                        "ranked_eu27": r.ranked_eu27,
-                        "rank_capitals": r.rank_capitals,
-                        "ranked_capitals": r.ranked_capitals,
-                        "change": r.change,
-                        "previous_period": r.previous_period,
-                        "dataset": indicator.source,
-                        "eurostat_code": indicator.eurostat_code,
-                        "version": version.version,
-                        "upstream_updated": version.meta.upstream_updated,
-                        "licence": version.meta.licence,
-                    }),
+            for latest in &card.lines {
+                let indicator = latest.indicator;
+                known_anywhere |= latest.value.is_ok();
+                fetched_any |= !matches!(latest.value, Err(Unavailable::NotFetched { .. }));
+                lines.push(match &latest.value {
+                    Ok((r, table)) => {
+                        let version = table.version();
+                        json!({
+                            "indicator": indicator.id,
+                            "title": indicator.title.get(lang),
+                            "unit": indicator.unit,
+                            "period": r.period,
+                            "value": r.value,
+                            "flags": r.flags,
+                            "eu27_value": r.eu_value,
+                            "rank_eu27": r.rank_eu27,
+                            "ranked_eu27": r.ranked_eu27,
+                            "rank_capitals": r.rank_capitals,
+                            "ranked_capitals": r.ranked_capitals,
+                            "rank": rank_json(r),
+                            "change": r.change,
+                            "previous_period": r.previous_period,
+                            "dataset": r.dataset,
+                            "eurostat_code": indicator.eurostat_code,
+                            "version": r.version,
+                            "upstream_updated": version.meta.upstream_updated,
+                            "licence": version.meta.licence,
+                        })
+                    }
                     Err(why) => json!({
                         "indicator": indicator.id,
                         "title": indicator.title.get(lang),
                         "unit": indicator.unit,
                         "value": null,
-                        "note": why,
+                        "note": why.to_string(),
                     }),
                 });
             }
             dims.push(json!({
-                "id": dimension.as_str(),
-                "title": dimension.title(lang),
+                "id": card.dimension.as_str(),
+                "title": card.dimension.title(lang),
                 "indicators": lines,
             }));
+        }
+        if !fetched_any {
+            return Err(ApiError::Unavailable(format!(
+                "No indicator's dataset has been fetched yet, so {geo} has no figures. They will be at the next scheduled run (GET /api/v1/sources says when); to load files by hand: desi-city import FILE --dataset ID."
+            )));
         }
         if !known_anywhere {
             return Err(ApiError::BadRequest(format!(
@@ -558,5 +571,4 @@ pub async fn dimensions(
         }))
         .in_language(lang))
     })
-    .await
 }

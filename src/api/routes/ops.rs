@@ -40,7 +40,16 @@ pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<R
         "datasets": snapshot.manifest.datasets.len(),
         "sources": app.ctx.catalog.sources.len(),
         "failing_sources": failing,
-        "definition_problems": app.model.problems,
+        "definition_problems": app.model.problems.iter().chain(&snapshot.figures.problems).collect::<Vec<_>>(),
+        "figures": {
+            "tables_computed": snapshot.figures.stats.tables_computed,
+            "tables_kept": snapshot.figures.stats.tables_kept,
+            "composites_computed": snapshot.figures.stats.composites_computed,
+            "computed_in_ms": snapshot.figures.stats.elapsed.as_secs_f64() * 1000.0,
+            "stale": snapshot.figures.stale.iter().map(|s| json!({
+                "what": s.what, "datasets": s.datasets, "error": s.error.to_string(),
+            })).collect::<Vec<_>>(),
+        },
     });
     Ok(reply::by_body(
         &headers,
