@@ -2,7 +2,8 @@
 # Load benchmark of the HTTP API: the release binary on loopback, loaded with wrk (Debian package
 # `wrk`; `oha` is used instead when wrk is absent). Reports requests/s and p50/p99 latency for
 #   1. a cached series (the same query again and again),
-#   2. uncached series (every request a different set of geos, so each is computed with DuckDB),
+#   2. uncached series (every request a different set of geos: an answer-cache miss, selected from
+#      the indicator table the engine computed once for the data version),
 #   3. a 304 revalidation (If-None-Match with the series' ETag),
 #   4. a Parquet download (the current version of isoc_ci_in_h),
 # and the server's peak memory (VmHWM). The store is built from ../shared/data with `desi-city import`.
@@ -76,7 +77,7 @@ echo "desi-city $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) 
 echo "| run                        |   requests/s |       p50 |       p99 |"
 echo "|----------------------------|--------------|-----------|-----------|"
 run "cached series" "$series"
-run "uncached series (DuckDB)" "$base" -s "$work/uncached.lua"
+run "uncached series (tables)" "$base" -s "$work/uncached.lua"
 run "304 revalidation" "$series" -H "If-None-Match: $etag"
 run "Parquet download (${size} B)" "$parquet"
 echo "server peak memory: $(awk '/VmHWM/{print $2, $3}' "/proc/$server/status")"

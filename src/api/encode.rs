@@ -79,6 +79,34 @@ pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
     Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
 
+/// The CSV of `batch` as a header line and one line per row (each with its line end), as
+/// [`csv`] writes them: a response is then the header and the lines it selects, concatenated.
+pub fn csv_lines(batch: &RecordBatch) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
+    let line = |record: &mut dyn Iterator<Item = String>| -> Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(record)?;
+        Ok(w.into_inner().map_err(|e| e.into_error())?)
+    };
+    let header = line(&mut batch.schema().fields().iter().map(|f| f.name().clone()))?;
+    let columns: Vec<Cell> = batch
+        .columns()
+        .iter()
+        .map(Cell::new)
+        .collect::<Result<_>>()?;
+    let lines = (0..batch.num_rows())
+        .map(|row| line(&mut columns.iter().map(|c| c.text(row).to_string())))
+        .collect::<Result<_>>()?;
+    Ok((header, lines))
+}
+
+/// Every row of `batch` as the text of its JSON object ([`json_rows`]'s, serialised).
+pub fn json_row_texts(batch: &RecordBatch) -> Result<Vec<Vec<u8>>> {
+    match json_rows(std::slice::from_ref(batch))? {
+        Value::Array(rows) => Ok(rows.iter().map(|r| r.to_string().into_bytes()).collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// Every row as a JSON object, keys in column order, nulls explicit.
 pub fn json_rows(batches: &[RecordBatch]) -> Result<Value> {
     let mut rows = Vec::new();

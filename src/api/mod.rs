@@ -64,7 +64,20 @@ pub struct App {
     computing: tokio::sync::Semaphore,
     /// The vintages asked for lately (`?as_of=`), with their figures, by snapshot id.
     vintages: Mutex<Vec<(String, Arc<live::Snapshot>)>>,
+    /// Each indicator table's rows already encoded (JSON objects, CSV lines), by table and the
+    /// versions it was computed from: a series answer concatenates the rows it selects.
+    rendered: Mutex<std::collections::HashMap<String, Arc<Rendered>>>,
 }
+
+/// One indicator table's rows, encoded once (with the provenance columns every value carries).
+pub struct Rendered {
+    pub json: Vec<Vec<u8>>,
+    pub csv_header: Vec<u8>,
+    pub csv: Vec<Vec<u8>>,
+}
+
+/// How many encoded tables are kept (a few versions of every indicator).
+const RENDERED_KEPT: usize = 256;
 
 /// How many vintages (`?as_of=`) are kept computed.
 const VINTAGES_KEPT: usize = 4;
@@ -154,6 +167,7 @@ impl App {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
             vintages: Mutex::new(Vec::new()),
+            rendered: Mutex::new(Default::default()),
         }))
     }
 
@@ -274,6 +288,41 @@ impl App {
             kept.remove(0);
         }
         Ok(snapshot)
+    }
+
+    /// The rows of `table` encoded, each as JSON and as CSV, with the provenance columns of
+    /// `with_provenance` (`encode`s once per table and version, then kept).
+    pub fn rendered(
+        &self,
+        table: &crate::indicators::values::Table,
+        with_provenance: impl FnOnce(
+            arrow::record_batch::RecordBatch,
+        ) -> Result<arrow::record_batch::RecordBatch, ApiError>,
+    ) -> Result<Arc<Rendered>, ApiError> {
+        let mut key = table.indicator.clone();
+        for v in &table.versions {
+            key.push('|');
+            key.push_str(&v.dataset);
+            key.push('=');
+            key.push_str(&v.version);
+        }
+        if let Some(found) = self.rendered.lock().map_err(ApiError::internal)?.get(&key) {
+            return Ok(found.clone());
+        }
+        let all: Vec<usize> = (0..table.rows.len()).collect();
+        let batch = with_provenance(table.batch(&all, None)?)?;
+        let (csv_header, csv) = encode::csv_lines(&batch)?;
+        let rendered = Arc::new(Rendered {
+            json: encode::json_row_texts(&batch)?,
+            csv_header,
+            csv,
+        });
+        let mut kept = self.rendered.lock().map_err(ApiError::internal)?;
+        if kept.len() >= RENDERED_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, rendered.clone());
+        Ok(rendered)
     }
 
     /// Refuses a computation beyond the client's share (`api.compute_per_second`).

@@ -405,15 +405,27 @@ pub async fn series(
             since: from,
             until: to,
         };
-        let batch = table.batch(&table.select(&request), peers.as_deref())?;
-        let batch = with_provenance(batch, &version)?;
+        let selected = table.select(&request);
         let licence_url = licence_url(&app, &indicator.source);
         let filename = format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension());
         let title = indicator.title.get(lang);
+        // JSON and CSV without a peer group: the rows were encoded once for the table.
+        let rendered = match (format, &peers) {
+            (Format::Json | Format::Csv, None) => {
+                Some(app.rendered(&table, |b| with_provenance(b, &version))?)
+            }
+            _ => None,
+        };
+        let batch = match rendered {
+            Some(_) => None,
+            None => Some(with_provenance(
+                table.batch(&selected, peers.as_deref())?,
+                &version,
+            )?),
+        };
         let bytes = match format {
             Format::Json => {
-                let rows = encode::json_rows(std::slice::from_ref(&batch))?;
-                let body = json!({
+                let head = json!({
                     "indicator": {
                         "id": indicator.id,
                         "title": title,
@@ -425,12 +437,47 @@ pub async fn series(
                     "source": provenance(&version, licence_url.as_deref()),
                     "sources": table.versions.iter().map(|v| provenance(v, licence_url.as_deref())).collect::<Vec<_>>(),
                     "query": { "geo": geos, "from": from, "to": to, "as_of": q.as_of, "peers": peers },
-                    "data": rows,
-                });
-                body.to_string().into_bytes()
+                })
+                .to_string();
+                // `head` without its closing brace, then `"data": [rows]`.
+                let mut out = Vec::with_capacity(head.len() + 16 + selected.len() * 400);
+                out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+                out.extend_from_slice(b",\"data\":[");
+                match (&rendered, &batch) {
+                    (Some(r), _) => {
+                        for (n, &i) in selected.iter().enumerate() {
+                            if n > 0 {
+                                out.push(b',');
+                            }
+                            out.extend_from_slice(&r.json[i]);
+                        }
+                    }
+                    (None, Some(batch)) => {
+                        for (n, row) in encode::json_row_texts(batch)?.iter().enumerate() {
+                            if n > 0 {
+                                out.push(b',');
+                            }
+                            out.extend_from_slice(row);
+                        }
+                    }
+                    (None, None) => {}
+                }
+                out.extend_from_slice(b"]}");
+                out
             }
-            Format::Csv => encode::csv(std::slice::from_ref(&batch))?,
+            Format::Csv => match (&rendered, &batch) {
+                (Some(r), _) => {
+                    let mut out = r.csv_header.clone();
+                    for &i in &selected {
+                        out.extend_from_slice(&r.csv[i]);
+                    }
+                    out
+                }
+                (None, Some(batch)) => encode::csv(std::slice::from_ref(batch))?,
+                (None, None) => Vec::new(),
+            },
             Format::JsonStat | Format::SdmxCsv => {
+                let batch = with_provenance(table.batch(&selected, peers.as_deref())?, &version)?;
                 let cube = Cube {
                     batches: std::slice::from_ref(&batch),
                     dimensions: vec!["indicator".into(), "geo".into()],
