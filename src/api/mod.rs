@@ -76,6 +76,9 @@ pub struct Rendered {
     pub csv: Vec<Vec<u8>>,
 }
 
+/// Answers selected from the figures are kept in the answer cache only below this size.
+const KEEP_SELECTED_BELOW: usize = 64 << 10;
+
 /// How many encoded tables are kept (a few versions of every indicator).
 const RENDERED_KEPT: usize = 256;
 
@@ -228,7 +231,8 @@ impl App {
 
     /// Answers a GET whose body is selected from figures already computed (no DuckDB): 304 when
     /// `If-None-Match` matches, the cached body when there is one, else `select` runs at once, on
-    /// the request's own task (it takes microseconds), and its body is cached. Never rate limited.
+    /// the request's own task (it takes microseconds), and its body is cached when small. Never
+    /// rate limited.
     pub fn answer_now<F>(
         &self,
         headers: &HeaderMap,
@@ -248,15 +252,20 @@ impl App {
         }
         self.metrics.cache(false);
         let body = select()?;
-        let reply = Arc::new(Reply {
+        let reply = Reply {
             body: body.bytes,
             content_type: body.content_type,
             language: body.language,
             filename: body.filename,
             ..self.reply_head(head)
-        });
-        self.cache.insert(reply.clone());
-        Ok(reply.as_ref().into_response())
+        };
+        // Small answers are kept; a large one costs less to select again than to hold.
+        if reply.body.len() <= KEEP_SELECTED_BELOW {
+            let reply = Arc::new(reply);
+            self.cache.insert(reply.clone());
+            return Ok(reply.as_ref().into_response());
+        }
+        Ok((&reply).into_response())
     }
 
     /// The snapshot of `as_of` (`YYYY-MM-DD`, the end of that day, UTC) with its figures: kept for
