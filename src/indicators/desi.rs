@@ -4,8 +4,7 @@
 //! sub-dimension, dimension and DESI score with DuckDB over the store's current version of the
 //! input dataset: `desi_2022_complete` (the workbook's filled wide table, `--format desi-wide`) or
 //! `desi_2020_raw` (the raw long CSV, `--format desi-csv`, whose gaps [`super::imputation`] fills
-//! first, in Rust over the values read from DuckDB; its price-index stopgap reads
-//! `desi_2022_complete` as well).
+//! first, in Rust over the values read from DuckDB).
 //!
 //! The method is parameters, not code paths: normalisation `(x − min)/(max − min) × 100`
 //! (`(max − x)/(max − min) × 100` when lower is better), not clipped; a sub-dimension is
@@ -1133,8 +1132,7 @@ fn read_wide_input(conn: &Connection, store: &Store, methodology: &Methodology) 
     Ok(())
 }
 
-/// The long raw input (2020): reads its values and those of the supplementary rules from the
-/// store, fills the gaps by the imputation rules (every edition, in the order of the tables, as
+/// The long raw input (2020): reads its values from the store, fills the gaps by the imputation rules (every edition, in the order of the tables, as
 /// the reference does: the memoised results of a cycle depend on it) and appends the filled cells
 /// to the temp table `cell_values`. Returns the notes for the user.
 fn fill_long_input(
@@ -1255,75 +1253,6 @@ fn fill_long_input(
             .collect::<std::result::Result<_, _>>()?
     };
 
-    // The supplementary rules read another dataset of the store.
-    let mut supplementary = HashMap::new();
-    for (n, (rule, ind)) in rules.supplementary().enumerate() {
-        let view = format!("supplementary_{n}");
-        let supp_import = format!(
-            "desi-city import {} --dataset {} --format {}",
-            rule.file, rule.dataset, rule.format
-        );
-        attach(conn, store, &rule.dataset, &view, || {
-            IndicatorError::NoSupplementary {
-                dataset: rule.dataset.clone(),
-                path: rules.path.clone(),
-                rule: format!(
-                    "[[supplementary]] #{} ({} {}{})",
-                    n + 1,
-                    rule.indicator,
-                    rule.edition,
-                    if rule.stopgap {
-                        ", a stopgap for a series the raw input lacks"
-                    } else {
-                        ""
-                    }
-                ),
-                import: supp_import.clone(),
-            }
-        })?;
-        if let Some(c) =
-            absent_columns(conn, &view, &["indicator", "geo", "period", "value"])?.first()
-        {
-            return Err(IndicatorError::Input {
-                dataset: rule.dataset.clone(),
-                path: rules.path.clone(),
-                problem: format!(
-                    "it has no `{c}` column, so it was not imported with --format desi-wide"
-                ),
-                import: supp_import,
-            });
-        }
-        let mut stmt = conn.prepare(&format!(
-            "SELECT geo, value FROM {view} WHERE period = ? AND indicator = ? AND value IS NOT NULL ORDER BY geo"
-        ))?;
-        let rows = stmt.query_map(params![rule.edition_label, rule.input_code()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
-        })?;
-        let mut found = 0;
-        for row in rows {
-            let (geo, value) = row?;
-            if let Some(g) = geos.iter().position(|x| *x == geo)
-                && rules.supplementary_applies(n, g)
-            {
-                supplementary.insert((ind, g, rule.edition), value);
-                found += 1;
-            }
-        }
-        if found == 0 {
-            return Err(IndicatorError::Input {
-                dataset: rule.dataset.clone(),
-                path: rules.path.clone(),
-                problem: format!(
-                    "[[supplementary]] #{} reads column {:?} of edition {:?}, and it has no value there",
-                    n + 1,
-                    rule.column,
-                    rule.edition_label
-                ),
-                import: supp_import,
-            });
-        }
-    }
-
     let mut notes = Vec::new();
     for (i, group, g) in rules.differing_groups(&raw, geos.len()) {
         notes.push(format!(
@@ -1334,7 +1263,7 @@ fn fill_long_input(
         ));
     }
 
-    let mut imputer = rules.imputer(raw, supplementary);
+    let mut imputer = rules.imputer(raw);
     conn.execute_batch(
         "CREATE TEMP TABLE cell_values (period VARCHAR, geo VARCHAR, indicator VARCHAR, value DOUBLE, zero_score BOOLEAN);",
     )?;
@@ -1365,7 +1294,7 @@ fn fill_long_input(
                 match filled[i] {
                     0 => format!("{code} has no value at all"),
                     n => format!(
-                        "{code} gets {n} of its {cells} cells from the rules of {} (stopgap)",
+                        "{code} gets {n} of its {cells} cells from the rules of {} alone",
                         rules.path.display()
                     ),
                 }
@@ -1640,11 +1569,7 @@ column = "2a1 Above the reference max"
         assert_eq!(m.dataset(), DESI_2020_DATASET);
         let weights: Vec<f64> = m.structure.dimensions.iter().map(|d| d.weight).collect();
         assert_eq!(weights, [0.25, 0.25, 0.15, 0.2, 0.15]);
-        let rules = m.imputation.as_ref().unwrap();
-        let supplementary: Vec<_> = rules.supplementary().collect();
-        assert_eq!(supplementary.len(), 1);
-        assert_eq!(supplementary[0].0.dataset, DESI_2022_DATASET);
-        assert_eq!(supplementary[0].0.input_code(), "2d1");
+        assert!(m.imputation.is_some());
     }
 
     #[test]
