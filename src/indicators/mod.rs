@@ -12,7 +12,6 @@
 
 pub mod definitions;
 pub mod desi;
-pub mod imputation;
 pub mod regional;
 pub mod roadmap;
 pub mod values;

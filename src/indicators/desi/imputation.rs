@@ -11,15 +11,16 @@
 //! when `[interpolate] anchors = "raw+override"`. See indicators/methodology/README.md, step 3.
 //!
 //! Must not read the store, DuckDB or any file but the rules file: the raw values come in as a
-//! map (`desi.rs` reads them from the store). Nothing is rounded.
+//! map ([`super::input`] reads them from the store); must not know the other methodology files
+//! (it gets the indicator codes, geos and editions as lists). Nothing is rounded.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Result;
-use super::desi::{invalid, read_toml};
+use super::files::{invalid, read_toml};
+use crate::indicators::Result;
 
 /// One cell: (indicator index, geo index, edition year). The indices are those of the lists given
 /// to [`load`] (indicators in file order; geos as `Methodology::geos`, the aggregate last).
