@@ -129,10 +129,9 @@ desi-city export isoc_ci_in_h --version 20261124T061500Z-1a2b3c4d --format parqu
     ///
     /// The method comes from the methodology files (indicators/methodology/desi-<YEAR>/), the
     /// indicator values from the store's current version of dataset desi_2022_complete (2022) or
-    /// desi_2020_raw, filled by the rules of imputation.toml (2020; its price-index stopgap reads
-    /// desi_2022_complete too). Import them first (see the examples). CSV columns:
-    /// methodology,edition,geo,level,code,score (full precision; an empty score could not be
-    /// computed). Notes about missing inputs go to standard error.
+    /// desi_2020_raw, filled by the rules of imputation.toml (2020). Import them first (see the
+    /// examples). CSV columns: methodology,edition,geo,level,code,score (full precision; an empty
+    /// score could not be computed). Notes about missing inputs go to standard error.
     #[command(
         after_help = "Examples:\n  desi-city import ../shared/data/desi/2022/indicators_complete.csv --dataset desi_2022_complete\n  \
 desi-city import ../shared/data/desi/2020/indicators_raw.csv --dataset desi_2020_raw\n  \

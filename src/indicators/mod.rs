@@ -13,7 +13,6 @@
 pub mod definitions;
 pub mod desi;
 pub mod figures;
-pub mod imputation;
 pub mod model;
 pub mod regional;
 pub mod roadmap;

@@ -242,7 +242,12 @@ mod tests {
     #[test]
     fn every_shared_tsv_parses_with_its_dimensions_and_row_count() {
         // Row counts: cells other than a bare `:` (counted with python3 on the files).
-        let expect: [(&str, &[&str], usize); 4] = [
+        let expect: [(&str, &[&str], usize); 5] = [
+            (
+                "eurostat/tsv/isoc_cicce_use.tsv",
+                &["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"],
+                87182,
+            ),
             (
                 "eurostat/tsv/isoc_ci_in_h_legacy_2008-2019.tsv",
                 &["unit", "hhtyp", "geo"],

@@ -3,23 +3,24 @@
 //! one geo, one edition) of a raw input before it is normalised.
 //!
 //! A cell with a raw value keeps it. For the others the steps of `[order]` are tried in turn
-//! (override, supplementary, zero score, growth factor, same data year, interpolation on the
+//! (override, zero score, growth factor, same data year, interpolation on the
 //! data-year axis, EU-growth end gap); the first that applies gives the value. The resolver is
 //! recursive with memoisation: a factor chain or an end gap reads other filled cells, and a rule
 //! that would need the cell being filled (a cycle) does not apply. "Observed" (the anchors of
-//! same data year, interpolation and end gaps) means a raw or supplementary value, plus overrides
+//! same data year, interpolation and end gaps) means a raw value, plus overrides
 //! when `[interpolate] anchors = "raw+override"`. See indicators/methodology/README.md, step 3.
 //!
-//! Must not read the store, DuckDB or any file but the rules file: the raw and supplementary
-//! values come in as maps (`desi.rs` reads them from the store). Nothing is rounded.
+//! Must not read the store, DuckDB or any file but the rules file: the raw values come in as a
+//! map ([`super::input`] reads them from the store); must not know the other methodology files
+//! (it gets the indicator codes, geos and editions as lists). Nothing is rounded.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Result;
-use super::desi::{invalid, read_toml};
+use super::files::{invalid, read_toml};
+use crate::indicators::Result;
 
 /// One cell: (indicator index, geo index, edition year). The indices are those of the lists given
 /// to [`load`] (indicators in file order; geos as `Methodology::geos`, the aggregate last).
@@ -37,7 +38,6 @@ pub enum Filled {
 pub enum How {
     Raw,
     Override,
-    Supplementary,
     ZeroScore,
     Factor,
     SameDataYear,
@@ -66,8 +66,6 @@ struct File {
     factor: Vec<Factor>,
     #[serde(default)]
     same_data_year: Vec<SameDataYear>,
-    #[serde(default)]
-    supplementary: Vec<Supplementary>,
     #[serde(default, rename = "override")]
     overrides: Vec<Override>,
 }
@@ -130,8 +128,6 @@ pub struct Factor {
     #[serde(default)]
     pub multiply_by_eu_ratio: Option<EuRatio>,
     #[serde(default)]
-    pub stopgap: bool,
-    #[serde(default)]
     pub note: Option<String>,
     #[serde(default)]
     pub source: Option<String>,
@@ -142,36 +138,6 @@ pub struct Factor {
 struct SameDataYear {
     indicator: String,
     editions: Vec<i32>,
-}
-
-/// One `[[supplementary]]` rule: a value read from another input (a desi-wide table in the store).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Supplementary {
-    pub indicator: String,
-    pub edition: i32,
-    pub geos: GeoSet,
-    #[serde(default)]
-    pub stopgap: bool,
-    /// The file the values come from; the store dataset holding it is `dataset`.
-    pub file: String,
-    /// The store dataset the file was imported as (`desi-city import <file> --dataset <dataset>
-    /// --format <format>`).
-    pub dataset: String,
-    pub format: String,
-    pub edition_column: String,
-    pub edition_label: String,
-    pub geo_column: String,
-    pub column: String,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-impl Supplementary {
-    /// The code the store keeps for `column` of a desi-wide table: its first word.
-    pub fn input_code(&self) -> &str {
-        self.column.split_whitespace().next().unwrap_or_default()
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,7 +156,6 @@ pub struct Override {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Override,
-    Supplementary,
     ZeroScore,
     Factor,
     SameDataYear,
@@ -202,7 +167,6 @@ impl Step {
     fn parse(s: &str) -> Option<Step> {
         Some(match s {
             "override" => Step::Override,
-            "supplementary" => Step::Supplementary,
             "zero_score" => Step::ZeroScore,
             "factor" => Step::Factor,
             "same_data_year" => Step::SameDataYear,
@@ -250,7 +214,6 @@ pub struct Imputation {
     zero: Vec<(usize, Vec<i32>, GeoMatch)>,
     factors: Vec<CFactor>,
     groups: HashMap<(usize, i32), Vec<i32>>,
-    supplementary: Vec<(Supplementary, usize, GeoMatch)>,
     editions: Vec<i32>,
     aggregate: usize,
 }
@@ -317,7 +280,7 @@ fn compile(
             bad(
                 "[order] steps".into(),
                 format!("{s:?} is not a step desi-city knows"),
-                "Use override, supplementary, zero_score, factor, same_data_year, interpolate or end_gap.",
+                "Use override, zero_score, factor, same_data_year, interpolate or end_gap.",
             )
         })?;
         if steps.contains(&step) {
@@ -461,43 +424,6 @@ fn compile(
         }
     }
 
-    let mut supplementary = Vec::new();
-    for (n, s) in file.supplementary.iter().enumerate() {
-        let key = format!("[[supplementary]] #{}", n + 1);
-        let i = indicator(&key, &s.indicator)?;
-        edition(&format!("{key}, edition"), s.edition)?;
-        if s.format != "desi-wide" {
-            return Err(bad(
-                format!("{key}, format"),
-                format!(
-                    "{:?} is not a format a supplementary rule can read",
-                    s.format
-                ),
-                "Use \"desi-wide\" (a workbook table imported with --format desi-wide).",
-            ));
-        }
-        for (k, value, want) in [
-            ("edition_column", &s.edition_column, "Year"),
-            ("geo_column", &s.geo_column, "Country"),
-        ] {
-            if !value.eq_ignore_ascii_case(want) {
-                return Err(bad(
-                    format!("{key}, {k}"),
-                    format!("{value:?} is not the column the desi-wide format reads"),
-                    &format!("Use \"{want}\"."),
-                ));
-            }
-        }
-        if s.input_code().is_empty() {
-            return Err(bad(
-                format!("{key}, column"),
-                "the column header is empty".into(),
-                "Copy the header of the column from the table.",
-            ));
-        }
-        supplementary.push((s.clone(), i, geo_set(&key, &s.geos)?));
-    }
-
     let mut sorted = editions.to_vec();
     sorted.sort_unstable();
     Ok(Imputation {
@@ -508,28 +434,12 @@ fn compile(
         zero,
         factors,
         groups,
-        supplementary,
         editions: sorted,
         aggregate: geos.len().saturating_sub(1),
     })
 }
 
 impl Imputation {
-    /// The `[[supplementary]]` rules, with the index of their indicator and a test of their geos.
-    pub fn supplementary(&self) -> impl Iterator<Item = (&Supplementary, usize)> {
-        self.supplementary
-            .iter()
-            .filter(|_| self.steps.contains(&Step::Supplementary))
-            .map(|(s, i, _)| (s, *i))
-    }
-
-    /// Whether supplementary rule `n` (in [`Imputation::supplementary`] order) applies to `geo`.
-    pub fn supplementary_applies(&self, n: usize, geo: usize) -> bool {
-        self.supplementary
-            .get(n)
-            .is_some_and(|(_, _, g)| matches(g, geo))
-    }
-
     /// `[[same_data_year]]` groups whose raw values differ for a geo: (indicator, editions, geo).
     pub fn differing_groups(
         &self,
@@ -557,15 +467,10 @@ impl Imputation {
     }
 
     /// A resolver over these rules for one input.
-    pub fn imputer(
-        &self,
-        raw: HashMap<Cell, f64>,
-        supplementary: HashMap<Cell, f64>,
-    ) -> Imputer<'_> {
+    pub fn imputer(&self, raw: HashMap<Cell, f64>) -> Imputer<'_> {
         Imputer {
             rules: self,
             raw,
-            supplementary,
             memo: HashMap::new(),
             stack: HashSet::new(),
         }
@@ -577,7 +482,6 @@ impl Imputation {
 pub struct Imputer<'a> {
     rules: &'a Imputation,
     raw: HashMap<Cell, f64>,
-    supplementary: HashMap<Cell, f64>,
     memo: HashMap<Cell, (Option<Filled>, How)>,
     stack: HashSet<Cell>,
 }
@@ -611,17 +515,11 @@ impl Imputer<'_> {
         }
     }
 
-    /// An anchor: a raw or supplementary value (and an override with `anchors = "raw+override"`).
+    /// An anchor: a raw value (and an override with `anchors = "raw+override"`).
     fn observed(&self, cell: Cell) -> Option<f64> {
         let steps = &self.rules.steps;
         self.raw
             .get(&cell)
-            .or_else(|| {
-                steps
-                    .contains(&Step::Supplementary)
-                    .then(|| self.supplementary.get(&cell))
-                    .flatten()
-            })
             .or_else(|| {
                 (self.rules.anchor_overrides && steps.contains(&Step::Override))
                     .then(|| self.rules.overrides.get(&cell))
@@ -659,11 +557,6 @@ impl Imputer<'_> {
                 Step::Override => {
                     if let Some(v) = rules.overrides.get(&cell) {
                         return (Some(Filled::Value(*v)), How::Override);
-                    }
-                }
-                Step::Supplementary => {
-                    if let Some(v) = self.supplementary.get(&cell) {
-                        return (Some(Filled::Value(*v)), How::Supplementary);
                     }
                 }
                 Step::ZeroScore => {
@@ -767,7 +660,7 @@ mod tests {
 
     const HEAD: &str = r#"
 [order]
-steps = ["override", "supplementary", "zero_score", "factor", "same_data_year", "interpolate", "end_gap"]
+steps = ["override", "zero_score", "factor", "same_data_year", "interpolate", "end_gap"]
 [interpolate]
 method = "linear"
 axis = "data-year"
@@ -805,7 +698,7 @@ aggregate = "carry-nearest"
         let r = rules(
             "[[override]]\nindicator = \"a\"\ngeo = \"AA\"\nedition = 2015\nvalue = 9.0\ncategory = \"E\"\n",
         );
-        let mut imp = r.imputer(raw(&[(0, 0, 2015, 0.5)]), HashMap::new());
+        let mut imp = r.imputer(raw(&[(0, 0, 2015, 0.5)]));
         assert_eq!(
             imp.resolve((0, 0, 2015)),
             (Some(Filled::Value(0.5)), How::Raw)
@@ -817,7 +710,7 @@ aggregate = "carry-nearest"
         let r = rules(
             "[[override]]\nindicator = \"a\"\ngeo = \"AA\"\nedition = 2016\nvalue = 0.9\ncategory = \"E\"\n",
         );
-        let mut imp = r.imputer(raw(&[(0, 0, 2015, 0.1), (0, 0, 2018, 0.4)]), HashMap::new());
+        let mut imp = r.imputer(raw(&[(0, 0, 2015, 0.1), (0, 0, 2018, 0.4)]));
         assert_eq!(
             imp.resolve((0, 0, 2016)),
             (Some(Filled::Value(0.9)), How::Override)
@@ -827,24 +720,13 @@ aggregate = "carry-nearest"
     }
 
     #[test]
-    fn a_supplementary_value_fills_its_cell_and_anchors_its_neighbours() {
-        let r = rules("");
-        let mut imp = r.imputer(raw(&[(0, 0, 2015, 0.2)]), raw(&[(0, 0, 2017, 0.6)]));
-        assert_eq!(
-            imp.resolve((0, 0, 2017)),
-            (Some(Filled::Value(0.6)), How::Supplementary)
-        );
-        assert_eq!(imp.resolve((0, 0, 2016)).1, How::Interpolate);
-        close(imp.value((0, 0, 2016)), 0.4);
-    }
-
-    #[test]
     fn a_zero_score_rule_makes_the_score_zero_not_the_value() {
         let r = rules("[[zero_score]]\nindicator = \"b\"\neditions = [2015, 2016]\ngeos = \"*\"\n");
-        let mut imp = r.imputer(
-            raw(&[(1, 1, 2017, 0.5), (1, EU, 2017, 0.4), (1, EU, 2018, 0.8)]),
-            HashMap::new(),
-        );
+        let mut imp = r.imputer(raw(&[
+            (1, 1, 2017, 0.5),
+            (1, EU, 2017, 0.4),
+            (1, EU, 2018, 0.8),
+        ]));
         assert_eq!(
             imp.resolve((1, 1, 2015)),
             (Some(Filled::ZeroScore), How::ZeroScore)
@@ -895,15 +777,12 @@ geos = "*"
 multiply_by_eu_ratio = { indicator = "a", numerator_edition = 2015, denominator_edition = 2016 }
 "#,
         );
-        let mut imp = r.imputer(
-            raw(&[
-                (0, 0, 2019, 8.0),
-                (0, EU, 2015, 3.0),
-                (0, EU, 2016, 4.0),
-                (1, 1, 2016, 2.0),
-            ]),
-            HashMap::new(),
-        );
+        let mut imp = r.imputer(raw(&[
+            (0, 0, 2019, 8.0),
+            (0, EU, 2015, 3.0),
+            (0, EU, 2016, 4.0),
+            (1, 1, 2016, 2.0),
+        ]));
         close(imp.value((0, 0, 2018)), 4.0);
         close(imp.value((0, 0, 2017)), 2.0); // chained through 2018
         close(imp.value((0, 0, 2020)), 16.0); // the inverse
@@ -916,9 +795,8 @@ multiply_by_eu_ratio = { indicator = "a", numerator_edition = 2015, denominator_
     }
 
     #[test]
-    fn the_price_index_stopgap_reads_2019_inverts_its_factor_for_2020_and_backcasts_the_rest() {
-        // As imputation.toml: 2019 from the 2022 workbook (supplementary), 2020 = 2019 / f,
-        // 2019 = 2020 × f (unused while 2019 is known), 2018 = 2019 × g.
+    fn the_price_index_backcasts_from_its_raw_2020_value_through_the_chained_factors() {
+        // As imputation.toml: 2019 = 2020 × f, 2018 = 2019 × g; the EU's 2019 is an override.
         let r = rules(
             r#"
 [[factor]]
@@ -933,29 +811,32 @@ edition = 2018
 from_edition = 2019
 geos = "*"
 multiply_by = 0.995741
-[[factor]]
+[[override]]
 indicator = "a"
-edition = 2020
-from_edition = 2019
-geos = "*"
-divide_by = 0.99574
-stopgap = true
+geo = "EU"
+edition = 2019
+value = 63.8953
+category = "B_EU_aggregate"
 "#,
         );
-        let mut imp = r.imputer(HashMap::new(), raw(&[(0, 0, 2019, 60.0)]));
-        close(imp.value((0, 0, 2020)), 60.0 / 0.99574);
-        close(imp.value((0, 0, 2018)), 60.0 * 0.995741);
-        assert_eq!(imp.resolve((0, 0, 2019)).1, How::Supplementary);
-        // A geo the supplementary input lacks (the UK) stays missing in every edition.
+        let mut imp = r.imputer(raw(&[(0, 0, 2020, 60.0), (0, EU, 2020, 64.2387)]));
+        assert_eq!(
+            imp.resolve((0, 0, 2020)),
+            (Some(Filled::Value(60.0)), How::Raw)
+        );
+        assert_eq!(imp.resolve((0, 0, 2019)).1, How::Factor);
+        close(imp.value((0, 0, 2019)), 60.0 * 0.99574);
+        close(imp.value((0, 0, 2018)), 60.0 * 0.99574 * 0.995741);
+        // The EU's override wins over the factor, and the chain goes on from it.
+        assert_eq!(
+            imp.resolve((0, EU, 2019)),
+            (Some(Filled::Value(63.8953)), How::Override)
+        );
+        close(imp.value((0, EU, 2018)), 63.8953 * 0.995741);
+        // A geo without a 2020 value has nothing to backcast from.
         for e in EDITIONS {
             assert_eq!(imp.resolve((0, 1, e)), (None, How::Missing), "{e}");
         }
-        // A raw value, once the store has one, takes precedence over the stopgap.
-        let mut imp = r.imputer(raw(&[(0, 0, 2020, 61.0)]), raw(&[(0, 0, 2019, 60.0)]));
-        assert_eq!(
-            imp.resolve((0, 0, 2020)),
-            (Some(Filled::Value(61.0)), How::Raw)
-        );
     }
 
     #[test]
@@ -976,7 +857,7 @@ stopgap = true
     #[test]
     fn an_edition_sharing_its_data_year_takes_the_observed_value_of_the_other() {
         let r = rules("[[same_data_year]]\nindicator = \"a\"\neditions = [2018, 2019]\n");
-        let mut imp = r.imputer(raw(&[(0, 0, 2019, 0.7), (0, 0, 2015, 0.1)]), HashMap::new());
+        let mut imp = r.imputer(raw(&[(0, 0, 2019, 0.7), (0, 0, 2015, 0.1)]));
         assert_eq!(
             imp.resolve((0, 0, 2018)),
             (Some(Filled::Value(0.7)), How::SameDataYear)
@@ -990,15 +871,12 @@ stopgap = true
             "[[same_data_year]]\nindicator = \"a\"\neditions = [2016, 2017]\n\
              [[same_data_year]]\nindicator = \"a\"\neditions = [2018, 2019]\n",
         );
-        let mut imp = r.imputer(
-            raw(&[
-                (0, 0, 2015, 0.0),
-                (0, 0, 2020, 0.9),
-                (0, 1, 2017, 0.2),
-                (0, 1, 2020, 0.8),
-            ]),
-            HashMap::new(),
-        );
+        let mut imp = r.imputer(raw(&[
+            (0, 0, 2015, 0.0),
+            (0, 0, 2020, 0.9),
+            (0, 1, 2017, 0.2),
+            (0, 1, 2020, 0.8),
+        ]));
         // AA 2016/2017 → position 1 of 0..3: 0.3; 2018/2019 → position 2: 0.6.
         close(imp.value((0, 0, 2016)), 0.3);
         close(imp.value((0, 0, 2019)), 0.6);
@@ -1010,16 +888,13 @@ stopgap = true
     #[test]
     fn an_end_gap_follows_eu_growth_and_the_eu_carries_its_nearest_value() {
         let r = rules("");
-        let mut imp = r.imputer(
-            raw(&[
-                (0, 0, 2016, 0.5),
-                (0, 0, 2017, 0.6),
-                (0, EU, 2015, 0.2),
-                (0, EU, 2016, 0.4),
-                (0, EU, 2017, 0.5),
-            ]),
-            HashMap::new(),
-        );
+        let mut imp = r.imputer(raw(&[
+            (0, 0, 2016, 0.5),
+            (0, 0, 2017, 0.6),
+            (0, EU, 2015, 0.2),
+            (0, EU, 2016, 0.4),
+            (0, EU, 2017, 0.5),
+        ]));
         // AA 2015: before its first observed value, EU growth from 2016.
         close(imp.value((0, 0, 2015)), 0.5 * 0.2 / 0.4);
         // EU 2020: after its last observed value, carried.
@@ -1037,8 +912,108 @@ stopgap = true
     fn a_step_left_out_of_the_order_is_not_applied() {
         let file: File = toml::from_str(&HEAD.replace(", \"end_gap\"]", "]")).unwrap();
         let r = compile(Path::new("imputation.toml"), file, &CODES, &GEOS, &EDITIONS).unwrap();
-        let mut imp = r.imputer(raw(&[(0, EU, 2015, 0.2)]), HashMap::new());
+        let mut imp = r.imputer(raw(&[(0, EU, 2015, 0.2)]));
         assert_eq!(imp.resolve((0, EU, 2016)), (None, How::Missing));
+    }
+
+    /// The shipped rules of DESI 2020, as the methodology loads them.
+    fn shipped() -> (crate::indicators::desi::Methodology, Imputation) {
+        let dir = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/indicators/methodology"
+        ));
+        let m =
+            crate::indicators::desi::load(dir, crate::indicators::desi::Edition::Desi2020).unwrap();
+        let rules = m.imputation.clone().unwrap();
+        (m, rules)
+    }
+
+    #[test]
+    fn every_override_and_factor_of_the_commissions_imputation_csv_is_in_imputation_toml() {
+        let (m, rules) = shipped();
+        let geos = m.geos();
+        let code = |c: &str| m.indicators.iter().position(|i| i.code == c).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/desi/2020/imputation.csv"
+        );
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let (mut overrides, mut factors, mut zeros) = (HashSet::new(), HashSet::new(), 0);
+        for row in reader.records() {
+            let row = row.unwrap();
+            let (kind, indicator, geo, value) = (&row[0], code(&row[1]), &row[2], &row[5]);
+            let edition: i32 = row[3].parse().unwrap();
+            match kind {
+                "override" => {
+                    let g = geos.iter().position(|x| *x == geo).unwrap();
+                    let cell = (indicator, g, edition);
+                    assert_eq!(
+                        rules.overrides.get(&cell),
+                        Some(&value.parse::<f64>().unwrap()),
+                        "override {} {geo} {edition}",
+                        &row[1]
+                    );
+                    overrides.insert(cell);
+                }
+                "factor" => {
+                    assert_eq!(geo, "*");
+                    let from: i32 = row[4].parse().unwrap();
+                    let f = rules
+                        .factors
+                        .iter()
+                        .find(|f| {
+                            f.indicator == indicator && f.edition == edition && f.from == from
+                        })
+                        .unwrap_or_else(|| panic!("no factor {} {edition} from {from}", &row[1]));
+                    assert!(
+                        f.geos.is_none(),
+                        "factor {} {edition}: not for every geo",
+                        &row[1]
+                    );
+                    match (&f.op, value.strip_prefix("EU:")) {
+                        (Op::Multiply(m), None) => {
+                            assert_eq!(*m, value.parse::<f64>().unwrap(), "factor {}", &row[1])
+                        }
+                        // `EU:desi_3a2_iu:2015/2016`: the EU growth of that series.
+                        (
+                            Op::EuRatio {
+                                indicator: i,
+                                numerator,
+                                denominator,
+                            },
+                            Some(ratio),
+                        ) => {
+                            let (series, editions) = ratio.split_once(':').unwrap();
+                            assert_eq!(*i, code(series), "factor {}", &row[1]);
+                            assert_eq!(
+                                format!("{numerator}/{denominator}"),
+                                editions,
+                                "factor {}",
+                                &row[1]
+                            );
+                        }
+                        (op, _) => panic!("factor {} {edition}: {op:?} for {value}", &row[1]),
+                    }
+                    factors.insert((indicator, edition, from));
+                }
+                "zero" => {
+                    assert!(
+                        rules.zero.iter().any(|(i, eds, g)| *i == indicator
+                            && eds.contains(&edition)
+                            && g.is_none()),
+                        "zero {} {edition}",
+                        &row[1]
+                    );
+                    zeros += 1;
+                }
+                other => panic!("unknown kind {other}"),
+            }
+        }
+        // And nothing more: the file holds no rule of that kind that imputation.csv lacks.
+        assert_eq!(overrides.len(), 142);
+        assert_eq!(rules.overrides.len(), overrides.len());
+        assert_eq!(rules.factors.len(), factors.len());
+        assert_eq!(zeros, 4);
     }
 
     #[test]
