@@ -414,70 +414,6 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
-#[cfg(test)]
-mod client_tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
-
-    #[test]
-    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
-        let net: crate::config::IpNet = "10.0.0.0/8".parse().unwrap();
-        let trusted = |ip: IpAddr| net.contains(ip);
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let xff = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
-        // From an untrusted peer the header is a claim anyone can make.
-        assert_eq!(
-            client_address(ip("198.51.100.9"), &xff, &trusted),
-            ip("198.51.100.9")
-        );
-        // From the proxy: the rightmost hop that is not a proxy.
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &xff, &trusted),
-            ip("203.0.113.7")
-        );
-        let spoofed = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.7")]);
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &spoofed, &trusted),
-            ip("203.0.113.7")
-        );
-        // Forwarded (RFC 7239) wins over X-Forwarded-For; ports and brackets are read.
-        let both = headers(&[
-            (
-                "forwarded",
-                "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.3",
-            ),
-            ("x-forwarded-for", "203.0.113.7"),
-        ]);
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &both, &trusted),
-            ip("2001:db8::1")
-        );
-        let port = headers(&[("forwarded", "for=198.51.100.1:80")]);
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &port, &trusted),
-            ip("198.51.100.1")
-        );
-        // No header, or one that does not parse: the peer.
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
-            ip("10.0.0.1")
-        );
-        let junk = headers(&[("x-forwarded-for", "unknown")]);
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &junk, &trusted),
-            ip("10.0.0.1")
-        );
-    }
-}
-
 /// The router with every route and layer, over `app` (tests can drive it without a listener).
 pub fn router(app: AppState) -> Router {
     let (api, openapi) = routes::api();
@@ -561,5 +497,69 @@ impl Application {
         .await;
         watcher.abort();
         served
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let net: crate::config::IpNet = "10.0.0.0/8".parse().unwrap();
+        let trusted = |ip: IpAddr| net.contains(ip);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let xff = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
+        // From an untrusted peer the header is a claim anyone can make.
+        assert_eq!(
+            client_address(ip("198.51.100.9"), &xff, &trusted),
+            ip("198.51.100.9")
+        );
+        // From the proxy: the rightmost hop that is not a proxy.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &xff, &trusted),
+            ip("203.0.113.7")
+        );
+        let spoofed = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.7")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &spoofed, &trusted),
+            ip("203.0.113.7")
+        );
+        // Forwarded (RFC 7239) wins over X-Forwarded-For; ports and brackets are read.
+        let both = headers(&[
+            (
+                "forwarded",
+                "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.3",
+            ),
+            ("x-forwarded-for", "203.0.113.7"),
+        ]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &both, &trusted),
+            ip("2001:db8::1")
+        );
+        let port = headers(&[("forwarded", "for=198.51.100.1:80")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &port, &trusted),
+            ip("198.51.100.1")
+        );
+        // No header, or one that does not parse: the peer.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
+        let junk = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &junk, &trusted),
+            ip("10.0.0.1")
+        );
     }
 }

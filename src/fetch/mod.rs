@@ -107,27 +107,13 @@ pub enum RefreshErrorKind {
     )]
     StructureChanged {
         source_id: String,
-        old: Vec<String>,
-        new: Vec<String>,
+        old: Box<[String]>,
+        new: Box<[String]>,
         /// Dimensions the query filters on that the response no longer has.
-        gone: Vec<String>,
+        gone: Box<[String]>,
     },
-    #[error(
-        "the response holds {} of the {old_rows} rows and {} of the {old_geos} geos the current version has \
-         for the query{}: more than the {:.0} % the catalogue allows to go (max_loss); the current version \
-         stays. {}",
-        .new_rows, .new_geos, lost_geos(.lost), .max_loss * 100.0, structure_fix(.source_id, &[])
-    )]
-    Shrunk {
-        source_id: String,
-        old_rows: u64,
-        new_rows: u64,
-        old_geos: usize,
-        new_geos: usize,
-        /// The geos gone (all of them; the message shows a few).
-        lost: Vec<String>,
-        max_loss: f64,
-    },
+    #[error("{0}")]
+    Shrunk(Box<Shrink>),
     #[error(
         "{count} cell(s) hold text where the dataset's values are numbers: {}; the current version stays. \
          If the dataset does publish text values, set numeric = false in {}",
@@ -140,7 +126,10 @@ pub enum RefreshErrorKind {
         file: std::path::PathBuf,
     },
     #[error("the response was cut short on each of {attempts} attempt(s): {source}")]
-    CutShort { attempts: u32, source: ParseError },
+    CutShort {
+        attempts: u32,
+        source: Box<ParseError>,
+    },
     #[error(
         "the response holds no observations for the query (the current version has {current_rows}); \
          nothing was published — check the query's geos, filters and years"
@@ -152,6 +141,25 @@ pub enum RefreshErrorKind {
     Store(#[from] StoreError),
     #[error("internal task failed: {0}")]
     Join(String),
+}
+
+/// A response that lost more of the current version than the catalogue allows.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the response holds {} of the {old_rows} rows and {} of the {old_geos} geos the current version has \
+     for the query{}: more than the {:.0} % the catalogue allows to go (max_loss); the current version \
+     stays. {}",
+    .new_rows, .new_geos, lost_geos(.lost), .max_loss * 100.0, structure_fix(.source_id, &[])
+    )]
+pub struct Shrink {
+    pub source_id: String,
+    pub old_rows: u64,
+    pub new_rows: u64,
+    pub old_geos: u32,
+    pub new_geos: u32,
+    /// The geos gone (all of them; the message shows a few).
+    pub lost: Box<[String]>,
+    pub max_loss: f64,
 }
 
 fn gone_filters(gone: &[String]) -> String {
@@ -379,7 +387,7 @@ async fn refresh_inner(
                         Some(&url),
                         RefreshErrorKind::CutShort {
                             attempts: attempt,
-                            source: e,
+                            source: Box::new(e),
                         },
                     ));
                 }
@@ -426,8 +434,8 @@ async fn refresh_inner(
                     .collect();
                 return Err(at(RefreshErrorKind::StructureChanged {
                     source_id: src.id.clone(),
-                    old: v.meta.dimensions.clone(),
-                    new: merged.dimensions.clone(),
+                    old: v.meta.dimensions.clone().into(),
+                    new: merged.dimensions.clone().into(),
                     gone,
                 }));
             }
@@ -567,22 +575,22 @@ fn shrunk(
     let old_rows: u64 = old.iter().map(|b| b.num_rows() as u64).sum();
     let new_rows = batch.num_rows() as u64;
     let (old_geos, new_geos) = (geos_of(&old), geos_of([batch]));
-    let lost: Vec<String> = old_geos.difference(&new_geos).cloned().collect();
+    let lost: Box<[String]> = old_geos.difference(&new_geos).cloned().collect();
     let share = |gone: f64, of: f64| if of > 0.0 { gone / of } else { 0.0 };
     let rows_share = share(old_rows.saturating_sub(new_rows) as f64, old_rows as f64);
     let geos_share = share(lost.len() as f64, old_geos.len() as f64);
     if rows_share <= src.max_loss && geos_share <= src.max_loss {
         return Ok(None);
     }
-    Ok(Some(RefreshErrorKind::Shrunk {
+    Ok(Some(RefreshErrorKind::Shrunk(Box::new(Shrink {
         source_id: src.id.clone(),
         old_rows,
         new_rows,
-        old_geos: old_geos.len(),
-        new_geos: new_geos.len(),
+        old_geos: u32::try_from(old_geos.len()).unwrap_or(u32::MAX),
+        new_geos: u32::try_from(new_geos.len()).unwrap_or(u32::MAX),
         lost,
         max_loss: src.max_loss,
-    }))
+    }))))
 }
 
 /// Downloads `part`, splitting it on `EXTRACTION_TOO_BIG` until every piece is accepted.
@@ -721,9 +729,9 @@ fn merge(mut parts: Vec<Parsed>) -> Result<Parsed, RefreshErrorKind> {
         if p.dimensions != dims {
             return Err(RefreshErrorKind::StructureChanged {
                 source_id: String::new(),
-                old: dims,
-                new: p.dimensions.clone(),
-                gone: Vec::new(),
+                old: dims.into(),
+                new: p.dimensions.clone().into(),
+                gone: Box::default(),
             });
         }
         if p.updated > updated {
