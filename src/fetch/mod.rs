@@ -66,7 +66,8 @@ impl Observer for () {}
 
 #[derive(Debug, Clone, Default)]
 pub struct RefreshOptions {
-    /// Publish even when the response's dimensions differ from the current version's.
+    /// Publish even when the response's dimensions differ from the current version's, or when it lost
+    /// more than the catalogue's `max_loss` of the current version's rows or geos.
     pub accept_structure_change: bool,
 }
 
