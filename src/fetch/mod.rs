@@ -396,7 +396,13 @@ async fn refresh_inner(
                 tracing::warn!(source = %source.id, url = %http::short_url(&url), error = %e, attempt, wait_ms = wait.as_millis() as u64, "Body cut short; downloading it again.");
                 tokio::time::sleep(wait).await;
             }
-            (_, Err((url, kind))) => return Err(RefreshError::new(source, Some(&url), kind)),
+            (_, Err((url, mut kind))) => {
+                // `merge` does not know the source (its parts disagree on the dimensions).
+                if let RefreshErrorKind::StructureChanged { source_id, .. } = &mut kind {
+                    source_id.clone_from(&source.id);
+                }
+                return Err(RefreshError::new(source, Some(&url), kind));
+            }
         }
     };
     let first_url = downloads.first().map(|d| d.url.clone()).unwrap_or_default();
