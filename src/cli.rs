@@ -70,7 +70,7 @@ DESI_CITY_EUROSTAT_URL=http://mirror.local/eurostat desi-city fetch"
         /// Source ids from the catalogue (see `desi-city sources`); all sources when none is given
         #[arg(value_name = "SOURCE")]
         sources: Vec<String>,
-        /// Publish even when the upstream's dimensions differ from the current version's
+        /// Publish even when the upstream's dimensions differ from the current version's, or it lost more of its rows or geos than the dataset's max_loss
         #[arg(long)]
         accept_structure_change: bool,
         /// No progress bars (they are also hidden when stderr is not a terminal)

@@ -3,6 +3,7 @@
 //! This module only reads configuration; it never touches the data directory or the network. A bad value
 //! is an error that names where it came from (the file and key, or the variable) and how to fix it.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -66,6 +67,67 @@ pub struct Api {
     /// uncached computations per second (burst: twice that); over it, 429. 0 turns the limit off.
     /// Default 20. Cached answers and 304s are never limited.
     pub compute_per_second: u32,
+    /// `api.trusted_proxies` / `DESI_CITY_TRUSTED_PROXIES` (comma-separated): addresses or CIDR
+    /// ranges of the reverse proxies in front of the API. Only a request from one of them has its
+    /// `Forwarded` / `X-Forwarded-For` header believed for the client address. Default: none.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// An address range, `10.0.0.0/8`, `fd00::/8`, or one address (`127.0.0.1`, a /32 or /128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    /// Whether `ip` is in the range (an IPv4-mapped IPv6 address counts as its IPv4 one).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<IpNet, String> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IP address or a CIDR range"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
+        };
+        Ok(IpNet { addr, prefix })
+    }
 }
 
 /// The token is a secret: never printed.
@@ -75,6 +137,7 @@ impl std::fmt::Debug for Api {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
             .field("public_url", &self.public_url)
             .field("compute_per_second", &self.compute_per_second)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -94,6 +157,9 @@ pub struct Upstream {
     pub retries: u32,
     /// `upstream.retry_base_ms` / `DESI_CITY_RETRY_BASE_MS`: first backoff delay, doubled each retry (default 500).
     pub retry_base_ms: u64,
+    /// `upstream.max_response_mb` / `DESI_CITY_MAX_RESPONSE_MB`: the largest response body read, in MiB
+    /// after decompression (default 64: the largest shipped dataset is under 3 MiB). A larger one is refused.
+    pub max_response_mb: u64,
 }
 
 impl Default for Settings {
@@ -110,11 +176,13 @@ impl Default for Settings {
                 timeout_secs: 60,
                 retries: 4,
                 retry_base_ms: 500,
+                max_response_mb: 64,
             },
             api: Api {
                 admin_token: None,
                 public_url: None,
                 compute_per_second: 20,
+                trusted_proxies: Vec::new(),
             },
         }
     }
@@ -138,6 +206,7 @@ struct FileApi {
     admin_token: Option<String>,
     public_url: Option<String>,
     compute_per_second: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +218,7 @@ struct FileUpstream {
     timeout_secs: Option<u64>,
     retries: Option<u32>,
     retry_base_ms: Option<u64>,
+    max_response_mb: Option<u64>,
 }
 
 /// Overrides given on the command line; `None` leaves the lower layers in force.
@@ -197,8 +267,8 @@ impl Settings {
             file: file.to_owned(),
             message: format!(
                 "{}Accepted keys: data_dir, datasets_dir, addr, keep_versions, and in [upstream]: \
-                 eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms, and in [api]: \
-                 admin_token, public_url, compute_per_second.",
+                 eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
+                 and in [api]: admin_token, public_url, compute_per_second, trusted_proxies.",
                 e
             ),
         })?;
@@ -264,6 +334,16 @@ impl Settings {
             if let Some(v) = up.retry_base_ms {
                 self.upstream.retry_base_ms = v;
             }
+            if let Some(v) = up.max_response_mb {
+                if v == 0 {
+                    return Err(invalid(
+                        "upstream.max_response_mb",
+                        "0 MiB would refuse every response".into(),
+                        "Use a positive number of MiB, e.g. max_response_mb = 64.",
+                    ));
+                }
+                self.upstream.max_response_mb = v;
+            }
         }
         if let Some(api) = parsed.api {
             if let Some(token) = api.admin_token {
@@ -288,6 +368,19 @@ impl Settings {
             }
             if let Some(v) = api.compute_per_second {
                 self.api.compute_per_second = v;
+            }
+            if let Some(list) = api.trusted_proxies {
+                self.api.trusted_proxies = list
+                    .iter()
+                    .map(|p| p.parse())
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|problem| {
+                        invalid(
+                            "api.trusted_proxies",
+                            problem,
+                            "List the proxies' addresses or ranges, e.g. trusted_proxies = [\"10.0.0.0/8\", \"::1\"].",
+                        )
+                    })?;
             }
         }
         Ok(())
@@ -330,6 +423,9 @@ impl Settings {
         if let Some(v) = number::<u64>(env, "DESI_CITY_RETRY_BASE_MS", 0)? {
             self.upstream.retry_base_ms = v;
         }
+        if let Some(v) = number::<u64>(env, "DESI_CITY_MAX_RESPONSE_MB", 1)? {
+            self.upstream.max_response_mb = v;
+        }
         if let Some(token) = env("DESI_CITY_ADMIN_TOKEN") {
             check_token(&token).map_err(|problem| ConfigError::Env {
                 var: "DESI_CITY_ADMIN_TOKEN",
@@ -350,6 +446,19 @@ impl Settings {
         }
         if let Some(v) = number::<u32>(env, "DESI_CITY_COMPUTE_PER_SECOND", 0)? {
             self.api.compute_per_second = v;
+        }
+        if let Some(raw) = env("DESI_CITY_TRUSTED_PROXIES") {
+            self.api.trusted_proxies = raw
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.parse())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|problem| ConfigError::Env {
+                    var: "DESI_CITY_TRUSTED_PROXIES",
+                    value: raw.clone(),
+                    problem,
+                    fix: "Give comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8,::1.",
+                })?;
         }
         Ok(())
     }
@@ -551,6 +660,72 @@ mod tests {
         };
         let s = Settings::load(&overrides, env_of(&[])).unwrap();
         assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn max_response_mb_and_trusted_proxies_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "[upstream]\nmax_response_mb = 8\n[api]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+        );
+        let overrides = Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let s = Settings::load(&overrides, env_of(&[])).unwrap();
+        assert_eq!(s.upstream.max_response_mb, 8);
+        let proxies = &s.api.trusted_proxies;
+        assert_eq!(proxies.len(), 2);
+        assert!(proxies[0].contains("10.1.2.3".parse().unwrap()));
+        assert!(proxies[0].contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!proxies[0].contains("11.0.0.1".parse().unwrap()));
+        assert!(proxies[1].contains("::1".parse().unwrap()));
+        assert!(!proxies[1].contains("127.0.0.1".parse().unwrap()));
+
+        let env = env_of(&[
+            ("DESI_CITY_MAX_RESPONSE_MB", "300"),
+            ("DESI_CITY_TRUSTED_PROXIES", "192.168.1.7, 172.16.0.0/12"),
+        ]);
+        let s = Settings::load(&overrides, env).unwrap();
+        assert_eq!(s.upstream.max_response_mb, 300);
+        assert_eq!(
+            s.api.trusted_proxies,
+            vec![
+                "192.168.1.7/32".parse::<IpNet>().unwrap(),
+                "172.16.0.0/12".parse().unwrap()
+            ]
+        );
+
+        let err = Settings::load(
+            &Overrides::default(),
+            env_of(&[("DESI_CITY_MAX_RESPONSE_MB", "0")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("DESI_CITY_MAX_RESPONSE_MB"), "{err}");
+        let err = Settings::load(
+            &Overrides::default(),
+            env_of(&[("DESI_CITY_TRUSTED_PROXIES", "10.0.0.0/33")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("DESI_CITY_TRUSTED_PROXIES") && err.contains("0 to 32"),
+            "{err}"
+        );
+        let file = write(&dir, "[api]\ntrusted_proxies = [\"proxy.lan\"]\n");
+        let overrides = Overrides {
+            config: Some(file),
+            ..Default::default()
+        };
+        let err = Settings::load(&overrides, env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("api.trusted_proxies") && err.contains("proxy.lan"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -367,21 +367,86 @@ impl App {
     }
 }
 
-/// The client's address, when the server knows it (for rate limiting).
+/// The client's address, when the server knows it (for rate limiting): the TCP peer, or, when the
+/// peer is one of `[api] trusted_proxies`, the address those proxies forwarded (`Forwarded: for=`,
+/// else `X-Forwarded-For`), read from the right: the first hop not itself a trusted proxy.
 #[derive(Debug, Clone, Copy)]
 pub struct Client(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let trusted = &state.ctx.settings.api.trusted_proxies;
+        Ok(Client(peer.map(|peer| {
+            client_address(peer, &parts.headers, &|ip| {
+                trusted.iter().any(|net| net.contains(ip))
+            })
+        })))
     }
+}
+
+/// The client behind `peer`: `peer` itself unless it is trusted, else the rightmost forwarded hop
+/// that is not trusted (the leftmost when all are). A header that does not parse is not believed.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &dyn Fn(IpAddr) -> bool) -> IpAddr {
+    if !trusted(peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                key.trim().eq_ignore_ascii_case("for").then(|| value.trim())
+            })
+        })
+        .collect();
+    let hops: Vec<&str> = if forwarded.is_empty() {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect()
+    } else {
+        forwarded
+    };
+    let Some(hops) = hops
+        .iter()
+        .map(|hop| parse_hop(hop))
+        .collect::<Option<Vec<IpAddr>>>()
+    else {
+        return peer;
+    };
+    hops.iter()
+        .rev()
+        .find(|ip| !trusted(**ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+/// One forwarded hop: `203.0.113.7`, `"[2001:db8::1]:4711"`, `198.51.100.1:80`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim().trim_matches('"');
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    hop.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
 /// The router with every route and layer, over `app` (tests can drive it without a listener).
@@ -467,5 +532,69 @@ impl Application {
         .await;
         watcher.abort();
         served
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let net: crate::config::IpNet = "10.0.0.0/8".parse().unwrap();
+        let trusted = |ip: IpAddr| net.contains(ip);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let xff = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
+        // From an untrusted peer the header is a claim anyone can make.
+        assert_eq!(
+            client_address(ip("198.51.100.9"), &xff, &trusted),
+            ip("198.51.100.9")
+        );
+        // From the proxy: the rightmost hop that is not a proxy.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &xff, &trusted),
+            ip("203.0.113.7")
+        );
+        let spoofed = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.7")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &spoofed, &trusted),
+            ip("203.0.113.7")
+        );
+        // Forwarded (RFC 7239) wins over X-Forwarded-For; ports and brackets are read.
+        let both = headers(&[
+            (
+                "forwarded",
+                "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.3",
+            ),
+            ("x-forwarded-for", "203.0.113.7"),
+        ]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &both, &trusted),
+            ip("2001:db8::1")
+        );
+        let port = headers(&[("forwarded", "for=198.51.100.1:80")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &port, &trusted),
+            ip("198.51.100.1")
+        );
+        // No header, or one that does not parse: the peer.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
+        let junk = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &junk, &trusted),
+            ip("10.0.0.1")
+        );
     }
 }

@@ -259,6 +259,12 @@ pub struct Source {
     pub query: Query,
     /// For `ods-csv` only.
     pub ods: Option<OdsMapping>,
+    /// `numeric` (default true): the values are numbers, so a response with text where a value
+    /// belongs is refused. False for domains that publish text values (PRODCOM's `":C"`, `"KG"`).
+    pub numeric: bool,
+    /// `max_loss` (default 0.2): the largest share of the current version's rows, or of its geos,
+    /// a new response may lose before it is refused as a structure change.
+    pub max_loss: f64,
     /// The file this source was read from.
     pub file: PathBuf,
 }
@@ -282,6 +288,8 @@ struct RawSource {
     path: Option<String>,
     query: RawQuery,
     ods: Option<OdsMapping>,
+    numeric: Option<bool>,
+    max_loss: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,6 +304,9 @@ struct RawQuery {
     #[serde(default)]
     filters: BTreeMap<String, Vec<String>>,
 }
+
+/// The default of `max_loss`: a response may lose up to a fifth of the rows or geos.
+pub const DEFAULT_MAX_LOSS: f64 = 0.2;
 
 /// Years outside this range are taken for typing mistakes.
 const YEARS: std::ops::RangeInclusive<i32> = 1950..=2100;
@@ -437,6 +448,15 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
     }
 
     let query = check.query(raw.query, raw.provider, raw.level, geo_groups)?;
+    let max_loss = raw.max_loss.unwrap_or(DEFAULT_MAX_LOSS);
+    if !(0.0..=1.0).contains(&max_loss) {
+        return Err(check.invalid(
+            "max_loss",
+            format!(
+                "{max_loss} is not a share. Write a number from 0 (no row or geo may go) to 1 (any may), e.g. max_loss = 0.2 for a fifth."
+            ),
+        ));
+    }
 
     Ok(Source {
         id: raw.id,
@@ -455,6 +475,8 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         path: raw.path,
         query,
         ods: raw.ods,
+        numeric: raw.numeric.unwrap_or(true),
+        max_loss,
         file: file.to_path_buf(),
     })
 }

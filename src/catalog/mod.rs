@@ -398,6 +398,32 @@ delimiter = ";"
     }
 
     #[test]
+    fn values_are_numeric_and_a_fifth_may_be_lost_unless_the_file_says_otherwise() {
+        let dir = catalogue_dir(&[("isoc_ci_in_h.toml", VALID)]);
+        let catalog = Catalog::load(dir.path()).expect("valid catalogue");
+        let source = catalog.get("isoc_ci_in_h").expect("source present");
+        assert!(source.numeric);
+        assert_eq!(source.max_loss, 0.2);
+
+        let text = VALID.replace(
+            "level = \"country\"",
+            "level = \"country\"\nnumeric = false\nmax_loss = 0.5",
+        );
+        let dir = catalogue_dir(&[("isoc_ci_in_h.toml", &text)]);
+        let catalog = Catalog::load(dir.path()).expect("valid catalogue");
+        let source = catalog.get("isoc_ci_in_h").expect("source present");
+        assert!(!source.numeric);
+        assert_eq!(source.max_loss, 0.5);
+
+        let text = VALID.replace("level = \"country\"", "level = \"country\"\nmax_loss = 20");
+        let message = load_error("isoc_ci_in_h.toml", &text);
+        assert_mentions(
+            &message,
+            &["isoc_ci_in_h.toml", "key \"max_loss\"", "20", "0.2"],
+        );
+    }
+
+    #[test]
     fn since_after_until_is_refused() {
         let text = VALID.replace("since = 2015", "since = 2026");
         let message = load_error("isoc_ci_in_h.toml", &text);

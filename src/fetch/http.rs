@@ -1,8 +1,12 @@
 //! The HTTP client every fetcher uses: timeouts, gzip, and retries with exponential backoff and jitter.
 //!
 //! Retried: HTTP 5xx, 429 (honouring `Retry-After`), timeouts, connection failures and bodies cut short.
-//! Not retried: any other 4xx — the request itself is wrong and asking again won't help. This module knows
-//! nothing of formats or of the store: it returns bytes or says why it couldn't.
+//! Not retried: any other 4xx — the request itself is wrong and asking again won't help — a redirect loop
+//! or chain longer than [`MAX_REDIRECTS`], and a body larger than `[upstream] max_response_mb`. The body is
+//! read chunk by chunk against that bound, so a hostile or broken upstream cannot make memory grow past it.
+//! This module knows nothing of formats or of the store: it returns bytes or says why it couldn't.
+//!
+//! Error messages leave the URL out (the caller says it once, shortened by [`short_url`]).
 
 use std::time::Duration;
 
@@ -18,9 +22,14 @@ use crate::config::Upstream;
 /// Longest `Retry-After` we are willing to wait for; a longer one is treated as a failure.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
+/// Redirects followed before giving up (a loop is given up on at once).
+pub const MAX_REDIRECTS: usize = 10;
+
+const MIB: u64 = 1 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("HTTP {status} from {url}{}", snippet_suffix(.body))]
+    #[error("HTTP {status}{}", snippet_suffix(.body))]
     Status {
         url: String,
         status: u16,
@@ -28,30 +37,88 @@ pub enum HttpError {
         body: Bytes,
         attempts: u32,
     },
-    #[error("{url} timed out after {attempts} attempt(s) (timeout {timeout_secs} s each)")]
+    #[error("timed out after {attempts} attempt(s) (timeout {timeout_secs} s each)")]
     Timeout {
         url: String,
         attempts: u32,
         timeout_secs: u64,
     },
-    #[error("could not reach {url} after {attempts} attempt(s): {reason}")]
+    #[error("could not reach the server after {attempts} attempt(s): {reason}")]
     Transport {
         url: String,
         attempts: u32,
         reason: String,
     },
     #[error(
-        "the response body from {url} was cut short or could not be decoded after {attempts} attempt(s): {reason}"
+        "the response body was cut short or could not be decoded after {attempts} attempt(s): {reason}"
     )]
     Body {
         url: String,
         attempts: u32,
         reason: String,
     },
-    #[error("{url} asked us to wait {secs} s (Retry-After), longer than the {} s we accept", MAX_RETRY_AFTER.as_secs())]
+    #[error("the server asked us to wait {secs} s (Retry-After), longer than the {} s we accept", MAX_RETRY_AFTER.as_secs())]
     RetryAfterTooLong { url: String, secs: u64 },
+    #[error(
+        "the response is larger than the {limit_mb} MiB we read ({}); nothing was kept. If the dataset \
+         really is that big, raise [upstream] max_response_mb (DESI_CITY_MAX_RESPONSE_MB), else narrow its query",
+        too_large_detail(*.declared, *.received)
+    )]
+    TooLarge {
+        url: String,
+        /// `Content-Length`, when the server declared one.
+        declared: Option<u64>,
+        /// Bytes read (after decompression) before giving up.
+        received: u64,
+        limit_mb: u64,
+    },
+    #[error("{reason}; not retried, as following it again would end the same way")]
+    Redirect { url: String, reason: String },
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+}
+
+fn too_large_detail(declared: Option<u64>, received: u64) -> String {
+    let mb = |n: u64| format!("{:.1} MiB", n as f64 / MIB as f64);
+    match declared {
+        Some(d) => format!("it declares {} ({d} bytes) in Content-Length", mb(d)),
+        None => format!(
+            "{} had come, with more to follow, when we stopped",
+            mb(received)
+        ),
+    }
+}
+
+/// A URL as error messages show it: the last path segment and, of the query, the geos
+/// (`…/isoc_ci_in_h?…geo=AT,BE,…(28 geos)`). The full URL goes to the debug log.
+pub fn short_url(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let last = parsed
+        .path_segments()
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        .unwrap_or_default();
+    let mut short = format!("…/{last}");
+    if parsed.query().is_some_and(|q| !q.is_empty()) {
+        let geos: Vec<String> = parsed
+            .query_pairs()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("geo"))
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(str::to_owned)
+                    .filter(|g| !g.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        short.push_str("?…");
+        match geos.len() {
+            0 => {}
+            1 | 2 => short.push_str(&format!("geo={}", geos.join(","))),
+            n => short.push_str(&format!("geo={},{},…({n} geos)", geos[0], geos[1])),
+        }
+    }
+    short
 }
 
 fn snippet_suffix(body: &Bytes) -> String {
@@ -91,6 +158,8 @@ pub struct HttpClient {
     retries: u32,
     retry_base: Duration,
     timeout_secs: u64,
+    /// The most body bytes read, after decompression.
+    max_body: u64,
 }
 
 /// What one attempt came to, before the retry policy looks at it.
@@ -114,12 +183,25 @@ impl HttpClient {
             .timeout(Duration::from_secs(upstream.timeout_secs))
             .connect_timeout(Duration::from_secs(upstream.timeout_secs.min(30)))
             .gzip(true)
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.previous().contains(attempt.url()) {
+                    let n = attempt.previous().len();
+                    attempt.error(format!(
+                        "redirect loop (back to an address already visited, after {n} redirect(s))"
+                    ))
+                } else if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+                } else {
+                    attempt.follow()
+                }
+            }))
             .build()?;
         Ok(HttpClient {
             client,
             retries: upstream.retries,
             retry_base: Duration::from_millis(upstream.retry_base_ms),
             timeout_secs: upstream.timeout_secs,
+            max_body: upstream.max_response_mb.saturating_mul(MIB),
         })
     }
 
@@ -142,7 +224,7 @@ impl HttpClient {
                         return Err(error);
                     }
                     let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-                    tracing::warn!(%url, %error, attempt, wait_ms = wait.as_millis() as u64, "Retrying upstream request.");
+                    tracing::warn!(url = %short_url(url), %error, attempt, wait_ms = wait.as_millis() as u64, "Retrying upstream request.");
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -150,7 +232,7 @@ impl HttpClient {
     }
 
     /// Exponential backoff with "equal jitter": half the delay fixed, half random.
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .retry_base
             .saturating_mul(1u32 << (attempt - 1).min(16));
@@ -178,9 +260,15 @@ impl HttpClient {
         }
         let response = match request.send().await {
             Ok(r) => r,
+            Err(e) if e.is_redirect() => {
+                return Attempt::Fail(HttpError::Redirect {
+                    url: url.to_owned(),
+                    reason: error_chain(&e.without_url()),
+                });
+            }
             Err(e) => {
                 return Attempt::Retry {
-                    error: self.transport_error(url, attempts, &e),
+                    error: self.transport_error(url, attempts, e),
                     wait: None,
                 };
             }
@@ -191,11 +279,29 @@ impl HttpClient {
         }
         let headers = response.headers().clone();
         let mut response = response;
-        let mut body = Vec::new();
+        // With gzip, reqwest decodes and hides the length; without, a declared length over the bound
+        // is refused before reading anything.
+        let declared = response.content_length();
+        let too_large = |declared, received| HttpError::TooLarge {
+            url: url.to_owned(),
+            declared,
+            received,
+            limit_mb: self.max_body / MIB,
+        };
+        if let Some(n) = declared
+            && n > self.max_body
+        {
+            return Attempt::Fail(too_large(Some(n), 0));
+        }
+        let capacity = declared.unwrap_or(0).min(self.max_body);
+        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     on_bytes(chunk.len() as u64);
+                    if (body.len() + chunk.len()) as u64 > self.max_body {
+                        return Attempt::Fail(too_large(None, (body.len() + chunk.len()) as u64));
+                    }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
@@ -210,7 +316,7 @@ impl HttpClient {
                         error: HttpError::Body {
                             url: url.to_owned(),
                             attempts,
-                            reason: error_chain(&e),
+                            reason: error_chain(&e.without_url()),
                         },
                         wait: None,
                     };
@@ -261,7 +367,9 @@ impl HttpClient {
         }
     }
 
-    fn transport_error(&self, url: &str, attempts: u32, e: &reqwest::Error) -> HttpError {
+    /// `e`'s reason, without the URL reqwest puts in it (the caller says which URL, once).
+    fn transport_error(&self, url: &str, attempts: u32, e: reqwest::Error) -> HttpError {
+        let e = &e.without_url();
         if e.is_timeout() {
             self.timeout(url, attempts)
         } else if e.is_body() || e.is_decode() {
@@ -288,7 +396,9 @@ impl HttpError {
             | HttpError::Timeout { url, .. }
             | HttpError::Transport { url, .. }
             | HttpError::Body { url, .. }
-            | HttpError::RetryAfterTooLong { url, .. } => Some(url),
+            | HttpError::RetryAfterTooLong { url, .. }
+            | HttpError::TooLarge { url, .. }
+            | HttpError::Redirect { url, .. } => Some(url),
             HttpError::Client(_) => None,
         }
     }
@@ -413,6 +523,49 @@ mod tests {
             body: Bytes::from_static(b"{\"error\":\n [ ]}"),
             attempts: 1,
         };
-        assert_eq!(e.to_string(), "HTTP 404 from http://x/y: {\"error\": [ ]}");
+        assert_eq!(e.to_string(), "HTTP 404: {\"error\": [ ]}");
+    }
+
+    #[test]
+    fn a_short_url_keeps_the_last_segment_and_counts_the_geos() {
+        let geos: Vec<String> = (0..28).map(|i| format!("geo=G{i:02}")).collect();
+        let url = format!(
+            "https://ec.europa.eu/eurostat/api/dissemination/statistics/1.0/data/isoc_ci_in_h?format=JSON&lang=EN&{}&sinceTimePeriod=2015",
+            geos.join("&")
+        );
+        assert!(url.len() > 250);
+        assert_eq!(short_url(&url), "…/isoc_ci_in_h?…geo=G00,G01,…(28 geos)");
+        assert_eq!(
+            short_url("http://x/eurostat/data/isoc_e_dii?geo=BE,EU27_2020"),
+            "…/isoc_e_dii?…geo=BE,EU27_2020"
+        );
+        assert_eq!(
+            short_url("http://x/desi/2020/indicators_raw.csv"),
+            "…/indicators_raw.csv"
+        );
+        assert_eq!(short_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn a_too_large_body_says_how_much_came_and_the_bound() {
+        let e = HttpError::TooLarge {
+            url: "http://x/y".into(),
+            declared: None,
+            received: 65 * MIB + MIB / 2,
+            limit_mb: 64,
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("64 MiB") && text.contains("65.5 MiB"),
+            "{text}"
+        );
+        assert!(text.contains("max_response_mb"), "{text}");
+        let e = HttpError::TooLarge {
+            url: "http://x/y".into(),
+            declared: Some(300 * MIB),
+            received: 0,
+            limit_mb: 64,
+        };
+        assert!(e.to_string().contains("300.0 MiB"), "{e}");
     }
 }

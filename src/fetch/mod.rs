@@ -3,15 +3,24 @@
 //!
 //! `refresh` is the one path every fetch takes: the CLI's `fetch`, the scheduler's jobs and the API's
 //! admin refresh all call it, and `import` shares its parse → store half (`ingest`). A broken upstream
-//! response never replaces good data: every check runs before `Store::publish`, which is atomic.
+//! response never replaces good data: every check runs before `Store::publish`, which is atomic. Besides
+//! what the parsers refuse, a response is refused when it brings text into a dataset whose values are
+//! numbers (`numeric` in the catalogue), when its dimensions differ from the current version's, and when
+//! it loses more than the catalogue's `max_loss` of the current version's rows or geos (the last two
+//! unless the structure change is accepted). A body cut short is downloaded again, whether the transport
+//! or the parser noticed.
 
 pub mod eurostat;
 pub mod http;
 pub mod parse;
 pub mod select;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use arrow::array::{Array, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use chrono::{Datelike, Utc};
 use sha2::{Digest, Sha256};
@@ -57,7 +66,8 @@ impl Observer for () {}
 
 #[derive(Debug, Clone, Default)]
 pub struct RefreshOptions {
-    /// Publish even when the response's dimensions differ from the current version's.
+    /// Publish even when the response's dimensions differ from the current version's, or when it lost
+    /// more than the catalogue's `max_loss` of the current version's rows or geos.
     pub accept_structure_change: bool,
 }
 
@@ -69,9 +79,10 @@ pub enum Refreshed {
     Unchanged(Version),
 }
 
-/// Why a refresh failed. The message names the source, the URL and what was wrong.
+/// Why a refresh failed. The message names the source, the URL (once, shortened: the full one is in
+/// the debug log) and what was wrong.
 #[derive(Debug, thiserror::Error)]
-#[error("source {source_id}: {}{kind}", url.as_ref().map(|u| format!("{u}: ")).unwrap_or_default())]
+#[error("source {source_id}: {}{kind}", url.as_ref().filter(|u| !u.is_empty()).map(|u| format!("{}: ", http::short_url(u))).unwrap_or_default())]
 pub struct RefreshError {
     pub source_id: String,
     pub url: Option<String>,
@@ -91,13 +102,34 @@ pub enum RefreshErrorKind {
     #[error("{0}")]
     Select(#[from] SelectError),
     #[error(
-        "dimensions changed from {old:?} to {new:?}; the current version stays. If the new structure is \
-         intended, run `desi-city fetch {source_id} --accept-structure-change`"
+        "dimensions changed from {old:?} to {new:?}{}; the current version stays. {}",
+        gone_filters(.gone),
+        structure_fix(.source_id, .gone)
     )]
     StructureChanged {
         source_id: String,
-        old: Vec<String>,
-        new: Vec<String>,
+        old: Box<[String]>,
+        new: Box<[String]>,
+        /// Dimensions the query filters on that the response no longer has.
+        gone: Box<[String]>,
+    },
+    #[error("{0}")]
+    Shrunk(Box<Shrink>),
+    #[error(
+        "{count} cell(s) hold text where the dataset's values are numbers: {}; the current version stays. \
+         If the dataset does publish text values, set numeric = false in {}",
+        .cells.join(", "), .file.display()
+    )]
+    TextValues {
+        count: usize,
+        /// The first few, as `key period = "text"`.
+        cells: Vec<String>,
+        file: std::path::PathBuf,
+    },
+    #[error("the response was cut short on each of {attempts} attempt(s): {source}")]
+    CutShort {
+        attempts: u32,
+        source: Box<ParseError>,
     },
     #[error(
         "the response holds no observations for the query (the current version has {current_rows}); \
@@ -110,6 +142,65 @@ pub enum RefreshErrorKind {
     Store(#[from] StoreError),
     #[error("internal task failed: {0}")]
     Join(String),
+}
+
+/// A response that lost more of the current version than the catalogue allows.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the response holds {} of the {old_rows} rows and {} of the {old_geos} geos the current version has \
+     for the query{}: more than the {:.0} % the catalogue allows to go (max_loss); the current version \
+     stays. {}",
+    .new_rows, .new_geos, lost_geos(.lost), .max_loss * 100.0, structure_fix(.source_id, &[])
+    )]
+pub struct Shrink {
+    pub source_id: String,
+    pub old_rows: u64,
+    pub new_rows: u64,
+    pub old_geos: u32,
+    pub new_geos: u32,
+    /// The geos gone (all of them; the message shows a few).
+    pub lost: Box<[String]>,
+    pub max_loss: f64,
+}
+
+fn gone_filters(gone: &[String]) -> String {
+    if gone.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (the query filters on {}, which the response no longer has)",
+            gone.iter()
+                .map(|d| format!("\"{d}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// The one way out of a refused structure change, for every kind of it.
+fn structure_fix(source_id: &str, gone: &[String]) -> String {
+    let query = if !gone.is_empty() {
+        "change the [query] of its catalogue file so it names only dimensions the response has, then "
+    } else {
+        ""
+    };
+    format!(
+        "If the new structure is intended, {query}run `desi-city fetch {source_id} --accept-structure-change`"
+    )
+}
+
+fn lost_geos(lost: &[String]) -> String {
+    match lost.len() {
+        0 => String::new(),
+        n if n <= 5 => format!(" ({} gone)", lost.join(", ")),
+        n => format!(" ({}, … gone: {n} geos)", lost[..5].join(", ")),
+    }
+}
+
+/// Whether the parser found the body ending before the document did (a body cut short that the
+/// transport did not notice, its `Content-Length` matching).
+fn is_cut_short(e: &ParseError) -> bool {
+    matches!(e, ParseError::Json(j) if j.is_eof())
 }
 
 impl RefreshError {
@@ -200,7 +291,12 @@ pub async fn refresh(
         Ok(Refreshed::Unchanged(v)) => {
             tracing::info!(source = %source.id, version = %v.version, "Unchanged upstream data.")
         }
-        Err(error) => tracing::warn!(source = %source.id, %error, "Fetch failed."),
+        Err(error) => {
+            if let Some(url) = &error.url {
+                tracing::debug!(source = %source.id, %url, "The failed fetch's full URL.");
+            }
+            tracing::warn!(source = %source.id, %error, "Fetch failed.")
+        }
     }
     result
 }
@@ -218,7 +314,6 @@ async fn refresh_inner(
         .map_err(|e| RefreshError::new(source, None, RefreshErrorKind::Join(e.to_string())))?
         .map_err(|e| RefreshError::new(source, None, e))?;
 
-    observer.stage("downloading");
     let validators = current
         .as_ref()
         .map(|v| http::Validators {
@@ -226,31 +321,89 @@ async fn refresh_inner(
             last_modified: v.meta.last_modified.clone(),
         })
         .filter(|v| v.etag.is_some() || v.last_modified.is_some());
-    let downloads = match download(
-        ctx,
-        source,
-        Part::whole(source),
-        validators.as_ref(),
-        observer,
-    )
-    .await?
-    {
-        Some(downloads) => downloads,
-        // 304 Not Modified: the upstream vouches that the current version is still right.
-        None => match current {
-            Some(v) => return Ok(Refreshed::Unchanged(v)),
-            None => {
-                return Err(RefreshError::new(
-                    source,
-                    None,
-                    RefreshErrorKind::Http(HttpError::Transport {
-                        url: String::new(),
-                        attempts: 1,
-                        reason: "answered 304 Not Modified although we hold no version".into(),
-                    }),
-                ));
+    let format = format_of(source.format);
+    let options_parse = parse_options(source);
+    // A body the parser finds cut short is downloaded again, as one the transport finds cut short is.
+    let mut attempt = 0u32;
+    let (downloads, merged, sha256) = loop {
+        attempt += 1;
+        observer.stage("downloading");
+        let downloads = match download(
+            ctx,
+            source,
+            Part::whole(source),
+            validators.as_ref(),
+            observer,
+        )
+        .await?
+        {
+            Some(downloads) => downloads,
+            // 304 Not Modified: the upstream vouches that the current version is still right.
+            None => match current {
+                Some(v) => return Ok(Refreshed::Unchanged(v)),
+                None => {
+                    return Err(RefreshError::new(
+                        source,
+                        None,
+                        RefreshErrorKind::Http(HttpError::Transport {
+                            url: String::new(),
+                            attempts: 1,
+                            reason: "answered 304 Not Modified although we hold no version".into(),
+                        }),
+                    ));
+                }
+            },
+        };
+        let sha256 = content_hash(&downloads);
+        if let Some(v) = &current
+            && v.meta.sha256 == sha256
+        {
+            return Ok(Refreshed::Unchanged(v.clone()));
+        }
+        observer.stage("parsing");
+        let (id, opts) = (source.id.clone(), options_parse.clone());
+        let parsed = tokio::task::spawn_blocking(move || {
+            let mut parts: Vec<Parsed> = Vec::with_capacity(downloads.len());
+            for d in &downloads {
+                match parse::parse(format, &id, &d.bytes, &opts) {
+                    Ok(parsed) => parts.push(parsed),
+                    Err(e) => {
+                        let (url, kind) = (d.url.clone(), RefreshErrorKind::from(e));
+                        return (downloads, Err((url, kind)));
+                    }
+                }
             }
-        },
+            let first = downloads.first().map(|d| d.url.clone()).unwrap_or_default();
+            let merged = merge(parts).map_err(|e| (first, e));
+            (downloads, merged)
+        })
+        .await
+        .map_err(|e| RefreshError::new(source, None, RefreshErrorKind::Join(e.to_string())))?;
+        match parsed {
+            (downloads, Ok(merged)) => break (downloads, merged, sha256),
+            (_, Err((url, RefreshErrorKind::Parse(e)))) if is_cut_short(&e) => {
+                if attempt > ctx.settings.upstream.retries {
+                    return Err(RefreshError::new(
+                        source,
+                        Some(&url),
+                        RefreshErrorKind::CutShort {
+                            attempts: attempt,
+                            source: Box::new(e),
+                        },
+                    ));
+                }
+                let wait = ctx.http.backoff(attempt);
+                tracing::warn!(source = %source.id, url = %http::short_url(&url), error = %e, attempt, wait_ms = wait.as_millis() as u64, "Body cut short; downloading it again.");
+                tokio::time::sleep(wait).await;
+            }
+            (_, Err((url, mut kind))) => {
+                // `merge` does not know the source (its parts disagree on the dimensions).
+                if let RefreshErrorKind::StructureChanged { source_id, .. } = &mut kind {
+                    source_id.clone_from(&source.id);
+                }
+                return Err(RefreshError::new(source, Some(&url), kind));
+            }
+        }
     };
     let first_url = downloads.first().map(|d| d.url.clone()).unwrap_or_default();
     // Validators are only meaningful for an unsplit download.
@@ -258,16 +411,8 @@ async fn refresh_inner(
         [only] => only.validators.clone(),
         _ => http::Validators::default(),
     };
-    let sha256 = content_hash(&downloads);
-    if let Some(v) = &current
-        && v.meta.sha256 == sha256
-    {
-        return Ok(Refreshed::Unchanged(v.clone()));
-    }
+    drop(downloads);
 
-    observer.stage("parsing");
-    let format = format_of(source.format);
-    let options_parse = parse_options(source);
     let src = source.clone();
     let accept = options.accept_structure_change;
     let store = ctx.store.clone();
@@ -275,40 +420,49 @@ async fn refresh_inner(
     let fetched_at = Utc::now();
     let task = tokio::task::spawn_blocking(
         move || -> Result<Refreshed, (Option<String>, RefreshErrorKind)> {
-            let mut parts: Vec<Parsed> = Vec::with_capacity(downloads.len());
-            for d in &downloads {
-                let parsed = parse::parse(format, &src.id, &d.bytes, &options_parse)
-                    .map_err(|e| (Some(d.url.clone()), e.into()))?;
-                parts.push(parsed);
-            }
-            let merged = merge(parts).map_err(|e| (Some(url_for_meta.clone()), e))?;
+            let at = |kind: RefreshErrorKind| (Some(url_for_meta.clone()), kind);
             let selection = Selection {
                 geos: &src.query.geo,
                 filters: &src.query.filters,
                 since: src.query.since,
                 until: src.query.until,
             };
-            let batch = select::select(&merged.batch, &merged.dimensions, &selection)
-                .map_err(|e| (Some(url_for_meta.clone()), e.into()))?;
+            // The structure first: a dimension the query filters on may be what changed.
             if let Some(v) = &current
                 && !accept
                 && v.meta.dimensions != merged.dimensions
             {
-                return Err((
-                    Some(url_for_meta.clone()),
-                    RefreshErrorKind::StructureChanged {
-                        source_id: src.id.clone(),
-                        old: v.meta.dimensions.clone(),
-                        new: merged.dimensions.clone(),
-                    },
-                ));
+                let gone = src
+                    .query
+                    .filters
+                    .keys()
+                    .filter(|d| !merged.dimensions.contains(d))
+                    .cloned()
+                    .collect();
+                return Err(at(RefreshErrorKind::StructureChanged {
+                    source_id: src.id.clone(),
+                    old: v.meta.dimensions.clone().into(),
+                    new: merged.dimensions.clone().into(),
+                    gone,
+                }));
             }
+            let batch = select::select(&merged.batch, &merged.dimensions, &selection)
+                .map_err(|e| at(e.into()))?;
             if batch.num_rows() == 0 {
                 let current_rows = current.as_ref().map_or(0, |v| v.rows);
-                return Err((
-                    Some(url_for_meta.clone()),
-                    RefreshErrorKind::Empty { current_rows },
-                ));
+                return Err(at(RefreshErrorKind::Empty { current_rows }));
+            }
+            if src.numeric
+                && let Some(kind) = text_values(&batch, &merged.dimensions, &src)
+            {
+                return Err(at(kind));
+            }
+            if let Some(v) = &current
+                && !accept
+                && let Some(kind) =
+                    shrunk(&store, v, &batch, &selection, &src).map_err(|e| at(e.into()))?
+            {
+                return Err(at(kind));
             }
             let meta = VersionMeta {
                 source_url: url_for_meta.clone(),
@@ -325,7 +479,7 @@ async fn refresh_inner(
             };
             let version = store
                 .publish(&src.id, &[batch], meta)
-                .map_err(|e| (Some(url_for_meta.clone()), e.into()))?;
+                .map_err(|e| at(e.into()))?;
             Ok(Refreshed::Published(version))
         },
     );
@@ -339,6 +493,111 @@ async fn refresh_inner(
             RefreshErrorKind::Join(e.to_string()),
         )),
     }
+}
+
+/// How many cells show at most in an error message.
+const CELLS_SHOWN: usize = 5;
+
+/// The cells of `batch` that hold text instead of a number, as the refusal of a numeric dataset.
+fn text_values(
+    batch: &RecordBatch,
+    dimensions: &[String],
+    src: &Source,
+) -> Option<RefreshErrorKind> {
+    let texts = batch.column_by_name("value_text")?.as_string_opt::<i32>()?;
+    let count = texts.len() - texts.null_count();
+    if count == 0 {
+        return None;
+    }
+    let dims: Vec<_> = dimensions
+        .iter()
+        .filter_map(|d| batch.column_by_name(d))
+        .filter_map(|c| cast(c, &DataType::Utf8).ok())
+        .collect();
+    let period = batch
+        .column_by_name("period")
+        .and_then(|c| cast(c, &DataType::Utf8).ok());
+    let text_of = |column: &arrow::array::ArrayRef, row: usize| -> String {
+        let strings = column.as_string::<i32>();
+        if strings.is_valid(row) {
+            strings.value(row).to_owned()
+        } else {
+            String::new()
+        }
+    };
+    let cells = (0..texts.len())
+        .filter(|&row| texts.is_valid(row))
+        .take(CELLS_SHOWN)
+        .map(|row| {
+            let key: Vec<String> = dims.iter().map(|c| text_of(c, row)).collect();
+            let period = period.as_ref().map(|p| text_of(p, row)).unwrap_or_default();
+            format!("{} {period} = {:?}", key.join("."), texts.value(row))
+        })
+        .collect();
+    Some(RefreshErrorKind::TextValues {
+        count,
+        cells,
+        file: src.file.clone(),
+    })
+}
+
+/// The geos of the `geo` column of `batches`.
+fn geos_of<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> BTreeSet<String> {
+    let mut geos = BTreeSet::new();
+    for batch in batches {
+        let Some(column) = batch
+            .column_by_name("geo")
+            .and_then(|c| cast(c, &DataType::Utf8).ok())
+        else {
+            continue;
+        };
+        geos.extend(
+            column
+                .as_string::<i32>()
+                .iter()
+                .flatten()
+                .map(str::to_owned),
+        );
+    }
+    geos
+}
+
+/// Whether the new `batch` lost more than `max_loss` of the rows or of the geos the current version
+/// holds for the same query (so narrowing the query on purpose is not a loss).
+fn shrunk(
+    store: &Store,
+    current: &Version,
+    batch: &RecordBatch,
+    selection: &Selection<'_>,
+    src: &Source,
+) -> Result<Option<RefreshErrorKind>, StoreError> {
+    let mut old = Vec::new();
+    for b in store.read(&src.id, Some(&current.version))? {
+        match select::select(&b, &current.meta.dimensions, selection) {
+            Ok(kept) => old.push(kept),
+            // The old version cannot be read with today's query: nothing to compare with.
+            Err(_) => return Ok(None),
+        }
+    }
+    let old_rows: u64 = old.iter().map(|b| b.num_rows() as u64).sum();
+    let new_rows = batch.num_rows() as u64;
+    let (old_geos, new_geos) = (geos_of(&old), geos_of([batch]));
+    let lost: Box<[String]> = old_geos.difference(&new_geos).cloned().collect();
+    let share = |gone: f64, of: f64| if of > 0.0 { gone / of } else { 0.0 };
+    let rows_share = share(old_rows.saturating_sub(new_rows) as f64, old_rows as f64);
+    let geos_share = share(lost.len() as f64, old_geos.len() as f64);
+    if rows_share <= src.max_loss && geos_share <= src.max_loss {
+        return Ok(None);
+    }
+    Ok(Some(RefreshErrorKind::Shrunk(Box::new(Shrink {
+        source_id: src.id.clone(),
+        old_rows,
+        new_rows,
+        old_geos: u32::try_from(old_geos.len()).unwrap_or(u32::MAX),
+        new_geos: u32::try_from(new_geos.len()).unwrap_or(u32::MAX),
+        lost,
+        max_loss: src.max_loss,
+    }))))
 }
 
 /// Downloads `part`, splitting it on `EXTRACTION_TOO_BIG` until every piece is accepted.
@@ -477,8 +736,9 @@ fn merge(mut parts: Vec<Parsed>) -> Result<Parsed, RefreshErrorKind> {
         if p.dimensions != dims {
             return Err(RefreshErrorKind::StructureChanged {
                 source_id: String::new(),
-                old: dims,
-                new: p.dimensions.clone(),
+                old: dims.into(),
+                new: p.dimensions.clone().into(),
+                gone: Box::default(),
             });
         }
         if p.updated > updated {

@@ -3,8 +3,9 @@
 //! records every request, and injects the faults a test asks for.
 //!
 //! It serves bytes and nothing else: it knows no parser of the crate and never reaches the
-//! internet. The only content it makes up is a maintenance HTML page; every data or error body
-//! is a real file (JSON-stat routes can be sliced to the requested geos, for the 413 test).
+//! internet. The only content it makes up is a maintenance HTML page and the junk of the
+//! oversized bodies (zeros); every data or error body is a real file (JSON-stat routes can be
+//! sliced to the requested geos, for the 413 test, or have one cell's value turned into text).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
@@ -70,6 +71,23 @@ pub enum Fault {
     Truncated,
     /// 200 with another real file (path relative to `shared/data`).
     Replace(&'static str),
+    /// 200 with the JSON-stat file, the value of every cell at this geo and period replaced by
+    /// a JSON string (`"abc"`).
+    TextValue {
+        geo: &'static str,
+        period: &'static str,
+        text: &'static str,
+    },
+    /// 200 with the JSON-stat file sliced to these geos (whatever was asked for).
+    OnlyGeos(&'static [&'static str]),
+    /// 302 to the very URL asked for.
+    RedirectLoop,
+    /// 200 with this many MiB of zeros and a `Content-Length` saying so (a sparse file, served
+    /// streaming: neither the server's memory nor the disk holds them).
+    HugeDeclared { mib: u64 },
+    /// 200 with `Content-Encoding: gzip` whose stream inflates to this many MiB of zeros: a
+    /// body of unknown length, as a chunked stream would be, that only reading can measure.
+    HugeGzip { mib: u64 },
 }
 
 /// One request as the server saw it.
@@ -125,6 +143,8 @@ struct Shared {
     faults: Mutex<HashMap<String, VecDeque<Fault>>>,
     seen: Mutex<Vec<Seen>>,
     too_big_above: Mutex<Option<usize>>,
+    /// Sparse files of [`Fault::HugeDeclared`], deleted with the server.
+    sparse: Mutex<Vec<tempfile::NamedTempFile>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -385,6 +405,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         })
         .collect();
     let gzip = accepts_gzip(request.headers());
+    let method = request.method().to_string();
     let format = params
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("format"))
@@ -401,10 +422,32 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             .cloned()
     };
 
-    let (response, stall) = answer(&shared, fault, file.as_deref(), &params, gzip);
+    let (response, stall) = match fault {
+        Some(Fault::RedirectLoop) => {
+            let mut response = plain(StatusCode::FOUND, "");
+            if let Ok(location) = HeaderValue::from_str(&uri.to_string()) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            (response, None)
+        }
+        Some(Fault::HugeDeclared { mib }) => (huge_declared(&shared, mib, request).await, None),
+        Some(Fault::HugeGzip { mib }) => {
+            let mut response = with_body(
+                StatusCode::OK,
+                "application/json",
+                gzipped_zeros(mib),
+                false,
+            );
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (response, None)
+        }
+        fault => answer(&shared, fault, file.as_deref(), &params, gzip),
+    };
     lock(&shared.seen).push(Seen {
         at,
-        method: request.method().to_string(),
+        method,
         path,
         params,
         headers,
@@ -525,6 +568,38 @@ fn answer(
             }
             _ => not_found(),
         },
+        Fault::TextValue { geo, period, text } => {
+            match file
+                .ok_or_else(|| anyhow!("no file routed here"))
+                .and_then(|f| Ok(read(f)?))
+                .and_then(|body| put_text(&body, geo, period, text))
+            {
+                Ok(body) => with_body(StatusCode::OK, "application/json", body, gzip),
+                Err(e) => plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("fake upstream: {e:#}"),
+                ),
+            }
+        }
+        Fault::OnlyGeos(geos) => {
+            let geos: Vec<String> = geos.iter().map(|g| g.to_string()).collect();
+            match file
+                .ok_or_else(|| anyhow!("no file routed here"))
+                .and_then(|f| Ok(read(f)?))
+                .and_then(|body| slice_jsonstat(&body, &geos))
+            {
+                Ok(body) => with_body(StatusCode::OK, "application/json", body, gzip),
+                Err(e) => plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("fake upstream: {e:#}"),
+                ),
+            }
+        }
+        // Answered in `handle`, which can stream.
+        Fault::RedirectLoop | Fault::HugeDeclared { .. } | Fault::HugeGzip { .. } => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "fake upstream: this fault is answered before",
+        ),
         Fault::Replace(other) => match read(other) {
             Ok(body) => with_body(StatusCode::OK, content_type_of(other), body, gzip),
             Err(e) => plain(
@@ -534,6 +609,117 @@ fn answer(
         },
     };
     (response, None)
+}
+
+/// `mib` MiB of zeros served from a sparse file by tower-http's `ServeFile` (streaming, with
+/// `Content-Length`).
+async fn huge_declared(shared: &Shared, mib: u64, request: Request) -> Response {
+    use tower::ServiceExt as _;
+    let file = tempfile::Builder::new()
+        .suffix(".json")
+        .tempfile()
+        .and_then(|f| {
+            f.as_file().set_len(mib << 20)?;
+            Ok(f)
+        });
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => {
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("fake upstream: {e}"),
+            );
+        }
+    };
+    let path = file.path().to_path_buf();
+    lock(&shared.sparse).push(file);
+    // Without an `Accept-Encoding` of its own, the request is answered as is.
+    let (mut parts, body) = request.into_parts();
+    parts.headers.remove(header::ACCEPT_ENCODING);
+    let request = Request::from_parts(parts, body);
+    match tower_http::services::ServeFile::new(&path)
+        .oneshot(request)
+        .await
+    {
+        Ok(response) => response.map(Body::new),
+        Err(e) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("fake upstream: {e}"),
+        ),
+    }
+}
+
+/// A gzip stream of `mib` MiB of zeros, compressed a MiB at a time (about 1 KiB per MiB).
+fn gzipped_zeros(mib: u64) -> Vec<u8> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..mib {
+        encoder
+            .write_all(&zeros)
+            .expect("writing to a Vec cannot fail");
+    }
+    encoder.finish().expect("writing to a Vec cannot fail")
+}
+
+/// The JSON-stat `body` with the value of every cell at `geo` and `period` set to the string
+/// `text` (row-major flat index, last dimension fastest).
+pub fn put_text(body: &[u8], geo: &str, period: &str, text: &str) -> Result<Vec<u8>> {
+    let mut doc: Value = serde_json::from_slice(body).context("the file is not JSON")?;
+    let ids: Vec<String> = doc["id"]
+        .as_array()
+        .ok_or_else(|| anyhow!("no id array"))?
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect();
+    let sizes: Vec<usize> = doc["size"]
+        .as_array()
+        .ok_or_else(|| anyhow!("no size array"))?
+        .iter()
+        .map(|v| v.as_u64().unwrap_or_default() as usize)
+        .collect();
+    let position = |dim: &str, code: &str| -> Result<(usize, usize)> {
+        let d = ids
+            .iter()
+            .position(|i| i == dim)
+            .ok_or_else(|| anyhow!("no {dim} dimension"))?;
+        let codes = category_codes(&doc["dimension"][dim]["category"])?;
+        let p = codes
+            .iter()
+            .position(|c| c == code)
+            .ok_or_else(|| anyhow!("no {dim} {code}"))?;
+        Ok((d, p))
+    };
+    let (g, gp) = position("geo", geo)?;
+    let (t, tp) = position("time", period)?;
+    let strides = strides(&sizes);
+    let total: usize = sizes.iter().product();
+    let cells: Vec<usize> = (0..total)
+        .filter(|i| (i / strides[g]) % sizes[g] == gp && (i / strides[t]) % sizes[t] == tp)
+        .collect();
+    let mut changed = 0;
+    match &mut doc["value"] {
+        Value::Array(values) => {
+            for &i in &cells {
+                if let Some(v) = values.get_mut(i).filter(|v| !v.is_null()) {
+                    *v = Value::from(text);
+                    changed += 1;
+                }
+            }
+        }
+        Value::Object(values) => {
+            for i in &cells {
+                if let Some(v) = values.get_mut(&i.to_string()) {
+                    *v = Value::from(text);
+                    changed += 1;
+                }
+            }
+        }
+        _ => bail!("no value member"),
+    }
+    if changed == 0 {
+        bail!("no value at geo {geo}, period {period}");
+    }
+    Ok(serde_json::to_vec(&doc)?)
 }
 
 /// The body of a normal answer: `Ok(body)`, or `Err(413 body)` when the too-big mode refuses.
