@@ -302,6 +302,7 @@ enum FormatArg {
     SdmxCsv,
     DesiCsv,
     DesiWide,
+    DesiFacts,
     OdsCsv,
 }
 
@@ -313,6 +314,7 @@ impl From<FormatArg> for Format {
             FormatArg::SdmxCsv => Format::SdmxCsv,
             FormatArg::DesiCsv => Format::DesiCsv,
             FormatArg::DesiWide => Format::DesiWide,
+            FormatArg::DesiFacts => Format::DesiFacts,
             FormatArg::OdsCsv => Format::OdsCsv,
         }
     }
@@ -752,7 +754,7 @@ fn import_cmd(
         None => match Format::detect(&bytes) {
             Some(f) => f,
             None => bail!(
-                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, ods-csv)",
+                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, desi-facts, ods-csv)",
                 file.display()
             ),
         },
@@ -1031,11 +1033,17 @@ fn roadmap_cmd(
             })
         }
         Some(id) => {
-            let map = roadmap::load_id(dir, id, &known)
+            let mut map = roadmap::load_id(dir, id, &known)
                 .with_context(|| format!("Failed to load roadmap {id}"))?;
             let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
+            for error in roadmap::check_units(&mut map, &loaded) {
+                eprintln!("warning: target not measured: {error}");
+            }
+            for note in roadmap::resolve(&mut map, &store) {
+                eprintln!("note: {note}");
+            }
             let asked = (!geos.is_empty()).then_some(geos);
             let rows = roadmap::compute(&store, &groups, &loaded, &map, asked);
             write_progress(&mut out, &map, lang, &rows, format)
