@@ -300,12 +300,11 @@ fn every_digital_decade_indicator_shows_the_published_values_with_their_flags() 
     Ok(())
 }
 
+/// `(target, geo)` → row of a roadmap's progress.
+type Progress = HashMap<(String, String), Row>;
+
 /// `(target, geo)` → row of `desi-city roadmap ID --geo BE,EU27_2020 --format csv`, and stderr.
-fn progress(
-    sandbox: &Sandbox,
-    dir: &str,
-    id: &str,
-) -> Result<(HashMap<(String, String), Row>, String)> {
+fn progress(sandbox: &Sandbox, dir: &str, id: &str) -> Result<(Progress, String)> {
     let run = sandbox.run(&[
         "roadmap",
         id,
