@@ -3,7 +3,8 @@
 //! levels, direction, and optional supplementary sources `[[also]]` of the same definition) into
 //! typed [`Indicator`]s, checked against the dataset catalogue: the source exists, the filter
 //! names columns the source's format has (DESI formats have fixed columns) and codes its query
-//! fetches (a Eurostat `[query.filters]` list).
+//! fetches (a Eurostat `[query.filters]` list). [`check_codes`] checks the filter codes against
+//! the codes a dataset holds, given by the caller (who reads them from the store).
 //!
 //! A bad file is an error for that indicator only: [`load`] returns the valid indicators *and*
 //! one [`DefinitionError`] per refused file (each names the file, the key and the fix), so the
@@ -12,7 +13,7 @@
 //! Must not read the store, run DuckDB or fetch anything: files in, definitions out. Sub-folders
 //! (`methodology/`) and `README.md` are not indicator files and are skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -347,6 +348,57 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
         also,
         file: file.to_path_buf(),
     })
+}
+
+/// Checks the codes of an indicator's filters against the codes its datasets hold: `codes` maps a
+/// dataset id to its dimension columns and their distinct codes, as the caller read them from the
+/// store (this module reads no store). One error per filter line whose code the dataset lacks (a
+/// DESI code misspelt, a breakdown of another KPI), naming the file, the key and codes to use;
+/// a dataset absent from `codes` (not fetched yet) and a column the data lacks (reported when
+/// the values are computed) are skipped.
+pub fn check_codes(
+    indicator: &Indicator,
+    codes: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+) -> Vec<DefinitionError> {
+    let main = std::iter::once(("filter".to_owned(), &indicator.source, &indicator.filter));
+    let also = indicator
+        .also
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("also[{i}].filter"), &a.source, &a.filter));
+    let mut errors = Vec::new();
+    for (key, source, filter) in main.chain(also) {
+        let Some(columns) = codes.get(source) else {
+            continue;
+        };
+        for (column, code) in filter {
+            let Some(held) = columns.get(column) else {
+                continue;
+            };
+            if held.contains(code) {
+                continue;
+            }
+            let shown: Vec<&str> = held.iter().take(12).map(String::as_str).collect();
+            let more = if held.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            };
+            errors.push(DefinitionError::Invalid {
+                file: indicator.file.clone(),
+                key: format!("{key}.{column}"),
+                problem: format!(
+                    "{code:?} is not a code of column {column} in dataset {source} (it holds {} codes)",
+                    held.len()
+                ),
+                fix: format!(
+                    "Use a code the dataset holds: {}{more}.",
+                    shown.join(", ")
+                ),
+            });
+        }
+    }
+    errors
 }
 
 /// The catalogue's source `id`, or the error for `key` listing the known ids.
@@ -760,6 +812,60 @@ unit_measure = "pc_hh"
         assert_mentions(
             &refusal("gigabit.toml", &text),
             &["key \"also[0].filter.code\""],
+        );
+    }
+
+    /// The dimension columns and distinct codes of the real platform facts, as `desi`.
+    fn platform_codes() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+        use arrow::array::{Array, StringArray};
+        let bytes = std::fs::read(shipped("../shared/data/desi/platform/facts_desi.csv"))
+            .expect("the shared platform facts");
+        let parsed = crate::fetch::parse::parse(
+            crate::fetch::parse::Format::DesiFacts,
+            "desi",
+            &bytes,
+            &crate::fetch::parse::ParseOptions::default(),
+        )
+        .expect("parsed");
+        let mut columns = BTreeMap::new();
+        for name in &parsed.dimensions {
+            let array = parsed
+                .batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .expect("a string column");
+            let held: BTreeSet<String> = (0..array.len())
+                .filter(|&i| array.is_valid(i))
+                .map(|i| array.value(i).to_owned())
+                .collect();
+            columns.insert(name.clone(), held);
+        }
+        [("desi".to_owned(), columns)].into()
+    }
+
+    #[test]
+    fn a_desi_code_the_dataset_lacks_is_refused_naming_the_file_key_and_codes() {
+        let codes = platform_codes();
+        let loaded = load(&shipped("indicators"), &catalog()).expect("loads");
+        for ind in &loaded.indicators {
+            let errors = check_codes(ind, &codes);
+            assert!(errors.is_empty(), "{}: {errors:?}", ind.id);
+        }
+        let dir = folder(&[(
+            "gigabit.toml",
+            &PLATFORM.replace("\"desi_vhcn\"\nbreakdown", "\"desi_vhc\"\nbreakdown"),
+        )]);
+        let loaded = load(dir.path(), &catalog()).expect("loads");
+        let errors = check_codes(loaded.get("gigabit").expect("loads"), &codes);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_mentions(
+            &errors[0].to_string(),
+            &[
+                "gigabit.toml",
+                "key \"filter.indicator\"",
+                "\"desi_vhc\" is not a code of column indicator in dataset desi",
+                "Use a code the dataset holds: desi_5gcov",
+            ],
         );
     }
 
