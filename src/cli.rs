@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups};
+use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups, Provider};
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
@@ -982,7 +982,15 @@ fn indicators_cmd(
             let store = open_store(settings)?;
             let rows = values::compute(&store, &groups, indicator, &request)
                 .with_context(|| format!("Failed to compute indicator {id}"))?;
-            write_values(&mut out, indicator, lang, &rows, format)
+            // A Eurostat source is cited by its online data code, another by its attribution.
+            let credit = match catalog.get(&indicator.source) {
+                Ok(s) if s.provider != Provider::Eurostat => s.attribution.clone(),
+                _ => format!(
+                    "Source: Eurostat (online data code: {})",
+                    indicator.eurostat_code
+                ),
+            };
+            write_values(&mut out, indicator, lang, &rows, format, &credit)
         }
     };
     match written.and_then(|()| out.flush()) {
@@ -1195,6 +1203,7 @@ fn write_values(
     lang: LangArg,
     rows: &[values::IndicatorValue],
     format: DesiFormat,
+    credit: &str,
 ) -> std::io::Result<()> {
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let rank = |r: Option<u32>, n: u32| r.map(|r| format!("{r}/{n}")).unwrap_or_default();
@@ -1250,12 +1259,11 @@ fn write_values(
             let version = rows.first().map(|r| r.version.as_str()).unwrap_or("-");
             writeln!(
                 out,
-                "{} ({}), {}; source {} version {version}; Source: Eurostat (online data code: {})",
+                "{} ({}), {}; source {} version {version}; {credit}",
                 indicator.title.get(lang.code()),
                 indicator.id,
                 indicator.unit,
                 indicator.source,
-                indicator.eurostat_code
             )
         }
     }
