@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups};
+use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups, Provider};
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
@@ -301,6 +301,7 @@ enum FormatArg {
     SdmxCsv,
     DesiCsv,
     DesiWide,
+    DesiFacts,
     OdsCsv,
 }
 
@@ -312,6 +313,7 @@ impl From<FormatArg> for Format {
             FormatArg::SdmxCsv => Format::SdmxCsv,
             FormatArg::DesiCsv => Format::DesiCsv,
             FormatArg::DesiWide => Format::DesiWide,
+            FormatArg::DesiFacts => Format::DesiFacts,
             FormatArg::OdsCsv => Format::OdsCsv,
         }
     }
@@ -751,7 +753,7 @@ fn import_cmd(
         None => match Format::detect(&bytes) {
             Some(f) => f,
             None => bail!(
-                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, ods-csv)",
+                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, desi-facts, ods-csv)",
                 file.display()
             ),
         },
@@ -980,7 +982,15 @@ fn indicators_cmd(
             let store = open_store(settings)?;
             let rows = values::compute(&store, &groups, indicator, &request)
                 .with_context(|| format!("Failed to compute indicator {id}"))?;
-            write_values(&mut out, indicator, lang, &rows, format)
+            // A Eurostat source is cited by its online data code, another by its attribution.
+            let credit = match catalog.get(&indicator.source) {
+                Ok(s) if s.provider != Provider::Eurostat => s.attribution.clone(),
+                _ => format!(
+                    "Source: Eurostat (online data code: {})",
+                    indicator.eurostat_code
+                ),
+            };
+            write_values(&mut out, indicator, lang, &rows, format, &credit)
         }
     };
     match written.and_then(|()| out.flush()) {
@@ -1031,11 +1041,17 @@ fn roadmap_cmd(
             })
         }
         Some(id) => {
-            let map = roadmap::load_id(dir, id, &known)
+            let mut map = roadmap::load_id(dir, id, &known)
                 .with_context(|| format!("Failed to load roadmap {id}"))?;
             let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
+            for error in roadmap::check_units(&mut map, &loaded) {
+                eprintln!("warning: target not measured: {error}");
+            }
+            for note in roadmap::resolve(&mut map, &store) {
+                eprintln!("note: {note}");
+            }
             let asked = (!geos.is_empty()).then_some(geos);
             let rows = roadmap::compute(&store, &groups, &loaded, &map, asked);
             write_progress(&mut out, &map, lang, &rows, format)
@@ -1187,6 +1203,7 @@ fn write_values(
     lang: LangArg,
     rows: &[values::IndicatorValue],
     format: DesiFormat,
+    credit: &str,
 ) -> std::io::Result<()> {
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let rank = |r: Option<u32>, n: u32| r.map(|r| format!("{r}/{n}")).unwrap_or_default();
@@ -1242,12 +1259,11 @@ fn write_values(
             let version = rows.first().map(|r| r.version.as_str()).unwrap_or("-");
             writeln!(
                 out,
-                "{} ({}), {}; source {} version {version}; Source: Eurostat (online data code: {})",
+                "{} ({}), {}; source {} version {version}; {credit}",
                 indicator.title.get(lang.code()),
                 indicator.id,
                 indicator.unit,
                 indicator.source,
-                indicator.eurostat_code
             )
         }
     }

@@ -27,6 +27,8 @@ pub enum SourceFormat {
     SdmxCsv,
     /// The Commission's DESI CSV export.
     DesiCsv,
+    /// The Digital Decade DESI platform's facts, read with the data year as period.
+    DesiFacts,
     /// An Opendatasoft portal's CSV export, read with an [`OdsMapping`].
     OdsCsv,
 }
@@ -39,6 +41,7 @@ impl SourceFormat {
             SourceFormat::Tsv => "tsv",
             SourceFormat::SdmxCsv => "sdmx-csv",
             SourceFormat::DesiCsv => "desi-csv",
+            SourceFormat::DesiFacts => "desi-facts",
             SourceFormat::OdsCsv => "ods-csv",
         }
     }
@@ -83,7 +86,7 @@ impl Provider {
                 SourceFormat::Tsv,
                 SourceFormat::SdmxCsv,
             ],
-            Provider::Desi => &[SourceFormat::DesiCsv],
+            Provider::Desi => &[SourceFormat::DesiCsv, SourceFormat::DesiFacts],
             Provider::Opendatasoft => &[SourceFormat::OdsCsv],
         }
     }
@@ -777,7 +780,7 @@ mod tests {
         }
         let names: Names = toml::from_str(
             r#"
-formats = ["jsonstat", "tsv", "sdmx-csv", "desi-csv", "ods-csv"]
+formats = ["jsonstat", "tsv", "sdmx-csv", "desi-csv", "desi-facts", "ods-csv"]
 providers = ["eurostat", "desi", "opendatasoft"]
 dimensions = ["connectivity", "human-capital", "internet-use", "digital-integration", "digital-public-services"]
 levels = ["country", "nuts2"]
@@ -787,7 +790,14 @@ levels = ["country", "nuts2"]
         let formats: Vec<&str> = names.formats.iter().map(|format| format.as_str()).collect();
         assert_eq!(
             formats,
-            ["jsonstat", "tsv", "sdmx-csv", "desi-csv", "ods-csv"]
+            [
+                "jsonstat",
+                "tsv",
+                "sdmx-csv",
+                "desi-csv",
+                "desi-facts",
+                "ods-csv"
+            ]
         );
         let providers: Vec<&str> = names
             .providers

@@ -656,6 +656,7 @@ delimiter = ";"
                     DigitalPublicServices,
                 ],
             ),
+            ("desi_dd_trajectories", &[Connectivity, HumanCapital]),
             ("isoc_cbs", &[Connectivity]),
             ("isoc_cbt", &[Connectivity]),
             ("isoc_ci_ac_i", &[InternetUse]),

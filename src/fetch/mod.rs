@@ -220,6 +220,7 @@ pub fn format_of(format: SourceFormat) -> Format {
         SourceFormat::Tsv => Format::Tsv,
         SourceFormat::SdmxCsv => Format::SdmxCsv,
         SourceFormat::DesiCsv => Format::DesiCsv,
+        SourceFormat::DesiFacts => Format::DesiFacts,
         SourceFormat::OdsCsv => Format::OdsCsv,
     }
 }

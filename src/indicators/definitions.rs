@@ -1,6 +1,10 @@
 //! Indicator definitions: loads `indicators/*.toml` (one indicator per file: its DESI dimension,
 //! titles in en/fr/nl/de, unit, source dataset and the filter that picks one series of it, geo
-//! levels, direction) into typed [`Indicator`]s, checked against the dataset catalogue.
+//! levels, direction, and optional supplementary sources `[[also]]` of the same definition) into
+//! typed [`Indicator`]s, checked against the dataset catalogue: the source exists, the filter
+//! names columns the source's format has (DESI formats have fixed columns) and codes its query
+//! fetches (a Eurostat `[query.filters]` list). [`check_codes`] checks the filter codes against
+//! the codes a dataset holds, given by the caller (who reads them from the store).
 //!
 //! A bad file is an error for that indicator only: [`load`] returns the valid indicators *and*
 //! one [`DefinitionError`] per refused file (each names the file, the key and the fix), so the
@@ -9,12 +13,12 @@
 //! Must not read the store, run DuckDB or fetch anything: files in, definitions out. Sub-folders
 //! (`methodology/`) and `README.md` are not indicator files and are skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, DesiDimension, Level, Provider, Texts};
+use crate::catalog::{Catalog, DesiDimension, Level, Provider, Source, SourceFormat, Texts};
 
 /// Dimension columns an indicator filter may not name: the engine handles place and time.
 const RESERVED_FILTER_KEYS: [&str; 4] = ["geo", "time", "period", "time_period"];
@@ -68,8 +72,21 @@ pub struct Indicator {
     pub eurostat_code: String,
     /// How the filter codes were verified, as written in the file.
     pub verified: Option<String>,
+    /// Further sources of the same definition (`[[also]]`), in file order: the main source's
+    /// values come first, a supplement fills the (geo, period) cells the sources before it lack,
+    /// and each value keeps its own source dataset.
+    pub also: Vec<Supplement>,
     /// The file it was read from.
     pub file: PathBuf,
+}
+
+/// A supplementary source of an indicator: same meaning as the top-level `source` and `[filter]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supplement {
+    /// The id of a source of `datasets/`.
+    pub source: String,
+    /// Dimension column → the one code kept.
+    pub filter: BTreeMap<String, String>,
 }
 
 impl Indicator {
@@ -110,6 +127,26 @@ struct RawIndicator {
     higher_is_better: bool,
     verified: Option<String>,
     filter: BTreeMap<String, String>,
+    #[serde(default)]
+    also: Vec<RawSupplement>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupplement {
+    source: String,
+    filter: BTreeMap<String, String>,
+}
+
+/// The dimension columns a format's parser always gives (besides `geo`), or `None` when they
+/// depend on the dataset (Eurostat, Opendatasoft).
+fn fixed_columns(format: SourceFormat) -> Option<&'static [&'static str]> {
+    match format {
+        SourceFormat::DesiCsv | SourceFormat::DesiFacts => {
+            Some(&["indicator", "breakdown", "unit_measure"])
+        }
+        _ => None,
+    }
 }
 
 /// Loads every `dir/*.toml` (hidden files, other extensions and sub-folders skipped), checking
@@ -222,21 +259,7 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
             "Write it in words, e.g. \"% of households\".",
         ));
     }
-    let Ok(source) = catalog.get(&raw.source) else {
-        let known: Vec<&str> = catalog.ids().collect();
-        return Err(invalid(
-            "source",
-            format!(
-                "{:?} is not a dataset of {}",
-                raw.source,
-                catalog.dir.display()
-            ),
-            &format!(
-                "Use the id of a dataset file ({}), or add that dataset first.",
-                known.join(", ")
-            ),
-        ));
-    };
+    let source = source_of(catalog, &raw.source, "source", &invalid)?;
     if source.provider == Provider::Eurostat && source.code != raw.eurostat_code {
         return Err(invalid(
             "eurostat_code",
@@ -281,29 +304,33 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
             geo_levels.push(parsed);
         }
     }
-    if raw.filter.is_empty() {
-        return Err(invalid(
-            "filter",
-            "the [filter] table is empty".to_owned(),
-            "Give at least the unit, e.g. unit = \"PC_HH\", so that one series is picked.",
-        ));
-    }
-    for (column, code) in &raw.filter {
-        let key = format!("filter.{column}");
-        if RESERVED_FILTER_KEYS.contains(&column.as_str()) {
+    check_filter(source, &raw.filter, "filter", &invalid)?;
+    let mut also = Vec::new();
+    for (i, supplement) in raw.also.into_iter().enumerate() {
+        let key = format!("also[{i}]");
+        let source = source_of(
+            catalog,
+            &supplement.source,
+            &format!("{key}.source"),
+            &invalid,
+        )?;
+        if source.id == raw.source {
             return Err(invalid(
-                &key,
-                format!("{column:?} cannot be filtered here"),
-                "Remove it: the geos and periods are chosen when the indicator is computed.",
+                &format!("{key}.source"),
+                format!("{:?} is already the main source", source.id),
+                "Name another dataset, or remove this [[also]] table.",
             ));
         }
-        if code.trim().is_empty() {
-            return Err(invalid(
-                &key,
-                "the code is empty".to_owned(),
-                "Give the one Eurostat code to keep, e.g. \"PC_HH\".",
-            ));
-        }
+        check_filter(
+            source,
+            &supplement.filter,
+            &format!("{key}.filter"),
+            &invalid,
+        )?;
+        also.push(Supplement {
+            source: supplement.source,
+            filter: supplement.filter,
+        });
     }
     Ok(Indicator {
         id: raw.id,
@@ -318,8 +345,147 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
         higher_is_better: raw.higher_is_better,
         eurostat_code: raw.eurostat_code,
         verified: raw.verified,
+        also,
         file: file.to_path_buf(),
     })
+}
+
+/// Checks the codes of an indicator's filters against the codes its datasets hold: `codes` maps a
+/// dataset id to its dimension columns and their distinct codes, as the caller read them from the
+/// store (this module reads no store). One error per filter line whose code the dataset lacks (a
+/// DESI code misspelt, a breakdown of another KPI), naming the file, the key and codes to use;
+/// a dataset absent from `codes` (not fetched yet) and a column the data lacks (reported when
+/// the values are computed) are skipped.
+pub fn check_codes(
+    indicator: &Indicator,
+    codes: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+) -> Vec<DefinitionError> {
+    let main = std::iter::once(("filter".to_owned(), &indicator.source, &indicator.filter));
+    let also = indicator
+        .also
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("also[{i}].filter"), &a.source, &a.filter));
+    let mut errors = Vec::new();
+    for (key, source, filter) in main.chain(also) {
+        let Some(columns) = codes.get(source) else {
+            continue;
+        };
+        for (column, code) in filter {
+            let Some(held) = columns.get(column) else {
+                continue;
+            };
+            if held.contains(code) {
+                continue;
+            }
+            let shown: Vec<&str> = held.iter().take(12).map(String::as_str).collect();
+            let more = if held.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            };
+            errors.push(DefinitionError::Invalid {
+                file: indicator.file.clone(),
+                key: format!("{key}.{column}"),
+                problem: format!(
+                    "{code:?} is not a code of column {column} in dataset {source} (it holds {} codes)",
+                    held.len()
+                ),
+                fix: format!(
+                    "Use a code the dataset holds: {}{more}.",
+                    shown.join(", ")
+                ),
+            });
+        }
+    }
+    errors
+}
+
+/// The catalogue's source `id`, or the error for `key` listing the known ids.
+fn source_of<'c>(
+    catalog: &'c Catalog,
+    id: &str,
+    key: &str,
+    invalid: &impl Fn(&str, String, &str) -> DefinitionError,
+) -> Result<&'c Source, DefinitionError> {
+    catalog.get(id).map_err(|_| {
+        let known: Vec<&str> = catalog.ids().collect();
+        invalid(
+            key,
+            format!("{id:?} is not a dataset of {}", catalog.dir.display()),
+            &format!(
+                "Use the id of a dataset file ({}), or add that dataset first.",
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+/// Checks a `[filter]` table (`key` is where it is written: `filter`, `also[0].filter`) against
+/// what the catalogue knows of `source`: not empty, no reserved column, no empty code, only
+/// columns of the source's format when they are fixed, only codes its query fetches.
+fn check_filter(
+    source: &Source,
+    filter: &BTreeMap<String, String>,
+    key: &str,
+    invalid: &impl Fn(&str, String, &str) -> DefinitionError,
+) -> Result<(), DefinitionError> {
+    if filter.is_empty() {
+        return Err(invalid(
+            key,
+            format!("the [{key}] table is empty"),
+            "Give at least the unit, e.g. unit = \"PC_HH\", so that one series is picked.",
+        ));
+    }
+    for (column, code) in filter {
+        let key = format!("{key}.{column}");
+        if RESERVED_FILTER_KEYS.contains(&column.as_str()) {
+            return Err(invalid(
+                &key,
+                format!("{column:?} cannot be filtered here"),
+                "Remove it: the geos and periods are chosen when the indicator is computed.",
+            ));
+        }
+        if code.trim().is_empty() {
+            return Err(invalid(
+                &key,
+                "the code is empty".to_owned(),
+                "Give the one Eurostat code to keep, e.g. \"PC_HH\".",
+            ));
+        }
+        if let Some(columns) = fixed_columns(source.format)
+            && !columns.contains(&column.as_str())
+        {
+            return Err(invalid(
+                &key,
+                format!(
+                    "source {:?} (format {}) has no column {column:?}",
+                    source.id, source.format
+                ),
+                &format!(
+                    "Filter on its columns: {} (the DESI code goes in indicator, e.g. indicator = \"desi_vhcn\").",
+                    columns.join(", ")
+                ),
+            ));
+        }
+        if let Some(fetched) = source.query.filters.get(column)
+            && !fetched.contains(code)
+        {
+            return Err(invalid(
+                &key,
+                format!(
+                    "{code:?} is not fetched: {} asks only for {column} = {}",
+                    source.file.display(),
+                    fetched.join(", ")
+                ),
+                &format!(
+                    "Use one of {}, or add {code:?} to query.filters.{column} of that dataset file.",
+                    fetched.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -547,6 +713,174 @@ hhtyp = "TOTAL"
         assert!(
             loaded.indicators.iter().any(Indicator::is_regional),
             "a regional indicator is expected"
+        );
+        let cloud = loaded
+            .get("enterprises_cloud_sophisticated")
+            .expect("the cloud indicator loads");
+        assert_eq!(cloud.source, "isoc_cicce_use");
+        assert_eq!(
+            cloud.also,
+            [Supplement {
+                source: "desi".to_owned(),
+                filter: [
+                    ("breakdown", "ent_all_xfin"),
+                    ("indicator", "desi_cloud"),
+                    ("unit_measure", "pc_ent"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            }]
+        );
+    }
+
+    const PLATFORM: &str = r#"
+id = "gigabit"
+dimension = "connectivity"
+subdimension = "coverage"
+title = { en = "Gigabit", fr = "Gigabit", nl = "Gigabit" }
+description = { en = "Coverage.", fr = "Couverture.", nl = "Dekking." }
+unit = "% of households"
+source = "desi"
+eurostat_code = "desi_vhcn"
+geo_levels = ["country"]
+higher_is_better = true
+
+[filter]
+indicator = "desi_vhcn"
+breakdown = "total_pophh"
+unit_measure = "pc_hh"
+"#;
+
+    #[test]
+    fn supplements_are_read_in_file_order_with_their_own_source_and_filter() {
+        let text = format!(
+            "{PLATFORM}\n[[also]]\nsource = \"isoc_e_dii\"\nfilter = {{ indic_is = \"E_DI3_GELO\", size_emp = \"10-249\" }}\n\n[[also]]\nsource = \"desi_dd_trajectories\"\nfilter = {{ indicator = \"dd_5gc\" }}\n"
+        );
+        let dir = folder(&[("gigabit.toml", &text)]);
+        let loaded = load(dir.path(), &catalog()).expect("loads");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let ind = loaded.get("gigabit").expect("present");
+        let sources: Vec<&str> = ind.also.iter().map(|a| a.source.as_str()).collect();
+        assert_eq!(sources, ["isoc_e_dii", "desi_dd_trajectories"]);
+        assert_eq!(ind.also[0].filter["size_emp"], "10-249");
+        assert_eq!(ind.also[1].filter["indicator"], "dd_5gc");
+    }
+
+    #[test]
+    fn a_supplement_from_an_unknown_dataset_is_refused_naming_its_key() {
+        let text = format!(
+            "{PLATFORM}\n[[also]]\nsource = \"desi_2030\"\nfilter = {{ indicator = \"desi_vhcn\" }}\n"
+        );
+        let message = refusal("gigabit.toml", &text);
+        assert_mentions(
+            &message,
+            &[
+                "key \"also[0].source\"",
+                "desi_2030",
+                "isoc_ci_in_h",
+                "add that dataset",
+            ],
+        );
+        let empty = format!("{PLATFORM}\n[[also]]\nsource = \"isoc_e_dii\"\nfilter = {{}}\n");
+        assert_mentions(
+            &refusal("gigabit.toml", &empty),
+            &["key \"also[0].filter\"", "empty"],
+        );
+        let same =
+            format!("{PLATFORM}\n[[also]]\nsource = \"desi\"\nfilter = {{ indicator = \"x\" }}\n");
+        assert_mentions(
+            &refusal("gigabit.toml", &same),
+            &["also[0].source", "already the main source"],
+        );
+    }
+
+    #[test]
+    fn a_column_a_desi_dataset_lacks_is_refused_with_its_columns() {
+        let text = PLATFORM.replace("unit_measure = \"pc_hh\"", "unit = \"pc_hh\"");
+        assert_mentions(
+            &refusal("gigabit.toml", &text),
+            &[
+                "key \"filter.unit\"",
+                "source \"desi\" (format desi-facts) has no column \"unit\"",
+                "indicator, breakdown, unit_measure",
+            ],
+        );
+        let text = format!(
+            "{PLATFORM}\n[[also]]\nsource = \"desi_dd_trajectories\"\nfilter = {{ code = \"dd_5gc\" }}\n"
+        );
+        assert_mentions(
+            &refusal("gigabit.toml", &text),
+            &["key \"also[0].filter.code\""],
+        );
+    }
+
+    /// The dimension columns and distinct codes of the real platform facts, as `desi`.
+    fn platform_codes() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+        use arrow::array::{Array, StringArray};
+        let bytes = std::fs::read(shipped("../shared/data/desi/platform/facts_desi.csv"))
+            .expect("the shared platform facts");
+        let parsed = crate::fetch::parse::parse(
+            crate::fetch::parse::Format::DesiFacts,
+            "desi",
+            &bytes,
+            &crate::fetch::parse::ParseOptions::default(),
+        )
+        .expect("parsed");
+        let mut columns = BTreeMap::new();
+        for name in &parsed.dimensions {
+            let array = parsed
+                .batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .expect("a string column");
+            let held: BTreeSet<String> = (0..array.len())
+                .filter(|&i| array.is_valid(i))
+                .map(|i| array.value(i).to_owned())
+                .collect();
+            columns.insert(name.clone(), held);
+        }
+        [("desi".to_owned(), columns)].into()
+    }
+
+    #[test]
+    fn a_desi_code_the_dataset_lacks_is_refused_naming_the_file_key_and_codes() {
+        let codes = platform_codes();
+        let loaded = load(&shipped("indicators"), &catalog()).expect("loads");
+        for ind in &loaded.indicators {
+            let errors = check_codes(ind, &codes);
+            assert!(errors.is_empty(), "{}: {errors:?}", ind.id);
+        }
+        let dir = folder(&[(
+            "gigabit.toml",
+            &PLATFORM.replace("\"desi_vhcn\"\nbreakdown", "\"desi_vhc\"\nbreakdown"),
+        )]);
+        let loaded = load(dir.path(), &catalog()).expect("loads");
+        let errors = check_codes(loaded.get("gigabit").expect("loads"), &codes);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_mentions(
+            &errors[0].to_string(),
+            &[
+                "gigabit.toml",
+                "key \"filter.indicator\"",
+                "\"desi_vhc\" is not a code of column indicator in dataset desi",
+                "Use a code the dataset holds: desi_5gcov",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_code_the_source_does_not_fetch_is_refused_naming_the_dataset_file() {
+        let text = VALID.replace("hhtyp = \"TOTAL\"", "hhtyp = \"HH_CHILD\"");
+        let message = refusal("other.toml", &other(&text));
+        assert_mentions(
+            &message,
+            &[
+                "key \"filter.hhtyp\"",
+                "\"HH_CHILD\" is not fetched",
+                "isoc_ci_in_h.toml",
+                "Use one of TOTAL",
+            ],
         );
     }
 }

@@ -10,6 +10,12 @@
 //! error for the whole roadmap. A bad roadmap *file* is refused, naming the file, the key and
 //! the fix.
 //!
+//! A target may take its value from a published fact (`value_from`: a source of `datasets/`, a
+//! filter, a geo and a period, e.g. the platform's `dd_target_2030` facts): [`resolve`] fills it
+//! from the store (DuckDB, bound parameters); a fact that is missing leaves the target not
+//! measurable with the reason. [`check_units`] refuses, target by target, one whose unit is not
+//! of the same kind (percentage, score, count and its scale) as its indicator's.
+//!
 //! # Formulas
 //!
 //! For one target (target value `T`, target year `t_T`, `baseline_from` year) and one geo, with
@@ -34,9 +40,11 @@
 //!   `on track` when pace ratio ≥ `on_track_ratio`, `at risk` when ≥ `at_risk_ratio`, `off track`
 //!   below. A target without an indicator is `not measurable`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use duckdb::params_from_iter;
+use duckdb::types::Value;
 use serde::Deserialize;
 
 use super::definitions::{DefinitionError, Definitions};
@@ -101,6 +109,23 @@ pub struct Target {
     pub geos: Vec<String>,
     pub source: String,
     pub source_url: Option<String>,
+    /// Where the target value is published, when the file says so (`value_from`); [`resolve`]
+    /// replaces `value` with it.
+    pub value_from: Option<ValueFrom>,
+}
+
+/// A published fact holding a target value: one cell of a store dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueFrom {
+    /// The id of a dataset of `datasets/`.
+    pub source: String,
+    /// Dimension column → the one code kept (as an indicator's `[filter]`).
+    pub filter: BTreeMap<String, String>,
+    /// The geo of the fact, e.g. `EU27_2020`.
+    pub geo: String,
+    /// The period of the fact, e.g. `2030`.
+    pub period: String,
 }
 
 /// One checked roadmap file.
@@ -147,6 +172,7 @@ struct RawTarget {
     source: String,
     source_url: Option<String>,
     note: Option<String>,
+    value_from: Option<ValueFrom>,
 }
 
 /// The indicator ids that have a file in `definitions` (loaded or refused): a target may name a
@@ -341,6 +367,33 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
                 ),
             ));
         };
+        if let Some(from) = &t.value_from {
+            let problem = if from.source.trim().is_empty() {
+                Some(("source", "the dataset id is empty"))
+            } else if from.filter.is_empty() {
+                Some(("filter", "the filter is empty"))
+            } else if from.geo.trim().is_empty() {
+                Some(("geo", "the geo is empty"))
+            } else if from.period.trim().is_empty() {
+                Some(("period", "the period is empty"))
+            } else {
+                None
+            };
+            if let Some((k, problem)) = problem {
+                return Err(invalid(
+                    &key(&format!("value_from.{k}")),
+                    problem.to_owned(),
+                    "Write value_from = { source = \"desi\", filter = { indicator = \"…\", breakdown = \"dd_target_2030\" }, geo = \"EU27_2020\", period = \"2030\" }.",
+                ));
+            }
+            if from.filter.keys().any(|c| c == "geo" || c == "period") {
+                return Err(invalid(
+                    &key("value_from.filter"),
+                    "geo and period are not filter columns here".to_owned(),
+                    "Give them as value_from.geo and value_from.period.",
+                ));
+            }
+        }
         if !t.value.is_finite() {
             return Err(invalid(
                 &key("value"),
@@ -391,6 +444,7 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
             geos: t.geos,
             source: t.source,
             source_url: t.source_url,
+            value_from: t.value_from,
         });
     }
     Ok(Roadmap {
@@ -403,6 +457,227 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
         targets,
         file: file.to_path_buf(),
     })
+}
+
+/// What a unit measures, read from its words (`% of households`, `score (0-100)`, `millions of
+/// persons employed`) or from a DESI platform unit code (`pc_hh`, `egov_score`, `mio_ind`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum UnitKind {
+    Percent,
+    Score,
+    /// A count, in units of this many (1, 1 000, 1 000 000).
+    Count(f64),
+}
+
+impl UnitKind {
+    fn of(unit: &str) -> UnitKind {
+        let u = unit.trim().to_ascii_lowercase();
+        if u.starts_with('%') || u.starts_with("pc_") || u.contains("percent") || u == "pc" {
+            UnitKind::Percent
+        } else if u.contains("score") {
+            UnitKind::Score
+        } else if u.starts_with("mio_") || u.contains("million") {
+            UnitKind::Count(1e6)
+        } else if u.starts_with("th_") || u.starts_with("ths_") || u.contains("thousand") {
+            UnitKind::Count(1e3)
+        } else {
+            UnitKind::Count(1.0)
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            UnitKind::Percent => "a percentage".to_owned(),
+            UnitKind::Score => "a score".to_owned(),
+            UnitKind::Count(n) if n >= 1e6 => "a count in millions".to_owned(),
+            UnitKind::Count(n) if n >= 1e3 => "a count in thousands".to_owned(),
+            UnitKind::Count(_) => "a count".to_owned(),
+        }
+    }
+}
+
+/// Refuses, target by target, a target whose `unit` is not of the same kind as its indicator's
+/// (a head count on a percentage, a score on a share, millions on thousands): the target is then
+/// not measurable (its note says why) and one error naming the file, the key and the fix is
+/// returned for it; the other targets are untouched. Indicators that did not load are skipped
+/// (they are reported as not measurable anyway).
+pub fn check_units(roadmap: &mut Roadmap, definitions: &Definitions) -> Vec<RoadmapError> {
+    let mut errors = Vec::new();
+    for (i, target) in roadmap.targets.iter_mut().enumerate() {
+        let Some(indicator) = target
+            .indicator
+            .as_deref()
+            .and_then(|id| definitions.get(id))
+        else {
+            continue;
+        };
+        let (want, have) = (UnitKind::of(&target.unit), UnitKind::of(&indicator.unit));
+        if want == have {
+            continue;
+        }
+        let problem = format!(
+            "the target is {} ({:?}) but indicator {} is {} ({:?})",
+            want.describe(),
+            target.unit,
+            indicator.id,
+            have.describe(),
+            indicator.unit
+        );
+        target.unmeasured = Some(format!("unit mismatch: {problem}"));
+        target.indicator = None;
+        errors.push(RoadmapError::Invalid {
+            file: roadmap.file.clone(),
+            key: format!("targets[{i}] ({}).indicator", target.id),
+            problem,
+            fix: "Point the target at an indicator in its unit (e.g. a head count indicator for a head count target), or write the target's value and unit in the indicator's unit".to_owned(),
+        });
+    }
+    errors
+}
+
+/// Fills the value of every measured target with a `value_from` from the store's current version of its
+/// dataset (DuckDB; codes, geo and period as bound parameters; column names only once found in
+/// the data). Returns one line per target whose value changed from the file's, or that could not
+/// be filled; a target whose fact is missing (dataset not in the store, no such cell, no value, a
+/// column the data lacks, a unit of another kind) is left not measurable with that reason.
+/// Blocking (DuckDB).
+pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
+    let mut notes = Vec::new();
+    for target in &mut roadmap.targets {
+        // A target already not measurable (no indicator, a unit refused) keeps its reason.
+        let Some(from) = target
+            .value_from
+            .clone()
+            .filter(|_| target.indicator.is_some())
+        else {
+            continue;
+        };
+        match published_value(store, &from) {
+            Ok((value, unit)) => {
+                if let Some(unit) = unit.filter(|u| UnitKind::of(u) != UnitKind::of(&target.unit)) {
+                    let reason = format!(
+                        "the published target of {} is in {unit:?} ({}), not in the target's unit {:?} ({})",
+                        from.source,
+                        UnitKind::of(&unit).describe(),
+                        target.unit,
+                        UnitKind::of(&target.unit).describe()
+                    );
+                    notes.push(format!("{}: {reason}", target.id));
+                    target.indicator = None;
+                    target.unmeasured = Some(format!("target value not published: {reason}"));
+                    continue;
+                }
+                if value != target.value {
+                    notes.push(format!(
+                        "{}: target value {value} from {} (the file says {})",
+                        target.id, from.source, target.value
+                    ));
+                }
+                target.value = value;
+            }
+            Err(reason) => {
+                notes.push(format!("{}: {reason}", target.id));
+                target.indicator = None;
+                target.unmeasured = Some(format!("target value not published: {reason}"));
+            }
+        }
+    }
+    notes
+}
+
+/// Why a target's published value could not be read.
+#[derive(Debug, thiserror::Error)]
+enum FactError {
+    #[error("the store could not be read ({0})")]
+    Store(#[from] crate::store::StoreError),
+    #[error("dataset {0} is not in the store (run `desi-city fetch {0}`)")]
+    NotInStore(String),
+    #[error("the published value could not be read ({0})")]
+    Engine(#[from] super::IndicatorError),
+    #[error("the published value could not be read ({0})")]
+    DuckDb(#[from] duckdb::Error),
+    #[error("value_from.filter.{column}: dataset {dataset} has no column {column:?}")]
+    NoColumn { dataset: String, column: String },
+    #[error("no fact {0} in the store")]
+    NoFact(String),
+    #[error("the fact {0} is published without a value")]
+    NoValue(String),
+    #[error("{count} facts match {cell}: add a filter key so that one is left")]
+    Several { count: usize, cell: String },
+}
+
+/// The value (and the `unit_measure` code, when the data has that column) of the one cell that
+/// `from` names, or why there is none.
+fn published_value(store: &Store, from: &ValueFrom) -> Result<(f64, Option<String>), FactError> {
+    let version = store
+        .current(&from.source)?
+        .ok_or_else(|| FactError::NotInStore(from.source.clone()))?;
+    let path = store.file_path(&version);
+    let conn = super::connection()?;
+    // The store-built path is the only literal.
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP VIEW target_facts AS SELECT * FROM read_parquet('{}');",
+        path.to_string_lossy().replace('\'', "''")
+    ))?;
+    let columns: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE target_facts)")?;
+        stmt.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<std::result::Result<_, _>>()?
+    };
+    let mut conditions = vec!["geo = ?".to_owned(), "period = ?".to_owned()];
+    let mut values = vec![
+        Value::Text(from.geo.clone()),
+        Value::Text(from.period.clone()),
+    ];
+    for (column, code) in &from.filter {
+        if !columns.contains(column) {
+            return Err(FactError::NoColumn {
+                dataset: from.source.clone(),
+                column: column.clone(),
+            });
+        }
+        conditions.push(format!("\"{}\" = ?", column.replace('"', "\"\"")));
+        values.push(Value::Text(code.clone()));
+    }
+    let unit = if columns.iter().any(|c| c == "unit_measure") {
+        "unit_measure"
+    } else {
+        "NULL"
+    };
+    let sql = format!(
+        "SELECT value, {unit} FROM target_facts WHERE {}",
+        conditions.join(" AND ")
+    );
+    let rows: Vec<(Option<f64>, Option<String>)> = {
+        let mut stmt = conn.prepare(&sql)?;
+        stmt.query_map(params_from_iter(values.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<std::result::Result<_, _>>()?
+    };
+    let cell = || {
+        let filter: Vec<String> = from
+            .filter
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!(
+            "{} {} {} {}",
+            from.source,
+            filter.join(","),
+            from.geo,
+            from.period
+        )
+    };
+    match rows.as_slice() {
+        [] => Err(FactError::NoFact(cell())),
+        [(Some(value), unit)] => Ok((*value, unit.clone())),
+        [(None, _)] => Err(FactError::NoValue(cell())),
+        _ => Err(FactError::Several {
+            count: rows.len(),
+            cell: cell(),
+        }),
+    }
 }
 
 /// Where a target stands.
@@ -976,10 +1251,233 @@ source = "Decision (EU) 2022/2481"
         let ids: Vec<&str> = roadmaps.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["brussels-capital-example", "eu-digital-decade-2030"]);
         assert!(roadmaps[0].example && !roadmaps[1].example);
+        let dd = &roadmaps[1];
+        assert_eq!(dd.targets.len(), 9, "the Digital Decade targets and KPIs");
+        assert!(
+            dd.targets
+                .iter()
+                .all(|t| t.indicator.is_some() && t.value_from.is_some()),
+            "every Digital Decade target has an indicator and a published value: {:?}",
+            dd.targets
+        );
+        let mut checked = dd.clone();
+        let errors = check_units(&mut checked, &definitions);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(&checked, dd, "no target changed");
+    }
+
+    /// A loaded indicator of the shipped catalogue with this unit, as the unit check sees it.
+    fn definitions_with(id: &str, unit: &str) -> Definitions {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let catalog = crate::catalog::Catalog::load(&root.join("datasets")).expect("catalogue");
+        let text = format!(
+            r#"
+id = "{id}"
+dimension = "connectivity"
+subdimension = "take-up"
+title = {{ en = "T", fr = "T", nl = "T" }}
+description = {{ en = "D", fr = "D", nl = "D" }}
+unit = "{unit}"
+source = "isoc_ci_in_h"
+eurostat_code = "isoc_ci_in_h"
+geo_levels = ["country"]
+higher_is_better = true
+
+[filter]
+unit = "PC_HH"
+"#
+        );
+        let indicator = super::super::definitions::parse(
+            Path::new(&format!("indicators/{id}.toml")),
+            &text,
+            &catalog,
+        )
+        .expect("the indicator parses");
+        Definitions {
+            indicators: vec![indicator],
+            ..Definitions::default()
+        }
+    }
+
+    #[test]
+    fn a_head_count_target_on_a_percentage_indicator_is_refused_and_the_others_stay() {
+        let text = VALID.replacen(
+            "value = 99.0\nunit = \"% of households\"",
+            "value = 20000000.0\nunit = \"persons employed\"",
+            1,
+        );
+        let mut r = parse(Path::new("roadmaps/test.toml"), &text, &known()).expect("loads");
+        let errors = check_units(
+            &mut r,
+            &definitions_with("households_internet_access", "% of households"),
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_mentions(
+            &errors[0].to_string(),
+            &[
+                "roadmaps/test.toml",
+                "targets[0] (access).indicator",
+                "a count",
+                "a percentage",
+                "Point the target at an indicator in its unit",
+            ],
+        );
+        assert_eq!(r.targets.len(), 2, "the other targets keep loading");
+        assert_eq!(r.targets[0].indicator, None);
+        assert!(
+            r.targets[0]
+                .unmeasured
+                .as_deref()
+                .is_some_and(|n| n.contains("unit mismatch")),
+            "{:?}",
+            r.targets[0]
+        );
+        // Same kind, other words: accepted.
+        let mut r = parse(Path::new("roadmaps/test.toml"), VALID, &known()).expect("loads");
+        let errors = check_units(
+            &mut r,
+            &definitions_with("households_internet_access", "% of households with access"),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(r.targets[0].indicator.is_some());
+    }
+
+    #[test]
+    fn unit_words_and_platform_codes_are_read_as_their_kind() {
         assert_eq!(
-            roadmaps[1].targets.len(),
-            7,
-            "the seven Digital Decade targets"
+            UnitKind::of("% of individuals aged 16-74"),
+            UnitKind::Percent
+        );
+        assert_eq!(UnitKind::of("pc_ind_ilt12"), UnitKind::Percent);
+        assert_eq!(UnitKind::of("score (0-100)"), UnitKind::Score);
+        assert_eq!(UnitKind::of("egov_score"), UnitKind::Score);
+        assert_eq!(UnitKind::of("mio_ind"), UnitKind::Count(1e6));
+        assert_eq!(
+            UnitKind::of("millions of persons employed"),
+            UnitKind::Count(1e6)
+        );
+        assert_eq!(UnitKind::of("th_ind"), UnitKind::Count(1e3));
+        assert_eq!(UnitKind::of("persons employed"), UnitKind::Count(1.0));
+    }
+
+    const FROM: &str = "value_from = { source = \"desi\", filter = { indicator = \"desi_dsk_bab\", breakdown = \"dd_target_2030\", unit_measure = \"pc_ind\" }, geo = \"EU27_2020\", period = \"2030\" }\n";
+
+    /// `VALID` with a `value_from` on its first target (value 1.0 in the file).
+    fn with_value_from(from: &str) -> Roadmap {
+        let text = VALID.replacen("value = 99.0\n", &format!("value = 1.0\n{from}"), 1);
+        parse(Path::new("roadmaps/test.toml"), &text, &known()).expect("loads")
+    }
+
+    /// A store holding the real platform facts as the dataset `desi` (format desi-facts).
+    fn platform_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(dir.path().join("data"), 2).expect("store");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/desi/platform/facts_desi.csv");
+        let bytes = std::fs::read(&path).expect("the shared platform facts");
+        crate::fetch::ingest(
+            &store,
+            "desi",
+            &bytes,
+            crate::fetch::parse::Format::DesiFacts,
+            &crate::fetch::parse::ParseOptions::default(),
+            crate::fetch::ImportMeta {
+                source_url: format!("file://{}", path.display()),
+                licence: "CC-BY-4.0".into(),
+                attribution: "Source: European Commission, Digital Decade DESI".into(),
+            },
+        )
+        .expect("ingested");
+        (dir, store)
+    }
+
+    #[test]
+    fn value_from_is_parsed_and_a_bad_one_is_refused_naming_its_key() {
+        let r = with_value_from(FROM);
+        let from = r.targets[0].value_from.as_ref().expect("value_from");
+        assert_eq!(from.source, "desi");
+        assert_eq!(from.filter["breakdown"], "dd_target_2030");
+        assert_eq!(
+            (from.geo.as_str(), from.period.as_str()),
+            ("EU27_2020", "2030")
+        );
+        let text = VALID.replacen(
+            "value = 99.0\n",
+            &format!(
+                "value = 1.0\n{}",
+                FROM.replace("geo = \"EU27_2020\"", "geo = \"\"")
+            ),
+            1,
+        );
+        assert_mentions(&refusal(&text), &["targets[0] (access).value_from.geo"]);
+    }
+
+    #[test]
+    fn resolve_takes_the_published_2030_target_from_the_store() {
+        let (_dir, store) = platform_store();
+        let mut r = with_value_from(FROM);
+        let notes = resolve(&mut r, &store);
+        // 2030,EU,desi_dsk_bab,dd_target_2030,pc_ind,80.0 in facts_desi.csv.
+        assert_eq!(r.targets[0].value, 80.0);
+        assert_eq!(
+            r.targets[0].indicator.as_deref(),
+            Some("households_internet_access")
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_mentions(&notes[0], &["access", "80", "the file says 1"]);
+        // The target without value_from is untouched.
+        assert_eq!(r.targets[1].value, 100.0);
+    }
+
+    #[test]
+    fn a_missing_fact_leaves_the_target_unmeasured_with_the_reason() {
+        let (_dir, store) = platform_store();
+        let mut r = with_value_from(&FROM.replace("desi_dsk_bab", "desi_no_such_kpi"));
+        let notes = resolve(&mut r, &store);
+        assert_eq!(r.targets[0].indicator, None);
+        let reason = r.targets[0].unmeasured.clone().unwrap_or_default();
+        assert_mentions(
+            &reason,
+            &["target value not published", "no fact", "desi_no_such_kpi"],
+        );
+        assert_eq!(notes.len(), 1);
+
+        let mut r = with_value_from(&FROM.replace("source = \"desi\"", "source = \"absent\""));
+        resolve(&mut r, &store);
+        assert_mentions(
+            r.targets[0].unmeasured.as_deref().unwrap_or_default(),
+            &[
+                "dataset absent is not in the store",
+                "desi-city fetch absent",
+            ],
+        );
+
+        let mut r = with_value_from(&FROM.replace("unit_measure =", "units ="));
+        resolve(&mut r, &store);
+        assert_mentions(
+            r.targets[0].unmeasured.as_deref().unwrap_or_default(),
+            &["value_from.filter.units", "no column"],
+        );
+    }
+
+    #[test]
+    fn a_published_value_in_another_unit_is_not_taken() {
+        let (_dir, store) = platform_store();
+        // 2030,EU,desi_ict_spec,dd_target_2030,th_ind,20.0: thousands, for a target in persons.
+        let from = FROM
+            .replace("desi_dsk_bab", "desi_ict_spec")
+            .replace("pc_ind", "th_ind");
+        let text = VALID.replacen(
+            "value = 99.0\nunit = \"% of households\"",
+            &format!("value = 20000000.0\n{from}unit = \"persons employed\""),
+            1,
+        );
+        let mut r = parse(Path::new("roadmaps/test.toml"), &text, &known()).expect("loads");
+        resolve(&mut r, &store);
+        assert_eq!(r.targets[0].value, 20_000_000.0);
+        assert_mentions(
+            r.targets[0].unmeasured.as_deref().unwrap_or_default(),
+            &["th_ind", "a count in thousands", "persons employed"],
         );
     }
 }

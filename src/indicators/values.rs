@@ -715,6 +715,7 @@ codes = ["AA1", "BB1"]
             higher_is_better,
             eurostat_code: "test_r".into(),
             verified: None,
+            also: Vec::new(),
             file: PathBuf::from("indicators/test.toml"),
         }
     }

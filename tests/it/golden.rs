@@ -11,11 +11,14 @@ use crate::support::{Sandbox, without_urls};
 use crate::upstream::Upstream;
 
 /// The datasets ../shared/data holds a response of (the others' indicators snapshot their error).
-const FETCHED: [&str; 4] = [
+const FETCHED: [&str; 7] = [
     "isoc_ci_in_h",
     "isoc_r_iacc_h",
     "isoc_r_broad_h",
     "isoc_e_dii",
+    "isoc_cicce_use",
+    "desi",
+    "desi_dd_trajectories",
 ];
 
 fn repo(rel: &str) -> std::path::PathBuf {

@@ -15,6 +15,7 @@ mod fetch;
 mod golden;
 mod import;
 mod indicators;
+mod platform;
 mod regional;
 mod roadmap;
 mod serve;

@@ -50,6 +50,20 @@ pub fn desi_path(path: &str) -> String {
     format!("{DESI_PREFIX}{path}")
 }
 
+/// The DESI platform's chart groups served, and their shared files (relative to `shared/data`).
+pub const PLATFORM_FACTS: [(&str, &str); 2] = [
+    ("desi", "desi/platform/facts_desi.csv"),
+    (
+        "dd-trajectories-eu",
+        "desi/platform/facts_dd_trajectories_eu.csv",
+    ),
+];
+
+/// Request path of the DESI platform's facts API for a chart group (asked with `format=csv`).
+pub fn platform_facts_path(group: &str) -> String {
+    desi_path(&format!("/api/v1/chart-groups/{group}/facts/"))
+}
+
 /// What the server does instead of answering normally, once per queued entry.
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -197,7 +211,9 @@ impl Upstream {
     /// each `eurostat/jsonstat/<code>.json` at the Statistics API; the TSVs `isoc_e_dii`,
     /// `isoc_sks_itsp_age`, `tin00074`, and the legacy TSV as `isoc_ci_in_h`; the SDMX-CSVs
     /// `isoc_r_broad_h`, `isoc_r_iacc_h`, `isoc_eb_ics`, and the SDMX-CSV 2.0 file as
-    /// `isoc_e_dii`; the DESI 2020 file at `{desi}/2020/indicators_raw.csv`.
+    /// `isoc_e_dii`; the DESI 2020 file at `{desi}/2020/indicators_raw.csv`; the cloud download
+    /// `isoc_cicce_use`; the DESI platform's facts at its facts API
+    /// (`{desi}/api/v1/chart-groups/{group}/facts/?format=csv`, see [`PLATFORM_FACTS`]).
     pub fn with_shared_files() -> Result<Self> {
         let server = Self::start()?;
         let dir = server.shared.data.join("eurostat/jsonstat");
@@ -209,7 +225,12 @@ impl Upstream {
                 server.serve_jsonstat(code, &format!("eurostat/jsonstat/{name}"));
             }
         }
-        for code in ["isoc_e_dii", "isoc_sks_itsp_age", "tin00074"] {
+        for code in [
+            "isoc_e_dii",
+            "isoc_sks_itsp_age",
+            "tin00074",
+            "isoc_cicce_use",
+        ] {
             server.serve_tsv(code, &format!("eurostat/tsv/{code}.tsv"));
         }
         server.serve_tsv(
@@ -231,6 +252,9 @@ impl Upstream {
             None,
             "desi/2020/indicators_raw.csv",
         );
+        for (group, file) in PLATFORM_FACTS {
+            server.route(&platform_facts_path(group), Some("csv"), file);
+        }
         Ok(server)
     }
 

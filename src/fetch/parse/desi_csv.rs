@@ -160,6 +160,7 @@ mod tests {
             p.dimensions,
             ["indicator", "breakdown", "unit_measure", "geo"]
         );
+        // 6,438 records (37 indicators × 29 geos × 6 editions), 864 without a value (python3 csv).
         assert_eq!(b.num_rows(), 6438);
         assert_eq!(values(b).null_count(), 864);
         let names: Vec<_> = b

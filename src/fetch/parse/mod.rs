@@ -26,6 +26,7 @@ mod builder;
 pub use builder::FIXED_COLUMNS;
 mod csv;
 mod desi_csv;
+mod desi_facts;
 mod desi_wide;
 mod jsonstat;
 mod ods_csv;
@@ -63,17 +64,21 @@ pub enum Format {
     DesiCsv,
     /// The wide table of the Commission's DESI workbook (`Year,Country,Year + country,1a1 …`).
     DesiWide,
+    /// The Digital Decade DESI platform's facts (`period,country,…,reference_period,remarks`) with
+    /// the data year as period and `EU` as `EU27_2020`.
+    DesiFacts,
     /// An Opendatasoft CSV export; needs an [`OdsMapping`].
     OdsCsv,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::JsonStat,
         Format::Tsv,
         Format::SdmxCsv,
         Format::DesiCsv,
         Format::DesiWide,
+        Format::DesiFacts,
         Format::OdsCsv,
     ];
 
@@ -85,13 +90,16 @@ impl Format {
             Format::SdmxCsv => "sdmx-csv",
             Format::DesiCsv => "desi-csv",
             Format::DesiWide => "desi-wide",
+            Format::DesiFacts => "desi-facts",
             Format::OdsCsv => "ods-csv",
         }
     }
 
     /// Guesses the format from the first bytes: JSON (`{`), a TSV header whose first cell holds
     /// `\`, an SDMX-CSV `DATAFLOW`/`STRUCTURE` header, the DESI header
-    /// (`observation,time_period,ref_area,…`), the DESI workbook's wide table
+    /// (`observation,time_period,ref_area,…`; the platform's `period,country,…` without
+    /// `reference_period`), the platform's facts with `reference_period` (`desi-facts`), the DESI
+    /// workbook's wide table
     /// (`Year,Country,Year + country,…`), or a `;`-separated header (Opendatasoft).
     pub fn detect(bytes: &[u8]) -> Option<Format> {
         let body = trim_start(strip_bom(bytes));
@@ -122,6 +130,9 @@ impl Format {
             .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
             .collect();
         let has_all = |names: &[&str]| names.iter().all(|n| cells.iter().any(|c| c == n));
+        if has_all(&["period", "country", "indicator", "reference_period"]) {
+            return Some(Format::DesiFacts);
+        }
         if has_all(&["observation", "time_period", "ref_area"])
             || has_all(&[
                 "period",
@@ -316,6 +327,7 @@ pub fn parse(
         Format::SdmxCsv => sdmx_csv::parse(dataset, bytes),
         Format::DesiCsv => desi_csv::parse(dataset, bytes),
         Format::DesiWide => desi_wide::parse(dataset, bytes),
+        Format::DesiFacts => desi_facts::parse(dataset, bytes),
         Format::OdsCsv => ods_csv::parse(dataset, bytes, options.ods.as_ref()),
     }
 }
@@ -690,7 +702,7 @@ mod tests {
     fn an_unknown_format_name_lists_the_accepted_ones() {
         let err = "xlsx".parse::<Format>().unwrap_err();
         assert!(
-            err.contains("jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, ods-csv"),
+            err.contains("jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, desi-facts, ods-csv"),
             "{err}"
         );
     }
@@ -713,6 +725,11 @@ mod tests {
         cases.push(("desi/2020/indicators_raw.csv".into(), Format::DesiCsv));
         cases.push(("desi/2022/indicators_complete.csv".into(), Format::DesiWide));
         cases.push(("desi/2022/indicators_raw.csv".into(), Format::DesiWide));
+        cases.push(("desi/platform/facts_desi.csv".into(), Format::DesiFacts));
+        cases.push((
+            "desi/platform/facts_dd_trajectories_eu.csv".into(),
+            Format::DesiFacts,
+        ));
         assert!(cases.len() >= 25);
         for (file, format) in cases {
             assert_eq!(Format::detect(&read(&file)), Some(format), "{file}");

@@ -23,6 +23,8 @@ struct CellParts<'a> {
     value: Option<f64>,
     text: Option<&'a str>,
     flags: Option<&'a str>,
+    /// Confidentiality written after `@` (`: @C`), as the current TSV download writes it.
+    conf: Option<&'a str>,
 }
 
 pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
@@ -105,7 +107,7 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
                 if let Some(c) = parse_cell(cell) {
                     series_keys.push(series);
                     period_keys.push(j as u32);
-                    obs.push(c.value, c.text, c.flags, None);
+                    obs.push(c.value, c.text, c.flags, c.conf);
                 }
             }
         }
@@ -151,7 +153,8 @@ fn trim_cr(s: &str) -> &str {
     s.strip_suffix('\r').unwrap_or(s)
 }
 
-/// Reads one cell: `12.3`, `12.3 p`, `: c`, `:`, also `93b`/`:c` without the space.
+/// Reads one cell: `12.3`, `12.3 p`, `: c`, `:`, also `93b`/`:c` without the space, and a
+/// confidentiality status after `@` (`: @C` → no flags, status `C`; `12.3 b@C` → flags `b`, `C`).
 fn parse_cell(cell: &str) -> Option<CellParts<'_>> {
     let cell = cell.trim_matches(' ');
     if cell.is_empty() {
@@ -161,12 +164,17 @@ fn parse_cell(cell: &str) -> Option<CellParts<'_>> {
         Some(i) => (&cell[..i], cell[i + 1..].trim()),
         None => split_trailing_letters(cell),
     };
+    let (flags, conf) = match flags.split_once('@') {
+        Some((flags, conf)) => (flags.trim(), Some(conf.trim()).filter(|c| !c.is_empty())),
+        None => (flags, None),
+    };
     let flags = (!flags.is_empty()).then_some(flags);
     if num == ":" {
-        return flags.map(|f| CellParts {
+        return (flags.is_some() || conf.is_some()).then_some(CellParts {
             value: None,
             text: None,
-            flags: Some(f),
+            flags,
+            conf,
         });
     }
     match num.parse::<f64>() {
@@ -174,11 +182,13 @@ fn parse_cell(cell: &str) -> Option<CellParts<'_>> {
             value: Some(v),
             text: None,
             flags,
+            conf,
         }),
         _ => Some(CellParts {
             value: None,
             text: Some(num),
             flags,
+            conf,
         }),
     }
 }
@@ -224,6 +234,7 @@ mod tests {
                 value: v,
                 text: t,
                 flags: f,
+                conf: None,
             })
         };
         assert_eq!(parse_cell("12.3 "), c(Some(12.3), None, None));
@@ -244,14 +255,14 @@ mod tests {
         // Row counts: cells other than a bare `:` (counted with python3 on the files).
         let expect: [(&str, &[&str], usize); 5] = [
             (
-                "eurostat/tsv/isoc_cicce_use.tsv",
-                &["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"],
-                87182,
-            ),
-            (
                 "eurostat/tsv/isoc_ci_in_h_legacy_2008-2019.tsv",
                 &["unit", "hhtyp", "geo"],
                 445,
+            ),
+            (
+                "eurostat/tsv/isoc_cicce_use.tsv",
+                &["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"],
+                87_182,
             ),
             (
                 "eurostat/tsv/isoc_e_dii.tsv",
@@ -281,6 +292,84 @@ mod tests {
             assert_eq!(p.batch.num_rows(), rows, "{rel}");
             assert_eq!(p.updated, None);
         }
+    }
+
+    #[test]
+    fn a_confidential_cell_written_at_c_has_status_c_and_no_flag() {
+        let c = |v: Option<f64>, f: Option<&'static str>, conf: Option<&'static str>| {
+            Some(CellParts {
+                value: v,
+                text: None,
+                flags: f,
+                conf,
+            })
+        };
+        assert_eq!(parse_cell(": @C"), c(None, None, Some("C")));
+        assert_eq!(parse_cell("12.5 b@C"), c(Some(12.5), Some("b"), Some("C")));
+        assert_eq!(parse_cell(": u"), c(None, Some("u"), None));
+    }
+
+    #[test]
+    fn real_lines_of_the_cloud_download_keep_their_values_flags_and_confidentiality() {
+        // Lines of ../shared/data/eurostat/tsv/isoc_cicce_use.tsv as downloaded: CRLF, a trailing
+        // space after every header period and value, flags `b`, `d`, `: u` and `: @C`.
+        let text = "freq,size_emp,nace_r2,indic_is,unit,geo\\TIME_PERIOD\t2014 \t2015 \t2016 \t2017 \t2018 \t2020 \t2021 \t2023 \t2024 \t2025 \r\n\
+A,GE10,C10-S951_X_K,E_CC1_SI,PC_ENT,FR\t: \t: \t: \t: \t: \t: \t25.28 \t22.95 b\t: \t36.46 \r\n\
+A,10-249,C10-S951_X_K,E_CC_DA,PC_ENT,CZ\t: \t: \t: \t: \t: \t: \t: \t13.72 d\t: \t31.81 b\r\n\
+A,0-9,C10-S951_X_K,E_CC_PFACC,PC_ENT,DE\t: \t: \t: \t: \t: \t: \t: \t: u\t: \t: \r\n\
+A,10-249,C10-S951_X_K,E_CC1_BI,PC_ENT,MK\t: \t: \t: \t: \t: \t: \t: @C\t: \t: \t: \r\n";
+        let file = String::from_utf8(read("eurostat/tsv/isoc_cicce_use.tsv")).unwrap();
+        for line in text.split_inclusive("\r\n") {
+            assert!(file.contains(line), "not a line of the real file: {line:?}");
+        }
+        let p = parse("isoc_cicce_use", text.as_bytes()).unwrap();
+        let b = &p.batch;
+        assert_eq!(
+            p.dimensions,
+            ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
+        );
+        assert_eq!(b.num_rows(), 3 + 2 + 1 + 1);
+        let fr = find(b, &[("geo", "FR"), ("period", "2023")]);
+        assert_eq!(values(b).value(fr), 22.95);
+        assert_eq!(opt(col(b, "flags"), fr), Some("b"));
+        assert_eq!(opt(col(b, "indic_is"), fr), Some("E_CC1_SI"));
+        let fr25 = find(b, &[("geo", "FR"), ("period", "2025")]);
+        assert_eq!(values(b).value(fr25), 36.46);
+        assert!(col(b, "flags").is_null(fr25));
+        let cz = find(b, &[("geo", "CZ"), ("period", "2023")]);
+        assert_eq!(
+            (values(b).value(cz), opt(col(b, "flags"), cz)),
+            (13.72, Some("d"))
+        );
+        let de = find(b, &[("geo", "DE"), ("period", "2023")]);
+        assert!(values(b).is_null(de));
+        assert_eq!(opt(col(b, "flags"), de), Some("u"));
+        let mk = find(b, &[("geo", "MK"), ("period", "2021")]);
+        assert!(values(b).is_null(mk));
+        assert!(col(b, "flags").is_null(mk));
+        assert_eq!(opt(col(b, "conf_status"), mk), Some("C"));
+    }
+
+    #[test]
+    fn the_whole_cloud_download_gives_belgiums_sophisticated_cloud_as_published() {
+        let p = parse_file("eurostat/tsv/isoc_cicce_use.tsv");
+        let b = &p.batch;
+        let key = [
+            ("size_emp", "GE10"),
+            ("indic_is", "E_CC1_SI"),
+            ("unit", "PC_ENT"),
+            ("geo", "BE"),
+        ];
+        let at = |period: &'static str| {
+            let mut want = key.to_vec();
+            want.push(("period", period));
+            values(b).value(find(b, &want))
+        };
+        assert_eq!((at("2021"), at("2023"), at("2025")), (46.87, 47.69, 58.51));
+        let confidential = (0..b.num_rows())
+            .filter(|&i| opt(col(b, "conf_status"), i) == Some("C"))
+            .count();
+        assert_eq!(confidential, 326);
     }
 
     #[test]
