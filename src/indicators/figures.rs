@@ -21,7 +21,7 @@ use super::definitions::Indicator;
 use super::desi::{self, Composite, Edition, Methodology, Score};
 use super::model::Model;
 use super::regional::{self, Scorecard};
-use super::roadmap::{self, Progress};
+use super::roadmap::{self, Progress, Roadmap};
 use super::values::{self, IndicatorValue, Table};
 use super::{IndicatorError, Result};
 use crate::catalog::DesiDimension;
@@ -112,14 +112,17 @@ pub struct DimensionCard<'a> {
 /// Everything computed from one snapshot.
 pub struct Figures {
     model: Arc<Model>,
+    /// Each dataset's current version in the snapshot computed from.
+    versions: BTreeMap<String, String>,
     /// By indicator id.
     tables: BTreeMap<String, Computed<Table>>,
     desi: Vec<(Edition, Computed<Desi>)>,
     regional: Computed<regional::Inputs>,
     /// Scorecards computed so far (the capital regions at build time, others when first asked).
     scorecards: Mutex<BTreeMap<String, Computed<Scorecard>>>,
-    /// By roadmap id: every target for its own geos.
-    roadmaps: BTreeMap<String, Vec<Progress>>,
+    /// By roadmap id: the roadmap with its target values read from the published facts
+    /// (`value_from`), and every target's progress for its own geos.
+    roadmaps: BTreeMap<String, (Arc<Roadmap>, Vec<Progress>)>,
     pub stale: Vec<Stale>,
     /// Definitions that the data shows to be wrong (e.g. a peer group naming a geo no dataset
     /// has), each naming the file, the key and the fix.
@@ -289,19 +292,29 @@ impl Figures {
                 );
             }
         }
+        let versions: BTreeMap<String, String> = store
+            .manifest()
+            .map(|m| {
+                m.datasets
+                    .iter()
+                    .map(|(dataset, entry)| (dataset.clone(), entry.current.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut problems = Vec::new();
         let roadmaps = model
             .roadmaps
             .iter()
             .map(|r| {
-                (
-                    r.id.clone(),
-                    roadmap::progress(&model.definitions, r, &lookup, None),
-                )
+                let resolved = resolved(r, store, previous, &mut problems);
+                let progress = roadmap::progress(&model.definitions, &resolved, &lookup, None);
+                (r.id.clone(), (resolved, progress))
             })
             .collect();
-        let problems = unknown_group_geos(&model, &tables);
+        problems.extend(unknown_group_geos(&model, &tables));
         stats.elapsed = started.elapsed();
         Figures {
+            versions,
             problems,
             model,
             tables,
@@ -434,8 +447,48 @@ impl Figures {
 
     /// The progress of every target of roadmap `id` for its own geos; `None` for an unknown id.
     pub fn roadmap(&self, id: &str) -> Option<&[Progress]> {
-        self.roadmaps.get(id).map(Vec::as_slice)
+        self.roadmaps.get(id).map(|(_, p)| p.as_slice())
     }
+
+    /// Roadmap `id` with its target values as published (`value_from`) in this snapshot.
+    pub fn roadmap_definition(&self, id: &str) -> Option<&Roadmap> {
+        self.roadmaps.get(id).map(|(r, _)| r.as_ref())
+    }
+}
+
+/// `roadmap` with its target values read from the store (`value_from`): the previous figures'
+/// when the datasets they were read from kept their versions, else read again (DuckDB). What could
+/// not be read is noted in `problems` (the target is then not measurable, with the reason).
+fn resolved(
+    roadmap: &Roadmap,
+    store: &Store,
+    previous: Option<&Figures>,
+    problems: &mut Vec<String>,
+) -> Arc<Roadmap> {
+    let read: Vec<&str> = roadmap
+        .targets
+        .iter()
+        .filter_map(|t| t.value_from.as_ref().map(|f| f.source.as_str()))
+        .collect();
+    let unchanged = |before: &Figures| {
+        read.iter().all(|dataset| {
+            let version = |s: &Store| s.current(dataset).ok().flatten().map(|v| v.version);
+            before.versions.get(*dataset) == version(store).as_ref()
+        })
+    };
+    if let Some(before) = previous.filter(|p| unchanged(p))
+        && let Some((kept, _)) = before.roadmaps.get(&roadmap.id)
+    {
+        return kept.clone();
+    }
+    let mut resolved = roadmap.clone();
+    problems.extend(
+        roadmap::resolve(&mut resolved, store)
+            .into_iter()
+            .filter(|note| !note.contains("target value "))
+            .map(|note| format!("{}: {note}", roadmap.file.display())),
+    );
+    Arc::new(resolved)
 }
 
 /// Codes of `geo-groups.toml` that no indicator table holds, though some table holds codes of

@@ -77,8 +77,16 @@ impl Model {
             &folders.indicators.join("roadmaps"),
             &roadmap::known_indicators(&definitions),
         ) {
-            Ok((roadmaps, errors)) => {
+            Ok((mut roadmaps, errors)) => {
                 problems.extend(errors.iter().map(|e| e.to_string()));
+                // A target on an indicator of another unit is refused alone.
+                for r in &mut roadmaps {
+                    problems.extend(
+                        roadmap::check_units(r, &definitions)
+                            .iter()
+                            .map(|e| e.to_string()),
+                    );
+                }
                 roadmaps
             }
             Err(e) => {

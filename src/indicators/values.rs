@@ -219,11 +219,18 @@ struct Source<'a> {
     filter: &'a BTreeMap<String, String>,
 }
 
+/// The main source, then the supplements (`[[also]]`), in the file's order: a supplement fills
+/// only the (geo, period) cells the sources before it lack.
 fn sources(indicator: &Indicator) -> Vec<Source<'_>> {
-    vec![Source {
+    std::iter::once(Source {
         dataset: &indicator.source,
         filter: &indicator.filter,
-    }]
+    })
+    .chain(indicator.also.iter().map(|s| Source {
+        dataset: &s.source,
+        filter: &s.filter,
+    }))
+    .collect()
 }
 
 impl Table {

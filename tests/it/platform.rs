@@ -347,15 +347,22 @@ fn every_digital_decade_target_shows_the_published_target_value() -> Result<()> 
         ("key-public-services-online", 100.0),
         ("key-public-services-businesses", 100.0),
     ];
+    // A target is measured only for the geos it names: the 20 million ICT specialists are the
+    // EU's alone.
     ensure!(
-        rows.len() == published.len() * 2,
+        rows.len() == published.len() * 2 - 1,
         "{:?}",
         rows.keys().collect::<Vec<_>>()
     );
     for (target, value) in published {
-        for geo in ["BE", "EU27_2020"] {
+        let geos: &[&str] = if target == "ict-specialists" {
+            &["EU27_2020"]
+        } else {
+            &["BE", "EU27_2020"]
+        };
+        for geo in geos {
             let row = rows
-                .get(&(target.to_owned(), geo.to_owned()))
+                .get(&(target.to_owned(), (*geo).to_owned()))
                 .with_context(|| format!("no row for {target} {geo}"))?;
             ensure!(
                 number(row, "target_value")? == value && row["target_period"] == "2030",
@@ -388,8 +395,10 @@ fn every_digital_decade_target_shows_the_published_target_value() -> Result<()> 
         "{ict:?}"
     );
     ensure!(ict["status"] == "off track", "{ict:?}");
-    let ict_be = &rows[&("ict-specialists".to_owned(), "BE".to_owned())];
-    ensure!(ict_be["status"] == "no data", "{ict_be:?}");
+    ensure!(
+        !rows.contains_key(&("ict-specialists".to_owned(), "BE".to_owned())),
+        "an EU-only target was scored for BE"
+    );
     Ok(())
 }
 

@@ -343,18 +343,20 @@ pub async fn roadmaps(
 ) -> Result<Response, ApiError> {
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     negotiate::format(None, &headers, JSON_ONLY)?;
-    let head = Head {
-        etag: reply::etag(&["roadmaps", lang, &app.model.id]),
-        last_modified: None,
-        freshness: Freshness::Current,
-        licence: None,
-    };
+    // Target values come from the published facts of the snapshot (`value_from`).
+    let snapshot = app.live.snapshot();
+    let head = Head::of_snapshot(&app, &snapshot, &["roadmaps", lang]);
     app.answer_now(&headers, head, || {
         let list: Vec<Value> = app
             .model
             .roadmaps
             .iter()
-            .map(|r| roadmap_json(r, lang))
+            .map(|r| {
+                roadmap_json(
+                    snapshot.figures.roadmap_definition(&r.id).unwrap_or(r),
+                    lang,
+                )
+            })
             .collect();
         Ok(Body::json(&json!({ "roadmaps": list })).in_language(lang))
     })
@@ -400,6 +402,11 @@ pub async fn roadmap(
             lang,
         ],
     );
+    let found = snapshot
+        .figures
+        .roadmap_definition(&id)
+        .cloned()
+        .unwrap_or(found);
     app.answer_now(&headers, head, || {
         let all = snapshot.figures.roadmap(&id).unwrap_or_default();
         let progress: Vec<&roadmap::Progress> = all
