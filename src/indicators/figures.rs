@@ -68,6 +68,14 @@ pub struct BuildStats {
     pub elapsed: Duration,
 }
 
+/// Rows selected from an indicator's table.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub table: Arc<Table>,
+    /// Indices into `table.rows`, in the order asked.
+    pub rows: Vec<usize>,
+}
+
 /// One indicator's latest value for a geo, or why there is none.
 #[derive(Debug, Clone)]
 pub struct Latest<'a> {
@@ -337,16 +345,17 @@ impl Figures {
         self.tables.get(indicator)
     }
 
-    /// The rows of `indicator` asked for (see [`Table::select`]), with the table they come from.
+    /// The rows of `indicator` asked for (see [`Table::select`]), with the table they come from;
+    /// `None` for an id that has no definition.
     pub fn series(
         &self,
         indicator: &str,
         request: &values::Request,
-    ) -> Option<std::result::Result<(Arc<Table>, Vec<usize>), Arc<IndicatorError>>> {
+    ) -> Option<std::result::Result<Selection, Arc<IndicatorError>>> {
         let table = self.tables.get(indicator)?;
-        Some(table.clone().map(|t| {
-            let rows = t.select(request);
-            (t, rows)
+        Some(table.clone().map(|table| Selection {
+            rows: table.select(request),
+            table,
         }))
     }
 
@@ -644,4 +653,151 @@ pub fn write_csv_row<W: std::io::Write>(
         &s.rank.map(|_| s.ranked.to_string()).unwrap_or_default(),
         method.title(score.level, &score.code).unwrap_or_default(),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::indicators::definitions::Definitions;
+    use crate::indicators::values::tests::{SDMX, groups, indicator, publish, store_with_data};
+
+    fn model(groups_text: Option<&str>) -> Arc<Model> {
+        let groups = match groups_text {
+            Some(text) => {
+                crate::catalog::GeoGroups::parse(std::path::Path::new("geo-groups.toml"), text)
+                    .expect("groups")
+            }
+            None => groups(),
+        };
+        Arc::new(Model {
+            definitions: Definitions {
+                indicators: vec![indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true)],
+                errors: Vec::new(),
+                dir: PathBuf::from("indicators"),
+            },
+            groups,
+            desi: Vec::new(),
+            regional: Err(Arc::new(IndicatorError::NoData {
+                dataset: "none".into(),
+                import: "none".into(),
+            })),
+            roadmaps: Vec::new(),
+            problems: Vec::new(),
+            id: "test".into(),
+        })
+    }
+
+    #[test]
+    fn a_table_is_kept_while_its_source_keeps_its_version_and_recomputed_after_a_publish() {
+        let (_dir, store) = store_with_data();
+        let model = model(None);
+        let first = Figures::build(model.clone(), &store, None);
+        let Some(Ok(table)) = first.table("test") else {
+            panic!(
+                "no table: {:?}",
+                first
+                    .table("test")
+                    .map(|t| t.as_ref().err().map(|e| e.to_string()))
+            );
+        };
+        assert_eq!(first.stats.tables_computed, 1);
+        let again = Figures::build(model.clone(), &store, Some(&first));
+        assert_eq!(
+            (again.stats.tables_computed, again.stats.tables_kept),
+            (0, 1)
+        );
+        let Some(Ok(kept)) = again.table("test") else {
+            panic!("no table")
+        };
+        assert!(Arc::ptr_eq(table, kept), "the same table, not a copy");
+
+        publish(
+            &store,
+            &SDMX.replace("PC_IND,AA,2022,14,", "PC_IND,AA,2022,15,"),
+        );
+        let after = Figures::build(model, &store, Some(&again));
+        assert_eq!(
+            (after.stats.tables_computed, after.stats.tables_kept),
+            (1, 0)
+        );
+        let Some(Ok(new)) = after.table("test") else {
+            panic!("no table")
+        };
+        assert_ne!(new.version().version, table.version().version);
+        let aa = new.rows_of("AA");
+        assert_eq!(aa.last().and_then(|r| r.value), Some(15.0));
+        assert!(after.stale.is_empty());
+    }
+
+    #[test]
+    fn a_publish_whose_recompute_fails_keeps_serving_the_previous_table_and_says_why() {
+        let (_dir, store) = store_with_data();
+        let model = model(None);
+        let first = Figures::build(model.clone(), &store, None);
+        // The new version lacks the filtered dimension `indic_is`.
+        publish(
+            &store,
+            "DATAFLOW,LAST UPDATE,freq,unit,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG\nESTAT:TEST(1.0),25/06/26 23:00:00,A,PC_IND,AA,2023,50,\n",
+        );
+        let after = Figures::build(model, &store, Some(&first));
+        let Some(Ok(kept)) = after.table("test") else {
+            panic!("the previous table is served")
+        };
+        let Some(Ok(before)) = first.table("test") else {
+            panic!("no table")
+        };
+        assert!(Arc::ptr_eq(kept, before));
+        assert_eq!(after.stale.len(), 1, "{:?}", after.stale);
+        assert_eq!(after.stale[0].datasets, ["test_r"]);
+        assert!(
+            after.stale[0].error.to_string().contains("filter.indic_is"),
+            "{}",
+            after.stale[0].error
+        );
+    }
+
+    #[test]
+    fn every_group_ranks_its_members_with_their_count_and_median() {
+        let (_dir, store) = store_with_data();
+        let text = format!(
+            "{}\n[peers]\ndescription = \"Two peers\"\ncodes = [\"BB\", \"CC\", \"ZZ\"]\n",
+            crate::indicators::values::tests::GROUPS
+        );
+        let figures = Figures::build(model(Some(&text)), &store, None);
+        let Some(Ok(table)) = figures.table("test") else {
+            panic!("no table")
+        };
+        // 2022: BB 12, CC 30 among the peers (ZZ has no data).
+        let i = table
+            .rows
+            .iter()
+            .position(|r| r.geo == "BB" && r.period == "2022")
+            .expect("BB 2022");
+        let standing = table.standing("peers", i).expect("a standing");
+        assert_eq!(
+            (standing.rank, standing.ranked, standing.median),
+            (Some(2), 2, Some(21.0))
+        );
+        let eu = table
+            .rows
+            .iter()
+            .position(|r| r.geo == "EU27_2020" && r.period == "2022")
+            .expect("EU");
+        let standing = table.standing("peers", eu).expect("the period's count");
+        assert_eq!(
+            (standing.rank, standing.ranked),
+            (None, 2),
+            "the EU is not one of the peers"
+        );
+        assert!(
+            figures
+                .problems
+                .iter()
+                .any(|p| p.contains("[peers].codes: ZZ")),
+            "{:?}",
+            figures.problems
+        );
+    }
 }

@@ -627,7 +627,7 @@ fn nullable(column: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
 
@@ -639,7 +639,8 @@ mod tests {
     use crate::store::VersionMeta;
 
     /// Two indicators (`I_A`, `I_B`) for three member states, two capital regions and the EU.
-    const SDMX: &str = "DATAFLOW,LAST UPDATE,freq,indic_is,unit,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG
+    pub(crate) const SDMX: &str =
+        "DATAFLOW,LAST UPDATE,freq,indic_is,unit,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG
 ESTAT:TEST(1.0),25/06/26 23:00:00,A,I_A,PC_IND,AA,2021,10,
 ESTAT:TEST(1.0),25/06/26 23:00:00,A,I_A,PC_IND,AA,2022,14,
 ESTAT:TEST(1.0),25/06/26 23:00:00,A,I_A,PC_IND,BB,2021,20,
@@ -652,7 +653,7 @@ ESTAT:TEST(1.0),25/06/26 23:00:00,A,I_A,PC_IND,EU27_2020,2022,18,
 ESTAT:TEST(1.0),25/06/26 23:00:00,A,I_B,PC_IND,AA,2022,1,
 ";
 
-    const GROUPS: &str = r#"
+    pub(crate) const GROUPS: &str = r#"
 [eu27]
 description = "Members"
 codes = ["AA", "BB", "CC"]
@@ -662,13 +663,19 @@ description = "Capitals"
 codes = ["AA1", "BB1"]
 "#;
 
-    fn store_with_data() -> (tempfile::TempDir, Store) {
+    pub(crate) fn store_with_data() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = Store::open(dir.path().join("data"), 2).expect("store");
+        publish(&store, SDMX);
+        (dir, store)
+    }
+
+    /// Publishes `sdmx` (SDMX-CSV 1.0) as a new version of `test_r`.
+    pub(crate) fn publish(store: &Store, sdmx: &str) {
         let parsed = parse::parse(
             Format::SdmxCsv,
             "test_r",
-            SDMX.as_bytes(),
+            sdmx.as_bytes(),
             &ParseOptions::default(),
         )
         .expect("parses");
@@ -688,14 +695,13 @@ codes = ["AA1", "BB1"]
         store
             .publish("test_r", &[parsed.batch], meta)
             .expect("published");
-        (dir, store)
     }
 
-    fn groups() -> GeoGroups {
+    pub(crate) fn groups() -> GeoGroups {
         GeoGroups::parse(Path::new("geo-groups.toml"), GROUPS).expect("groups")
     }
 
-    fn indicator(filter: &[(&str, &str)], higher_is_better: bool) -> Indicator {
+    pub(crate) fn indicator(filter: &[(&str, &str)], higher_is_better: bool) -> Indicator {
         Indicator {
             id: "test".into(),
             dimension: DesiDimension::InternetUse,

@@ -150,7 +150,7 @@ pub async fn desi(
             let mut w = csv::Writer::from_writer(Vec::new());
             desi::write_csv_header(&mut w).map_err(ApiError::internal)?;
             for s in scores.iter().filter(|s| geos.contains(&s.score.geo)) {
-                desi::write_csv_row(&mut w, &method, s).map_err(ApiError::internal)?;
+                desi::write_csv_row(&mut w, method, s).map_err(ApiError::internal)?;
             }
             let bytes = w.into_inner().map_err(ApiError::internal)?;
             return Ok(Body {
