@@ -27,8 +27,9 @@ fn shared(rel: &str) -> PathBuf {
     repo("../shared/data").join(rel)
 }
 
-/// The shared files and the store dataset each becomes.
-const INPUTS: [(&str, Format, &str); 6] = [
+/// The shared files and the store dataset each becomes: every real file an indicator or a
+/// composite of the shipped definitions reads.
+const INPUTS: [(&str, Format, &str); 9] = [
     (
         "isoc_ci_in_h",
         Format::JsonStat,
@@ -45,6 +46,17 @@ const INPUTS: [(&str, Format, &str); 6] = [
         "eurostat/sdmx-csv/isoc_r_broad_h_excerpt.csv",
     ),
     ("isoc_e_dii", Format::Tsv, "eurostat/tsv/isoc_e_dii.tsv"),
+    (
+        "isoc_cicce_use",
+        Format::Tsv,
+        "eurostat/tsv/isoc_cicce_use.tsv",
+    ),
+    ("desi", Format::DesiFacts, "desi/platform/facts_desi.csv"),
+    (
+        "desi_dd_trajectories",
+        Format::DesiFacts,
+        "desi/platform/facts_dd_trajectories_eu.csv",
+    ),
     (
         "desi_2022_complete",
         Format::DesiWide,

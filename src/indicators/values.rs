@@ -5,8 +5,8 @@
 //! adds), and the dataset and store version each value came from. Requests then select rows from
 //! the table ([`Table::select`], [`Table::batch`]): no SQL per request.
 //!
-//! DuckDB computes the table with two statements over `read_parquet` of the store's files (no
-//! copy): `sql/indicator_table.sql` and `sql/indicator_ranks.sql`. The filter's codes reach DuckDB
+//! DuckDB computes the table in one statement over `read_parquet` of the store's files (no copy):
+//! `sql/indicator_table.sql`. The filter's codes reach DuckDB
 //! as bound parameters; its column names are used only once found among the version's dimension
 //! columns (then quoted as identifiers); group members go in through an `Appender`. The only SQL
 //! literal is the store-built file path, with `'` doubled.
@@ -38,7 +38,6 @@ pub const MEMBERS_GROUP: &str = "eu27";
 pub const CAPITALS_GROUP: &str = "capital-regions";
 
 const TABLE_SQL: &str = include_str!("sql/indicator_table.sql");
-const RANKS_SQL: &str = include_str!("sql/indicator_ranks.sql");
 
 /// What to select: the geos (in the order wanted), an optional range of years, and an optional
 /// peer group whose rank and median come with each value.
@@ -288,52 +287,76 @@ impl Table {
                 conditions.push(format!("{} = ?", sql_identifier(column)));
                 bound.push(Value::Text(code.clone()));
             }
+            // `src` numbers the sources read, in order (one without a version is skipped).
+            let src = versions.len();
             selects.push(format!(
-                "SELECT geo, period, period_start, value, flags, {i} AS src FROM read_parquet({}) WHERE {}",
+                "SELECT geo, period, period_start, value, flags, {src} AS src FROM read_parquet({}) WHERE {}",
                 sql_literal(&store.file_path(&version).to_string_lossy()),
                 conditions.join(" AND ")
             ));
             let dimensions: Vec<String> = dimensions.iter().map(|d| d.to_string()).collect();
-            versions.push((version, dimensions));
+            versions.push((version, dimensions, i));
         }
         let source_sql = selects.join(" UNION ALL ");
 
-        let mut with_eu = bound.clone();
-        with_eu.push(Value::Text(EU_AGGREGATE.to_owned()));
-        let mut rows = Vec::new();
+        let order = if indicator.higher_is_better {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        let sql = TABLE_SQL
+            .replace("{source}", &source_sql)
+            .replace("{order}", order);
+        bound.push(Value::Text(EU_AGGREGATE.to_owned()));
+        let mut rows: Vec<IndicatorValue> = Vec::new();
+        // Per row, its (group, rank, ranked, median); gathered into columns below.
+        let mut ranks: Vec<(usize, String, u32, u32, f64)> = Vec::new();
         let mut repeated: Option<usize> = None;
         {
-            let mut stmt = conn.prepare(&TABLE_SQL.replace("{source}", &source_sql))?;
-            let mut result = stmt.query(params_from_iter(with_eu.iter()))?;
+            let mut stmt = conn.prepare(&sql)?;
+            let mut result = stmt.query(params_from_iter(bound.iter()))?;
             while let Some(r) = result.next()? {
-                let src: i32 = r.get(5)?;
-                let repeats: i64 = r.get(9)?;
-                if repeats > 1 && repeated.is_none() {
-                    repeated = Some(src as usize);
+                let geo: String = r.get(0)?;
+                let period: String = r.get(1)?;
+                let same = rows
+                    .last()
+                    .is_some_and(|last| last.geo == geo && last.period == period);
+                if !same {
+                    let src: i32 = r.get(5)?;
+                    let repeats: i64 = r.get(9)?;
+                    if repeats > 1 && repeated.is_none() {
+                        repeated = Some(src as usize);
+                    }
+                    let (version, _, _) = &versions[src as usize];
+                    rows.push(IndicatorValue {
+                        indicator: indicator.id.clone(),
+                        geo,
+                        period,
+                        year: r.get(2)?,
+                        value: r.get(3)?,
+                        flags: r.get(4)?,
+                        eu_value: r.get(6)?,
+                        rank_eu27: None,
+                        rank_capitals: None,
+                        ranked_eu27: 0,
+                        ranked_capitals: 0,
+                        change: r.get(7)?,
+                        previous_period: r.get(8)?,
+                        dataset: version.dataset.clone(),
+                        version: version.version.clone(),
+                    });
                 }
-                let (version, _) = &versions[src as usize];
-                rows.push(IndicatorValue {
-                    indicator: indicator.id.clone(),
-                    geo: r.get(0)?,
-                    period: r.get(1)?,
-                    year: r.get(2)?,
-                    value: r.get(3)?,
-                    flags: r.get(4)?,
-                    eu_value: r.get(6)?,
-                    rank_eu27: None,
-                    rank_capitals: None,
-                    ranked_eu27: 0,
-                    ranked_capitals: 0,
-                    change: r.get(7)?,
-                    previous_period: r.get(8)?,
-                    dataset: version.dataset.clone(),
-                    version: version.version.clone(),
-                });
+                if let Some(grp) = r.get::<_, Option<String>>(10)? {
+                    let rank: i64 = r.get(11)?;
+                    let ranked: i64 = r.get(12)?;
+                    let median: f64 = r.get(13)?;
+                    ranks.push((rows.len() - 1, grp, rank as u32, ranked as u32, median));
+                }
             }
         }
         if let Some(src) = repeated {
-            let (version, dimensions) = &versions[src];
-            let source = &sources(indicator)[src];
+            let (version, dimensions, i) = &versions[src];
+            let source = &sources(indicator)[*i];
             return Err(input_problem(
                 &version.dataset,
                 ambiguity(conn, store, version, dimensions, source)?,
@@ -341,53 +364,30 @@ impl Table {
         }
 
         let mut by_geo: HashMap<String, Range<usize>> = HashMap::new();
-        let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             by_geo
                 .entry(row.geo.clone())
                 .and_modify(|r| r.end = i + 1)
                 .or_insert(i..i + 1);
-            index.insert((row.geo.as_str(), row.period.as_str()), i);
         }
         let mut columns: BTreeMap<String, GroupColumn> = BTreeMap::new();
-        {
-            let order = if indicator.higher_is_better {
-                "DESC"
-            } else {
-                "ASC"
-            };
-            let sql = RANKS_SQL
-                .replace("{source}", &source_sql)
-                .replace("{order}", order);
-            let mut stmt = conn.prepare(&sql)?;
-            let mut result = stmt.query(params_from_iter(bound.iter()))?;
-            while let Some(r) = result.next()? {
-                let grp: String = r.get(0)?;
-                let geo: String = r.get(1)?;
-                let period: String = r.get(2)?;
-                let rank: i64 = r.get(3)?;
-                let ranked: i64 = r.get(4)?;
-                let median: f64 = r.get(5)?;
-                let column = columns.entry(grp).or_insert_with(|| GroupColumn {
-                    rank: vec![None; rows.len()],
-                    periods: HashMap::new(),
-                });
-                if let Some(&i) = index.get(&(geo.as_str(), period.as_str())) {
-                    column.rank[i] = Some(rank as u32);
-                }
-                column
-                    .periods
-                    .entry(period)
-                    .or_insert((ranked as u32, median));
-            }
+        for (i, grp, rank, ranked, median) in ranks {
+            let column = columns.entry(grp).or_insert_with(|| GroupColumn {
+                rank: vec![None; rows.len()],
+                periods: HashMap::new(),
+            });
+            column.rank[i] = Some(rank);
+            column
+                .periods
+                .entry(rows[i].period.clone())
+                .or_insert((ranked, median));
         }
-        drop(index);
         let mut table = Table {
             indicator: indicator.id.clone(),
             rows,
             by_geo,
             groups: columns,
-            versions: versions.into_iter().map(|(v, _)| v).collect(),
+            versions: versions.into_iter().map(|(v, _, _)| v).collect(),
         };
         for i in 0..table.rows.len() {
             let members = table.standing(MEMBERS_GROUP, i);
