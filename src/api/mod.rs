@@ -204,6 +204,23 @@ impl App {
     where
         F: FnOnce() -> Result<Body, ApiError> + Send + 'static,
     {
+        let head = match self.known(headers, head) {
+            Ok(known) => return Ok(known),
+            Err(head) => head,
+        };
+        self.check_limit(client)?;
+        let body = {
+            let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
+            tokio::task::spawn_blocking(compute).await??
+        };
+        let reply = Arc::new(self.reply(head, body));
+        self.cache.insert(reply.clone());
+        Ok(reply.as_ref().into_response())
+    }
+
+    /// The answer without computing anything: 304 when `If-None-Match` matches `head.etag`, the
+    /// cached body when there is one; else `head` back, to compute.
+    fn known(&self, headers: &HeaderMap, head: Head) -> Result<Response, Head> {
         if reply::not_modified(headers, &head.etag) {
             self.metrics.not_modified();
             return Ok(self.reply_head(head).not_modified());
@@ -213,20 +230,17 @@ impl App {
             return Ok(cached.as_ref().into_response());
         }
         self.metrics.cache(false);
-        self.check_limit(client)?;
-        let body = {
-            let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
-            tokio::task::spawn_blocking(compute).await??
-        };
-        let reply = Arc::new(Reply {
+        Err(head)
+    }
+
+    fn reply(&self, head: Head, body: Body) -> Reply {
+        Reply {
             body: body.bytes,
             content_type: body.content_type,
             language: body.language,
             filename: body.filename,
             ..self.reply_head(head)
-        });
-        self.cache.insert(reply.clone());
-        Ok(reply.as_ref().into_response())
+        }
     }
 
     /// Answers a GET whose body is selected from figures already computed (no DuckDB): 304 when
@@ -242,23 +256,11 @@ impl App {
     where
         F: FnOnce() -> Result<Body, ApiError>,
     {
-        if reply::not_modified(headers, &head.etag) {
-            self.metrics.not_modified();
-            return Ok(self.reply_head(head).not_modified());
-        }
-        if let Some(cached) = self.cache.get(&head.etag) {
-            self.metrics.cache(true);
-            return Ok(cached.as_ref().into_response());
-        }
-        self.metrics.cache(false);
-        let body = select()?;
-        let reply = Reply {
-            body: body.bytes,
-            content_type: body.content_type,
-            language: body.language,
-            filename: body.filename,
-            ..self.reply_head(head)
+        let head = match self.known(headers, head) {
+            Ok(known) => return Ok(known),
+            Err(head) => head,
         };
+        let reply = self.reply(head, select()?);
         // Small answers are kept; a large one costs less to select again than to hold.
         if reply.body.len() <= KEEP_SELECTED_BELOW {
             let reply = Arc::new(reply);

@@ -1104,3 +1104,60 @@ fn uncached_computations_beyond_the_rate_limit_get_429_while_cached_answers_stil
     );
     Ok(())
 }
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit_and_others_are_not_believed()
+-> Result<()> {
+    let (_server, sandbox) = store()?;
+    // Vintages (`as_of`) are computed on demand, so they are the answers the limit counts.
+    let until_limited = |served: &Served, client: &str| -> Result<Option<u32>> {
+        // A month of its own per client, so that no vintage is shared between them.
+        let month = if client == "10.0.0.1" { "01" } else { "02" };
+        for day in 1..28 {
+            let answer = served.get_with(
+                &format!("{SERIES}?geo=BE&as_of=2031-{month}-{day:02}"),
+                &[("X-Forwarded-For", client)],
+            )?;
+            if answer.status == 429 {
+                return Ok(Some(day));
+            }
+            ensure!(answer.status == 200, "{}", answer.text());
+        }
+        Ok(None)
+    };
+    let trusted = Served::start_with(
+        &sandbox,
+        &[
+            ("DESI_CITY_COMPUTE_PER_SECOND", "1"),
+            ("DESI_CITY_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )?;
+    ensure!(
+        until_limited(&trusted, "10.0.0.1")?.is_some(),
+        "the first forwarded client was never limited"
+    );
+    // Another client behind the same proxy still has its whole share.
+    let answer = trusted.get_with(
+        &format!("{SERIES}?geo=BE&as_of=2031-03-01"),
+        &[("X-Forwarded-For", "10.0.0.2")],
+    )?;
+    ensure!(
+        answer.status == 200,
+        "a second client behind the proxy was limited: {}",
+        answer.text()
+    );
+
+    // Without a trusted proxy the header is not believed: every request is the peer's.
+    let untrusted = Served::start_with(&sandbox, &[("DESI_CITY_COMPUTE_PER_SECOND", "1")])?;
+    ensure!(until_limited(&untrusted, "10.0.0.1")?.is_some());
+    let answer = untrusted.get_with(
+        &format!("{SERIES}?geo=BE&as_of=2031-03-02"),
+        &[("X-Forwarded-For", "10.0.0.2")],
+    )?;
+    ensure!(
+        answer.status == 429,
+        "a forged X-Forwarded-For escaped the limit: {}",
+        answer.status
+    );
+    Ok(())
+}
