@@ -139,13 +139,17 @@ pub struct Figures {
 }
 
 enum Job<'a> {
-    Table(&'a Indicator),
+    /// Indicator tables, computed in one statement.
+    Tables(Vec<&'a Indicator>),
     Desi(Edition, &'a Methodology),
+    /// A roadmap whose target values are read from the store (`value_from`).
+    Resolve(&'a Roadmap),
 }
 
 enum Done {
     Table(String, Result<Table>),
     Desi(Edition, Result<Composite>),
+    Resolved(Roadmap, Vec<String>),
 }
 
 /// How many threads a build uses: the cores, at most 4.
@@ -182,6 +186,7 @@ impl Figures {
                 }
             }
         }
+        let mut tables_to_compute = Vec::new();
         for indicator in &model.definitions.indicators {
             let kept = previous
                 .and_then(|p| p.tables.get(&indicator.id))
@@ -197,9 +202,25 @@ impl Figures {
                     stats.tables_kept += 1;
                     tables.insert(indicator.id.clone(), Ok(t.clone()));
                 }
-                None => jobs.push(Job::Table(indicator)),
+                None => tables_to_compute.push(indicator),
             }
         }
+        // One batch per thread: a batch shares one plan, the threads share the work.
+        let per_batch = tables_to_compute.len().div_ceil(workers()).max(1);
+        for batch in tables_to_compute.chunks(per_batch) {
+            jobs.push(Job::Tables(batch.to_vec()));
+        }
+
+        let mut resolved: BTreeMap<String, Arc<Roadmap>> = BTreeMap::new();
+        for r in &model.roadmaps {
+            match kept_roadmap(r, store, previous) {
+                Some(kept) => {
+                    resolved.insert(r.id.clone(), kept);
+                }
+                None => jobs.push(Job::Resolve(r)),
+            }
+        }
+        let mut problems = Vec::new();
 
         let done = run(&model, store, &jobs);
         let mut stale = Vec::new();
@@ -268,6 +289,15 @@ impl Figures {
                     };
                     desi.push((edition, result));
                 }
+                Done::Resolved(roadmap, notes) => {
+                    problems.extend(
+                        notes
+                            .into_iter()
+                            .filter(|note| !note.contains("target value "))
+                            .map(|note| format!("{}: {note}", roadmap.file.display())),
+                    );
+                    resolved.insert(roadmap.id.clone(), Arc::new(roadmap));
+                }
             }
         }
         desi.sort_by_key(|(e, _)| *e != Edition::Desi2022);
@@ -309,12 +339,14 @@ impl Figures {
                     .collect()
             })
             .unwrap_or_default();
-        let mut problems = Vec::new();
         let roadmaps = model
             .roadmaps
             .iter()
             .map(|r| {
-                let resolved = resolved(r, store, previous, &mut problems);
+                let resolved = resolved
+                    .get(&r.id)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(r.clone()));
                 let progress = roadmap::progress(&model.definitions, &resolved, &lookup, None);
                 (r.id.clone(), (resolved, progress))
             })
@@ -465,39 +497,25 @@ impl Figures {
     }
 }
 
-/// `roadmap` with its target values read from the store (`value_from`): the previous figures'
-/// when the datasets they were read from kept their versions, else read again (DuckDB). What could
-/// not be read is noted in `problems` (the target is then not measurable, with the reason).
-fn resolved(
+/// `roadmap` with its target values as the previous figures read them from the store
+/// (`value_from`), when the datasets they were read from kept their versions; else `None`, to
+/// read them again.
+fn kept_roadmap(
     roadmap: &Roadmap,
     store: &Store,
     previous: Option<&Figures>,
-    problems: &mut Vec<String>,
-) -> Arc<Roadmap> {
-    let read: Vec<&str> = roadmap
+) -> Option<Arc<Roadmap>> {
+    let before = previous?;
+    let unchanged = roadmap
         .targets
         .iter()
         .filter_map(|t| t.value_from.as_ref().map(|f| f.source.as_str()))
-        .collect();
-    let unchanged = |before: &Figures| {
-        read.iter().all(|dataset| {
-            let version = |s: &Store| s.current(dataset).ok().flatten().map(|v| v.version);
-            before.versions.get(*dataset) == version(store).as_ref()
-        })
-    };
-    if let Some(before) = previous.filter(|p| unchanged(p))
-        && let Some((kept, _)) = before.roadmaps.get(&roadmap.id)
-    {
-        return kept.clone();
-    }
-    let mut resolved = roadmap.clone();
-    problems.extend(
-        roadmap::resolve(&mut resolved, store)
-            .into_iter()
-            .filter(|note| !note.contains("target value "))
-            .map(|note| format!("{}: {note}", roadmap.file.display())),
-    );
-    Arc::new(resolved)
+        .all(|dataset| {
+            let now = store.current(dataset).ok().flatten().map(|v| v.version);
+            before.versions.get(dataset) == now.as_ref()
+        });
+    let (kept, _) = before.roadmaps.get(&roadmap.id).filter(|_| unchanged)?;
+    Some(kept.clone())
 }
 
 /// Codes of `geo-groups.toml` that no indicator table holds, though some table holds codes of
@@ -547,18 +565,31 @@ fn run(model: &Model, store: &Store, jobs: &[Job<'_>]) -> Vec<Done> {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(i) else { break };
-            done.push(match job {
-                Job::Table(indicator) => Done::Table(
-                    indicator.id.clone(),
-                    match &conn {
-                        Ok(conn) => Table::compute(conn, store, &model.groups, indicator),
-                        Err(e) => Err(IndicatorError::Shared(e.clone())),
-                    },
-                ),
-                Job::Desi(edition, method) => {
-                    Done::Desi(*edition, desi::compute(store, method, None))
+            match job {
+                Job::Tables(indicators) => {
+                    let computed = match &conn {
+                        Ok(conn) => Table::compute_many(conn, store, &model.groups, indicators),
+                        Err(e) => indicators
+                            .iter()
+                            .map(|_| Err(IndicatorError::Shared(e.clone())))
+                            .collect(),
+                    };
+                    done.extend(
+                        indicators
+                            .iter()
+                            .zip(computed)
+                            .map(|(i, t)| Done::Table(i.id.clone(), t)),
+                    );
                 }
-            });
+                Job::Desi(edition, method) => {
+                    done.push(Done::Desi(*edition, desi::compute(store, method, None)))
+                }
+                Job::Resolve(roadmap) => {
+                    let mut resolved = (*roadmap).clone();
+                    let notes = roadmap::resolve(&mut resolved, store);
+                    done.push(Done::Resolved(resolved, notes));
+                }
+            }
         }
         done
     };

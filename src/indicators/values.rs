@@ -232,6 +232,89 @@ fn sources(indicator: &Indicator) -> Vec<Source<'_>> {
     .collect()
 }
 
+/// An indicator's sources as read for one computation: the version of each, its dimension
+/// columns, and its place among the indicator's sources.
+type Read = Vec<(Version, Vec<String>, usize)>;
+
+/// Checks `indicator` against its sources' versions and appends the SELECT of its series from
+/// each (tagged `ind` and with the sign of its direction) to `selects`, the filter codes to
+/// `bound`. Fails for this indicator only (no version of its main source, a filter column the
+/// data lacks, a group the ranks need).
+fn plan(
+    store: &Store,
+    groups: &GeoGroups,
+    indicator: &Indicator,
+    ind: usize,
+    selects: &mut Vec<String>,
+    bound: &mut Vec<Value>,
+) -> Result<Read> {
+    group(groups, MEMBERS_GROUP)?;
+    if indicator.is_regional() {
+        group(groups, CAPITALS_GROUP)?;
+    }
+    let sign = if indicator.higher_is_better { 1 } else { -1 };
+    let mut read = Vec::new();
+    let mut own_selects = Vec::new();
+    let mut own_bound = Vec::new();
+    for (i, source) in sources(indicator).iter().enumerate() {
+        let Some(version) = store.current(source.dataset)? else {
+            if i == 0 {
+                return Err(IndicatorError::NoData {
+                    dataset: indicator.source.clone(),
+                    import: format!("desi-city fetch {}", indicator.source),
+                });
+            }
+            continue;
+        };
+        // Dimension columns: those the version records, except `geo`.
+        let dimensions: Vec<String> = version
+            .meta
+            .dimensions
+            .iter()
+            .filter(|c| *c != "geo")
+            .cloned()
+            .collect();
+        let mut conditions = vec!["geo IS NOT NULL".to_owned()];
+        for (column, code) in source.filter {
+            if !dimensions.contains(column) {
+                return Err(IndicatorError::Input {
+                    dataset: source.dataset.to_owned(),
+                    path: indicator.file.clone(),
+                    problem: format!(
+                        "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
+                        dimensions.join(", ")
+                    ),
+                    import: format!("desi-city fetch {}", source.dataset),
+                });
+            }
+            conditions.push(format!("{} = ?", sql_identifier(column)));
+            own_bound.push(Value::Text(code.clone()));
+        }
+        // `src` numbers the sources read, in order (one without a version is skipped). `ind`,
+        // `sign` and `src` are numbers this code made; the path is the store's.
+        let src = read.len();
+        own_selects.push(format!(
+            "SELECT {ind} AS ind, {sign} AS sign, geo, period, period_start, value, flags, {src} AS src FROM read_parquet({}) WHERE {}",
+            sql_literal(&store.file_path(&version).to_string_lossy()),
+            conditions.join(" AND ")
+        ));
+        read.push((version, dimensions, i));
+    }
+    selects.extend(own_selects);
+    bound.extend(own_bound);
+    Ok(read)
+}
+
+/// What the statement returned for one indicator, before it becomes a [`Table`].
+#[derive(Default)]
+struct Gathered {
+    rows: Vec<IndicatorValue>,
+    /// Per row, its (group, rank, ranked, median).
+    ranks: Vec<(usize, String, u32, u32, f64)>,
+    /// The first source (by `src`) that repeats a (geo, period).
+    repeated: Option<usize>,
+}
+
 impl Table {
     /// Computes `indicator`'s table over the store's current versions of its sources, on `conn`
     /// (from [`connection`]). Blocking (DuckDB).
@@ -241,128 +324,73 @@ impl Table {
         groups: &GeoGroups,
         indicator: &Indicator,
     ) -> Result<Table> {
-        group(groups, MEMBERS_GROUP)?;
-        if indicator.is_regional() {
-            group(groups, CAPITALS_GROUP)?;
-        }
-        let fetch = format!("desi-city fetch {}", indicator.source);
-        let input_problem = |dataset: &str, problem: String| IndicatorError::Input {
-            dataset: dataset.to_owned(),
-            path: indicator.file.clone(),
-            problem,
-            import: format!("desi-city fetch {dataset}"),
-        };
+        Table::compute_many(conn, store, groups, &[indicator])
+            .pop()
+            .unwrap_or_else(|| {
+                Err(IndicatorError::UnknownGeo {
+                    geo: String::new(),
+                    known: String::new(),
+                })
+            })
+    }
+
+    /// Computes the tables of `indicators` in one DuckDB statement (`sql/indicator_table.sql`:
+    /// planning it costs more than running it, so many indicators share one plan), each table or
+    /// why not, in the order given. An indicator whose file does not fit its data fails alone; if
+    /// the statement itself fails, each indicator is computed on its own so that the others are
+    /// not lost with it. Blocking (DuckDB).
+    pub fn compute_many(
+        conn: &Connection,
+        store: &Store,
+        groups: &GeoGroups,
+        indicators: &[&Indicator],
+    ) -> Vec<Result<Table>> {
         let mut selects = Vec::new();
         let mut bound: Vec<Value> = Vec::new();
-        let mut versions = Vec::new();
-        for (i, source) in sources(indicator).iter().enumerate() {
-            let Some(version) = store.current(source.dataset)? else {
-                if i == 0 {
-                    return Err(IndicatorError::NoData {
-                        dataset: indicator.source.clone(),
-                        import: fetch,
-                    });
+        let mut planned: Vec<Result<Read>> = indicators
+            .iter()
+            .enumerate()
+            .map(|(ind, indicator)| plan(store, groups, indicator, ind, &mut selects, &mut bound))
+            .collect();
+        let mut gathered: Vec<Gathered> = indicators.iter().map(|_| Gathered::default()).collect();
+        if !selects.is_empty() {
+            bound.push(Value::Text(EU_AGGREGATE.to_owned()));
+            let sql = TABLE_SQL.replace("{source}", &selects.join(" UNION ALL "));
+            if let Err(error) =
+                run_table_sql(conn, &sql, &bound, indicators, &planned, &mut gathered)
+            {
+                if indicators.len() > 1 {
+                    return indicators
+                        .iter()
+                        .map(|i| Table::compute(conn, store, groups, i))
+                        .collect();
                 }
-                continue;
-            };
-            // Dimension columns: those the version records, except `geo`.
-            let dimensions: Vec<&str> = version
-                .meta
-                .dimensions
-                .iter()
-                .map(String::as_str)
-                .filter(|c| *c != "geo")
-                .collect();
-            let mut conditions = vec!["geo IS NOT NULL".to_owned()];
-            for (column, code) in source.filter {
-                if !dimensions.contains(&column.as_str()) {
-                    return Err(input_problem(
-                        source.dataset,
-                        format!(
-                            "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
-                            dimensions.join(", ")
-                        ),
-                    ));
-                }
-                conditions.push(format!("{} = ?", sql_identifier(column)));
-                bound.push(Value::Text(code.clone()));
+                planned = vec![Err(error)];
             }
-            // `src` numbers the sources read, in order (one without a version is skipped).
-            let src = versions.len();
-            selects.push(format!(
-                "SELECT geo, period, period_start, value, flags, {src} AS src FROM read_parquet({}) WHERE {}",
-                sql_literal(&store.file_path(&version).to_string_lossy()),
-                conditions.join(" AND ")
-            ));
-            let dimensions: Vec<String> = dimensions.iter().map(|d| d.to_string()).collect();
-            versions.push((version, dimensions, i));
         }
-        let source_sql = selects.join(" UNION ALL ");
-
-        let order = if indicator.higher_is_better {
-            "DESC"
-        } else {
-            "ASC"
-        };
-        let sql = TABLE_SQL
-            .replace("{source}", &source_sql)
-            .replace("{order}", order);
-        bound.push(Value::Text(EU_AGGREGATE.to_owned()));
-        let mut rows: Vec<IndicatorValue> = Vec::new();
-        // Per row, its (group, rank, ranked, median); gathered into columns below.
-        let mut ranks: Vec<(usize, String, u32, u32, f64)> = Vec::new();
-        let mut repeated: Option<usize> = None;
-        {
-            let mut stmt = conn.prepare(&sql)?;
-            let mut result = stmt.query(params_from_iter(bound.iter()))?;
-            while let Some(r) = result.next()? {
-                let geo: String = r.get(0)?;
-                let period: String = r.get(1)?;
-                let same = rows
-                    .last()
-                    .is_some_and(|last| last.geo == geo && last.period == period);
-                if !same {
-                    let src: i32 = r.get(5)?;
-                    let repeats: i64 = r.get(9)?;
-                    if repeats > 1 && repeated.is_none() {
-                        repeated = Some(src as usize);
-                    }
-                    let (version, _, _) = &versions[src as usize];
-                    rows.push(IndicatorValue {
-                        indicator: indicator.id.clone(),
-                        geo,
-                        period,
-                        year: r.get(2)?,
-                        value: r.get(3)?,
-                        flags: r.get(4)?,
-                        eu_value: r.get(6)?,
-                        rank_eu27: None,
-                        rank_capitals: None,
-                        ranked_eu27: 0,
-                        ranked_capitals: 0,
-                        change: r.get(7)?,
-                        previous_period: r.get(8)?,
+        planned
+            .into_iter()
+            .zip(gathered)
+            .zip(indicators)
+            .map(|((read, got), indicator)| {
+                let read = read?;
+                if let Some(src) = got.repeated {
+                    let (version, dimensions, i) = &read[src];
+                    let source = &sources(indicator)[*i];
+                    return Err(IndicatorError::Input {
                         dataset: version.dataset.clone(),
-                        version: version.version.clone(),
+                        path: indicator.file.clone(),
+                        problem: ambiguity(conn, store, version, dimensions, source)?,
+                        import: format!("desi-city fetch {}", version.dataset),
                     });
                 }
-                if let Some(grp) = r.get::<_, Option<String>>(10)? {
-                    let rank: i64 = r.get(11)?;
-                    let ranked: i64 = r.get(12)?;
-                    let median: f64 = r.get(13)?;
-                    ranks.push((rows.len() - 1, grp, rank as u32, ranked as u32, median));
-                }
-            }
-        }
-        if let Some(src) = repeated {
-            let (version, dimensions, i) = &versions[src];
-            let source = &sources(indicator)[*i];
-            return Err(input_problem(
-                &version.dataset,
-                ambiguity(conn, store, version, dimensions, source)?,
-            ));
-        }
+                Ok(Table::assemble(indicator, read, got))
+            })
+            .collect()
+    }
 
+    fn assemble(indicator: &Indicator, read: Read, got: Gathered) -> Table {
+        let Gathered { rows, ranks, .. } = got;
         let mut by_geo: HashMap<String, Range<usize>> = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
             by_geo
@@ -387,7 +415,7 @@ impl Table {
             rows,
             by_geo,
             groups: columns,
-            versions: versions.into_iter().map(|(v, _, _)| v).collect(),
+            versions: read.into_iter().map(|(v, _, _)| v).collect(),
         };
         for i in 0..table.rows.len() {
             let members = table.standing(MEMBERS_GROUP, i);
@@ -403,7 +431,7 @@ impl Table {
                 (row.rank_capitals, row.ranked_capitals) = (s.rank, s.ranked);
             }
         }
-        Ok(table)
+        table
     }
 
     /// The main source's version read.
@@ -526,6 +554,68 @@ impl Table {
             .collect();
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(IndicatorError::Arrow)
     }
+}
+
+/// Runs the table statement and sorts its rows out per indicator (`ind`). Blocking (DuckDB).
+fn run_table_sql(
+    conn: &Connection,
+    sql: &str,
+    bound: &[Value],
+    indicators: &[&Indicator],
+    planned: &[Result<Read>],
+    gathered: &mut [Gathered],
+) -> Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut result = stmt.query(params_from_iter(bound.iter()))?;
+    while let Some(r) = result.next()? {
+        let ind = r.get::<_, i32>(0)? as usize;
+        let (Some(got), Some(Ok(read)), Some(indicator)) =
+            (gathered.get_mut(ind), planned.get(ind), indicators.get(ind))
+        else {
+            continue;
+        };
+        let geo: String = r.get(1)?;
+        let period: String = r.get(2)?;
+        let same = got
+            .rows
+            .last()
+            .is_some_and(|last| last.geo == geo && last.period == period);
+        if !same {
+            let src = r.get::<_, i32>(6)? as usize;
+            let repeats: i64 = r.get(10)?;
+            if repeats > 1 && got.repeated.is_none() {
+                got.repeated = Some(src);
+            }
+            let Some((version, _, _)) = read.get(src) else {
+                continue;
+            };
+            got.rows.push(IndicatorValue {
+                indicator: indicator.id.clone(),
+                geo,
+                period,
+                year: r.get(3)?,
+                value: r.get(4)?,
+                flags: r.get(5)?,
+                eu_value: r.get(7)?,
+                rank_eu27: None,
+                rank_capitals: None,
+                ranked_eu27: 0,
+                ranked_capitals: 0,
+                change: r.get(8)?,
+                previous_period: r.get(9)?,
+                dataset: version.dataset.clone(),
+                version: version.version.clone(),
+            });
+        }
+        if let Some(grp) = r.get::<_, Option<String>>(11)? {
+            let rank: i64 = r.get(12)?;
+            let ranked: i64 = r.get(13)?;
+            let median: f64 = r.get(14)?;
+            got.ranks
+                .push((got.rows.len() - 1, grp, rank as u32, ranked as u32, median));
+        }
+    }
+    Ok(())
 }
 
 /// Why a filter leaves several series per geo and period: the dimensions it does not fix that

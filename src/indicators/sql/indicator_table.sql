@@ -1,44 +1,44 @@
--- One indicator's whole table: every geo and period of its source(s), with the EU27_2020 value of
--- the period, the change against the geo's previous period, and its rank in every group of
--- geo-groups.toml it belongs to (the temp table m_groups: grp, geo): rank (1 = best per the
--- indicator's direction, ties share a rank), how many of the group have a value in the period,
--- and the group's median. One row per value and group (one with a null group for a geo in none),
--- ordered by geo, time and group. Filled in by values.rs:
---   {source}  the SELECT of the indicator's series from each source (geo, period, period_start,
---             value, flags, src), src = 0 for the main source, 1, 2 … for the supplements;
---             filter codes are bound parameters, column names quoted identifiers;
---   {order}   `DESC` (higher is better) or `ASC`: one of two constants, nothing from a file.
--- Bound after the source's parameters: the EU aggregate's code.
+-- The whole tables of one or more indicators: every geo and period of each one's source(s), with
+-- the EU27_2020 value of the period, the change against the geo's previous period, and its rank
+-- in every group of geo-groups.toml it belongs to (the temp table m_groups: grp, geo): rank (1 =
+-- best per the indicator's direction, ties share a rank), how many of the group have a value in
+-- the period, and the group's median. One row per value and group (one with a null group for a
+-- geo in none), ordered by indicator, geo, time and group. Filled in by values.rs:
+--   {source}  the SELECTs of each indicator's series from each source, UNION ALL: ind (the
+--             indicator's place in the batch), sign (1 when higher is better, else -1), geo,
+--             period, period_start, value, flags, src (0 for the main source, 1, 2 … for the
+--             supplements); filter codes are bound parameters, column names quoted identifiers.
+-- Bound after the sources' parameters: the EU aggregate's code.
 -- A (geo, period) that a source repeats is reported through `repeats` (the filter is ambiguous);
 -- a supplement (src > 0) only fills the cells the sources before it lack.
 WITH s AS ({source}),
 picked AS (
     SELECT *,
-           count(*) OVER (PARTITION BY geo, period, src) AS repeats,
-           row_number() OVER (PARTITION BY geo, period ORDER BY src) AS pick
+           count(*) OVER (PARTITION BY ind, geo, period, src) AS repeats,
+           row_number() OVER (PARTITION BY ind, geo, period ORDER BY src) AS pick
     FROM s),
 t AS (SELECT * FROM picked WHERE pick = 1),
-eu AS (SELECT period, value FROM t WHERE geo = ?),
+eu AS (SELECT ind, period, value FROM t WHERE geo = ?),
 base AS (
-    SELECT t.geo, t.period, t.period_start, CAST(year(t.period_start) AS INTEGER) AS year,
+    SELECT t.ind, t.geo, t.period, t.period_start, CAST(year(t.period_start) AS INTEGER) AS year,
            t.value, t.flags, t.src, eu.value AS eu_value,
            t.value - lag(t.value) OVER w AS change,
            lag(t.period) OVER w AS previous_period,
            t.repeats
     FROM t
-    LEFT JOIN eu ON eu.period = t.period
-    WINDOW w AS (PARTITION BY t.geo ORDER BY t.period_start)),
+    LEFT JOIN eu ON eu.ind = t.ind AND eu.period = t.period
+    WINDOW w AS (PARTITION BY t.ind, t.geo ORDER BY t.period_start)),
 ranks AS (
-    SELECT g.grp, t.geo, t.period,
-           rank() OVER (PARTITION BY g.grp, t.period ORDER BY t.value {order}) AS rank,
-           count(*) OVER (PARTITION BY g.grp, t.period) AS ranked,
-           median(t.value) OVER (PARTITION BY g.grp, t.period) AS median
+    SELECT t.ind, g.grp, t.geo, t.period,
+           rank() OVER (PARTITION BY t.ind, g.grp, t.period ORDER BY t.value * t.sign DESC) AS rank,
+           count(*) OVER (PARTITION BY t.ind, g.grp, t.period) AS ranked,
+           median(t.value) OVER (PARTITION BY t.ind, g.grp, t.period) AS median
     FROM t
     JOIN m_groups g ON g.geo = t.geo
     WHERE t.value IS NOT NULL)
-SELECT base.geo, base.period, base.year, base.value, base.flags, base.src, base.eu_value,
-       base.change, base.previous_period, base.repeats,
+SELECT base.ind, base.geo, base.period, base.year, base.value, base.flags, base.src,
+       base.eu_value, base.change, base.previous_period, base.repeats,
        ranks.grp, ranks.rank, ranks.ranked, ranks.median
 FROM base
-LEFT JOIN ranks ON ranks.geo = base.geo AND ranks.period = base.period
-ORDER BY base.geo, base.period_start, ranks.grp
+LEFT JOIN ranks ON ranks.ind = base.ind AND ranks.geo = base.geo AND ranks.period = base.period
+ORDER BY base.ind, base.geo, base.period_start, ranks.grp
