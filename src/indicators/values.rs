@@ -5,8 +5,9 @@
 //! adds), and the dataset and store version each value came from. Requests then select rows from
 //! the table ([`Table::select`], [`Table::batch`]): no SQL per request.
 //!
-//! DuckDB computes the table in one statement over `read_parquet` of the store's files (no copy):
-//! `sql/indicator_table.sql`. The filter's codes reach DuckDB
+//! DuckDB computes tables in batches ([`Table::compute_many`]: one statement, `sql/indicator_table.sql`,
+//! for many indicators, since planning costs more than running) over `read_parquet` of the
+//! store's files (no copy). The filter's codes reach DuckDB
 //! as bound parameters; its column names are used only once found among the version's dimension
 //! columns (then quoted as identifiers); group members go in through an `Appender`. The only SQL
 //! literal is the store-built file path, with `'` doubled.
