@@ -325,14 +325,9 @@ impl Table {
         groups: &GeoGroups,
         indicator: &Indicator,
     ) -> Result<Table> {
-        Table::compute_many(conn, store, groups, &[indicator])
-            .pop()
-            .unwrap_or_else(|| {
-                Err(IndicatorError::UnknownGeo {
-                    geo: String::new(),
-                    known: String::new(),
-                })
-            })
+        // compute_many gives exactly one result per indicator asked.
+        let mut one = Table::compute_many(conn, store, groups, &[indicator]);
+        one.swap_remove(0)
     }
 
     /// Computes the tables of `indicators` in one DuckDB statement (`sql/indicator_table.sql`:
