@@ -614,16 +614,8 @@ fn published_value(store: &Store, from: &ValueFrom) -> Result<(f64, Option<Strin
         .ok_or_else(|| FactError::NotInStore(from.source.clone()))?;
     let path = store.file_path(&version);
     let conn = super::connection()?;
-    // The store-built path is the only literal.
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP VIEW target_facts AS SELECT * FROM read_parquet('{}');",
-        path.to_string_lossy().replace('\'', "''")
-    ))?;
-    let columns: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE target_facts)")?;
-        stmt.query_map([], |r| r.get::<_, String>(0))?
-            .collect::<std::result::Result<_, _>>()?
-    };
+    // The dimension columns the version records (no DESCRIBE: one statement per fact).
+    let columns = &version.meta.dimensions;
     let mut conditions = vec!["geo = ?".to_owned(), "period = ?".to_owned()];
     let mut values = vec![
         Value::Text(from.geo.clone()),
@@ -644,8 +636,10 @@ fn published_value(store: &Store, from: &ValueFrom) -> Result<(f64, Option<Strin
     } else {
         "NULL"
     };
+    // The store-built path is the only literal.
     let sql = format!(
-        "SELECT value, {unit} FROM target_facts WHERE {}",
+        "SELECT value, {unit} FROM read_parquet('{}') WHERE {}",
+        path.to_string_lossy().replace('\'', "''"),
         conditions.join(" AND ")
     );
     let rows: Vec<(Option<f64>, Option<String>)> = {
