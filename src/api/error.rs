@@ -117,7 +117,6 @@ impl From<&IndicatorError> for ApiError {
                 ApiError::BadRequest(e.to_string())
             }
             e @ (IndicatorError::NoData { .. }
-            | IndicatorError::NoSupplementary { .. }
             | IndicatorError::Input { .. }
             | IndicatorError::Invalid { .. }
             | IndicatorError::Toml { .. }

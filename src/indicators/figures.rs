@@ -231,28 +231,18 @@ impl Figures {
                     let result = match result {
                         Ok(table) => Ok(Arc::new(table)),
                         Err(error) => {
-                            let error = Arc::new(error);
                             let before = previous
                                 .and_then(|p| p.tables.get(&id))
                                 .and_then(|t| t.as_ref().ok());
-                            match before {
-                                // Keep serving what was computed before, and say why.
-                                Some(before)
-                                    if !matches!(error.root(), IndicatorError::NoData { .. }) =>
-                                {
-                                    stale.push(Stale {
-                                        what: format!("indicator {id}"),
-                                        datasets: before
-                                            .versions
-                                            .iter()
-                                            .map(|v| v.dataset.clone())
-                                            .collect(),
-                                        error,
-                                    });
-                                    Ok(before.clone())
-                                }
-                                _ => Err(error),
-                            }
+                            let datasets =
+                                |t: &Table| t.versions.iter().map(|v| v.dataset.clone()).collect();
+                            keep_previous(
+                                error,
+                                before,
+                                format!("indicator {id}"),
+                                datasets,
+                                &mut stale,
+                            )
                         }
                     };
                     tables.insert(id, result);
@@ -265,25 +255,21 @@ impl Figures {
                             Ok(Arc::new(rank(composite, method, current(method.dataset()))))
                         }
                         (Err(error), method) => {
-                            let error = Arc::new(error);
                             let before = previous
                                 .and_then(|p| p.desi_of(edition))
                                 .and_then(|d| d.as_ref().ok());
-                            match before {
-                                Some(before)
-                                    if !matches!(error.root(), IndicatorError::NoData { .. }) =>
-                                {
-                                    stale.push(Stale {
-                                        what: format!("desi {edition}"),
-                                        datasets: method
-                                            .map(|m| vec![m.dataset().to_owned()])
-                                            .unwrap_or_default(),
-                                        error,
-                                    });
-                                    Ok(before.clone())
-                                }
-                                _ => Err(error),
-                            }
+                            let datasets = |_: &Desi| {
+                                method
+                                    .map(|m| vec![m.dataset().to_owned()])
+                                    .unwrap_or_default()
+                            };
+                            keep_previous(
+                                error,
+                                before,
+                                format!("desi {edition}"),
+                                datasets,
+                                &mut stale,
+                            )
                         }
                         (Ok(_), None) => continue,
                     };
@@ -550,6 +536,30 @@ fn unknown_group_geos(model: &Model, tables: &BTreeMap<String, Computed<Table>>)
         }
     }
     problems
+}
+
+/// What a failed recompute leaves served: the previous result when there was one (recorded in
+/// `stale` with the datasets it was computed from), unless the input is simply gone (no data);
+/// else the error.
+fn keep_previous<T>(
+    error: IndicatorError,
+    before: Option<&Arc<T>>,
+    what: String,
+    datasets: impl FnOnce(&T) -> Vec<String>,
+    stale: &mut Vec<Stale>,
+) -> Computed<T> {
+    let error = Arc::new(error);
+    match before {
+        Some(before) if !matches!(error.root(), IndicatorError::NoData { .. }) => {
+            stale.push(Stale {
+                what,
+                datasets: datasets(before),
+                error,
+            });
+            Ok(before.clone())
+        }
+        _ => Err(error),
+    }
 }
 
 /// Runs the jobs on up to [`workers`] threads, each with its own DuckDB connection.

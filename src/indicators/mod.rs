@@ -66,16 +66,6 @@ pub enum IndicatorError {
     /// The input dataset has no version in the store.
     #[error("dataset {dataset} is not in the store. Import it with `{import}`.")]
     NoData { dataset: String, import: String },
-    /// A dataset an imputation rule reads from has no version in the store.
-    #[error(
-        "dataset {dataset} is not in the store, and {path}, {rule} reads from it. Import it with `{import}`."
-    )]
-    NoSupplementary {
-        dataset: String,
-        path: PathBuf,
-        rule: String,
-        import: String,
-    },
     /// The input dataset is in the store but lacks what the methodology reads.
     #[error(
         "dataset {dataset} does not hold what {path} needs: {problem}. Re-import it with `{import}`, or fix the key."

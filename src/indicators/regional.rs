@@ -4,8 +4,7 @@
 //! the method read from `indicators/regional/scorecard.toml`.
 //!
 //! [`score`] is the pure method (observations in, scores out); [`Inputs`] gathers its values from
-//! the indicators' tables (those the engine keeps per data version, or computed on the spot by
-//! [`compute_all`]). Must not write to the store, fetch, or present the result as the
+//! the indicators' tables (those the engine keeps per data version, `crate::indicators::figures`). Must not write to the store, fetch, or present the result as the
 //! Commission's: every [`Scorecard`] carries [`LABEL`]. No SQL here: DuckDB is reached only
 //! through [`values`].
 
@@ -18,7 +17,6 @@ use super::definitions::Definitions;
 use super::values::{self, CAPITALS_GROUP};
 use super::{IndicatorError, Result};
 use crate::catalog::GeoGroups;
-use crate::store::Store;
 
 /// The name printed with every score of this module.
 pub const LABEL: &str = "desi-city regional scorecard (own method, not the Commission's DESI)";
@@ -438,39 +436,6 @@ pub fn score(
             .map(|e| e.id.clone())
             .collect(),
     })
-}
-
-/// Scores the NUTS-2 region `region` from the store's current versions of the method's sources
-/// (see [`compute_all`]). Blocking (DuckDB).
-pub fn compute(
-    store: &Store,
-    groups: &GeoGroups,
-    definitions: &Definitions,
-    method: &Method,
-    region: &str,
-) -> Result<Scorecard> {
-    let mut all = compute_all(store, groups, definitions, method, &[region.to_owned()])?;
-    match all.pop() {
-        Some((_, card)) => card,
-        None => Err(IndicatorError::UnknownGeo {
-            geo: region.to_owned(),
-            known: "a NUTS-2 code such as BE10".to_owned(),
-        }),
-    }
-}
-
-/// [`score_all`] over tables computed on the spot from the store. Blocking (DuckDB).
-pub fn compute_all(
-    store: &Store,
-    groups: &GeoGroups,
-    definitions: &Definitions,
-    method: &Method,
-    regions: &[String],
-) -> Result<Vec<(String, Result<Scorecard>)>> {
-    let conn = values::connection(groups)?;
-    let tables = values::on_the_spot(&conn, store, groups);
-    let inputs = Inputs::gather(groups, definitions, method, &tables)?;
-    Ok(inputs.score_all(method, regions))
 }
 
 /// What the scorecard reads, gathered once from the indicators' tables: every value of the

@@ -684,18 +684,6 @@ pub fn compute(
         .collect())
 }
 
-/// [`compute`]'s rows as one Arrow batch ([`SERIES_COLUMNS`]). Blocking (DuckDB).
-pub fn compute_batch(
-    store: &Store,
-    groups: &GeoGroups,
-    indicator: &Indicator,
-    request: &Request,
-) -> Result<RecordBatch> {
-    let conn = connection(groups)?;
-    let table = Table::compute(&conn, store, groups, indicator)?;
-    table.batch(&table.select(request), None)
-}
-
 /// Whether a column of [`SERIES_COLUMNS`] may hold nulls.
 fn nullable(column: &str) -> bool {
     !matches!(
@@ -882,7 +870,9 @@ codes = ["AA1", "BB1"]
         let ind = indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true);
         let asked = request(&["BB", "AA1", "EU27_2020"]);
         let rows = compute(&store, &groups(), &ind, &asked).expect("computes");
-        let batch = compute_batch(&store, &groups(), &ind, &asked).expect("computes");
+        let conn = connection(&groups()).expect("a connection");
+        let table = Table::compute(&conn, &store, &groups(), &ind).expect("computes");
+        let batch = table.batch(&table.select(&asked), None).expect("a batch");
         let schema = batch.schema();
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, SERIES_COLUMNS);
