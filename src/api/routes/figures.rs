@@ -410,19 +410,14 @@ pub async fn series(
         let filename = format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension());
         let title = indicator.title.get(lang);
         // JSON and CSV without a peer group: the rows were encoded once for the table.
-        let rendered = match (format, &peers) {
+        // Without a peer group, JSON and CSV rows come from the table's rows encoded once.
+        let encoded = match (format, &peers) {
             (Format::Json | Format::Csv, None) => {
                 Some(app.rendered(&table, |b| with_provenance(b, &version))?)
             }
             _ => None,
         };
-        let batch = match rendered {
-            Some(_) => None,
-            None => Some(with_provenance(
-                table.batch(&selected, peers.as_deref())?,
-                &version,
-            )?),
-        };
+        let batch = || with_provenance(table.batch(&selected, peers.as_deref())?, &version);
         let bytes = match format {
             Format::Json => {
                 let head = json!({
@@ -439,45 +434,39 @@ pub async fn series(
                     "query": { "geo": geos, "from": from, "to": to, "as_of": q.as_of, "peers": peers },
                 })
                 .to_string();
-                // `head` without its closing brace, then `"data": [rows]`.
-                let mut out = Vec::with_capacity(head.len() + 16 + selected.len() * 400);
+                let encoded_now;
+                let rows: Vec<&[u8]> = match &encoded {
+                    Some(r) => selected.iter().map(|&i| r.json[i].as_slice()).collect(),
+                    None => {
+                        encoded_now = encode::json_row_texts(&batch()?)?;
+                        encoded_now.iter().map(Vec::as_slice).collect()
+                    }
+                };
+                // `head` without its closing brace, then `"data": [rows]}`.
+                let mut out = Vec::with_capacity(head.len() + 16 + rows.iter().map(|r| r.len() + 1).sum::<usize>());
                 out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
                 out.extend_from_slice(b",\"data\":[");
-                match (&rendered, &batch) {
-                    (Some(r), _) => {
-                        for (n, &i) in selected.iter().enumerate() {
-                            if n > 0 {
-                                out.push(b',');
-                            }
-                            out.extend_from_slice(&r.json[i]);
-                        }
+                for (n, row) in rows.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
                     }
-                    (None, Some(batch)) => {
-                        for (n, row) in encode::json_row_texts(batch)?.iter().enumerate() {
-                            if n > 0 {
-                                out.push(b',');
-                            }
-                            out.extend_from_slice(row);
-                        }
-                    }
-                    (None, None) => {}
+                    out.extend_from_slice(row);
                 }
                 out.extend_from_slice(b"]}");
                 out
             }
-            Format::Csv => match (&rendered, &batch) {
-                (Some(r), _) => {
+            Format::Csv => match &encoded {
+                Some(r) => {
                     let mut out = r.csv_header.clone();
                     for &i in &selected {
                         out.extend_from_slice(&r.csv[i]);
                     }
                     out
                 }
-                (None, Some(batch)) => encode::csv(std::slice::from_ref(batch))?,
-                (None, None) => Vec::new(),
+                None => encode::csv(&[batch()?])?,
             },
             Format::JsonStat | Format::SdmxCsv => {
-                let batch = with_provenance(table.batch(&selected, peers.as_deref())?, &version)?;
+                let batch = batch()?;
                 let cube = Cube {
                     batches: std::slice::from_ref(&batch),
                     dimensions: vec!["indicator".into(), "geo".into()],
