@@ -15,6 +15,7 @@ pub mod feed;
 pub mod live;
 pub mod metrics;
 pub mod negotiate;
+pub mod payload;
 pub mod reply;
 mod routes;
 #[cfg(test)]
@@ -43,6 +44,7 @@ use crate::catalog::GEO_GROUPS_FILE;
 use crate::fetch::Context;
 use error::ApiError;
 use live::Live;
+use payload::Payload;
 use reply::{Cache, Freshness, Reply};
 
 pub use crate::indicators::model::{Folders, Model};
@@ -69,11 +71,82 @@ pub struct App {
     rendered: Mutex<std::collections::HashMap<String, Arc<Rendered>>>,
 }
 
-/// One indicator table's rows, encoded once (with the provenance columns every value carries).
+/// One indicator table's rows, encoded once (with the provenance columns every value carries):
+/// all rows in one buffer per format, so that the rows of an answer are sent as slices of it.
 pub struct Rendered {
-    pub json: Vec<Vec<u8>>,
-    pub csv_header: Vec<u8>,
-    pub csv: Vec<Vec<u8>>,
+    /// Every row's JSON object, each followed by a comma.
+    json: Encoded,
+    pub csv_header: Bytes,
+    /// Every row's CSV line, with its line end.
+    csv: Encoded,
+    /// The start of a series' JSON answer per language (`{"indicator": …, "sources": […],`),
+    /// the same for every query of this table.
+    heads: Mutex<std::collections::HashMap<&'static str, Bytes>>,
+}
+
+/// Rows encoded back to back, and where each one starts.
+struct Encoded {
+    bytes: Bytes,
+    starts: Vec<usize>,
+}
+
+impl Encoded {
+    fn new(rows: impl IntoIterator<Item = Vec<u8>>, separator: &[u8]) -> Encoded {
+        let mut bytes = Vec::new();
+        let mut starts = Vec::new();
+        for row in rows {
+            starts.push(bytes.len());
+            bytes.extend_from_slice(&row);
+            bytes.extend_from_slice(separator);
+        }
+        starts.push(bytes.len());
+        Encoded {
+            bytes: bytes.into(),
+            starts,
+        }
+    }
+
+    /// The rows `indices` (ascending within each run) as slices of the buffer, one per run of
+    /// consecutive rows, each with the separators that follow its rows.
+    fn runs<'a>(&'a self, indices: &'a [usize]) -> impl Iterator<Item = Bytes> + 'a {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let first = *indices.get(at)?;
+            let mut last = first;
+            at += 1;
+            while indices.get(at) == Some(&(last + 1)) {
+                last += 1;
+                at += 1;
+            }
+            Some(self.bytes.slice(self.starts[first]..self.starts[last + 1]))
+        })
+    }
+}
+
+impl Rendered {
+    /// The JSON objects of the rows `indices`, comma-separated: `{…},{…}`.
+    pub fn json_rows(&self, indices: &[usize]) -> Vec<Bytes> {
+        let mut out: Vec<Bytes> = self.json.runs(indices).collect();
+        if let Some(last) = out.last_mut() {
+            last.truncate(last.len() - 1);
+        }
+        out
+    }
+
+    /// The CSV lines of the rows `indices`.
+    pub fn csv_rows<'a>(&'a self, indices: &'a [usize]) -> impl Iterator<Item = Bytes> + 'a {
+        self.csv.runs(indices)
+    }
+
+    /// The start of a series' JSON answer in `lang`, made by `make` the first time.
+    pub fn head(
+        &self,
+        lang: &'static str,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Bytes, ApiError> {
+        let mut heads = self.heads.lock().map_err(ApiError::internal)?;
+        Ok(heads.entry(lang).or_insert_with(|| make().into()).clone())
+    }
 }
 
 /// Answers selected from the figures are kept in the answer cache only below this size.
@@ -113,7 +186,7 @@ impl Head {
 
 /// The body of an answer, as a computation returns it.
 pub struct Body {
-    pub bytes: Bytes,
+    pub bytes: Payload,
     pub content_type: &'static str,
     pub language: Option<&'static str>,
     pub filename: Option<String>,
@@ -122,7 +195,7 @@ pub struct Body {
 impl Body {
     pub fn json(value: &serde_json::Value) -> Body {
         Body {
-            bytes: Bytes::from(value.to_string()),
+            bytes: value.to_string().into(),
             content_type: "application/json",
             language: None,
             filename: None,
@@ -213,7 +286,9 @@ impl App {
             let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
             tokio::task::spawn_blocking(compute).await??
         };
-        let reply = Arc::new(self.reply(head, body));
+        let mut reply = self.reply(head, body);
+        reply.body = reply.body.flattened();
+        let reply = Arc::new(reply);
         self.cache.insert(reply.clone());
         Ok(reply.as_ref().into_response())
     }
@@ -260,9 +335,11 @@ impl App {
             Ok(known) => return Ok(known),
             Err(head) => head,
         };
-        let reply = self.reply(head, select()?);
-        // Small answers are kept; a large one costs less to select again than to hold.
+        let mut reply = self.reply(head, select()?);
+        // Small answers are kept (as their own bytes, not slices of the tables); a large one
+        // costs less to select again than to hold.
         if reply.body.len() <= KEEP_SELECTED_BELOW {
+            reply.body = reply.body.flattened();
             let reply = Arc::new(reply);
             self.cache.insert(reply.clone());
             return Ok(reply.as_ref().into_response());
@@ -324,9 +401,10 @@ impl App {
         let batch = with_provenance(table.batch(&all, None)?)?;
         let (csv_header, csv) = encode::csv_lines(&batch)?;
         let rendered = Arc::new(Rendered {
-            json: encode::json_row_texts(&batch)?,
-            csv_header,
-            csv,
+            json: Encoded::new(encode::json_row_texts(&batch)?, b","),
+            csv_header: csv_header.into(),
+            csv: Encoded::new(csv, b""),
+            heads: Mutex::default(),
         });
         let mut kept = self.rendered.lock().map_err(ApiError::internal)?;
         if kept.len() >= RENDERED_KEPT {
@@ -357,7 +435,7 @@ impl App {
 
     fn reply_head(&self, head: Head) -> Reply {
         Reply {
-            body: Bytes::new(),
+            body: Payload::default(),
             content_type: "application/octet-stream",
             etag: head.etag,
             last_modified: head.last_modified,

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+
+use super::payload::Payload;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -31,7 +32,7 @@ pub enum Freshness {
 /// An encoded answer with what its headers need.
 #[derive(Debug, Clone)]
 pub struct Reply {
-    pub body: Bytes,
+    pub body: Payload,
     pub content_type: &'static str,
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
@@ -125,7 +126,7 @@ impl Reply {
 
 impl IntoResponse for &Reply {
     fn into_response(self) -> Response {
-        let mut response = Response::new(Body::from(self.body.clone()));
+        let mut response = Response::new(self.body.clone().into_body());
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -160,7 +161,7 @@ pub fn by_body(
 ) -> Response {
     let reply = Reply {
         etag: etag(&[content_type, &String::from_utf8_lossy(&body)]),
-        body,
+        body: body.into(),
         content_type,
         last_modified: None,
         freshness,
@@ -259,7 +260,7 @@ mod tests {
     #[test]
     fn a_304_carries_the_same_validators_as_its_200() {
         let reply = Reply {
-            body: Bytes::from_static(b"{}"),
+            body: Payload::from("{}"),
             content_type: "application/json",
             etag: etag(&["x"]),
             last_modified: Some(DateTime::from_timestamp(784111777, 0).unwrap()),
@@ -297,7 +298,7 @@ mod tests {
         let cache = Cache::new(100);
         let reply = |tag: &str, body: &[u8]| {
             Arc::new(Reply {
-                body: Bytes::copy_from_slice(body),
+                body: Bytes::copy_from_slice(body).into(),
                 content_type: "text/plain",
                 etag: tag.to_owned(),
                 last_modified: None,

@@ -11,8 +11,9 @@ use arrow::record_batch::RecordBatch;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
@@ -20,8 +21,9 @@ use crate::api::encode::{self, Cube, CubeMeta};
 use crate::api::error::ApiError;
 use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
+use crate::api::payload::Payload;
 use crate::api::reply::{self, Freshness};
-use crate::api::{AppState, Body, Client, Head};
+use crate::api::{AppState, Body, Client, Head, Rendered};
 use crate::indicators::IndicatorError;
 use crate::indicators::definitions::Indicator;
 use crate::indicators::figures::Unavailable;
@@ -286,6 +288,16 @@ pub(super) fn provenance(version: &Version, licence_url: Option<&str>) -> Value 
     })
 }
 
+/// The query a series answer echoes (`"query"`), as asked after normalising.
+#[derive(Serialize)]
+struct SeriesEcho<'a> {
+    geo: &'a [String],
+    from: Option<i32>,
+    to: Option<i32>,
+    as_of: Option<&'a str>,
+    peers: Option<&'a str>,
+}
+
 /// Values of one indicator for the geos asked.
 #[utoipa::path(get, path = "/indicators/{id}/series", tag = "figures",
     params(("id" = String, Path, description = "Indicator id"), SeriesQuery),
@@ -409,8 +421,7 @@ pub async fn series(
         let licence_url = licence_url(&app, &indicator.source);
         let filename = format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension());
         let title = indicator.title.get(lang);
-        // JSON and CSV without a peer group: the rows were encoded once for the table.
-        // Without a peer group, JSON and CSV rows come from the table's rows encoded once.
+        // Without a peer group, JSON and CSV rows are slices of the table's rows encoded once.
         let encoded = match (format, &peers) {
             (Format::Json | Format::Csv, None) => {
                 Some(app.rendered(&table, |b| with_provenance(b, &version))?)
@@ -418,52 +429,62 @@ pub async fn series(
             _ => None,
         };
         let batch = || with_provenance(table.batch(&selected, peers.as_deref())?, &version);
-        let bytes = match format {
+        let bytes: Payload = match format {
             Format::Json => {
-                let head = json!({
-                    "indicator": {
-                        "id": indicator.id,
-                        "title": title,
-                        "unit": indicator.unit,
-                        "dimension": indicator.dimension.as_str(),
-                        "higher_is_better": indicator.higher_is_better,
-                        "eurostat_code": indicator.eurostat_code,
-                    },
-                    "source": provenance(&version, licence_url.as_deref()),
-                    "sources": table.versions.iter().map(|v| provenance(v, licence_url.as_deref())).collect::<Vec<_>>(),
-                    "query": { "geo": geos, "from": from, "to": to, "as_of": q.as_of, "peers": peers },
-                })
-                .to_string();
-                let encoded_now;
-                let rows: Vec<&[u8]> = match &encoded {
-                    Some(r) => selected.iter().map(|&i| r.json[i].as_slice()).collect(),
-                    None => {
-                        encoded_now = encode::json_row_texts(&batch()?)?;
-                        encoded_now.iter().map(Vec::as_slice).collect()
+                // The part that is the same for every query of this table, then the query, then
+                // the rows: slices of the table's rows encoded once, when there are.
+                let start = |encoded: Option<&Rendered>| -> Result<Bytes, ApiError> {
+                    let make = || {
+                        let mut head = json!({
+                            "indicator": {
+                                "id": indicator.id,
+                                "title": title,
+                                "unit": indicator.unit,
+                                "dimension": indicator.dimension.as_str(),
+                                "higher_is_better": indicator.higher_is_better,
+                                "eurostat_code": indicator.eurostat_code,
+                            },
+                            "source": provenance(&version, licence_url.as_deref()),
+                            "sources": table.versions.iter().map(|v| provenance(v, licence_url.as_deref())).collect::<Vec<_>>(),
+                        })
+                        .to_string()
+                        .into_bytes();
+                        // Open for the query and the rows: `{…,` instead of `{…}`.
+                        head.pop();
+                        head.push(b',');
+                        head
+                    };
+                    match encoded {
+                        Some(r) => r.head(lang, make),
+                        None => Ok(make().into()),
                     }
                 };
-                // `head` without its closing brace, then `"data": [rows]}`.
-                let mut out = Vec::with_capacity(head.len() + 16 + rows.iter().map(|r| r.len() + 1).sum::<usize>());
-                out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
-                out.extend_from_slice(b",\"data\":[");
-                for (n, row) in rows.iter().enumerate() {
-                    if n > 0 {
-                        out.push(b',');
+                let query = SeriesEcho {
+                    geo: &geos,
+                    from,
+                    to,
+                    as_of: q.as_of.as_deref(),
+                    peers: peers.as_deref(),
+                };
+                let mut middle = br#""query":"#.to_vec();
+                serde_json::to_writer(&mut middle, &query).map_err(ApiError::internal)?;
+                middle.extend_from_slice(br#","data":["#);
+                let mut chunks = vec![start(encoded.as_deref())?, middle.into()];
+                match &encoded {
+                    Some(r) => chunks.extend(r.json_rows(&selected)),
+                    None => {
+                        let rows = encode::json_row_texts(&batch()?)?;
+                        chunks.push(rows.join(&b","[..]).into());
                     }
-                    out.extend_from_slice(row);
                 }
-                out.extend_from_slice(b"]}");
-                out
+                chunks.push(Bytes::from_static(b"]}"));
+                Payload::from_chunks(chunks)
             }
             Format::Csv => match &encoded {
-                Some(r) => {
-                    let mut out = r.csv_header.clone();
-                    for &i in &selected {
-                        out.extend_from_slice(&r.csv[i]);
-                    }
-                    out
-                }
-                None => encode::csv(&[batch()?])?,
+                Some(r) => Payload::from_chunks(
+                    std::iter::once(r.csv_header.clone()).chain(r.csv_rows(&selected)),
+                ),
+                None => encode::csv(&[batch()?])?.into(),
             },
             Format::JsonStat | Format::SdmxCsv => {
                 let batch = batch()?;
@@ -483,11 +504,11 @@ pub async fn series(
                         extension: provenance(&version, licence_url.as_deref()),
                     },
                 };
-                super::cube_bytes(format, &cube)?
+                super::cube_bytes(format, &cube)?.into()
             }
         };
         Ok(Body {
-            bytes: bytes.into(),
+            bytes,
             content_type: format.media_type(),
             language: Some(lang),
             filename: (format != Format::Json).then_some(filename),
