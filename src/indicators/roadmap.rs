@@ -43,8 +43,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use duckdb::params_from_iter;
-use duckdb::types::Value;
 use serde::Deserialize;
 
 use super::definitions::{DefinitionError, Definitions};
@@ -543,6 +541,22 @@ pub fn check_units(roadmap: &mut Roadmap, definitions: &Definitions) -> Vec<Road
 /// Blocking (DuckDB).
 pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
     let mut notes = Vec::new();
+    // Each dataset the targets read, once, with every column their filters name.
+    let mut wanted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for from in roadmap.targets.iter().filter_map(|t| t.value_from.as_ref()) {
+        wanted
+            .entry(from.source.as_str())
+            .or_default()
+            .extend(from.filter.keys().map(String::as_str));
+    }
+    // A dataset that cannot be read is the reason of every target that reads it.
+    let facts: BTreeMap<String, Result<Facts, String>> = wanted
+        .into_iter()
+        .map(|(source, columns)| {
+            let read = Facts::read(store, source, &columns).map_err(|e| e.to_string());
+            (source.to_owned(), read)
+        })
+        .collect();
     for target in &mut roadmap.targets {
         // A target already not measurable (no indicator, a unit refused) keeps its reason.
         let Some(from) = target
@@ -552,7 +566,12 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
         else {
             continue;
         };
-        match published_value(store, &from) {
+        let found = match facts.get(&from.source) {
+            Some(Ok(facts)) => facts.value(&from).map_err(|e| e.to_string()),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => Err(FactError::NotInStore(from.source.clone()).to_string()),
+        };
+        match found {
             Ok((value, unit)) => {
                 if let Some(unit) = unit.filter(|u| UnitKind::of(u) != UnitKind::of(&target.unit)) {
                     let reason = format!(
@@ -606,71 +625,130 @@ enum FactError {
     Several { count: usize, cell: String },
 }
 
-/// The value (and the `unit_measure` code, when the data has that column) of the one cell that
-/// `from` names, or why there is none.
-fn published_value(store: &Store, from: &ValueFrom) -> Result<(f64, Option<String>), FactError> {
-    let version = store
-        .current(&from.source)?
-        .ok_or_else(|| FactError::NotInStore(from.source.clone()))?;
-    let path = store.file_path(&version);
-    let conn = super::connection()?;
-    // The dimension columns the version records (no DESCRIBE: one statement per fact).
-    let columns = &version.meta.dimensions;
-    let mut conditions = vec!["geo = ?".to_owned(), "period = ?".to_owned()];
-    let mut values = vec![
-        Value::Text(from.geo.clone()),
-        Value::Text(from.period.clone()),
-    ];
-    for (column, code) in &from.filter {
-        if !columns.contains(column) {
-            return Err(FactError::NoColumn {
-                dataset: from.source.clone(),
-                column: column.clone(),
-            });
-        }
-        conditions.push(format!("\"{}\" = ?", column.replace('"', "\"\"")));
-        values.push(Value::Text(code.clone()));
-    }
-    let unit = if columns.iter().any(|c| c == "unit_measure") {
-        "unit_measure"
-    } else {
-        "NULL"
-    };
-    // The store-built path is the only literal.
-    let sql = format!(
-        "SELECT value, {unit} FROM read_parquet('{}') WHERE {}",
-        path.to_string_lossy().replace('\'', "''"),
-        conditions.join(" AND ")
-    );
-    let rows: Vec<(Option<f64>, Option<String>)> = {
-        let mut stmt = conn.prepare(&sql)?;
-        stmt.query_map(params_from_iter(values.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<std::result::Result<_, _>>()?
-    };
-    let cell = || {
-        let filter: Vec<String> = from
-            .filter
+/// The rows of one dataset of published facts that targets read their values from: geo, period,
+/// value, `unit_measure` (when the data has that column) and every column the targets filter on,
+/// read in one statement.
+struct Facts {
+    source: String,
+    /// The dimension columns the version records.
+    dimensions: Vec<String>,
+    /// The filter columns read, in the order of [`Fact::keys`].
+    columns: Vec<String>,
+    rows: Vec<Fact>,
+}
+
+struct Fact {
+    geo: String,
+    period: String,
+    keys: Vec<Option<String>>,
+    value: Option<f64>,
+    unit: Option<String>,
+}
+
+impl Facts {
+    fn read(store: &Store, source: &str, columns: &BTreeSet<&str>) -> Result<Facts, FactError> {
+        let version = store
+            .current(source)?
+            .ok_or_else(|| FactError::NotInStore(source.to_owned()))?;
+        let path = store.file_path(&version);
+        // The dimension columns the version records (no DESCRIBE); a filter on another column
+        // is refused for its target alone, in `value`.
+        let dimensions = version.meta.dimensions.clone();
+        let columns: Vec<String> = columns
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .filter(|c| dimensions.iter().any(|d| d == *c))
+            .map(|c| (*c).to_owned())
             .collect();
-        format!(
-            "{} {} {} {}",
-            from.source,
-            filter.join(","),
-            from.geo,
-            from.period
-        )
-    };
-    match rows.as_slice() {
-        [] => Err(FactError::NoFact(cell())),
-        [(Some(value), unit)] => Ok((*value, unit.clone())),
-        [(None, _)] => Err(FactError::NoValue(cell())),
-        _ => Err(FactError::Several {
-            count: rows.len(),
-            cell: cell(),
-        }),
+        let unit = if dimensions.iter().any(|c| c == "unit_measure") {
+            "CAST(unit_measure AS VARCHAR)"
+        } else {
+            "NULL"
+        };
+        let keys: String = columns
+            .iter()
+            .map(|c| format!(", CAST(\"{}\" AS VARCHAR)", c.replace('"', "\"\"")))
+            .collect();
+        // The store-built path is the only literal; column names are those the version records.
+        let sql = format!(
+            "SELECT CAST(geo AS VARCHAR), CAST(period AS VARCHAR), value, {unit}{keys} FROM read_parquet('{}')",
+            path.to_string_lossy().replace('\'', "''"),
+        );
+        let conn = super::connection()?;
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Fact {
+                    geo: r.get(0)?,
+                    period: r.get(1)?,
+                    value: r.get(2)?,
+                    unit: r.get(3)?,
+                    keys: (0..columns.len())
+                        .map(|i| r.get(4 + i))
+                        .collect::<std::result::Result<_, _>>()?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Facts {
+            source: source.to_owned(),
+            dimensions,
+            columns,
+            rows,
+        })
+    }
+
+    /// The value (and the `unit_measure` code, when the data has that column) of the one cell
+    /// that `from` names, or why there is none.
+    fn value(&self, from: &ValueFrom) -> Result<(f64, Option<String>), FactError> {
+        let mut filter = Vec::new();
+        for (column, code) in &from.filter {
+            if !self.dimensions.contains(column) {
+                return Err(FactError::NoColumn {
+                    dataset: self.source.clone(),
+                    column: column.clone(),
+                });
+            }
+            let at = self.columns.iter().position(|c| c == column);
+            filter.push((at, code));
+        }
+        let rows: Vec<&Fact> = self
+            .rows
+            .iter()
+            .filter(|f| f.geo == from.geo && f.period == from.period)
+            .filter(|f| {
+                filter
+                    .iter()
+                    .all(|(at, code)| at.and_then(|i| f.keys[i].as_deref()) == Some(code.as_str()))
+            })
+            .collect();
+        let cell = || {
+            let filter: Vec<String> = from
+                .filter
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(
+                "{} {} {} {}",
+                from.source,
+                filter.join(","),
+                from.geo,
+                from.period
+            )
+        };
+        match rows.as_slice() {
+            [] => Err(FactError::NoFact(cell())),
+            [
+                Fact {
+                    value: Some(value),
+                    unit,
+                    ..
+                },
+            ] => Ok((*value, unit.clone())),
+            [_] => Err(FactError::NoValue(cell())),
+            _ => Err(FactError::Several {
+                count: rows.len(),
+                cell: cell(),
+            }),
+        }
     }
 }
 
