@@ -265,12 +265,20 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
         let with_dimension = GISCO.replace("dimensions = []", "dimensions = [\"connectivity\"]");
         assert_mentions(
             &load_error("gisco_nuts2.toml", &with_dimension),
-            &["gisco_nuts2.toml", "key \"dimensions\"", "Write dimensions = []"],
+            &[
+                "gisco_nuts2.toml",
+                "key \"dimensions\"",
+                "Write dimensions = []",
+            ],
         );
         let wrong_format = GISCO.replace("format = \"geojson\"", "format = \"jsonstat\"");
         assert_mentions(
             &load_error("gisco_nuts2.toml", &wrong_format),
-            &["key \"format\"", "not served by provider \"gisco\"", "geojson"],
+            &[
+                "key \"format\"",
+                "not served by provider \"gisco\"",
+                "geojson",
+            ],
         );
         // A statistics source still needs a dimension and a geo.
         let statistics = VALID.replace("dimensions = [\"connectivity\"]", "dimensions = []");

@@ -593,10 +593,8 @@ hhtyp = "TOTAL"
 
     #[test]
     fn an_indicator_over_the_region_shapes_is_refused_naming_the_statistics_sources() {
-        let text = other(VALID).replace(
-            "source = \"isoc_ci_in_h\"",
-            "source = \"gisco_nuts2_2021\"",
-        );
+        let text =
+            other(VALID).replace("source = \"isoc_ci_in_h\"", "source = \"gisco_nuts2_2021\"");
         let message = refusal("other.toml", &text);
         assert_mentions(
             &message,

@@ -255,7 +255,10 @@ mod tests {
     fn a_body_cut_short_is_an_end_of_file_error_so_refresh_downloads_it_again() {
         let bytes = read(NUTS2);
         let error = parse("gisco", &bytes[..bytes.len() / 2]).expect_err("cut short");
-        assert!(matches!(&error, ParseError::Json(e) if e.is_eof()), "{error}");
+        assert!(
+            matches!(&error, ParseError::Json(e) if e.is_eof()),
+            "{error}"
+        );
     }
 
     #[test]
@@ -263,10 +266,18 @@ mod tests {
         let jsonstat = read("eurostat/jsonstat/isoc_ci_in_h.json");
         assert_eq!(Format::detect(&jsonstat), Some(Format::JsonStat));
         let error = parse("gisco", &jsonstat).expect_err("not GeoJSON");
-        assert!(error.to_string().contains("not a GeoJSON FeatureCollection"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("not a GeoJSON FeatureCollection"),
+            "{error}"
+        );
 
         let cases = [
-            (r#"{"type":"FeatureCollection","features":[]}"#, "no feature"),
+            (
+                r#"{"type":"FeatureCollection","features":[]}"#,
+                "no feature",
+            ),
             (
                 r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[4.3,50.8]},"properties":{"NUTS_ID":"BE10"}}]}"#,
                 "feature 0 is not a polygon",
@@ -286,7 +297,10 @@ mod tests {
         ];
         for (body, expected) in cases {
             let error = parse("gisco", body.as_bytes()).expect_err(expected);
-            assert!(error.to_string().contains(expected), "{expected:?} not in {error}");
+            assert!(
+                error.to_string().contains(expected),
+                "{expected:?} not in {error}"
+            );
         }
     }
 }
