@@ -426,7 +426,9 @@ fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
     }
 }
 
-/// Fills, hatches and outlines `regions` in the order given; `clip` keeps each ring inside a box.
+/// Fills `regions` in the order given, then hatches the surface of those without a value (in one
+/// scan, so a line runs on across neighbouring regions without data), then draws every border;
+/// `clip` keeps each ring inside a box.
 fn paint<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     regions: &[(&Region, Option<usize>)],
@@ -434,7 +436,8 @@ fn paint<DB: DrawingBackend>(
     clip: Option<Px>,
     style: &MapStyle,
 ) -> Result<(), DB> {
-    let border = style.stroke.stroke_width(1);
+    let mut no_data: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
     for (region, class) in regions {
         // Each polygon's rings in pixels: the exterior, then its holes.
         let mut rings: Vec<(Vec<(f64, f64)>, bool)> = Vec::new();
@@ -473,12 +476,14 @@ fn paint<DB: DrawingBackend>(
         }
         area.draw(&Filled::new(outline, fill_of(style, *class).filled()))?;
         if class.is_none() {
-            let float_rings: Vec<Vec<(f64, f64)>> = rings.into_iter().map(|(r, _)| r).collect();
-            hatch(area, &float_rings, style)?;
+            no_data.extend(rings.into_iter().map(|(r, _)| r));
         }
-        for ring in pixel_rings.into_iter().filter(|r| r.len() >= 2) {
-            area.draw(&PathElement::new(ring, border))?;
-        }
+        borders.extend(pixel_rings.into_iter().filter(|r| r.len() >= 2));
+    }
+    hatch(area, &no_data, style)?;
+    let border = style.stroke.stroke_width(1);
+    for ring in borders {
+        area.draw(&PathElement::new(ring, border))?;
     }
     Ok(())
 }
@@ -561,7 +566,9 @@ fn clip_ring(ring: &[(f64, f64)], b: Px) -> Vec<(f64, f64)> {
 }
 
 /// The no-data hatching of the surface the rings enclose (even-odd): 45° lines `x + y = c`,
-/// `c` a multiple of [`HATCH_SPACING`] so that neighbouring regions' lines meet.
+/// `c` a multiple of [`HATCH_SPACING`] so that lines meet across regions. A border two of the
+/// rings share is crossed twice at the same point: both crossings are dropped, so the line runs
+/// on. Each edge is filed under the lines it crosses, so a line looks only at its own edges.
 fn hatch<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     rings: &[Vec<(f64, f64)>],
@@ -575,23 +582,49 @@ fn hatch<DB: DrawingBackend>(
     if !lo.is_finite() {
         return Ok(());
     }
-    let mut c = (lo / HATCH_SPACING).ceil() * HATCH_SPACING;
+    let first = (lo / HATCH_SPACING).ceil() as i64;
+    let last = (hi / HATCH_SPACING).floor() as i64;
+    if last < first {
+        return Ok(());
+    }
+    let mut buckets: Vec<Vec<((f64, f64), (f64, f64))>> =
+        vec![Vec::new(); (last - first + 1) as usize];
+    for ring in rings {
+        for w in ring.windows(2) {
+            let (u0, u1) = (w[0].0 + w[0].1, w[1].0 + w[1].1);
+            // Filed generously (a line one step beyond either end too); the half-open test
+            // below decides, so a vertex on a line counts once.
+            let (a, b) = (u0.min(u1), u0.max(u1));
+            let from = ((a / HATCH_SPACING).floor() as i64).max(first);
+            let to = ((b / HATCH_SPACING).ceil() as i64).min(last);
+            for k in from..=to {
+                buckets[(k - first) as usize].push((w[0], w[1]));
+            }
+        }
+    }
     let mut crossings: Vec<f64> = Vec::new();
-    while c <= hi {
+    for (k, edges) in buckets.iter().enumerate() {
+        let c = (first + k as i64) as f64 * HATCH_SPACING;
         crossings.clear();
-        for ring in rings {
-            for w in ring.windows(2) {
-                let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-                let (u0, u1) = (x0 + y0, x1 + y1);
-                // Half-open, so a vertex on the line counts once.
-                if (u0 <= c) != (u1 <= c) {
-                    let t = (c - u0) / (u1 - u0);
-                    crossings.push((x0 - y0) + t * ((x1 - y1) - (x0 - y0)));
-                }
+        for &((x0, y0), (x1, y1)) in edges {
+            let (u0, u1) = (x0 + y0, x1 + y1);
+            if (u0 <= c) != (u1 <= c) {
+                let t = (c - u0) / (u1 - u0);
+                crossings.push((x0 - y0) + t * ((x1 - y1) - (x0 - y0)));
             }
         }
         crossings.sort_by(f64::total_cmp);
-        for pair in crossings.chunks_exact(2) {
+        // Drop the pairs of crossings of a shared border.
+        let mut kept: Vec<f64> = Vec::with_capacity(crossings.len());
+        for v in crossings.iter().copied() {
+            match kept.last() {
+                Some(last) if (v - last).abs() < 1e-6 => {
+                    kept.pop();
+                }
+                _ => kept.push(v),
+            }
+        }
+        for pair in kept.chunks_exact(2) {
             let (v0, v1) = (pair[0], pair[1]);
             if v1 - v0 < 1.0 {
                 continue;
@@ -604,7 +637,6 @@ fn hatch<DB: DrawingBackend>(
             };
             area.draw(&PathElement::new(vec![at(v0), at(v1)], line))?;
         }
-        c += HATCH_SPACING;
     }
     Ok(())
 }

@@ -183,18 +183,35 @@ fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
     let (svg, drawn) = render((800, 500), &values, &breaks, None);
     let doc = roxmltree::Document::parse(&svg).expect("XML");
     let polygons = elements(&doc, "polygon");
-    let hatches: Vec<(f64, f64)> = elements(&doc, "polyline")
+    // Points along each hatching line, at least 1.5 px from its ends (which are rounded).
+    let lines: Vec<Vec<(f64, f64)>> = elements(&doc, "polyline")
         .iter()
         .filter(|n| n.attribute("stroke") == Some(hex(NO_DATA).as_str()))
         .map(|n| {
             let p = points(n);
-            ((p[0].0 + p[1].0) / 2.0, (p[0].1 + p[1].1) / 2.0)
+            let (a, b) = (p[0], p[1]);
+            let length = (b.0 - a.0).hypot(b.1 - a.1);
+            let steps = length.floor() as usize;
+            (0..=steps)
+                .map(|i| i as f64)
+                .filter(|d| *d >= 1.5 && length - d >= 1.5)
+                .map(|d| {
+                    (
+                        a.0 + (b.0 - a.0) * d / length,
+                        a.1 + (b.1 - a.1) * d / length,
+                    )
+                })
+                .collect()
         })
         .collect();
-    assert!(hatches.len() > 100, "{} hatching lines", hatches.len());
+    assert!(lines.len() > 100, "{} hatching lines", lines.len());
+    // How many hatching lines run through polygon `i`.
     let hatched = |i: usize| {
         let outline = points(&polygons[i]);
-        hatches.iter().filter(|m| contains(&outline, **m)).count()
+        lines
+            .iter()
+            .filter(|l| l.iter().any(|p| contains(&outline, *p)))
+            .count()
     };
     for code in ["FRK2", "ES30", "DE21", "PL91"] {
         let i = drawn
