@@ -587,8 +587,8 @@ fn hatch<DB: DrawingBackend>(
     if last < first {
         return Ok(());
     }
-    let mut buckets: Vec<Vec<((f64, f64), (f64, f64))>> =
-        vec![Vec::new(); (last - first + 1) as usize];
+    type Edge = ((f64, f64), (f64, f64));
+    let mut buckets: Vec<Vec<Edge>> = vec![Vec::new(); (last - first + 1) as usize];
     for ring in rings {
         for w in ring.windows(2) {
             let (u0, u1) = (w[0].0 + w[0].1, w[1].0 + w[1].1);

@@ -71,8 +71,8 @@ pub fn natural(values: &[f64], classes: usize) -> Vec<f64> {
     // last of them starts.
     let mut cost = vec![vec![f64::INFINITY; n + 1]; k];
     let mut cut = vec![vec![0usize; n + 1]; k];
-    for j in 1..=n {
-        cost[0][j] = ssd(0, j);
+    for (j, first) in cost[0].iter_mut().enumerate().skip(1) {
+        *first = ssd(0, j);
     }
     for c in 1..k {
         for j in (c + 1)..=n {
