@@ -303,6 +303,7 @@ enum FormatArg {
     DesiWide,
     DesiFacts,
     OdsCsv,
+    Geojson,
 }
 
 impl From<FormatArg> for Format {
@@ -315,6 +316,7 @@ impl From<FormatArg> for Format {
             FormatArg::DesiWide => Format::DesiWide,
             FormatArg::DesiFacts => Format::DesiFacts,
             FormatArg::OdsCsv => Format::OdsCsv,
+            FormatArg::Geojson => Format::GeoJson,
         }
     }
 }
@@ -753,7 +755,7 @@ fn import_cmd(
         None => match Format::detect(&bytes) {
             Some(f) => f,
             None => bail!(
-                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, desi-facts, ods-csv)",
+                "Could not tell the format of {}; give it with --format (one of: jsonstat, tsv, sdmx-csv, desi-csv, desi-wide, desi-facts, ods-csv, geojson)",
                 file.display()
             ),
         },

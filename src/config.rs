@@ -151,6 +151,8 @@ pub struct Upstream {
     pub desi_url: String,
     /// `upstream.ods_url` / `DESI_CITY_ODS_URL`: the regional Opendatasoft portal.
     pub ods_url: String,
+    /// `upstream.gisco_url` / `DESI_CITY_GISCO_URL`: Eurostat GISCO's distribution service (region shapes).
+    pub gisco_url: String,
     /// `upstream.timeout_secs` / `DESI_CITY_TIMEOUT_SECS`: per-request timeout (default 60).
     pub timeout_secs: u64,
     /// `upstream.retries` / `DESI_CITY_RETRIES`: retries after the first attempt (default 4).
@@ -173,6 +175,7 @@ impl Default for Settings {
                 eurostat_url: "https://ec.europa.eu/eurostat".to_owned(),
                 desi_url: "https://digital-decade-desi.digital-strategy.ec.europa.eu".to_owned(),
                 ods_url: "https://opendata.brussels.be".to_owned(),
+                gisco_url: "https://gisco-services.ec.europa.eu/distribution/v2".to_owned(),
                 timeout_secs: 60,
                 retries: 4,
                 retry_base_ms: 500,
@@ -215,6 +218,7 @@ struct FileUpstream {
     eurostat_url: Option<String>,
     desi_url: Option<String>,
     ods_url: Option<String>,
+    gisco_url: Option<String>,
     timeout_secs: Option<u64>,
     retries: Option<u32>,
     retry_base_ms: Option<u64>,
@@ -267,7 +271,7 @@ impl Settings {
             file: file.to_owned(),
             message: format!(
                 "{}Accepted keys: data_dir, datasets_dir, addr, keep_versions, and in [upstream]: \
-                 eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
+                 eurostat_url, desi_url, ods_url, gisco_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
                  and in [api]: admin_token, public_url, compute_per_second, trusted_proxies.",
                 e
             ),
@@ -310,6 +314,11 @@ impl Settings {
                     &mut self.upstream.desi_url,
                 ),
                 ("upstream.ods_url", up.ods_url, &mut self.upstream.ods_url),
+                (
+                    "upstream.gisco_url",
+                    up.gisco_url,
+                    &mut self.upstream.gisco_url,
+                ),
             ] {
                 if let Some(url) = value {
                     check_url(&url).map_err(|problem| {
@@ -400,6 +409,7 @@ impl Settings {
             ("DESI_CITY_EUROSTAT_URL", &mut self.upstream.eurostat_url),
             ("DESI_CITY_DESI_URL", &mut self.upstream.desi_url),
             ("DESI_CITY_ODS_URL", &mut self.upstream.ods_url),
+            ("DESI_CITY_GISCO_URL", &mut self.upstream.gisco_url),
         ] {
             if let Some(url) = env(var) {
                 check_url(&url).map_err(|problem| ConfigError::Env {

@@ -7,13 +7,17 @@
 //! - [`store`]: the only code touching the data dir: versioned Parquet, manifest, atomic publish.
 //! - [`indicators`]: DuckDB over the store: the Commission's composite DESI from `indicators/methodology/`,
 //!   and each indicator of `indicators/*.toml` (definitions, values, EU value, ranks, change).
+//! - [`geo`]: region shapes from the store (GISCO NUTS 2021), ETRS89-LAEA projection, class breaks.
+//! - [`charts`]: plotters drawings; [`charts::map`]: the NUTS-2 choropleth.
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`api`]: the axum HTTP API.
 
 pub mod api;
 pub mod catalog;
+pub mod charts;
 pub mod config;
 pub mod fetch;
+pub mod geo;
 pub mod indicators;
 pub mod schedule;
 pub mod store;

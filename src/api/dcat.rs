@@ -50,6 +50,11 @@ fn publisher(provider: Provider) -> Value {
             "http://publications.europa.eu/resource/authority/corporate-body/CNECT",
             "European Commission, DG Communications Networks, Content and Technology",
         ),
+        // GISCO is Eurostat's geographic information service.
+        Provider::Gisco => (
+            "http://publications.europa.eu/resource/authority/corporate-body/ESTAT",
+            "Eurostat (GISCO)",
+        ),
         Provider::Opendatasoft => (
             "http://publications.europa.eu/resource/authority/corporate-body/BRU",
             "Brussels-Capital Region",

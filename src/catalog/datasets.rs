@@ -31,10 +31,12 @@ pub enum SourceFormat {
     DesiFacts,
     /// An Opendatasoft portal's CSV export, read with an [`OdsMapping`].
     OdsCsv,
+    /// A GeoJSON FeatureCollection of region shapes (GISCO's NUTS geometry): no statistics.
+    Geojson,
 }
 
 impl SourceFormat {
-    /// The name used in the files: `jsonstat`, `tsv`, `sdmx-csv`, `desi-csv`, `ods-csv`.
+    /// The name used in the files: `jsonstat`, `tsv`, `sdmx-csv`, `desi-csv`, `ods-csv`, `geojson`.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceFormat::Jsonstat => "jsonstat",
@@ -43,7 +45,15 @@ impl SourceFormat {
             SourceFormat::DesiCsv => "desi-csv",
             SourceFormat::DesiFacts => "desi-facts",
             SourceFormat::OdsCsv => "ods-csv",
+            SourceFormat::Geojson => "geojson",
         }
+    }
+}
+
+impl SourceFormat {
+    /// Whether the format carries region shapes rather than statistics (no indicator reads it).
+    pub fn is_geometry(self) -> bool {
+        self == SourceFormat::Geojson
     }
 }
 
@@ -66,6 +76,8 @@ pub enum Provider {
     Desi,
     /// An Opendatasoft portal (opendata.brussels.be).
     Opendatasoft,
+    /// Eurostat's GISCO distribution service (region geometry, © EuroGeographics).
+    Gisco,
 }
 
 impl Provider {
@@ -75,6 +87,7 @@ impl Provider {
             Provider::Eurostat => "eurostat",
             Provider::Desi => "desi",
             Provider::Opendatasoft => "opendatasoft",
+            Provider::Gisco => "gisco",
         }
     }
 
@@ -88,6 +101,7 @@ impl Provider {
             ],
             Provider::Desi => &[SourceFormat::DesiCsv, SourceFormat::DesiFacts],
             Provider::Opendatasoft => &[SourceFormat::OdsCsv],
+            Provider::Gisco => &[SourceFormat::Geojson],
         }
     }
 }
@@ -413,7 +427,17 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
     }
 
     // What it feeds and when.
-    if raw.dimensions.is_empty() {
+    if raw.format.is_geometry() {
+        if let Some(dimension) = raw.dimensions.first() {
+            return Err(check.invalid(
+                "dimensions",
+                format!(
+                    "\"{dimension}\" is listed, but a {} source holds region shapes, not statistics, and feeds no DESI dimension. Write dimensions = [].",
+                    raw.format
+                ),
+            ));
+        }
+    } else if raw.dimensions.is_empty() {
         return Err(check.invalid(
             "dimensions",
             "lists no DESI dimension. Name at least one of: connectivity, human-capital, internet-use, digital-integration, digital-public-services.".to_owned(),
@@ -450,7 +474,7 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         check.url("homepage", homepage)?;
     }
 
-    let query = check.query(raw.query, raw.provider, raw.level, geo_groups)?;
+    let query = check.query(raw.query, raw.format, raw.provider, raw.level, geo_groups)?;
     let max_loss = raw.max_loss.unwrap_or(DEFAULT_MAX_LOSS);
     if !(0.0..=1.0).contains(&max_loss) {
         return Err(check.invalid(
@@ -645,6 +669,7 @@ impl Check<'_> {
     fn query(
         &self,
         raw: RawQuery,
+        format: SourceFormat,
         provider: Provider,
         level: Level,
         geo_groups: &GeoGroups,
@@ -667,7 +692,8 @@ impl Check<'_> {
                 ),
             )
             })?;
-        if geo.is_empty() {
+        // A geometry source keeps every region it is sent unless the query names some.
+        if geo.is_empty() && !format.is_geometry() {
             return Err(self.invalid(
                 "query.geo",
                 "the query asks for no geo code. Add geo_groups = [\"eu27\", \"aggregates\"] or geo = [\"BE10\"] under [query].".to_owned(),
@@ -780,8 +806,8 @@ mod tests {
         }
         let names: Names = toml::from_str(
             r#"
-formats = ["jsonstat", "tsv", "sdmx-csv", "desi-csv", "desi-facts", "ods-csv"]
-providers = ["eurostat", "desi", "opendatasoft"]
+formats = ["jsonstat", "tsv", "sdmx-csv", "desi-csv", "desi-facts", "ods-csv", "geojson"]
+providers = ["eurostat", "desi", "opendatasoft", "gisco"]
 dimensions = ["connectivity", "human-capital", "internet-use", "digital-integration", "digital-public-services"]
 levels = ["country", "nuts2"]
 "#,
@@ -796,7 +822,8 @@ levels = ["country", "nuts2"]
                 "sdmx-csv",
                 "desi-csv",
                 "desi-facts",
-                "ods-csv"
+                "ods-csv",
+                "geojson"
             ]
         );
         let providers: Vec<&str> = names
@@ -804,7 +831,7 @@ levels = ["country", "nuts2"]
             .iter()
             .map(|provider| provider.as_str())
             .collect();
-        assert_eq!(providers, ["eurostat", "desi", "opendatasoft"]);
+        assert_eq!(providers, ["eurostat", "desi", "opendatasoft", "gisco"]);
         assert_eq!(names.dimensions, DesiDimension::ALL);
         let dimensions: Vec<String> = DesiDimension::ALL.iter().map(ToString::to_string).collect();
         assert_eq!(

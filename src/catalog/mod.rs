@@ -233,6 +233,61 @@ geo_constant = "BE10"
 delimiter = ";"
 "#;
 
+    const GISCO: &str = r#"
+id = "gisco_nuts2"
+title = { en = "NUTS 2 regions" }
+description = { en = "Region shapes." }
+provider = "gisco"
+code = "NUTS_RG_60M_2021_4326_LEVL_2"
+format = "geojson"
+dimensions = []
+level = "nuts2"
+schedule = "0 50 4 1 * *"
+licence = "EuroGeographics-GISCO"
+licence_url = "https://ec.europa.eu/eurostat/web/gisco/geodata/administrative-units"
+attribution = "© EuroGeographics"
+path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
+
+[query]
+"#;
+
+    #[test]
+    fn a_geometry_source_feeds_no_dimension_and_keeps_every_region_when_its_query_names_none() {
+        let dir = catalogue_dir(&[("gisco_nuts2.toml", GISCO)]);
+        let catalog = Catalog::load(dir.path()).expect("valid geometry source");
+        let source = catalog.get("gisco_nuts2").expect("source present");
+        assert_eq!(source.provider, Provider::Gisco);
+        assert_eq!(source.format, SourceFormat::Geojson);
+        assert!(source.format.is_geometry());
+        assert!(source.dimensions.is_empty());
+        assert!(source.query.geo.is_empty());
+
+        let with_dimension = GISCO.replace("dimensions = []", "dimensions = [\"connectivity\"]");
+        assert_mentions(
+            &load_error("gisco_nuts2.toml", &with_dimension),
+            &[
+                "gisco_nuts2.toml",
+                "key \"dimensions\"",
+                "Write dimensions = []",
+            ],
+        );
+        let wrong_format = GISCO.replace("format = \"geojson\"", "format = \"jsonstat\"");
+        assert_mentions(
+            &load_error("gisco_nuts2.toml", &wrong_format),
+            &[
+                "key \"format\"",
+                "not served by provider \"gisco\"",
+                "geojson",
+            ],
+        );
+        // A statistics source still needs a dimension and a geo.
+        let statistics = VALID.replace("dimensions = [\"connectivity\"]", "dimensions = []");
+        assert_mentions(
+            &load_error("isoc_ci_in_h.toml", &statistics),
+            &["key \"dimensions\"", "lists no DESI dimension"],
+        );
+    }
+
     /// A directory holding `geo-groups.toml` and the given dataset files.
     fn catalogue_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -657,6 +712,7 @@ delimiter = ";"
                 ],
             ),
             ("desi_dd_trajectories", &[Connectivity, HumanCapital]),
+            ("gisco_nuts2_2021", &[]),
             ("isoc_cbs", &[Connectivity]),
             ("isoc_cbt", &[Connectivity]),
             ("isoc_ci_ac_i", &[InternetUse]),

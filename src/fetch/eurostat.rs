@@ -118,7 +118,10 @@ pub fn url(base: &str, source: &Source, part: &Part) -> Result<Url, url::ParseEr
             Ok(url)
         }
         // Not Eurostat's API: the catalogue gives the path on that provider's base URL.
-        SourceFormat::DesiCsv | SourceFormat::DesiFacts | SourceFormat::OdsCsv => {
+        SourceFormat::DesiCsv
+        | SourceFormat::DesiFacts
+        | SourceFormat::OdsCsv
+        | SourceFormat::Geojson => {
             let path = source.path.as_deref().unwrap_or("/");
             Url::parse(&format!("{base}{path}"))
         }

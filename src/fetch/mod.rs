@@ -222,6 +222,7 @@ pub fn format_of(format: SourceFormat) -> Format {
         SourceFormat::DesiCsv => Format::DesiCsv,
         SourceFormat::DesiFacts => Format::DesiFacts,
         SourceFormat::OdsCsv => Format::OdsCsv,
+        SourceFormat::Geojson => Format::GeoJson,
     }
 }
 
@@ -237,6 +238,7 @@ fn base_url(settings: &Settings, provider: Provider) -> &str {
         Provider::Eurostat => &settings.upstream.eurostat_url,
         Provider::Desi => &settings.upstream.desi_url,
         Provider::Opendatasoft => &settings.upstream.ods_url,
+        Provider::Gisco => &settings.upstream.gisco_url,
     }
 }
 

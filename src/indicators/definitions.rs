@@ -408,7 +408,7 @@ fn source_of<'c>(
     key: &str,
     invalid: &impl Fn(&str, String, &str) -> DefinitionError,
 ) -> Result<&'c Source, DefinitionError> {
-    catalog.get(id).map_err(|_| {
+    let source = catalog.get(id).map_err(|_| {
         let known: Vec<&str> = catalog.ids().collect();
         invalid(
             key,
@@ -418,7 +418,28 @@ fn source_of<'c>(
                 known.join(", ")
             ),
         )
-    })
+    })?;
+    // Region shapes (GISCO) are drawn by the maps, never computed as an indicator.
+    if source.format.is_geometry() {
+        let statistics: Vec<&str> = catalog
+            .sources
+            .iter()
+            .filter(|s| !s.format.is_geometry())
+            .map(|s| s.id.as_str())
+            .collect();
+        return Err(invalid(
+            key,
+            format!(
+                "{id:?} holds region shapes ({}), not statistics",
+                source.format
+            ),
+            &format!(
+                "Use a statistics dataset ({}); the maps read the shapes themselves.",
+                statistics.join(", ")
+            ),
+        ));
+    }
+    Ok(source)
 }
 
 /// Checks a `[filter]` table (`key` is where it is written: `filter`, `also[0].filter`) against
@@ -568,6 +589,17 @@ hhtyp = "TOTAL"
         assert_eq!(ind.geo_levels, [Level::Country]);
         assert_eq!(ind.title.get("nl"), "Huishoudens met internet");
         assert!(!ind.is_regional());
+    }
+
+    #[test]
+    fn an_indicator_over_the_region_shapes_is_refused_naming_the_statistics_sources() {
+        let text =
+            other(VALID).replace("source = \"isoc_ci_in_h\"", "source = \"gisco_nuts2_2021\"");
+        let message = refusal("other.toml", &text);
+        assert_mentions(
+            &message,
+            &["\"gisco_nuts2_2021\" holds region shapes", "isoc_ci_in_h"],
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! a child process against a real local HTTP server (`upstream`) serving the real files of
 //! `../shared/data` at Eurostat's URL paths, with a temp data dir and catalogue per test.
 //!
-//! Nothing here reaches the internet, links the crate's library, or mocks any of its parts:
-//! what is tested is what a user runs. Each test has its own server and temp dirs, so they run
+//! Nothing here reaches the internet, links the crate's library (but for `map`, which reads the
+//! store the binary wrote with the library's `geo::Shapes`, as the charts will), or mocks any of
+//! its parts: what is tested is what a user runs. Each test has its own server and temp dirs, so they run
 //! in parallel.
 
 mod api;
@@ -15,6 +16,7 @@ mod fetch;
 mod golden;
 mod import;
 mod indicators;
+mod map;
 mod platform;
 mod regional;
 mod roadmap;

@@ -434,6 +434,7 @@ impl Sandbox {
         sandbox.set("DESI_CITY_EUROSTAT_URL", &server.eurostat_url());
         sandbox.set("DESI_CITY_DESI_URL", &server.desi_url());
         sandbox.set("DESI_CITY_ODS_URL", &server.ods_url());
+        sandbox.set("DESI_CITY_GISCO_URL", &server.gisco_url());
         Ok(sandbox)
     }
 
@@ -462,6 +463,7 @@ impl Sandbox {
             ("DESI_CITY_EUROSTAT_URL", format!("{closed}/eurostat")),
             ("DESI_CITY_DESI_URL", format!("{closed}/desi")),
             ("DESI_CITY_ODS_URL", format!("{closed}/ods")),
+            ("DESI_CITY_GISCO_URL", format!("{closed}/gisco")),
             ("DESI_CITY_TIMEOUT_SECS", "20".to_string()),
             ("DESI_CITY_RETRIES", "2".to_string()),
             ("DESI_CITY_RETRY_BASE_MS", "20".to_string()),

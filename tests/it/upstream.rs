@@ -1,6 +1,6 @@
 //! The fake upstream: a real HTTP server on 127.0.0.1 (port 0) that answers at Eurostat's,
-//! digital-agenda-data.eu's and Opendatasoft's URL paths with the real files of `shared/data`,
-//! records every request, and injects the faults a test asks for.
+//! digital-agenda-data.eu's, Opendatasoft's and GISCO's URL paths with the real files of
+//! `shared/data`, records every request, and injects the faults a test asks for.
 //!
 //! It serves bytes and nothing else: it knows no parser of the crate and never reaches the
 //! internet. The only content it makes up is a maintenance HTML page and the junk of the
@@ -29,6 +29,20 @@ pub const EUROSTAT_PREFIX: &str = "/eurostat";
 pub const DESI_PREFIX: &str = "/desi";
 /// Path prefix of the Opendatasoft base URL.
 pub const ODS_PREFIX: &str = "/ods";
+/// Path prefix of the GISCO distribution base URL.
+pub const GISCO_PREFIX: &str = "/gisco";
+
+/// The GISCO NUTS files served (relative to `shared/data/geo`), at GISCO's
+/// `{base}/nuts/geojson/<file>` paths.
+pub const GISCO_FILES: [&str; 2] = [
+    "NUTS_RG_60M_2021_4326_LEVL_2.geojson",
+    "NUTS_RG_60M_2021_4326_LEVL_0.geojson",
+];
+
+/// Request path of a GISCO NUTS GeoJSON file.
+pub fn gisco_path(file: &str) -> String {
+    format!("{GISCO_PREFIX}/nuts/geojson/{file}")
+}
 
 /// The shared data directory, read in place (never copied into the repository).
 pub fn shared_data() -> PathBuf {
@@ -255,6 +269,9 @@ impl Upstream {
         for (group, file) in PLATFORM_FACTS {
             server.route(&platform_facts_path(group), Some("csv"), file);
         }
+        for file in GISCO_FILES {
+            server.route(&gisco_path(file), None, &format!("geo/{file}"));
+        }
         Ok(server)
     }
 
@@ -276,6 +293,11 @@ impl Upstream {
     /// The value for `DESI_CITY_ODS_URL`.
     pub fn ods_url(&self) -> String {
         format!("{}{ODS_PREFIX}", self.url())
+    }
+
+    /// The value for `DESI_CITY_GISCO_URL`.
+    pub fn gisco_url(&self) -> String {
+        format!("{}{GISCO_PREFIX}", self.url())
     }
 
     /// Serves `file` (relative to `shared/data`) at `path`, for requests whose `format`
@@ -380,7 +402,9 @@ pub fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn content_type_of(file: &str) -> &'static str {
-    if file.ends_with(".json") {
+    if file.ends_with(".geojson") {
+        "application/geo+json"
+    } else if file.ends_with(".json") {
         "application/json"
     } else if file.ends_with(".tsv") {
         "text/tab-separated-values; charset=utf-8"

@@ -28,6 +28,7 @@ mod csv;
 mod desi_csv;
 mod desi_facts;
 mod desi_wide;
+mod geojson;
 mod jsonstat;
 mod ods_csv;
 pub mod period;
@@ -69,10 +70,14 @@ pub enum Format {
     DesiFacts,
     /// An Opendatasoft CSV export; needs an [`OdsMapping`].
     OdsCsv,
+    /// A GeoJSON FeatureCollection of NUTS regions (GISCO): one row per region, its shape as
+    /// GeoJSON text.
+    #[serde(rename = "geojson")]
+    GeoJson,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::JsonStat,
         Format::Tsv,
         Format::SdmxCsv,
@@ -80,6 +85,7 @@ impl Format {
         Format::DesiWide,
         Format::DesiFacts,
         Format::OdsCsv,
+        Format::GeoJson,
     ];
 
     /// The name used in configuration files and messages.
@@ -92,11 +98,12 @@ impl Format {
             Format::DesiWide => "desi-wide",
             Format::DesiFacts => "desi-facts",
             Format::OdsCsv => "ods-csv",
+            Format::GeoJson => "geojson",
         }
     }
 
-    /// Guesses the format from the first bytes: JSON (`{`), a TSV header whose first cell holds
-    /// `\`, an SDMX-CSV `DATAFLOW`/`STRUCTURE` header, the DESI header
+    /// Guesses the format from the first bytes: GeoJSON (`{` and `"FeatureCollection"` near the
+    /// top), JSON-stat (any other `{`), a TSV header whose first cell holds `\`, an SDMX-CSV `DATAFLOW`/`STRUCTURE` header, the DESI header
     /// (`observation,time_period,ref_area,…`; the platform's `period,country,…` without
     /// `reference_period`), the platform's facts with `reference_period` (`desi-facts`), the DESI
     /// workbook's wide table
@@ -104,6 +111,9 @@ impl Format {
     pub fn detect(bytes: &[u8]) -> Option<Format> {
         let body = trim_start(strip_bom(bytes));
         if body.first() == Some(&b'{') {
+            if geojson::looks_like(body) {
+                return Some(Format::GeoJson);
+            }
             return Some(Format::JsonStat);
         }
         let end = memchr::memchr(b'\n', body).unwrap_or(body.len());
@@ -329,6 +339,7 @@ pub fn parse(
         Format::DesiWide => desi_wide::parse(dataset, bytes),
         Format::DesiFacts => desi_facts::parse(dataset, bytes),
         Format::OdsCsv => ods_csv::parse(dataset, bytes, options.ods.as_ref()),
+        Format::GeoJson => geojson::parse(dataset, strip_bom(bytes)),
     }
 }
 

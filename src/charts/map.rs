@@ -1,0 +1,645 @@
+//! The NUTS-2 choropleth: each region of [`Shapes`] filled with the colour of its value's class,
+//! regions without a value hatched, a legend with the class bounds, and the highlighted region
+//! (Brussels-Capital, a few pixels wide at the scale of Europe) ringed on the map and shown again
+//! magnified in an inset, so it is always visible. Draws on any plotters backend (SVG or bitmap)
+//! inside the area it is given; the title, the footer (source, licence, © EuroGeographics), the
+//! alt text and PNG conversion are the caller's.
+//!
+//! Each region is one filled polygon (a multipolygon's parts and its holes joined into one
+//! outline by zero-width bridges, filled with the non-zero rule, so a hole stays open), drawn
+//! largest first so that an enclave (BE10 in BE24, Berlin in Brandenburg) lies on top of the
+//! region around it; then the no-data hatching (45° lines, clipped to the region by an even-odd
+//! scan, aligned across regions) and the borders, one polyline per ring. Vertices that fall on
+//! the pixel of the previous one are dropped. Must not read the store, format numbers or choose
+//! colours: the caller gives the shapes, the values, the breaks and the style.
+
+use std::collections::BTreeMap;
+
+use plotters::coord::Shift;
+use plotters::drawing::DrawingAreaErrorKind;
+use plotters::element::{Circle, PathElement, Polygon as Filled, Rectangle};
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, IntoFont, RGBColor, TextStyle};
+
+use crate::geo::breaks::class_of;
+use crate::geo::{Point, Rect, Region, Shapes};
+
+/// How the map looks: the caller's palette, font and words.
+pub struct MapStyle<'a> {
+    /// One per class, lightest first (`breaks.len() + 1` of them; a class past the last colour
+    /// takes the last).
+    pub fills: &'a [RGBColor],
+    /// The colour of the hatching lines of the no-data fill.
+    pub no_data: RGBColor,
+    /// Region borders.
+    pub stroke: RGBColor,
+    pub background: RGBColor,
+    pub text: RGBColor,
+    /// A font family registered with plotters by the caller.
+    pub font: &'a str,
+    /// In pixels, for the legend and the inset's label.
+    pub font_size: f64,
+    /// A number formatted for the language.
+    pub format: &'a dyn Fn(f64) -> String,
+    /// "No data" in the language.
+    pub no_data_label: &'a str,
+}
+
+/// What was drawn, for the caller's alt text and for tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawn {
+    /// The regions of the map of Europe (not the distant ones), in the order they were drawn
+    /// (largest first: the order of the map's filled polygons).
+    pub regions: Vec<DrawnRegion>,
+    /// The centre of the inset showing the highlighted region (or of the ring around it when
+    /// the area has no room for an inset); `None` without a highlight or when it is not a region.
+    pub highlight: Option<(i32, i32)>,
+}
+
+/// One region as drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawnRegion {
+    pub geo: String,
+    /// Its class (an index into `MapStyle::fills`), `None` for no data.
+    pub class: Option<usize>,
+    /// Its centroid, in pixels of the area.
+    pub centroid: (i32, i32),
+}
+
+/// Pixels between two hatching lines of the no-data fill.
+const HATCH_SPACING: f64 = 4.0;
+/// The inset shows this many times the highlighted region's size around it (for BE10: the
+/// middle of Belgium).
+const INSET_ZOOM_OUT: f64 = 6.0;
+/// Below this side (px) there is no room for an inset: the ring on the map is the callout.
+const INSET_MIN_SIDE: f64 = 48.0;
+
+/// A box in pixels (left, top, right, bottom).
+#[derive(Debug, Clone, Copy)]
+struct Px {
+    l: f64,
+    t: f64,
+    r: f64,
+    b: f64,
+}
+
+impl Px {
+    fn w(&self) -> f64 {
+        self.r - self.l
+    }
+    fn h(&self) -> f64 {
+        self.b - self.t
+    }
+}
+
+/// Projected metres → pixels: `window` fitted in `into`, centred, north up.
+struct Frame {
+    scale: f64,
+    ox: f64,
+    oy: f64,
+    min_x: f64,
+    max_y: f64,
+}
+
+impl Frame {
+    fn fit(window: Rect, into: Px) -> Frame {
+        let scale = (into.w() / window.width()).min(into.h() / window.height());
+        let ox = into.l + (into.w() - window.width() * scale) / 2.0;
+        let oy = into.t + (into.h() - window.height() * scale) / 2.0;
+        Frame {
+            scale,
+            ox,
+            oy,
+            min_x: window.min.0,
+            max_y: window.max.1,
+        }
+    }
+
+    fn px(&self, (x, y): Point) -> (f64, f64) {
+        (
+            self.ox + (x - self.min_x) * self.scale,
+            self.oy + (self.max_y - y) * self.scale,
+        )
+    }
+}
+
+type Result<T, DB> =
+    std::result::Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Draws the choropleth of `values` (geo code → value; a region without one is no data) over
+/// `shapes` in `area`, classed by `breaks` (from `crate::geo::breaks`), with the legend, the
+/// no-data hatching and, for `highlight`, a ring on the map and an inset.
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    shapes: &Shapes,
+    values: &BTreeMap<String, f64>,
+    breaks: &[f64],
+    highlight: Option<&str>,
+    style: &MapStyle,
+) -> Result<Drawn, DB> {
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (f64::from(w), f64::from(h));
+    area.fill(&style.background)?;
+    let pad = (style.font_size * 0.8).round();
+
+    let mut regions: Vec<(&Region, Option<usize>)> = shapes
+        .regions()
+        .iter()
+        .filter(|r| shapes.in_extent(r))
+        .map(|r| {
+            let class = values
+                .get(&r.code)
+                .filter(|v| v.is_finite())
+                .map(|v| class_of(*v, breaks));
+            (r, class)
+        })
+        .collect();
+    regions.sort_by(|a, b| b.0.area.total_cmp(&a.0.area).then(a.0.code.cmp(&b.0.code)));
+    let present: Vec<f64> = regions
+        .iter()
+        .filter_map(|(r, _)| values.get(&r.code).copied())
+        .filter(|v| v.is_finite())
+        .collect();
+    let legend = legend_rows(&present, breaks, style);
+    let any_missing = regions.iter().any(|(_, c)| c.is_none());
+
+    // The legend and the inset take a panel on the right of a landscape area, under a portrait one.
+    let chars = legend
+        .iter()
+        .map(|(label, _)| label.chars().count())
+        .chain(std::iter::once(style.no_data_label.chars().count()))
+        .max()
+        .unwrap_or(0) as f64;
+    let swatch = (style.font_size * 1.4).round();
+    let legend_w = swatch + style.font_size * (0.6 + 0.5 * chars) + 2.0 * pad;
+    let landscape = w >= h;
+    let (map_box, panel) = if landscape {
+        let panel_w = legend_w.max(w * 0.25).min(w * 0.45);
+        (
+            Px {
+                l: pad,
+                t: pad,
+                r: w - panel_w,
+                b: h - pad,
+            },
+            Px {
+                l: w - panel_w + pad,
+                t: pad,
+                r: w - pad,
+                b: h - pad,
+            },
+        )
+    } else {
+        let rows = (legend.len() + usize::from(any_missing)) as f64;
+        let panel_h = (rows * swatch * 1.3 + 2.0 * pad).max(h * 0.3).min(h * 0.5);
+        (
+            Px {
+                l: pad,
+                t: pad,
+                r: w - pad,
+                b: h - panel_h,
+            },
+            Px {
+                l: pad,
+                t: h - panel_h + pad,
+                r: w - pad,
+                b: h - pad,
+            },
+        )
+    };
+
+    // The map of Europe.
+    let frame = Frame::fit(shapes.extent(), map_box);
+    paint(area, &regions, &frame, None, style)?;
+    let drawn: Vec<DrawnRegion> = regions
+        .iter()
+        .map(|(r, class)| {
+            let (x, y) = frame.px(r.centroid);
+            DrawnRegion {
+                geo: r.code.clone(),
+                class: *class,
+                centroid: (x.round() as i32, y.round() as i32),
+            }
+        })
+        .collect();
+
+    // The legend: one row per class with its bounds, then the no-data row.
+    let text = TextStyle::from((style.font, style.font_size).into_font())
+        .color(&style.text)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let row_h = swatch * 1.3;
+    let mut y = panel.t;
+    for (label, class) in &legend {
+        let fill = fill_of(style, Some(*class));
+        let (x0, y0) = (panel.l as i32, y as i32);
+        let (x1, y1) = ((panel.l + swatch) as i32, (y + swatch) as i32);
+        area.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))?;
+        area.draw(&Rectangle::new([(x0, y0), (x1, y1)], style.stroke))?;
+        let label_x = (panel.l + swatch + style.font_size * 0.5) as i32;
+        area.draw_text(label, &text, (label_x, (y + swatch / 2.0) as i32))?;
+        y += row_h;
+    }
+    if any_missing {
+        let b = Px {
+            l: panel.l,
+            t: y,
+            r: panel.l + swatch,
+            b: y + swatch,
+        };
+        area.draw(&Rectangle::new(
+            [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
+            style.background.filled(),
+        ))?;
+        let square = vec![(b.l, b.t), (b.r, b.t), (b.r, b.b), (b.l, b.b), (b.l, b.t)];
+        hatch(area, &[square], style)?;
+        area.draw(&Rectangle::new(
+            [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
+            style.stroke,
+        ))?;
+        let label_x = (panel.l + swatch + style.font_size * 0.5) as i32;
+        area.draw_text(
+            style.no_data_label,
+            &text,
+            (label_x, (y + swatch / 2.0) as i32),
+        )?;
+        y += row_h;
+    }
+
+    // The highlight: a ring on the map, and an inset in the panel when there is room.
+    let Some(target) = highlight.and_then(|code| regions.iter().find(|(r, _)| r.code == code))
+    else {
+        return Ok(Drawn {
+            regions: drawn,
+            highlight: None,
+        });
+    };
+    let region = target.0;
+    let (cx, cy) = frame.px(region.centroid);
+    let radius = (style.font_size * 0.7).max(6.0);
+    let ring = style.text.stroke_width(2);
+    area.draw(&Circle::new(
+        (cx.round() as i32, cy.round() as i32),
+        radius as u32,
+        ring,
+    ))?;
+
+    let label_h = style.font_size * 2.8;
+    let inset_box = if landscape {
+        let top = y + pad + label_h;
+        let side = panel.w().min(panel.b - top);
+        Px {
+            l: panel.l,
+            t: top,
+            r: panel.l + side,
+            b: top + side,
+        }
+    } else {
+        let side = (panel.h() - label_h).min(panel.w() / 2.0);
+        let top = panel.t + label_h;
+        Px {
+            l: panel.r - side,
+            t: top,
+            r: panel.r,
+            b: top + side,
+        }
+    };
+    let value_text = values
+        .get(&region.code)
+        .filter(|v| v.is_finite())
+        .map_or_else(|| style.no_data_label.to_owned(), |v| (style.format)(*v));
+    let label = format!("{}: {value_text}", region.code);
+    // The name as GISCO gives it in Latin script, its first language only ("Région de
+    // Bruxelles-Capitale/Brussels Hoofdstedelijk Gewest"), cut to the panel's width.
+    let name = region.name.split('/').next().unwrap_or_default().trim();
+    let fits = (panel.w() / (style.font_size * 0.5)).floor().max(1.0) as usize;
+    let name: String = if name.chars().count() > fits {
+        let cut: String = name.chars().take(fits.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        name.to_owned()
+    };
+    if inset_box.w() < INSET_MIN_SIDE || inset_box.h() < INSET_MIN_SIDE {
+        // No room: the ring is the callout, its label beside it.
+        let beside = TextStyle::from((style.font, style.font_size).into_font())
+            .color(&style.text)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let at = ((cx + radius + 2.0) as i32, cy as i32);
+        area.draw_text(&label, &beside, at)?;
+        return Ok(Drawn {
+            regions: drawn,
+            highlight: Some((cx.round() as i32, cy.round() as i32)),
+        });
+    }
+
+    let half = region.bbox.width().max(region.bbox.height()) * INSET_ZOOM_OUT / 2.0;
+    let window = Rect {
+        min: (region.centroid.0 - half, region.centroid.1 - half),
+        max: (region.centroid.0 + half, region.centroid.1 + half),
+    };
+    let near: Vec<(&Region, Option<usize>)> = regions
+        .iter()
+        .filter(|(r, _)| {
+            r.bbox.max.0 >= window.min.0
+                && r.bbox.min.0 <= window.max.0
+                && r.bbox.max.1 >= window.min.1
+                && r.bbox.min.1 <= window.max.1
+        })
+        .copied()
+        .collect();
+    let inset = Frame::fit(window, inset_box);
+    area.draw(&Rectangle::new(
+        [
+            (inset_box.l as i32, inset_box.t as i32),
+            (inset_box.r as i32, inset_box.b as i32),
+        ],
+        style.background.filled(),
+    ))?;
+    paint(area, &near, &inset, Some(inset_box), style)?;
+    area.draw(&Rectangle::new(
+        [
+            (inset_box.l as i32, inset_box.t as i32),
+            (inset_box.r as i32, inset_box.b as i32),
+        ],
+        style.text,
+    ))?;
+    let caption = TextStyle::from((style.font, style.font_size).into_font())
+        .color(&style.text)
+        .pos(Pos::new(HPos::Left, VPos::Bottom));
+    let line = (style.font_size * 1.4) as i32;
+    let bottom = (inset_box.t - 2.0) as i32;
+    area.draw_text(&name, &caption, (inset_box.l as i32, bottom - line))?;
+    area.draw_text(&label, &caption, (inset_box.l as i32, bottom))?;
+    // A leader from the ring to the inset.
+    let toward = if landscape {
+        (inset_box.l, (inset_box.t + inset_box.b) / 2.0)
+    } else {
+        ((inset_box.l + inset_box.r) / 2.0, inset_box.t)
+    };
+    let (dx, dy) = (toward.0 - cx, toward.1 - cy);
+    let length = dx.hypot(dy).max(1.0);
+    let start = (cx + dx / length * radius, cy + dy / length * radius);
+    area.draw(&PathElement::new(
+        vec![
+            (start.0.round() as i32, start.1.round() as i32),
+            (toward.0.round() as i32, toward.1.round() as i32),
+        ],
+        style.text.stroke_width(1),
+    ))?;
+    let centre = (
+        ((inset_box.l + inset_box.r) / 2.0).round() as i32,
+        ((inset_box.t + inset_box.b) / 2.0).round() as i32,
+    );
+    Ok(Drawn {
+        regions: drawn,
+        highlight: Some(centre),
+    })
+}
+
+/// The legend's rows: per class, "low – high" (the lowest value, the breaks, the highest value).
+fn legend_rows(present: &[f64], breaks: &[f64], style: &MapStyle) -> Vec<(String, usize)> {
+    let (Some(min), Some(max)) = (
+        present.iter().copied().reduce(f64::min),
+        present.iter().copied().reduce(f64::max),
+    ) else {
+        return Vec::new();
+    };
+    let mut bounds = vec![min];
+    bounds.extend_from_slice(breaks);
+    bounds.push(max);
+    bounds
+        .windows(2)
+        .enumerate()
+        .map(|(class, pair)| {
+            (
+                format!("{} – {}", (style.format)(pair[0]), (style.format)(pair[1])),
+                class,
+            )
+        })
+        .collect()
+}
+
+fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
+    match (class, style.fills.last()) {
+        (Some(c), Some(last)) => *style.fills.get(c).unwrap_or(last),
+        _ => style.background,
+    }
+}
+
+/// Fills `regions` in the order given, then hatches the surface of those without a value (in one
+/// scan, so a line runs on across neighbouring regions without data), then draws every border;
+/// `clip` keeps each ring inside a box.
+fn paint<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    regions: &[(&Region, Option<usize>)],
+    frame: &Frame,
+    clip: Option<Px>,
+    style: &MapStyle,
+) -> Result<(), DB> {
+    let mut no_data: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
+    for (region, class) in regions {
+        // Each polygon's rings in pixels: the exterior, then its holes.
+        let mut rings: Vec<(Vec<(f64, f64)>, bool)> = Vec::new();
+        for polygon in &region.polygons {
+            for (i, ring) in polygon.rings.iter().enumerate() {
+                let px: Vec<(f64, f64)> = ring.iter().map(|p| frame.px(*p)).collect();
+                let px = match clip {
+                    Some(b) => clip_ring(&px, b),
+                    None => px,
+                };
+                if px.len() >= 3 {
+                    rings.push((px, i == 0));
+                }
+            }
+        }
+        let pixel_rings: Vec<Vec<(i32, i32)>> = rings
+            .iter()
+            .map(|(ring, exterior)| {
+                let mut pixels = snap(ring);
+                // Exteriors one way round, holes the other, for the non-zero fill rule.
+                let clockwise = pixel_area(&pixels) > 0.0;
+                if clockwise != *exterior {
+                    pixels.reverse();
+                }
+                pixels
+            })
+            .collect();
+        let Some(anchor) = pixel_rings.first().and_then(|r| r.first()).copied() else {
+            continue;
+        };
+        let mut outline = Vec::with_capacity(pixel_rings.iter().map(|r| r.len() + 2).sum());
+        for ring in &pixel_rings {
+            outline.push(anchor);
+            outline.extend_from_slice(ring);
+            outline.push(anchor);
+        }
+        area.draw(&Filled::new(outline, fill_of(style, *class).filled()))?;
+        if class.is_none() {
+            no_data.extend(rings.into_iter().map(|(r, _)| r));
+        }
+        borders.extend(pixel_rings.into_iter().filter(|r| r.len() >= 2));
+    }
+    hatch(area, &no_data, style)?;
+    let border = style.stroke.stroke_width(1);
+    for ring in borders {
+        area.draw(&PathElement::new(ring, border))?;
+    }
+    Ok(())
+}
+
+/// A ring's vertices rounded to pixels, a vertex on the pixel of the previous one dropped, closed.
+fn snap(ring: &[(f64, f64)]) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = Vec::with_capacity(ring.len());
+    for (x, y) in ring {
+        let p = (x.round() as i32, y.round() as i32);
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    if let (Some(first), Some(last)) = (out.first().copied(), out.last())
+        && first != *last
+    {
+        out.push(first);
+    }
+    out
+}
+
+/// Twice the signed area of a pixel ring (positive when clockwise on screen, y down).
+fn pixel_area(ring: &[(i32, i32)]) -> f64 {
+    ring.windows(2)
+        .map(|w| f64::from(w[0].0) * f64::from(w[1].1) - f64::from(w[1].0) * f64::from(w[0].1))
+        .sum()
+}
+
+/// Sutherland–Hodgman: the part of a closed ring inside a box (closed again, or empty).
+fn clip_ring(ring: &[(f64, f64)], b: Px) -> Vec<(f64, f64)> {
+    type Inside = fn(&(f64, f64), &Px) -> bool;
+    type Cross = fn((f64, f64), (f64, f64), &Px) -> (f64, f64);
+    let edges: [(Inside, Cross); 4] = [
+        (
+            |p, b| p.0 >= b.l,
+            |p, q, b| (b.l, p.1 + (q.1 - p.1) * (b.l - p.0) / (q.0 - p.0)),
+        ),
+        (
+            |p, b| p.0 <= b.r,
+            |p, q, b| (b.r, p.1 + (q.1 - p.1) * (b.r - p.0) / (q.0 - p.0)),
+        ),
+        (
+            |p, b| p.1 >= b.t,
+            |p, q, b| (p.0 + (q.0 - p.0) * (b.t - p.1) / (q.1 - p.1), b.t),
+        ),
+        (
+            |p, b| p.1 <= b.b,
+            |p, q, b| (p.0 + (q.0 - p.0) * (b.b - p.1) / (q.1 - p.1), b.b),
+        ),
+    ];
+    // Work on the open ring (without the repeated first point).
+    let mut points: Vec<(f64, f64)> = ring.to_vec();
+    if points.len() > 1 && points.first() == points.last() {
+        points.pop();
+    }
+    for (inside, cross) in edges {
+        if points.is_empty() {
+            break;
+        }
+        let mut out = Vec::with_capacity(points.len() + 4);
+        for i in 0..points.len() {
+            let p = points[i];
+            let prev = points[(i + points.len() - 1) % points.len()];
+            match (inside(&prev, &b), inside(&p, &b)) {
+                (true, true) => out.push(p),
+                (true, false) => out.push(cross(prev, p, &b)),
+                (false, true) => {
+                    out.push(cross(prev, p, &b));
+                    out.push(p);
+                }
+                (false, false) => {}
+            }
+        }
+        points = out;
+    }
+    if let Some(first) = points.first().copied() {
+        points.push(first);
+    }
+    points
+}
+
+/// The no-data hatching of the surface the rings enclose (even-odd): 45° lines `x + y = c`,
+/// `c` a multiple of [`HATCH_SPACING`] so that lines meet across regions. A border two of the
+/// rings share is crossed twice at the same point: both crossings are dropped, so the line runs
+/// on. Each edge is filed under the lines it crosses, so a line looks only at its own edges.
+fn hatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    rings: &[Vec<(f64, f64)>],
+    style: &MapStyle,
+) -> Result<(), DB> {
+    let line = style.no_data.stroke_width(1);
+    let us = rings.iter().flatten().map(|(x, y)| x + y);
+    let (lo, hi) = us.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), u| {
+        (lo.min(u), hi.max(u))
+    });
+    if !lo.is_finite() {
+        return Ok(());
+    }
+    let first = (lo / HATCH_SPACING).ceil() as i64;
+    let last = (hi / HATCH_SPACING).floor() as i64;
+    if last < first {
+        return Ok(());
+    }
+    type Edge = ((f64, f64), (f64, f64));
+    let mut buckets: Vec<Vec<Edge>> = vec![Vec::new(); (last - first + 1) as usize];
+    for ring in rings {
+        for w in ring.windows(2) {
+            let (u0, u1) = (w[0].0 + w[0].1, w[1].0 + w[1].1);
+            // Filed generously (a line one step beyond either end too); the half-open test
+            // below decides, so a vertex on a line counts once.
+            let (a, b) = (u0.min(u1), u0.max(u1));
+            let from = ((a / HATCH_SPACING).floor() as i64).max(first);
+            let to = ((b / HATCH_SPACING).ceil() as i64).min(last);
+            for k in from..=to {
+                buckets[(k - first) as usize].push((w[0], w[1]));
+            }
+        }
+    }
+    let mut crossings: Vec<f64> = Vec::new();
+    for (k, edges) in buckets.iter().enumerate() {
+        let c = (first + k as i64) as f64 * HATCH_SPACING;
+        crossings.clear();
+        for &((x0, y0), (x1, y1)) in edges {
+            let (u0, u1) = (x0 + y0, x1 + y1);
+            if (u0 <= c) != (u1 <= c) {
+                let t = (c - u0) / (u1 - u0);
+                crossings.push((x0 - y0) + t * ((x1 - y1) - (x0 - y0)));
+            }
+        }
+        crossings.sort_by(f64::total_cmp);
+        // Drop the pairs of crossings of a shared border.
+        let mut kept: Vec<f64> = Vec::with_capacity(crossings.len());
+        for v in crossings.iter().copied() {
+            match kept.last() {
+                Some(last) if (v - last).abs() < 1e-6 => {
+                    kept.pop();
+                }
+                _ => kept.push(v),
+            }
+        }
+        for pair in kept.chunks_exact(2) {
+            let (v0, v1) = (pair[0], pair[1]);
+            if v1 - v0 < 1.0 {
+                continue;
+            }
+            let at = |v: f64| {
+                (
+                    ((c + v) / 2.0).round() as i32,
+                    ((c - v) / 2.0).round() as i32,
+                )
+            };
+            area.draw(&PathElement::new(vec![at(v0), at(v1)], line))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

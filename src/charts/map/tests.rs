@@ -1,0 +1,423 @@
+//! Tests of the choropleth: drawn with plotters' SVG backend into a string over the real GISCO
+//! shapes and real regional values (the shared excerpt of `isoc_r_iacc_h`, 2025: Austria,
+//! Belgium, Bulgaria, Switzerland, Cyprus, Czechia; every other region is no data), then the SVG
+//! parsed back with roxmltree and checked element by element.
+
+use std::collections::BTreeMap;
+
+use plotters::prelude::{IntoDrawingArea, SVGBackend};
+use plotters::style::RGBColor;
+
+use super::*;
+use crate::fetch::parse::{self, Format, ParseOptions};
+use crate::geo::breaks;
+
+fn shared(rel: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub(super) fn shapes() -> Shapes {
+    let bytes = shared("geo/NUTS_RG_60M_2021_4326_LEVL_2.geojson");
+    let parsed = parse::parse(Format::GeoJson, "gisco", &bytes, &ParseOptions::default())
+        .expect("the shared shapes parse");
+    Shapes::from_batches("test", &[parsed.batch]).expect("shapes")
+}
+
+/// Households with internet access (%), 2025, per NUTS-2 region of the shared excerpt.
+pub(super) fn values() -> BTreeMap<String, f64> {
+    let bytes = shared("eurostat/sdmx-csv/isoc_r_iacc_h_excerpt.csv");
+    let parsed = parse::parse(
+        Format::SdmxCsv,
+        "isoc_r_iacc_h",
+        &bytes,
+        &ParseOptions::default(),
+    )
+    .expect("the excerpt parses");
+    let b = &parsed.batch;
+    let text = |name: &str| {
+        b.column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
+            .unwrap_or_else(|| panic!("column {name}"))
+            .clone()
+    };
+    let (geo, period, unit) = (text("geo"), text("period"), text("unit"));
+    let value = b
+        .column_by_name("value")
+        .and_then(|c| c.as_any().downcast_ref::<arrow::array::Float64Array>())
+        .expect("value")
+        .clone();
+    use arrow::array::Array;
+    (0..b.num_rows())
+        .filter(|&i| {
+            geo.value(i).len() == 4
+                && period.value(i) == "2025"
+                && unit.value(i) == "PC_HH"
+                && value.is_valid(i)
+        })
+        .map(|i| (geo.value(i).to_owned(), value.value(i)))
+        .collect()
+}
+
+const FILLS: [RGBColor; 5] = [
+    RGBColor(0xDE, 0xEB, 0xF7),
+    RGBColor(0x9E, 0xCA, 0xE1),
+    RGBColor(0x42, 0x92, 0xC6),
+    RGBColor(0x21, 0x71, 0xB5),
+    RGBColor(0x08, 0x45, 0x94),
+];
+const NO_DATA: RGBColor = RGBColor(0x99, 0x99, 0x99);
+const STROKE: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
+const BACKGROUND: RGBColor = RGBColor(0xF7, 0xF7, 0xF7);
+const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+
+pub(super) fn french(v: f64) -> String {
+    format!("{v:.1}").replace('.', ",")
+}
+
+pub(super) fn style<'a>(format: &'a dyn Fn(f64) -> String) -> MapStyle<'a> {
+    MapStyle {
+        fills: &FILLS,
+        no_data: NO_DATA,
+        stroke: STROKE,
+        background: BACKGROUND,
+        text: TEXT,
+        font: "sans-serif",
+        font_size: 12.0,
+        format,
+        no_data_label: "Pas de données",
+    }
+}
+
+fn render(
+    size: (u32, u32),
+    values: &BTreeMap<String, f64>,
+    breaks: &[f64],
+    highlight: Option<&str>,
+) -> (String, Drawn) {
+    let shapes = shapes();
+    let format = french;
+    let mut svg = String::new();
+    let drawn = {
+        let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let drawn = draw(&area, &shapes, values, breaks, highlight, &style(&format))
+            .expect("the map draws");
+        area.present().expect("the SVG is written");
+        drawn
+    };
+    (svg, drawn)
+}
+
+fn hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+fn points(node: &roxmltree::Node) -> Vec<(f64, f64)> {
+    node.attribute("points")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| {
+            let (x, y) = p.split_once(',')?;
+            Some((x.parse().ok()?, y.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Even-odd point-in-polygon over a (keyhole-joined) outline.
+fn contains(outline: &[(f64, f64)], (x, y): (f64, f64)) -> bool {
+    let mut inside = false;
+    for w in outline.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if (y0 > y) != (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0) {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+fn elements<'a>(doc: &'a roxmltree::Document, tag: &str) -> Vec<roxmltree::Node<'a, 'a>> {
+    doc.descendants().filter(|n| n.has_tag_name(tag)).collect()
+}
+
+#[test]
+fn each_region_is_one_polygon_filled_with_its_class_colour_in_drawing_order() {
+    let values = values();
+    let breaks = breaks::quantiles(&values.values().copied().collect::<Vec<_>>(), 5);
+    assert_eq!(breaks.len(), 4);
+    let (svg, drawn) = render((800, 500), &values, &breaks, None);
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG is XML");
+    let polygons = elements(&doc, "polygon");
+    // 334 regions less the 9 distant ones; one polygon each.
+    assert_eq!(drawn.regions.len(), 325);
+    assert_eq!(polygons.len(), drawn.regions.len());
+    for (polygon, region) in polygons.iter().zip(&drawn.regions) {
+        let expected = match region.class {
+            Some(class) => hex(FILLS[class]),
+            None => hex(BACKGROUND),
+        };
+        assert_eq!(
+            polygon.attribute("fill"),
+            Some(expected.as_str()),
+            "{}",
+            region.geo
+        );
+        let class = values
+            .get(&region.geo)
+            .map(|v| breaks::class_of(*v, &breaks));
+        assert_eq!(region.class, class, "{}", region.geo);
+    }
+    assert_eq!(
+        drawn.regions.iter().filter(|r| r.class.is_some()).count(),
+        values.len(),
+        "every region of the excerpt has a class"
+    );
+    assert!(drawn.highlight.is_none());
+}
+
+#[test]
+fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
+    let values = values();
+    let breaks = breaks::natural(&values.values().copied().collect::<Vec<_>>(), 5);
+    let (svg, drawn) = render((800, 500), &values, &breaks, None);
+    let doc = roxmltree::Document::parse(&svg).expect("XML");
+    let polygons = elements(&doc, "polygon");
+    // Points along each hatching line, at least 1.5 px from its ends (which are rounded).
+    let lines: Vec<Vec<(f64, f64)>> = elements(&doc, "polyline")
+        .iter()
+        .filter(|n| n.attribute("stroke") == Some(hex(NO_DATA).as_str()))
+        .map(|n| {
+            let p = points(n);
+            let (a, b) = (p[0], p[1]);
+            let length = (b.0 - a.0).hypot(b.1 - a.1);
+            let steps = length.floor() as usize;
+            (0..=steps)
+                .map(|i| i as f64)
+                .filter(|d| *d >= 1.5 && length - d >= 1.5)
+                .map(|d| {
+                    (
+                        a.0 + (b.0 - a.0) * d / length,
+                        a.1 + (b.1 - a.1) * d / length,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    assert!(lines.len() > 100, "{} hatching lines", lines.len());
+    // How many hatching lines run through polygon `i`.
+    let hatched = |i: usize| {
+        let outline = points(&polygons[i]);
+        lines
+            .iter()
+            .filter(|l| l.iter().any(|p| contains(&outline, *p)))
+            .count()
+    };
+    for code in ["FRK2", "ES30", "DE21", "PL91"] {
+        let i = drawn
+            .regions
+            .iter()
+            .position(|r| r.geo == code)
+            .expect(code);
+        assert_eq!(
+            drawn.regions[i].class, None,
+            "{code} has no value in the excerpt"
+        );
+        assert!(hatched(i) > 3, "{code} is hatched ({} lines)", hatched(i));
+    }
+    for code in ["AT12", "BG31", "CZ03"] {
+        let i = drawn
+            .regions
+            .iter()
+            .position(|r| r.geo == code)
+            .expect(code);
+        assert!(drawn.regions[i].class.is_some());
+        assert_eq!(hatched(i), 0, "{code} has a value and no hatching");
+    }
+    // The no-data row of the legend, in the caller's words.
+    assert!(svg.contains(">\nPas de données\n<") || svg.contains("Pas de données"));
+}
+
+#[test]
+fn the_legend_shows_the_class_bounds_which_are_the_breaks() {
+    let values = values();
+    let all: Vec<f64> = values.values().copied().collect();
+    for breaks in [breaks::quantiles(&all, 5), breaks::natural(&all, 4)] {
+        let (svg, _) = render((800, 500), &values, &breaks, None);
+        let doc = roxmltree::Document::parse(&svg).expect("XML");
+        let bounds: Vec<(String, String)> = elements(&doc, "text")
+            .iter()
+            .filter_map(|n| n.text())
+            .filter_map(|t| {
+                let (lo, hi) = t.trim().split_once(" – ")?;
+                Some((lo.to_owned(), hi.to_owned()))
+            })
+            .collect();
+        assert_eq!(bounds.len(), breaks.len() + 1, "{bounds:?}");
+        let min = all.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(bounds[0].0, french(min));
+        assert_eq!(bounds[breaks.len()].1, french(max));
+        for (i, b) in breaks.iter().enumerate() {
+            assert_eq!(bounds[i].1, french(*b), "upper bound of class {i}");
+            assert_eq!(
+                bounds[i + 1].0,
+                french(*b),
+                "lower bound of class {}",
+                i + 1
+            );
+        }
+        // One swatch per class, in the class colours, lightest first.
+        let swatches: Vec<String> = elements(&doc, "rect")
+            .iter()
+            .filter_map(|n| n.attribute("fill").map(str::to_owned))
+            .filter(|f| FILLS.iter().any(|c| hex(*c) == *f))
+            .collect();
+        let expected: Vec<String> = FILLS[..=breaks.len()].iter().map(|c| hex(*c)).collect();
+        assert_eq!(swatches, expected);
+    }
+}
+
+#[test]
+fn brussels_capital_is_ringed_on_the_map_and_shown_in_an_inset_in_its_class_colour() {
+    let values = values();
+    let breaks = breaks::quantiles(&values.values().copied().collect::<Vec<_>>(), 5);
+    let (svg, drawn) = render((800, 500), &values, &breaks, Some("BE10"));
+    let doc = roxmltree::Document::parse(&svg).expect("XML");
+    let i = drawn
+        .regions
+        .iter()
+        .position(|r| r.geo == "BE10")
+        .expect("BE10 drawn");
+    let be10 = &drawn.regions[i];
+    let class = be10.class.expect("BE10 has a value");
+    assert_eq!(class, breaks::class_of(values["BE10"], &breaks));
+    let polygons = elements(&doc, "polygon");
+    assert_eq!(
+        polygons[i].attribute("fill"),
+        Some(hex(FILLS[class]).as_str())
+    );
+
+    // The ring: a circle around BE10's centroid, in the text colour.
+    let ring = elements(&doc, "circle")
+        .into_iter()
+        .find(|c| c.attribute("stroke") == Some(hex(TEXT).as_str()))
+        .expect("a ring");
+    let at = |n: &roxmltree::Node, a: &str| n.attribute(a).and_then(|v| v.parse::<i32>().ok());
+    assert_eq!(
+        (at(&ring, "cx"), at(&ring, "cy")),
+        (Some(be10.centroid.0), Some(be10.centroid.1))
+    );
+
+    // The inset: more polygons after the map's; the one under the inset's centre is BE10's, in
+    // its class colour, and many times larger than on the map.
+    let (hx, hy) = drawn.highlight.expect("an inset");
+    assert!(hx > 560, "the inset is in the panel right of the map: {hx}");
+    let inset = &polygons[drawn.regions.len()..];
+    assert!(inset.len() >= 3, "BE10 and its neighbours: {}", inset.len());
+    let under: Vec<&roxmltree::Node> = inset
+        .iter()
+        .filter(|p| contains(&points(p), (f64::from(hx), f64::from(hy))))
+        .collect();
+    let top = under.last().expect("a region under the inset's centre");
+    assert_eq!(top.attribute("fill"), Some(hex(FILLS[class]).as_str()));
+    let width = |p: &[(f64, f64)]| {
+        let xs = p.iter().map(|q| q.0);
+        xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min)
+    };
+    let (magnified, on_map) = (width(&points(top)), width(&points(&polygons[i])).max(1.0));
+    assert!(
+        magnified > 5.0 * on_map,
+        "{magnified} px in the inset, {on_map} px on the map"
+    );
+    assert!(magnified >= 20.0, "{magnified} px");
+    // Its label names it with its value, formatted by the caller.
+    let texts: Vec<String> = elements(&doc, "text")
+        .iter()
+        .filter_map(|n| n.text().map(|t| t.trim().to_owned()))
+        .collect();
+    assert!(
+        texts.iter().any(|t| t == "Région de Bruxelles-Capitale"),
+        "{texts:?}"
+    );
+    let label = format!("BE10: {}", french(values["BE10"]));
+    assert!(texts.contains(&label), "{label} not in {texts:?}");
+}
+
+#[test]
+fn a_highlight_without_a_value_is_hatched_in_the_inset_and_says_no_data() {
+    let values = values();
+    let breaks = breaks::natural(&values.values().copied().collect::<Vec<_>>(), 3);
+    let (svg, drawn) = render((800, 500), &values, &breaks, Some("DE30"));
+    assert!(drawn.highlight.is_some());
+    assert!(
+        svg.contains("DE30: Pas de données"),
+        "the label says no data"
+    );
+    assert!(svg.contains("Berlin"));
+}
+
+#[test]
+fn a_portrait_or_small_area_still_shows_the_highlight() {
+    let values = values();
+    let breaks = breaks::quantiles(&values.values().copied().collect::<Vec<_>>(), 4);
+    let (_, portrait) = render((400, 640), &values, &breaks, Some("BE10"));
+    let (hx, hy) = portrait.highlight.expect("an inset under the map");
+    assert!(hy > 400 && hx < 400, "{hx},{hy}");
+    let (svg, small) = render((320, 200), &values, &breaks, Some("BE10"));
+    let be10 = small
+        .regions
+        .iter()
+        .find(|r| r.geo == "BE10")
+        .expect("BE10");
+    let ring = small.highlight.expect("a callout");
+    assert!(ring == be10.centroid || ring.0 > 200, "{ring:?}");
+    assert!(svg.contains("BE10"));
+}
+
+#[test]
+fn an_unknown_highlight_and_no_values_draw_every_region_as_no_data() {
+    let (svg, drawn) = render((800, 500), &BTreeMap::new(), &[], Some("XX99"));
+    assert!(drawn.highlight.is_none());
+    assert!(drawn.regions.iter().all(|r| r.class.is_none()));
+    assert!(!svg.contains(" – "), "no class row without values");
+}
+
+#[test]
+fn clipping_keeps_the_part_of_a_ring_inside_the_box() {
+    let square = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (10.0, 10.0),
+        (0.0, 10.0),
+        (0.0, 0.0),
+    ];
+    let clipped = clip_ring(
+        &square,
+        Px {
+            l: 5.0,
+            t: -5.0,
+            r: 20.0,
+            b: 5.0,
+        },
+    );
+    let area: f64 = clipped
+        .windows(2)
+        .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+        .sum::<f64>()
+        .abs()
+        / 2.0;
+    assert_eq!(area, 25.0);
+    assert!(
+        clip_ring(
+            &square,
+            Px {
+                l: 20.0,
+                t: 20.0,
+                r: 30.0,
+                b: 30.0
+            }
+        )
+        .is_empty()
+    );
+}
