@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups, Provider};
+use desi_city::catalog::{Catalog, Folder, GeoGroups, Provider};
 use desi_city::config::{Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
@@ -41,9 +41,21 @@ struct Cli {
     /// The store: where versioned Parquet files and the manifest live [env: DESI_CITY_DATA_DIR] [default: ./data]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// The source catalogue (one TOML file per source) [env: DESI_CITY_DATASETS_DIR] [default: ./datasets]
+    /// The source catalogue (one TOML file per source, and geo-groups.toml) [env: DESI_CITY_DATASETS_DIR] [default: built in]
     #[arg(long, global = true, value_name = "DIR")]
     datasets_dir: Option<PathBuf>,
+    /// The indicator definitions (and regional/scorecard.toml) [env: DESI_CITY_INDICATORS_DIR] [default: built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    indicators_dir: Option<PathBuf>,
+    /// The DESI methodology folders (desi-2022/, desi-2020/) [env: DESI_CITY_METHODOLOGY_DIR] [default: methodology/ of the indicators]
+    #[arg(long, global = true, value_name = "DIR")]
+    methodology_dir: Option<PathBuf>,
+    /// The roadmap files [env: DESI_CITY_ROADMAPS_DIR] [default: roadmaps/ of the indicators]
+    #[arg(long, global = true, value_name = "DIR")]
+    roadmaps_dir: Option<PathBuf>,
+    /// The chart definitions [env: DESI_CITY_CHARTS_DIR] [default: built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    charts_dir: Option<PathBuf>,
     /// A configuration file [env: DESI_CITY_CONFIG] [default: ./desi-city.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -148,14 +160,6 @@ desi-city desi --methodology 2020 --format csv > desi-2020.csv"
         /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
-        /// The folder holding the methodology folders (desi-2022/, desi-2020/)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_METHODOLOGY_DIR",
-            default_value = "indicators/methodology"
-        )]
-        methodology_dir: PathBuf,
     },
     /// List the indicator definitions of indicators/, or print one indicator's values.
     ///
@@ -175,14 +179,6 @@ desi-city indicators households_internet_access_regional --geo BE10 --format csv
         /// Language of the titles
         #[arg(long, value_enum, default_value = "en")]
         lang: LangArg,
-        /// The folder of indicator definitions
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
         /// Geos to print values for (with an indicator id)
         #[arg(long, value_delimiter = ',', default_values_t = ["BE".to_string(), "BE10".to_string(), "EU27_2020".to_string()])]
         geo: Vec<String>,
@@ -220,22 +216,6 @@ desi-city roadmap brussels-capital-example --geo BE10 --format csv")]
         /// Output format of the progress
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
-        /// The folder of roadmap files
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_ROADMAPS_DIR",
-            default_value = "indicators/roadmaps"
-        )]
-        roadmaps_dir: PathBuf,
-        /// The folder of indicator definitions the targets are measured on
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
     },
     /// Print, for each geo, the five DESI dimensions with their indicators and, for a NUTS-2 region,
     /// the desi-city regional scorecard (own method, not the Commission's DESI).
@@ -255,14 +235,6 @@ desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
         /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
-        /// The folder of indicator definitions (and regional/scorecard.toml)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
     },
     /// Run the HTTP API (under /api/v1) and the scheduler (every source on its cron, UTC).
     ///
@@ -275,22 +247,6 @@ desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
         /// Don't start the scheduler (serve the store as it is)
         #[arg(long)]
         no_schedule: bool,
-        /// The folder of indicator definitions (with roadmaps/ and regional/)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
-        /// The folder holding the DESI methodology folders (desi-2022/, desi-2020/)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_METHODOLOGY_DIR",
-            default_value = "indicators/methodology"
-        )]
-        methodology_dir: PathBuf,
     },
 }
 
@@ -402,6 +358,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         config: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
         datasets_dir: cli.datasets_dir.clone(),
+        indicators_dir: cli.indicators_dir.clone(),
+        methodology_dir: cli.methodology_dir.clone(),
+        roadmaps_dir: cli.roadmaps_dir.clone(),
+        charts_dir: cli.charts_dir.clone(),
         addr,
     };
     let settings = Settings::load(&overrides, |k| std::env::var(k).ok())?;
@@ -450,25 +410,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             methodology,
             edition,
             format,
-            methodology_dir,
-        } => desi_cmd(
-            &settings,
-            methodology.into(),
-            edition,
-            format,
-            &methodology_dir,
-        ),
+        } => desi_cmd(&settings, methodology.into(), edition, format),
         Command::Indicators {
             id,
             lang,
-            indicators_dir,
             geo,
             since,
             until,
             format,
         } => indicators_cmd(
             &settings,
-            &indicators_dir,
             id.as_deref(),
             lang,
             values::Request {
@@ -483,34 +434,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             geo,
             lang,
             format,
-            roadmaps_dir,
-            indicators_dir,
-        } => roadmap_cmd(
-            &settings,
-            &roadmaps_dir,
-            &indicators_dir,
-            id.as_deref(),
-            &geo,
-            lang,
-            format,
-        ),
-        Command::Compute {
-            geo,
-            lang,
-            format,
-            indicators_dir,
-        } => compute::compute_cmd(&settings, &indicators_dir, &geo, lang, format),
-        Command::Serve {
-            no_schedule,
-            indicators_dir,
-            methodology_dir,
-            ..
-        } => {
+        } => roadmap_cmd(&settings, id.as_deref(), &geo, lang, format),
+        Command::Compute { geo, lang, format } => {
+            compute::compute_cmd(&settings, &geo, lang, format)
+        }
+        Command::Serve { no_schedule, .. } => {
+            let folders = api::Folders::of(&settings);
             let ctx = context(settings)?;
-            let folders = api::Folders {
-                indicators: indicators_dir,
-                methodology: methodology_dir,
-            };
             runtime.block_on(serve_cmd(ctx, folders, !no_schedule))
         }
     }
@@ -526,10 +456,11 @@ fn open_store(settings: &Settings) -> Result<Store> {
 }
 
 fn load_catalog(settings: &Settings) -> Result<Catalog> {
-    Catalog::load(&settings.datasets_dir).with_context(|| {
+    let folder = settings.datasets();
+    Catalog::load(&folder).with_context(|| {
         format!(
             "Failed to load the source catalogue from {} (set --datasets-dir or DESI_CITY_DATASETS_DIR)",
-            settings.datasets_dir.display()
+            folder.label().display()
         )
     })
 }
@@ -544,11 +475,11 @@ fn new_table<T: Into<comfy_table::Cell>>(header: impl IntoIterator<Item = T>) ->
     table
 }
 
-fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<definitions::Definitions> {
-    definitions::load(dir, catalog).with_context(|| {
+fn load_definitions(folder: &Folder, catalog: &Catalog) -> Result<definitions::Definitions> {
+    definitions::load(folder, catalog).with_context(|| {
         format!(
             "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
-            dir.display()
+            folder.label().display()
         )
     })
 }
@@ -759,7 +690,7 @@ fn import_cmd(
         },
     };
     // A catalogue source lends its licence, attribution and column mapping; the catalogue is optional here.
-    let catalog = Catalog::load(&settings.datasets_dir).ok();
+    let catalog = Catalog::load(settings.datasets()).ok();
     let source = catalog.as_ref().and_then(|c| c.get(dataset).ok());
     let (options, licence, attribution) = match source {
         Some(s) => (
@@ -869,9 +800,10 @@ fn desi_cmd(
     methodology: desi::Edition,
     edition: Option<i32>,
     format: DesiFormat,
-    dir: &Path,
 ) -> Result<ExitCode> {
-    let method = match desi::load(dir, methodology) {
+    let folder = settings.methodology();
+    let dir = folder.label();
+    let method = match desi::load(&folder, methodology) {
         Ok(m) => m,
         // A missing folder: say where it was looked for and how to point elsewhere.
         Err(e @ IndicatorError::Read { .. }) => {
@@ -934,14 +866,15 @@ fn desi_cmd(
 
 fn indicators_cmd(
     settings: &Settings,
-    dir: &Path,
     id: Option<&str>,
     lang: LangArg,
     request: values::Request,
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = load_definitions(dir, &catalog)?;
+    let folder = settings.indicators();
+    let dir = folder.label();
+    let loaded = load_definitions(&folder, &catalog)?;
     for error in &loaded.errors {
         eprintln!("warning: indicator skipped: {error}");
     }
@@ -977,7 +910,7 @@ fn indicators_cmd(
                     known.join(", ")
                 );
             };
-            let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+            let groups = GeoGroups::load_from(&settings.datasets())
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
             let rows = values::compute(&store, &groups, indicator, &request)
@@ -1002,20 +935,20 @@ fn indicators_cmd(
 
 fn roadmap_cmd(
     settings: &Settings,
-    dir: &Path,
-    indicators_dir: &Path,
     id: Option<&str>,
     geos: &[String],
     lang: LangArg,
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = load_definitions(indicators_dir, &catalog)?;
+    let loaded = load_definitions(&settings.indicators(), &catalog)?;
+    let folder = settings.roadmaps();
+    let dir = folder.label();
     let known = roadmap::known_indicators(&loaded);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match id {
         None => {
-            let (roadmaps, errors) = roadmap::load_all(dir, &known)
+            let (roadmaps, errors) = roadmap::load_all(&folder, &known)
                 .with_context(|| format!("Failed to list the roadmaps in {}", dir.display()))?;
             for error in &errors {
                 eprintln!("warning: roadmap skipped: {error}");
@@ -1041,9 +974,9 @@ fn roadmap_cmd(
             })
         }
         Some(id) => {
-            let mut map = roadmap::load_id(dir, id, &known)
+            let mut map = roadmap::load_id(&folder, id, &known)
                 .with_context(|| format!("Failed to load roadmap {id}"))?;
-            let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+            let groups = GeoGroups::load_from(&settings.datasets())
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
             for error in roadmap::check_units(&mut map, &loaded) {

@@ -43,6 +43,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::catalog::Folder;
+
 use duckdb::params_from_iter;
 use duckdb::types::Value;
 use serde::Deserialize;
@@ -195,24 +197,25 @@ pub fn known_indicators(definitions: &Definitions) -> BTreeSet<String> {
     known
 }
 
-/// The roadmap files of `dir` (`*.toml`, hidden files skipped), sorted.
-fn files(dir: &Path) -> Result<Vec<PathBuf>, RoadmapError> {
-    crate::catalog::toml_files(dir).map_err(|source| RoadmapError::Read {
-        path: dir.to_path_buf(),
+/// The roadmap files of the folder (`*.toml`, hidden files skipped), sorted.
+fn files(folder: &Folder) -> Result<Vec<String>, RoadmapError> {
+    folder.toml_files().map_err(|source| RoadmapError::Read {
+        path: folder.label().to_path_buf(),
         source,
     })
 }
 
-/// Loads every roadmap of `dir`: the valid ones and one error per refused file. Fails only when
-/// `dir` cannot be listed.
+/// Loads every roadmap of the folder: the valid ones and one error per refused file. Fails only
+/// when the folder cannot be listed.
 pub fn load_all(
-    dir: &Path,
+    dir: impl Into<Folder>,
     known: &BTreeSet<String>,
 ) -> Result<(Vec<Roadmap>, Vec<RoadmapError>), RoadmapError> {
+    let folder = dir.into();
     let mut roadmaps = Vec::new();
     let mut errors = Vec::new();
-    for file in files(dir)? {
-        match load(&file, known) {
+    for name in files(&folder)? {
+        match load(&folder, &name, known) {
             Ok(r) => roadmaps.push(r),
             Err(e) => errors.push(e),
         }
@@ -220,33 +223,39 @@ pub fn load_all(
     Ok((roadmaps, errors))
 }
 
-/// Loads the roadmap `id` of `dir` (the file `dir/<id>.toml`).
-pub fn load_id(dir: &Path, id: &str, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
-    let all = files(dir)?;
-    match all
-        .iter()
-        .find(|f| f.file_stem().and_then(|s| s.to_str()) == Some(id))
-    {
-        Some(file) => load(file, known),
+/// Loads the roadmap `id` of the folder (the file `<id>.toml`).
+pub fn load_id(
+    dir: impl Into<Folder>,
+    id: &str,
+    known: &BTreeSet<String>,
+) -> Result<Roadmap, RoadmapError> {
+    let folder = dir.into();
+    let all = files(&folder)?;
+    let stem = |f: &String| f.strip_suffix(".toml").map(str::to_owned);
+    match all.iter().find(|f| stem(f).as_deref() == Some(id)) {
+        Some(name) => load(&folder, name, known),
         None => Err(RoadmapError::Unknown {
             id: id.to_owned(),
-            dir: dir.to_path_buf(),
-            known: all
-                .iter()
-                .filter_map(|f| f.file_stem().and_then(|s| s.to_str()))
-                .collect::<Vec<_>>()
-                .join(", "),
+            dir: folder.label().to_path_buf(),
+            known: all.iter().filter_map(stem).collect::<Vec<_>>().join(", "),
         }),
     }
 }
 
-/// Reads and checks one roadmap file.
-pub fn load(file: &Path, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
-    let text = std::fs::read_to_string(file).map_err(|source| RoadmapError::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    parse(file, &text, known)
+/// Reads and checks the roadmap file `name` of the folder.
+pub fn load(
+    folder: &Folder,
+    name: &str,
+    known: &BTreeSet<String>,
+) -> Result<Roadmap, RoadmapError> {
+    let file = folder.path(name);
+    let text = folder
+        .read_to_string(name)
+        .map_err(|source| RoadmapError::Read {
+            path: file.clone(),
+            source,
+        })?;
+    parse(&file, &text, known)
 }
 
 fn texts_complete(texts: &Texts) -> Option<&'static str> {
