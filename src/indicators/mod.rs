@@ -63,6 +63,19 @@ pub enum IndicatorError {
     /// A geo the data does not hold (or that the computation does not apply to).
     #[error("{geo} is not in the data for this computation. Use one of: {known}.")]
     UnknownGeo { geo: String, known: String },
+    /// A geo asked for that an indicator's data does not hold (a code in lower case, a region
+    /// for a country-level indicator, a typo). The API and the command line give this message.
+    #[error(
+        "geo: {geo} is not in {dataset} (version {version}). It has: {}{}.",
+        known[..known.len().min(60)].join(", "),
+        if known.len() > 60 { ", …" } else { "" }
+    )]
+    GeoNotInData {
+        geo: String,
+        dataset: String,
+        version: String,
+        known: Vec<String>,
+    },
     /// The input dataset has no version in the store.
     #[error("dataset {dataset} is not in the store. Import it with `{import}`.")]
     NoData { dataset: String, import: String },
