@@ -599,7 +599,9 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
 enum FactError {
     #[error("the store could not be read ({0})")]
     Store(#[from] crate::store::StoreError),
-    #[error("dataset {0} is not in the store (run `desi-city fetch {0}`)")]
+    #[error(
+        "dataset {0} is not in the store (run `desi-city fetch {0}`, or `desi-city import FILE --dataset {0}`)"
+    )]
     NotInStore(String),
     #[error("the published value could not be read ({0})")]
     Engine(#[from] super::IndicatorError),
