@@ -347,7 +347,7 @@ enum ExportFormat {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_json, matches!(cli.command, Command::Serve { .. }));
+    init_logging(cli.log_json, &cli.command);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -373,8 +373,13 @@ fn report(error: &anyhow::Error) -> String {
     out
 }
 
-fn init_logging(json: bool, serving: bool) {
-    let default = if serving { "info" } else { "warn" };
+fn init_logging(json: bool, command: &Command) {
+    // `fetch` reports each source's outcome itself, once: its failure events are not repeated.
+    let default = match command {
+        Command::Serve { .. } => "info",
+        Command::Fetch { .. } => "warn,desi_city::fetch=error",
+        _ => "warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
