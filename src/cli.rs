@@ -185,8 +185,9 @@ desi-city indicators households_internet_access_regional --geo BE10 --format csv
         /// Language of the titles
         #[arg(long, value_enum, default_value = "en")]
         lang: LangArg,
-        /// Geos to print values for (with an indicator id)
-        #[arg(long, value_delimiter = ',', default_values_t = ["BE".to_string(), "BE10".to_string(), "EU27_2020".to_string()])]
+        /// Geos to print values for (with an indicator id); a geo its data lacks is refused.
+        /// Default: those of BE, BE10, EU27_2020 the data holds
+        #[arg(long, value_delimiter = ',')]
         geo: Vec<String>,
         /// First year (with an indicator id)
         #[arg(long, value_name = "YEAR")]
@@ -1145,11 +1146,16 @@ fn indicators_cmd(
             let store = open_store(settings)?;
             // Every row, then the geos asked: a geo the data does not hold is refused, as the API does.
             let all = all_rows(&store, &groups, indicator)?;
-            if let Some(geo) = request
-                .geos
-                .iter()
-                .find(|g| !all.iter().any(|r| &r.geo == *g))
-            {
+            let held = |g: &str| all.iter().any(|r| r.geo == g);
+            let mut request = request;
+            if request.geos.is_empty() {
+                request.geos = ["BE", "BE10", "EU27_2020"]
+                    .into_iter()
+                    .filter(|g| held(g))
+                    .map(str::to_owned)
+                    .collect();
+            }
+            if let Some(geo) = request.geos.iter().find(|g| !held(g)) {
                 return Err(unknown_geo(geo, &indicator.source, &all).into());
             }
             let rows: Vec<values::IndicatorValue> = request
