@@ -81,7 +81,7 @@ fn setup() -> Setup {
     for (dataset, format, rel) in INPUTS {
         import(&store, dataset, format, rel);
     }
-    let catalog = Catalog::load(&repo("datasets")).expect("catalogue");
+    let catalog = Catalog::load(repo("datasets")).expect("catalogue");
     let folders = Folders {
         datasets: Folder::disk(repo("datasets")),
         indicators: Folder::disk(repo("indicators")),

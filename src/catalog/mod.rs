@@ -636,7 +636,7 @@ delimiter = ";"
     #[test]
     fn the_shipped_catalogue_loads_with_every_expected_source_and_its_dimensions() {
         use DesiDimension::*;
-        let catalog = Catalog::load(&shipped_datasets_dir())
+        let catalog = Catalog::load(shipped_datasets_dir())
             .unwrap_or_else(|error| panic!("the shipped catalogue must load: {error}"));
         let expected: &[(&str, &[DesiDimension])] = &[
             ("bxl_wifi_hotspots", &[Connectivity]),
@@ -698,7 +698,7 @@ delimiter = ";"
 
     #[test]
     fn the_shipped_regional_sources_ask_for_brussels_and_every_capital_region() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         let regional: Vec<&Source> = catalog
             .sources
             .iter()
@@ -728,7 +728,7 @@ delimiter = ";"
 
     #[test]
     fn the_shipped_country_sources_ask_for_belgium_and_the_eu() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         for source in catalog.sources.iter().filter(|source| {
             source.provider == Provider::Eurostat && source.level == Level::Country
         }) {
@@ -745,7 +745,7 @@ delimiter = ";"
 
     #[test]
     fn the_shipped_schedules_are_staggered() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         let mut seen: HashMap<&str, &str> = HashMap::new();
         for source in &catalog.sources {
             if let Some(other) = seen.insert(source.schedule.as_str(), source.id.as_str()) {
@@ -759,7 +759,7 @@ delimiter = ";"
 
     #[test]
     fn every_shipped_source_has_french_and_dutch_texts() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         for source in &catalog.sources {
             for texts in [&source.title, &source.description] {
                 assert!(

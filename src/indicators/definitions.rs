@@ -507,7 +507,7 @@ mod tests {
     }
 
     fn catalog() -> Catalog {
-        Catalog::load(&shipped("datasets")).expect("the shipped catalogue loads")
+        Catalog::load(shipped("datasets")).expect("the shipped catalogue loads")
     }
 
     const VALID: &str = r#"
@@ -696,14 +696,14 @@ hhtyp = "TOTAL"
     #[test]
     fn a_folder_that_cannot_be_read_fails_the_whole_load() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let error = load(&dir.path().join("missing"), &catalog()).expect_err("no folder");
+        let error = load(dir.path().join("missing"), &catalog()).expect_err("no folder");
         assert!(matches!(error, DefinitionError::Read { .. }));
         assert_mentions(&error.to_string(), &["missing", "--indicators-dir"]);
     }
 
     #[test]
     fn the_shipped_indicators_load_without_error_and_cover_all_five_dimensions() {
-        let loaded = load(&shipped("indicators"), &catalog()).expect("the folder is readable");
+        let loaded = load(shipped("indicators"), &catalog()).expect("the folder is readable");
         let errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:#?}");
         assert!(loaded.indicators.len() >= 12, "{}", loaded.indicators.len());
@@ -856,7 +856,7 @@ unit_measure = "pc_hh"
     #[test]
     fn a_desi_code_the_dataset_lacks_is_refused_naming_the_file_key_and_codes() {
         let codes = platform_codes();
-        let loaded = load(&shipped("indicators"), &catalog()).expect("loads");
+        let loaded = load(shipped("indicators"), &catalog()).expect("loads");
         for ind in &loaded.indicators {
             let errors = check_codes(ind, &codes);
             assert!(errors.is_empty(), "{}: {errors:?}", ind.id);

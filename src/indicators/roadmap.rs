@@ -1244,11 +1244,11 @@ source = "Decision (EU) 2022/2481"
     #[test]
     fn the_shipped_roadmaps_load_against_the_shipped_indicators() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let catalog = crate::catalog::Catalog::load(&root.join("datasets")).expect("catalogue");
+        let catalog = crate::catalog::Catalog::load(root.join("datasets")).expect("catalogue");
         let definitions =
-            super::super::definitions::load(&root.join("indicators"), &catalog).expect("loads");
+            super::super::definitions::load(root.join("indicators"), &catalog).expect("loads");
         let (roadmaps, errors) = load_all(
-            &root.join("indicators/roadmaps"),
+            root.join("indicators/roadmaps"),
             &known_indicators(&definitions),
         )
         .expect("the folder is readable");
@@ -1274,7 +1274,7 @@ source = "Decision (EU) 2022/2481"
     /// A loaded indicator of the shipped catalogue with this unit, as the unit check sees it.
     fn definitions_with(id: &str, unit: &str) -> Definitions {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let catalog = crate::catalog::Catalog::load(&root.join("datasets")).expect("catalogue");
+        let catalog = crate::catalog::Catalog::load(root.join("datasets")).expect("catalogue");
         let text = format!(
             r#"
 id = "{id}"
