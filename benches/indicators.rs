@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use desi_city::catalog::{Catalog, GEO_GROUPS_FILE};
+use desi_city::catalog::{Catalog, Folder};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, ImportMeta};
 use desi_city::indicators::figures::Figures;
@@ -81,13 +81,14 @@ fn setup() -> Setup {
     for (dataset, format, rel) in INPUTS {
         import(&store, dataset, format, rel);
     }
-    let catalog = Catalog::load(&repo("datasets")).expect("catalogue");
+    let catalog = Catalog::load(repo("datasets")).expect("catalogue");
     let folders = Folders {
-        indicators: repo("indicators"),
-        methodology: repo("indicators/methodology"),
+        datasets: Folder::disk(repo("datasets")),
+        indicators: Folder::disk(repo("indicators")),
+        methodology: Folder::disk(repo("indicators/methodology")),
+        roadmaps: Folder::disk(repo("indicators/roadmaps")),
     };
-    let model = Model::load(&catalog, &repo("datasets").join(GEO_GROUPS_FILE), &folders)
-        .expect("definitions");
+    let model = Model::load(&catalog, &folders).expect("definitions");
     Setup {
         _dir: dir,
         store,

@@ -1,4 +1,4 @@
-//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `indicators`, `roadmap`, `compute`, `serve`. Each command loads settings,
+//! The command line (clap): `fetch`, `sources`, `import`, `export`, `desi`, `indicators`, `roadmap`, `compute`, `init`, `serve`. Each command loads settings,
 //! calls the library and prints a result for people; nothing here computes or parses data itself.
 
 use std::io::Write;
@@ -13,8 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use desi_city::catalog::{Catalog, GEO_GROUPS_FILE, GeoGroups, Provider};
-use desi_city::config::{Overrides, Settings};
+use desi_city::catalog::{BuiltIn, Catalog, Folder, GeoGroups, Provider};
+use desi_city::config::{DEFAULT_CONFIG_FILE, Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
 use desi_city::indicators::{IndicatorError, definitions, desi, figures, roadmap, values};
@@ -41,9 +41,21 @@ struct Cli {
     /// The store: where versioned Parquet files and the manifest live [env: DESI_CITY_DATA_DIR] [default: ./data]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// The source catalogue (one TOML file per source) [env: DESI_CITY_DATASETS_DIR] [default: ./datasets]
+    /// The source catalogue (one TOML file per source, and geo-groups.toml) [env: DESI_CITY_DATASETS_DIR] [default: built in]
     #[arg(long, global = true, value_name = "DIR")]
     datasets_dir: Option<PathBuf>,
+    /// The indicator definitions (and regional/scorecard.toml) [env: DESI_CITY_INDICATORS_DIR] [default: built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    indicators_dir: Option<PathBuf>,
+    /// The DESI methodology folders (desi-2022/, desi-2020/) [env: DESI_CITY_METHODOLOGY_DIR] [default: methodology/ of the indicators]
+    #[arg(long, global = true, value_name = "DIR")]
+    methodology_dir: Option<PathBuf>,
+    /// The roadmap files [env: DESI_CITY_ROADMAPS_DIR] [default: roadmaps/ of the indicators]
+    #[arg(long, global = true, value_name = "DIR")]
+    roadmaps_dir: Option<PathBuf>,
+    /// The chart definitions [env: DESI_CITY_CHARTS_DIR] [default: built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    charts_dir: Option<PathBuf>,
     /// A configuration file [env: DESI_CITY_CONFIG] [default: ./desi-city.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -80,8 +92,14 @@ DESI_CITY_EUROSTAT_URL=http://mirror.local/eurostat desi-city fetch"
         #[arg(long, default_value_t = 4, value_name = "N")]
         jobs: usize,
     },
-    /// List the catalogue's sources with their schedule and the outcome of their last run.
-    Sources,
+    /// List the catalogue's sources with their schedule and the outcome of their last run, or
+    /// show one source in full (its URLs, its last error, its current version and how it came).
+    #[command(after_help = "Examples:\n  desi-city sources\n  desi-city sources isoc_ci_in_h")]
+    Sources {
+        /// A source id: show it in full instead of the list
+        #[arg(value_name = "SOURCE")]
+        id: Option<String>,
+    },
     /// Ingest a file downloaded by hand, through the same parse → store path as `fetch`.
     ///
     /// For offline and air-gapped use: the file becomes a new version of the dataset, with the file's
@@ -148,14 +166,6 @@ desi-city desi --methodology 2020 --format csv > desi-2020.csv"
         /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
-        /// The folder holding the methodology folders (desi-2022/, desi-2020/)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_METHODOLOGY_DIR",
-            default_value = "indicators/methodology"
-        )]
-        methodology_dir: PathBuf,
     },
     /// List the indicator definitions of indicators/, or print one indicator's values.
     ///
@@ -175,16 +185,9 @@ desi-city indicators households_internet_access_regional --geo BE10 --format csv
         /// Language of the titles
         #[arg(long, value_enum, default_value = "en")]
         lang: LangArg,
-        /// The folder of indicator definitions
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
-        /// Geos to print values for (with an indicator id)
-        #[arg(long, value_delimiter = ',', default_values_t = ["BE".to_string(), "BE10".to_string(), "EU27_2020".to_string()])]
+        /// Geos to print values for (with an indicator id); a geo its data lacks is refused.
+        /// Default: those of BE, BE10, EU27_2020 the data holds
+        #[arg(long, value_delimiter = ',')]
         geo: Vec<String>,
         /// First year (with an indicator id)
         #[arg(long, value_name = "YEAR")]
@@ -220,22 +223,6 @@ desi-city roadmap brussels-capital-example --geo BE10 --format csv")]
         /// Output format of the progress
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
-        /// The folder of roadmap files
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_ROADMAPS_DIR",
-            default_value = "indicators/roadmaps"
-        )]
-        roadmaps_dir: PathBuf,
-        /// The folder of indicator definitions the targets are measured on
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
     },
     /// Print, for each geo, the five DESI dimensions with their indicators and, for a NUTS-2 region,
     /// the desi-city regional scorecard (own method, not the Commission's DESI).
@@ -255,14 +242,22 @@ desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
         /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: DesiFormat,
-        /// The folder of indicator definitions (and regional/scorecard.toml)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
+    },
+    /// Write the shipped definitions (datasets/, indicators/ with methodology/, roadmaps/ and
+    /// regional/, charts/) and a desi-city.toml naming them into a folder, for a city that wants
+    /// its own set.
+    ///
+    /// Without this, the definitions built into the binary are used. Edit the copies, then run
+    /// desi-city from that folder (its desi-city.toml is read from the working directory) or
+    /// with --config DIR/desi-city.toml. Existing files are never overwritten.
+    #[command(
+        after_help = "Examples:\n  desi-city init my-city\n  cd my-city && desi-city sources\n  \
+desi-city --config my-city/desi-city.toml indicators"
+    )]
+    Init {
+        /// The folder to write into (created when missing)
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
     },
     /// Run the HTTP API (under /api/v1) and the scheduler (every source on its cron, UTC).
     ///
@@ -275,22 +270,6 @@ desi-city compute --geo BE10,BE,EU27_2020 --format csv")]
         /// Don't start the scheduler (serve the store as it is)
         #[arg(long)]
         no_schedule: bool,
-        /// The folder of indicator definitions (with roadmaps/ and regional/)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_INDICATORS_DIR",
-            default_value = "indicators"
-        )]
-        indicators_dir: PathBuf,
-        /// The folder holding the DESI methodology folders (desi-2022/, desi-2020/)
-        #[arg(
-            long,
-            value_name = "DIR",
-            env = "DESI_CITY_METHODOLOGY_DIR",
-            default_value = "indicators/methodology"
-        )]
-        methodology_dir: PathBuf,
     },
 }
 
@@ -371,18 +350,39 @@ enum ExportFormat {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_json, matches!(cli.command, Command::Serve { .. }));
+    init_logging(cli.log_json, &cli.command);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", report(&error));
             ExitCode::from(2)
         }
     }
 }
 
-fn init_logging(json: bool, serving: bool) {
-    let default = if serving { "info" } else { "warn" };
+/// The error and its causes, each once: a cause whose text its parent already shows is skipped.
+fn report(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+fn init_logging(json: bool, command: &Command) {
+    // `fetch` reports each source's outcome itself, once: its failure events are not repeated.
+    let default = match command {
+        Command::Serve { .. } => "info",
+        Command::Fetch { .. } => "warn,desi_city::fetch=error",
+        _ => "warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
@@ -396,6 +396,9 @@ fn init_logging(json: bool, serving: bool) {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Init { dir } = &cli.command {
+        return init_cmd(dir);
+    }
     let addr = match &cli.command {
         Command::Serve { addr, .. } => addr.clone(),
         _ => None,
@@ -404,6 +407,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         config: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
         datasets_dir: cli.datasets_dir.clone(),
+        indicators_dir: cli.indicators_dir.clone(),
+        methodology_dir: cli.methodology_dir.clone(),
+        roadmaps_dir: cli.roadmaps_dir.clone(),
+        charts_dir: cli.charts_dir.clone(),
         addr,
     };
     let settings = Settings::load(&overrides, |k| std::env::var(k).ok())?;
@@ -424,9 +431,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             runtime.block_on(fetch_cmd(ctx, sources, options, !no_progress, jobs.max(1)))
         }
-        Command::Sources => {
+        Command::Sources { id } => {
             let ctx = context(settings)?;
-            sources_cmd(&ctx)?;
+            sources_cmd(&ctx, id.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
@@ -452,25 +459,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             methodology,
             edition,
             format,
-            methodology_dir,
-        } => desi_cmd(
-            &settings,
-            methodology.into(),
-            edition,
-            format,
-            &methodology_dir,
-        ),
+        } => desi_cmd(&settings, methodology.into(), edition, format),
         Command::Indicators {
             id,
             lang,
-            indicators_dir,
             geo,
             since,
             until,
             format,
         } => indicators_cmd(
             &settings,
-            &indicators_dir,
             id.as_deref(),
             lang,
             values::Request {
@@ -485,34 +483,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             geo,
             lang,
             format,
-            roadmaps_dir,
-            indicators_dir,
-        } => roadmap_cmd(
-            &settings,
-            &roadmaps_dir,
-            &indicators_dir,
-            id.as_deref(),
-            &geo,
-            lang,
-            format,
-        ),
-        Command::Compute {
-            geo,
-            lang,
-            format,
-            indicators_dir,
-        } => compute::compute_cmd(&settings, &indicators_dir, &geo, lang, format),
-        Command::Serve {
-            no_schedule,
-            indicators_dir,
-            methodology_dir,
-            ..
-        } => {
+        } => roadmap_cmd(&settings, id.as_deref(), &geo, lang, format),
+        Command::Compute { geo, lang, format } => {
+            compute::compute_cmd(&settings, &geo, lang, format)
+        }
+        Command::Init { .. } => unreachable!("handled before the settings are loaded"),
+        Command::Serve { no_schedule, .. } => {
+            let folders = api::Folders::of(&settings);
             let ctx = context(settings)?;
-            let folders = api::Folders {
-                indicators: indicators_dir,
-                methodology: methodology_dir,
-            };
             runtime.block_on(serve_cmd(ctx, folders, !no_schedule))
         }
     }
@@ -528,29 +506,39 @@ fn open_store(settings: &Settings) -> Result<Store> {
 }
 
 fn load_catalog(settings: &Settings) -> Result<Catalog> {
-    Catalog::load(&settings.datasets_dir).with_context(|| {
+    let folder = settings.datasets();
+    Catalog::load(&folder).with_context(|| {
         format!(
             "Failed to load the source catalogue from {} (set --datasets-dir or DESI_CITY_DATASETS_DIR)",
-            settings.datasets_dir.display()
+            folder.label().display()
         )
     })
 }
 
-/// A table for people: borders only, columns fitted to the terminal.
+/// A table for people: borders only, columns fitted to the terminal (to `COLUMNS`, else 120
+/// columns, when the output is not a terminal).
 fn new_table<T: Into<comfy_table::Cell>>(header: impl IntoIterator<Item = T>) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    if table.width().is_none() {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|w| *w >= 40)
+            .unwrap_or(120);
+        table.set_width(width);
+    }
     table
 }
 
-fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<definitions::Definitions> {
-    definitions::load(dir, catalog).with_context(|| {
+fn load_definitions(folder: &Folder, catalog: &Catalog) -> Result<definitions::Definitions> {
+    definitions::load(folder, catalog).with_context(|| {
         format!(
             "Failed to read the indicator definitions in {} (set --indicators-dir or DESI_CITY_INDICATORS_DIR)",
-            dir.display()
+            folder.label().display()
         )
     })
 }
@@ -632,7 +620,6 @@ async fn fetch_cmd(
     results.sort_by_key(|(i, _, _)| *i);
 
     let mut table = new_table(["source", "outcome", "rows", "version", "detail"]);
-    let mut failed = 0;
     for (_, id, result) in &results {
         match result {
             Ok(Refreshed::Published(v)) => {
@@ -641,7 +628,7 @@ async fn fetch_cmd(
                     "published",
                     &v.rows.to_string(),
                     &v.version,
-                    &v.meta.source_url,
+                    "new data",
                 ]);
             }
             Ok(Refreshed::Unchanged(v)) => {
@@ -654,26 +641,33 @@ async fn fetch_cmd(
                 ]);
             }
             Err(e) => {
-                failed += 1;
+                // The whole error once, on stderr; the table keeps its kind.
                 eprintln!("error: {e}");
-                table.add_row([id.as_str(), "failed", "", "", &e.to_string()]);
+                table.add_row([id.as_str(), "failed", "", "", e.category()]);
             }
         }
     }
     println!("{table}");
+    let all: Vec<_> = results.into_iter().map(|(_, _, r)| r).collect();
+    let count = |published: bool| {
+        all.iter()
+            .filter(|r| match r {
+                Ok(Refreshed::Published(_)) => published,
+                Ok(Refreshed::Unchanged(_)) => !published,
+                Err(_) => false,
+            })
+            .count()
+    };
+    let failed = all.iter().filter(|r| r.is_err()).count();
     println!(
-        "{} source(s): {} published, {} unchanged, {} failed",
-        results.len(),
-        results
-            .iter()
-            .filter(|r| matches!(r.2, Ok(Refreshed::Published(_))))
-            .count(),
-        results
-            .iter()
-            .filter(|r| matches!(r.2, Ok(Refreshed::Unchanged(_))))
-            .count(),
-        failed
+        "{} source(s): {} published, {} unchanged, {failed} failed",
+        all.len(),
+        count(true),
+        count(false),
     );
+    if let Some(summary) = fetch::failure_summary(&all) {
+        println!("{summary}");
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -690,53 +684,152 @@ fn unreachable_source(id: &str) -> Result<Refreshed, fetch::RefreshError> {
     })
 }
 
-fn sources_cmd(ctx: &Context) -> Result<()> {
+fn sources_cmd(ctx: &Context, id: Option<&str>) -> Result<()> {
     let statuses = ctx.store.statuses()?;
     let now = Utc::now();
-    let mut table = new_table([
-        "source",
-        "provider",
-        "code",
-        "format",
-        "feeds",
-        "schedule (UTC)",
-        "next run",
-        "last outcome",
-        "last success",
-        "version",
-        "rows",
-        "last error",
-    ]);
     let time = |t: Option<chrono::DateTime<Utc>>| {
         t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default()
     };
+    if let Some(id) = id {
+        let source = ctx.catalog.get(id)?;
+        return source_detail(ctx, source, statuses.get(id).cloned().unwrap_or_default());
+    }
+    let mut table = new_table([
+        "source",
+        "next run (UTC)",
+        "last outcome",
+        "version",
+        "rows",
+        "from",
+    ]);
     for s in &ctx.catalog.sources {
         let st = statuses.get(&s.id).cloned().unwrap_or_default();
-        let feeds: Vec<&str> = s.dimensions.iter().map(|d| d.as_str()).collect();
+        let current = ctx.store.current(&s.id)?;
+        let outcome = match (&st.last_outcome, &current) {
+            (Some(outcome), _) => outcome.clone(),
+            (None, Some(_)) => "has data".to_owned(),
+            (None, None) => "never run".to_owned(),
+        };
         table.add_row([
             s.id.clone(),
-            s.provider.as_str().to_owned(),
-            s.code.clone(),
-            fetch::format_of(s.format).as_str().to_owned(),
-            feeds.join(", "),
-            s.schedule.clone(),
             time(schedule::next_after(&s.schedule, now)),
-            st.last_outcome
-                .clone()
-                .unwrap_or_else(|| "never run".into()),
-            time(st.last_success_at),
-            st.version.clone().unwrap_or_default(),
-            st.rows.map(|r| r.to_string()).unwrap_or_default(),
-            st.last_error.clone().unwrap_or_default(),
+            outcome,
+            current
+                .as_ref()
+                .map(|v| v.version.clone())
+                .unwrap_or_default(),
+            current
+                .as_ref()
+                .map(|v| v.rows.to_string())
+                .unwrap_or_default(),
+            current
+                .as_ref()
+                .map(how_it_came)
+                .unwrap_or_default()
+                .to_owned(),
         ]);
     }
     println!("{table}");
     println!(
-        "{} source(s) in {}",
+        "{} source(s), definitions {}; store {}. Details and errors: desi-city sources ID",
         ctx.catalog.sources.len(),
-        ctx.catalog.dir.display()
+        ctx.catalog.origin,
+        absolute(ctx.store.root()).display()
     );
+    Ok(())
+}
+
+/// `fetched` or `imported` (a version whose source is a `file://` URL came by `desi-city import`).
+fn how_it_came(v: &desi_city::store::Version) -> &'static str {
+    if v.meta.source_url.starts_with("file://") {
+        "imported"
+    } else {
+        "fetched"
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// `desi-city sources ID`: one source, every field, with the full URLs and the last error.
+fn source_detail(
+    ctx: &Context,
+    s: &desi_city::catalog::Source,
+    st: desi_city::store::SourceStatus,
+) -> Result<()> {
+    let time = |t: Option<chrono::DateTime<Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "—".to_owned())
+    };
+    let current = ctx.store.current(&s.id)?;
+    let kept = ctx.store.versions(&s.id).map(|v| v.len()).unwrap_or(0);
+    let feeds: Vec<&str> = s.dimensions.iter().map(|d| d.as_str()).collect();
+    let mut rows: Vec<(&str, String)> = vec![
+        ("source", s.id.clone()),
+        ("title", s.title.get("en").to_owned()),
+        ("provider", s.provider.as_str().to_owned()),
+        ("code", s.code.clone()),
+        ("format", fetch::format_of(s.format).as_str().to_owned()),
+        ("feeds", feeds.join(", ")),
+        ("schedule (UTC)", s.schedule.clone()),
+        (
+            "next run",
+            time(schedule::next_after(&s.schedule, Utc::now())),
+        ),
+        ("licence", s.licence.clone()),
+        ("credit", s.attribution.clone()),
+        ("homepage", s.homepage.clone().unwrap_or_default()),
+        (
+            "defined in",
+            ctx.catalog
+                .dir
+                .join(format!("{}.toml", s.id))
+                .display()
+                .to_string(),
+        ),
+        ("last run", time(st.last_run_at)),
+        (
+            "last outcome",
+            st.last_outcome
+                .clone()
+                .unwrap_or_else(|| "never run".into()),
+        ),
+        ("last success", time(st.last_success_at)),
+    ];
+    if let Some(error) = &st.last_error {
+        rows.push((
+            "last error",
+            format!("{} ({})", error, time(st.last_error_at)),
+        ));
+    }
+    match &current {
+        Some(v) => {
+            rows.push((
+                "version",
+                format!("{} ({} rows, {kept} kept)", v.version, v.rows),
+            ));
+            rows.push((
+                "came",
+                format!("{} {}", how_it_came(v), time(Some(v.meta.fetched_at))),
+            ));
+            rows.push(("from", v.meta.source_url.clone()));
+            rows.push(("sha256", v.meta.sha256.clone()));
+        }
+        None => rows.push((
+            "version",
+            format!(
+                "none yet: `desi-city fetch {}`, or offline `desi-city import FILE --dataset {}`",
+                s.id, s.id
+            ),
+        )),
+    }
+    let mut table = new_table(["field", "value"]);
+    for (key, value) in rows {
+        table.add_row([key.to_owned(), value]);
+    }
+    println!("{table}");
     Ok(())
 }
 
@@ -761,7 +854,7 @@ fn import_cmd(
         },
     };
     // A catalogue source lends its licence, attribution and column mapping; the catalogue is optional here.
-    let catalog = Catalog::load(&settings.datasets_dir).ok();
+    let catalog = Catalog::load(settings.datasets()).ok();
     let source = catalog.as_ref().and_then(|c| c.get(dataset).ok());
     let (options, licence, attribution) = match source {
         Some(s) => (
@@ -781,15 +874,15 @@ fn import_cmd(
             )
         }
     };
-    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
     let meta = ImportMeta {
-        source_url: format!("file://{}", absolute.display()),
+        source_url: format!("file://{}", absolute(file).display()),
         licence,
         attribution,
     };
     let store = open_store(settings)?;
-    let version =
-        fetch::ingest(&store, dataset, &bytes, format, &options, meta).with_context(|| {
+    let schedule = source.map(|s| s.schedule.as_str());
+    let imported = fetch::import(&store, dataset, &bytes, format, &options, meta, schedule)
+        .with_context(|| {
             format!(
                 "Failed to import {} as {} ({})",
                 file.display(),
@@ -797,13 +890,82 @@ fn import_cmd(
                 format.as_str()
             )
         })?;
+    let store_dir = absolute(store.root());
+    match imported {
+        Refreshed::Published(v) => println!(
+            "imported {} as {} version {} ({} rows, format {}) into the store {}",
+            file.display(),
+            dataset,
+            v.version,
+            v.rows,
+            format.as_str(),
+            store_dir.display()
+        ),
+        Refreshed::Unchanged(v) => println!(
+            "unchanged: {} holds the rows of {} version {} already ({} rows) in the store {}; nothing written",
+            file.display(),
+            dataset,
+            v.version,
+            v.rows,
+            store_dir.display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The example configuration, with the definition folders named (relative to the file).
+const EXAMPLE_CONFIG: &str = include_str!("../desi-city.example.toml");
+
+fn init_cmd(dir: &Path) -> Result<ExitCode> {
+    let mut files: Vec<(PathBuf, std::borrow::Cow<'static, [u8]>)> = Vec::new();
+    for which in BuiltIn::ALL {
+        for (path, bytes) in Folder::built_in(which).all_files() {
+            files.push((Path::new(which.name()).join(path), bytes.into()));
+        }
+    }
+    let config = EXAMPLE_CONFIG
+        .lines()
+        .map(|line| {
+            match ["datasets_dir", "indicators_dir", "charts_dir"]
+                .iter()
+                .find(|key| line.starts_with(&format!("# {key} =")))
+            {
+                Some(_) => &line[2..],
+                None => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    files.push((
+        PathBuf::from(DEFAULT_CONFIG_FILE),
+        config.into_bytes().into(),
+    ));
+    if let Some((existing, _)) = files.iter().find(|(path, _)| dir.join(path).exists()) {
+        bail!(
+            "{} exists already; nothing was written. Choose an empty folder, or move the file away",
+            dir.join(existing).display()
+        );
+    }
+    for (path, bytes) in &files {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("Failed to create {}", parent.display()))?;
+        }
+        std::fs::write(&target, bytes)
+            .with_context(|| format!("Failed to write {}", target.display()))?;
+    }
+    let shown = absolute(dir);
     println!(
-        "imported {} as {} version {} ({} rows, format {})",
-        file.display(),
-        dataset,
-        version.version,
-        version.rows,
-        format.as_str()
+        "wrote {} file(s) of the definitions built into desi-city {} to {}: datasets/, indicators/ (with methodology/, roadmaps/, regional/), charts/ and {DEFAULT_CONFIG_FILE}, which names them.",
+        files.len(),
+        env!("CARGO_PKG_VERSION"),
+        shown.display()
+    );
+    println!(
+        "Edit them, then run desi-city from there (`cd {0} && desi-city sources`) or with `--config {0}/{DEFAULT_CONFIG_FILE}`.",
+        shown.display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -871,9 +1033,10 @@ fn desi_cmd(
     methodology: desi::Edition,
     edition: Option<i32>,
     format: DesiFormat,
-    dir: &Path,
 ) -> Result<ExitCode> {
-    let method = match desi::load(dir, methodology) {
+    let folder = settings.methodology();
+    let dir = folder.label();
+    let method = match desi::load(&folder, methodology) {
         Ok(m) => m,
         // A missing folder: say where it was looked for and how to point elsewhere.
         Err(e @ IndicatorError::Read { .. }) => {
@@ -936,14 +1099,15 @@ fn desi_cmd(
 
 fn indicators_cmd(
     settings: &Settings,
-    dir: &Path,
     id: Option<&str>,
     lang: LangArg,
     request: values::Request,
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = load_definitions(dir, &catalog)?;
+    let folder = settings.indicators();
+    let dir = folder.label();
+    let loaded = load_definitions(&folder, &catalog)?;
     for error in &loaded.errors {
         eprintln!("warning: indicator skipped: {error}");
     }
@@ -963,10 +1127,10 @@ fn indicators_cmd(
             writeln!(out, "{table}").and_then(|()| {
                 writeln!(
                     out,
-                    "{} indicator(s) in {}, {} skipped",
+                    "{} indicator(s), {} skipped; definitions {}",
                     loaded.indicators.len(),
-                    dir.display(),
-                    loaded.errors.len()
+                    loaded.errors.len(),
+                    loaded.origin
                 )
             })
         }
@@ -979,11 +1143,33 @@ fn indicators_cmd(
                     known.join(", ")
                 );
             };
-            let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+            let groups = GeoGroups::load_from(&settings.datasets())
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
-            let rows = values::compute(&store, &groups, indicator, &request)
-                .with_context(|| format!("Failed to compute indicator {id}"))?;
+            // Every row, then the geos asked: a geo the data does not hold is refused, as the API does.
+            let all = all_rows(&store, &groups, indicator)?;
+            let held = |g: &str| all.iter().any(|r| r.geo == g);
+            let mut request = request;
+            if request.geos.is_empty() {
+                request.geos = ["BE", "BE10", "EU27_2020"]
+                    .into_iter()
+                    .filter(|g| held(g))
+                    .map(str::to_owned)
+                    .collect();
+            }
+            if let Some(geo) = request.geos.iter().find(|g| !held(g)) {
+                return Err(unknown_geo(geo, &indicator.source, &all).into());
+            }
+            let rows: Vec<values::IndicatorValue> = request
+                .geos
+                .iter()
+                .flat_map(|geo| all.iter().filter(move |r| &r.geo == geo))
+                .filter(|r| {
+                    request.since.is_none_or(|s| r.year.is_some_and(|y| y >= s))
+                        && request.until.is_none_or(|u| r.year.is_some_and(|y| y <= u))
+                })
+                .cloned()
+                .collect();
             // A Eurostat source is cited by its online data code, another by its attribution.
             let credit = match catalog.get(&indicator.source) {
                 Ok(s) if s.provider != Provider::Eurostat => s.attribution.clone(),
@@ -1004,20 +1190,20 @@ fn indicators_cmd(
 
 fn roadmap_cmd(
     settings: &Settings,
-    dir: &Path,
-    indicators_dir: &Path,
     id: Option<&str>,
     geos: &[String],
     lang: LangArg,
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let loaded = load_definitions(indicators_dir, &catalog)?;
+    let loaded = load_definitions(&settings.indicators(), &catalog)?;
+    let folder = settings.roadmaps();
+    let dir = folder.label();
     let known = roadmap::known_indicators(&loaded);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match id {
         None => {
-            let (roadmaps, errors) = roadmap::load_all(dir, &known)
+            let (roadmaps, errors) = roadmap::load_all(&folder, &known)
                 .with_context(|| format!("Failed to list the roadmaps in {}", dir.display()))?;
             for error in &errors {
                 eprintln!("warning: roadmap skipped: {error}");
@@ -1035,19 +1221,43 @@ fn roadmap_cmd(
             writeln!(out, "{table}").and_then(|()| {
                 writeln!(
                     out,
-                    "{} roadmap(s) in {}, {} skipped",
+                    "{} roadmap(s), {} skipped; definitions {}",
                     roadmaps.len(),
-                    dir.display(),
-                    errors.len()
+                    errors.len(),
+                    folder.origin()
                 )
             })
         }
         Some(id) => {
-            let mut map = roadmap::load_id(dir, id, &known)
+            let mut map = roadmap::load_id(&folder, id, &known)
                 .with_context(|| format!("Failed to load roadmap {id}"))?;
-            let groups = GeoGroups::load(&settings.datasets_dir.join(GEO_GROUPS_FILE))
+            let groups = GeoGroups::load_from(&settings.datasets())
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
+            // A geo none of the measured indicators' data holds is refused, as the API does.
+            for geo in geos {
+                let mut last = None;
+                let mut found = false;
+                for indicator in map
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.indicator.as_deref())
+                    .filter_map(|i| loaded.get(i))
+                {
+                    // An indicator without data yet checks nothing (its rows say why).
+                    let rows = all_rows(&store, &groups, indicator).unwrap_or_default();
+                    found |= rows.iter().any(|r| &r.geo == geo);
+                    if found {
+                        break;
+                    }
+                    if !rows.is_empty() {
+                        last = Some((indicator.source.clone(), rows));
+                    }
+                }
+                if let (false, Some((dataset, rows))) = (found, last) {
+                    return Err(unknown_geo(geo, &dataset, &rows).into());
+                }
+            }
             for error in roadmap::check_units(&mut map, &loaded) {
                 eprintln!("warning: target not measured: {error}");
             }
@@ -1063,6 +1273,36 @@ fn roadmap_cmd(
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e).context("Failed to write the output"),
+    }
+}
+
+/// Every row of `indicator`'s table (all the geos of its source's current version).
+fn all_rows(
+    store: &Store,
+    groups: &GeoGroups,
+    indicator: &definitions::Indicator,
+) -> Result<Vec<values::IndicatorValue>> {
+    let request = values::Request {
+        geos: values::geos(store, &indicator.source)
+            .with_context(|| format!("Failed to read the geos of {}", indicator.source))?,
+        since: None,
+        until: None,
+    };
+    values::compute(store, groups, indicator, &request)
+        .with_context(|| format!("Failed to compute indicator {}", indicator.id))
+}
+
+/// The API's refusal of a geo the data does not hold.
+fn unknown_geo(geo: &str, dataset: &str, rows: &[values::IndicatorValue]) -> IndicatorError {
+    let known: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.geo.as_str()).collect();
+    IndicatorError::GeoNotInData {
+        geo: geo.to_owned(),
+        dataset: dataset.to_owned(),
+        version: rows
+            .first()
+            .map(|r| r.version.clone())
+            .unwrap_or_else(|| "none".into()),
+        known: known.into_iter().map(str::to_owned).collect(),
     }
 }
 

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::catalog::{BuiltIn, Folder};
+
 /// The default configuration file, read from the working directory when present.
 pub const DEFAULT_CONFIG_FILE: &str = "desi-city.toml";
 
@@ -44,8 +46,21 @@ pub type Result<T> = std::result::Result<T, ConfigError>;
 pub struct Settings {
     /// `data_dir` / `DESI_CITY_DATA_DIR` / `--data-dir`: the store (default `./data`).
     pub data_dir: PathBuf,
-    /// `datasets_dir` / `DESI_CITY_DATASETS_DIR` / `--datasets-dir`: the source catalogue (default `./datasets`).
-    pub datasets_dir: PathBuf,
+    /// `datasets_dir` / `DESI_CITY_DATASETS_DIR` / `--datasets-dir`: the source catalogue and
+    /// `geo-groups.toml` (default: the shipped `datasets/`, built into the binary).
+    pub datasets_dir: Option<PathBuf>,
+    /// `indicators_dir` / `DESI_CITY_INDICATORS_DIR` / `--indicators-dir`: the indicator files and
+    /// `regional/` (default: the shipped `indicators/`, built in).
+    pub indicators_dir: Option<PathBuf>,
+    /// `methodology_dir` / `DESI_CITY_METHODOLOGY_DIR` / `--methodology-dir`: the DESI methodology
+    /// folders `desi-2022/`, `desi-2020/` (default: `methodology/` of the indicators folder).
+    pub methodology_dir: Option<PathBuf>,
+    /// `roadmaps_dir` / `DESI_CITY_ROADMAPS_DIR` / `--roadmaps-dir`: the roadmap files (default:
+    /// `roadmaps/` of the indicators folder).
+    pub roadmaps_dir: Option<PathBuf>,
+    /// `charts_dir` / `DESI_CITY_CHARTS_DIR` / `--charts-dir`: the chart definitions (default: the
+    /// shipped `charts/`, built in).
+    pub charts_dir: Option<PathBuf>,
     /// `addr` / `DESI_CITY_ADDR` / `serve --addr`: where the API listens (default `127.0.0.1:8080`).
     pub addr: String,
     /// `keep_versions` / `DESI_CITY_KEEP_VERSIONS`: versions kept per dataset (default 10).
@@ -168,7 +183,11 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             data_dir: PathBuf::from("data"),
-            datasets_dir: PathBuf::from("datasets"),
+            datasets_dir: None,
+            indicators_dir: None,
+            methodology_dir: None,
+            roadmaps_dir: None,
+            charts_dir: None,
             addr: "127.0.0.1:8080".to_owned(),
             keep_versions: 10,
             upstream: Upstream {
@@ -197,6 +216,10 @@ impl Default for Settings {
 struct FileSettings {
     data_dir: Option<PathBuf>,
     datasets_dir: Option<PathBuf>,
+    indicators_dir: Option<PathBuf>,
+    methodology_dir: Option<PathBuf>,
+    roadmaps_dir: Option<PathBuf>,
+    charts_dir: Option<PathBuf>,
     addr: Option<String>,
     keep_versions: Option<usize>,
     upstream: Option<FileUpstream>,
@@ -231,6 +254,10 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub datasets_dir: Option<PathBuf>,
+    pub indicators_dir: Option<PathBuf>,
+    pub methodology_dir: Option<PathBuf>,
+    pub roadmaps_dir: Option<PathBuf>,
+    pub charts_dir: Option<PathBuf>,
     pub addr: Option<String>,
 }
 
@@ -253,13 +280,53 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             settings.data_dir = dir.clone();
         }
-        if let Some(dir) = &overrides.datasets_dir {
-            settings.datasets_dir = dir.clone();
+        for (flag, slot) in [
+            (&overrides.datasets_dir, &mut settings.datasets_dir),
+            (&overrides.indicators_dir, &mut settings.indicators_dir),
+            (&overrides.methodology_dir, &mut settings.methodology_dir),
+            (&overrides.roadmaps_dir, &mut settings.roadmaps_dir),
+            (&overrides.charts_dir, &mut settings.charts_dir),
+        ] {
+            if let Some(dir) = flag {
+                *slot = Some(dir.clone());
+            }
         }
         if let Some(addr) = &overrides.addr {
             settings.addr = addr.clone();
         }
         Ok(settings)
+    }
+
+    /// The source catalogue in use: the folder named, or the built-in one.
+    pub fn datasets(&self) -> Folder {
+        folder(&self.datasets_dir, BuiltIn::Datasets)
+    }
+
+    /// The indicator files (with `regional/`) in use.
+    pub fn indicators(&self) -> Folder {
+        folder(&self.indicators_dir, BuiltIn::Indicators)
+    }
+
+    /// The DESI methodology folders in use: the folder named, else `methodology/` of the
+    /// indicators folder in use.
+    pub fn methodology(&self) -> Folder {
+        match &self.methodology_dir {
+            Some(dir) => Folder::disk(dir),
+            None => self.indicators().sub("methodology"),
+        }
+    }
+
+    /// The roadmap files in use: the folder named, else `roadmaps/` of the indicators folder.
+    pub fn roadmaps(&self) -> Folder {
+        match &self.roadmaps_dir {
+            Some(dir) => Folder::disk(dir),
+            None => self.indicators().sub("roadmaps"),
+        }
+    }
+
+    /// The chart definitions in use.
+    pub fn charts(&self) -> Folder {
+        folder(&self.charts_dir, BuiltIn::Charts)
     }
 
     fn apply_file(&mut self, file: &Path) -> Result<()> {
@@ -270,7 +337,8 @@ impl Settings {
         let parsed: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             file: file.to_owned(),
             message: format!(
-                "{}Accepted keys: data_dir, datasets_dir, addr, keep_versions, and in [upstream]: \
+                "{}Accepted keys: data_dir, datasets_dir, indicators_dir, methodology_dir, roadmaps_dir, \
+                 charts_dir, addr, keep_versions, and in [upstream]: \
                  eurostat_url, desi_url, ods_url, gisco_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
                  and in [api]: admin_token, public_url, compute_per_second, trusted_proxies.",
                 e
@@ -282,11 +350,21 @@ impl Settings {
             problem,
             fix,
         };
+        // A relative folder named in a file is relative to that file's folder.
+        let base = file.parent().unwrap_or(Path::new(""));
         if let Some(v) = parsed.data_dir {
-            self.data_dir = v;
+            self.data_dir = base.join(v);
         }
-        if let Some(v) = parsed.datasets_dir {
-            self.datasets_dir = v;
+        for (value, slot) in [
+            (parsed.datasets_dir, &mut self.datasets_dir),
+            (parsed.indicators_dir, &mut self.indicators_dir),
+            (parsed.methodology_dir, &mut self.methodology_dir),
+            (parsed.roadmaps_dir, &mut self.roadmaps_dir),
+            (parsed.charts_dir, &mut self.charts_dir),
+        ] {
+            if let Some(dir) = value {
+                *slot = Some(base.join(dir));
+            }
         }
         if let Some(v) = parsed.addr {
             self.addr = v;
@@ -399,8 +477,16 @@ impl Settings {
         if let Some(v) = env("DESI_CITY_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
         }
-        if let Some(v) = env("DESI_CITY_DATASETS_DIR") {
-            self.datasets_dir = PathBuf::from(v);
+        for (var, slot) in [
+            ("DESI_CITY_DATASETS_DIR", &mut self.datasets_dir),
+            ("DESI_CITY_INDICATORS_DIR", &mut self.indicators_dir),
+            ("DESI_CITY_METHODOLOGY_DIR", &mut self.methodology_dir),
+            ("DESI_CITY_ROADMAPS_DIR", &mut self.roadmaps_dir),
+            ("DESI_CITY_CHARTS_DIR", &mut self.charts_dir),
+        ] {
+            if let Some(dir) = env(var).filter(|v| !v.is_empty()) {
+                *slot = Some(PathBuf::from(dir));
+            }
         }
         if let Some(v) = env("DESI_CITY_ADDR") {
             self.addr = v;
@@ -471,6 +557,13 @@ impl Settings {
                 })?;
         }
         Ok(())
+    }
+}
+
+fn folder(dir: &Option<PathBuf>, built_in: BuiltIn) -> Folder {
+    match dir {
+        Some(dir) => Folder::disk(dir),
+        None => Folder::built_in(built_in),
     }
 }
 
@@ -669,7 +762,61 @@ mod tests {
             ..Default::default()
         };
         let s = Settings::load(&overrides, env_of(&[])).unwrap();
-        assert_eq!(s, Settings::default());
+        let expected = Settings {
+            // Relative to the file's folder.
+            data_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+            ..Settings::default()
+        };
+        assert_eq!(s, expected);
+    }
+
+    #[test]
+    fn the_definition_folders_are_built_in_unless_named_by_file_env_or_flag() {
+        let s = Settings::load(&Overrides::default(), env_of(&[])).unwrap();
+        assert!(s.datasets().is_built_in() && s.indicators().is_built_in());
+        assert!(s.charts().is_built_in());
+        assert_eq!(
+            s.methodology().label(),
+            Path::new("(built-in)/indicators/methodology")
+        );
+        assert_eq!(
+            s.roadmaps().label(),
+            Path::new("(built-in)/indicators/roadmaps")
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "datasets_dir = \"my-datasets\"\nindicators_dir = \"/abs/indicators\"\nroadmaps_dir = \"r\"\n",
+        );
+        let overrides = Overrides {
+            config: Some(file),
+            charts_dir: Some(PathBuf::from("flag-charts")),
+            ..Default::default()
+        };
+        let env = env_of(&[
+            ("DESI_CITY_ROADMAPS_DIR", "/env/roadmaps"),
+            ("DESI_CITY_METHODOLOGY_DIR", "/env/methodology"),
+        ]);
+        let s = Settings::load(&overrides, env).unwrap();
+        assert_eq!(s.datasets().label(), dir.path().join("my-datasets"));
+        assert!(!s.datasets().is_built_in());
+        assert_eq!(s.indicators().label(), Path::new("/abs/indicators"));
+        assert_eq!(s.roadmaps().label(), Path::new("/env/roadmaps"));
+        assert_eq!(s.methodology().label(), Path::new("/env/methodology"));
+        assert_eq!(s.charts().label(), Path::new("flag-charts"));
+
+        // Without its own key, the methodology follows the indicators folder.
+        let s = Settings::load(
+            &Overrides {
+                indicators_dir: Some(PathBuf::from("/mine")),
+                ..Default::default()
+            },
+            env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.methodology().label(), Path::new("/mine/methodology"));
+        assert_eq!(s.roadmaps().label(), Path::new("/mine/roadmaps"));
     }
 
     #[test]

@@ -113,9 +113,9 @@ impl ApiError {
 impl From<&IndicatorError> for ApiError {
     fn from(error: &IndicatorError) -> ApiError {
         match error.root() {
-            e @ (IndicatorError::UnknownGeo { .. } | IndicatorError::UnknownEdition { .. }) => {
-                ApiError::BadRequest(e.to_string())
-            }
+            e @ (IndicatorError::UnknownGeo { .. }
+            | IndicatorError::GeoNotInData { .. }
+            | IndicatorError::UnknownEdition { .. }) => ApiError::BadRequest(e.to_string()),
             e @ (IndicatorError::NoData { .. }
             | IndicatorError::Input { .. }
             | IndicatorError::Invalid { .. }

@@ -40,7 +40,6 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::catalog::GEO_GROUPS_FILE;
 use crate::fetch::Context;
 use error::ApiError;
 use live::Live;
@@ -215,12 +214,8 @@ impl App {
     /// Loads the definitions and computes the figures of the store's current snapshot. Blocking
     /// (DuckDB).
     pub fn new(ctx: Arc<Context>, folders: &Folders) -> anyhow::Result<AppState> {
-        let model = Model::load(
-            &ctx.catalog,
-            &ctx.settings.datasets_dir.join(GEO_GROUPS_FILE),
-            folders,
-        )
-        .map_err(|e| anyhow::anyhow!("Failed to load the definitions for the API: {e}"))?;
+        let model = Model::load(&ctx.catalog, folders)
+            .map_err(|e| anyhow::anyhow!("Failed to load the definitions for the API: {e}"))?;
         for problem in &model.problems {
             tracing::warn!(error = %problem, "A definition file did not load; what needs it answers 503.");
         }

@@ -11,7 +11,7 @@ use crate::fetch::{ImportMeta, ingest};
 use crate::store::{Manifest, Store};
 
 pub fn catalog() -> Catalog {
-    Catalog::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets"))
+    Catalog::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets"))
         .expect("the shipped catalogue loads")
 }
 

@@ -47,6 +47,18 @@ impl GeoGroups {
         GeoGroups::parse(path, &text)
     }
 
+    /// Reads and validates `geo-groups.toml` of a datasets folder (on disk or built in).
+    pub fn load_from(folder: &super::Folder) -> Result<GeoGroups> {
+        let path = folder.path(GEO_GROUPS_FILE);
+        let text = folder
+            .read_to_string(GEO_GROUPS_FILE)
+            .map_err(|source| CatalogError::Read {
+                path: path.clone(),
+                source,
+            })?;
+        GeoGroups::parse(&path, &text)
+    }
+
     /// Parses and validates the text of a groups file; `file` is only used in errors.
     pub fn parse(file: &Path, text: &str) -> Result<GeoGroups> {
         let raw: BTreeMap<String, RawGroup> =

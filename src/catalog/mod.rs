@@ -10,6 +10,7 @@
 //! - [`geo`]: named groups of geo codes (`eu27`, `capital-regions`, …) → [`GeoGroups`].
 
 pub mod datasets;
+pub mod folder;
 pub mod geo;
 pub mod toc;
 
@@ -21,6 +22,7 @@ use serde::Serialize;
 pub use datasets::{
     DesiDimension, Level, OdsMapping, Provider, Query, Source, SourceFormat, Texts,
 };
+pub use folder::{BuiltIn, Folder};
 pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups};
 
 /// Everything that can be wrong with the catalogue. Every variant that comes from a file names
@@ -75,17 +77,20 @@ pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 pub struct Catalog {
     /// Every source, sorted by id.
     pub sources: Vec<Source>,
-    /// The directory the catalogue was loaded from.
+    /// The directory the catalogue was loaded from (`(built-in)/datasets` for the shipped one).
     pub dir: PathBuf,
+    /// Where its files came from, for people ([`Folder::origin`]).
+    pub origin: String,
 }
 
 impl Catalog {
     /// Reads `dir/geo-groups.toml` and every other `dir/*.toml` (hidden files and other
     /// extensions are ignored), validates everything and returns the sources sorted by id.
-    pub fn load(dir: &Path) -> Result<Catalog> {
-        let geo_groups = GeoGroups::load(&dir.join(GEO_GROUPS_FILE))?;
-        let files = dataset_files(dir)?;
-        Catalog::from_files(dir, &geo_groups, &files)
+    pub fn load(folder: impl Into<Folder>) -> Result<Catalog> {
+        let folder = folder.into();
+        let geo_groups = GeoGroups::load_from(&folder)?;
+        let files = dataset_files(&folder)?;
+        Catalog::from_files(&folder, &geo_groups, &files)
     }
 
     /// The source with this id, or an error listing the known ids.
@@ -105,15 +110,18 @@ impl Catalog {
     }
 
     /// Parses the given dataset files (in that order) and checks that their ids are unique.
-    fn from_files(dir: &Path, geo_groups: &GeoGroups, files: &[PathBuf]) -> Result<Catalog> {
+    fn from_files(folder: &Folder, geo_groups: &GeoGroups, files: &[String]) -> Result<Catalog> {
         // An empty catalogue is valid (`serve` can serve a store as it is); `fetch` refuses to run on one.
         let mut seen: HashMap<String, PathBuf> = HashMap::new();
         let mut sources = Vec::with_capacity(files.len());
-        for file in files {
-            let text = std::fs::read_to_string(file).map_err(|source| CatalogError::Read {
-                path: file.clone(),
-                source,
-            })?;
+        for name in files {
+            let file = &folder.path(name);
+            let text = folder
+                .read_to_string(name)
+                .map_err(|source| CatalogError::Read {
+                    path: file.clone(),
+                    source,
+                })?;
             let source = datasets::parse_source(file, &text, geo_groups)?;
             if let Some(first) = seen.get(&source.id) {
                 return Err(CatalogError::DuplicateId {
@@ -128,39 +136,29 @@ impl Catalog {
         sources.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Catalog {
             sources,
-            dir: dir.to_path_buf(),
+            dir: folder.label().to_path_buf(),
+            origin: folder.origin(),
         })
     }
 }
 
 /// The dataset files of `dir`: `*.toml` except `geo-groups.toml` and hidden files, sorted.
-fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let files = toml_files(dir).map_err(|source| CatalogError::Read {
-        path: dir.to_path_buf(),
+fn dataset_files(folder: &Folder) -> Result<Vec<String>> {
+    let files = folder.toml_files().map_err(|source| CatalogError::Read {
+        path: folder.label().to_path_buf(),
         source,
     })?;
-    Ok(files
-        .into_iter()
-        .filter(|f| f.file_name().is_some_and(|n| n != GEO_GROUPS_FILE))
-        .collect())
+    Ok(files.into_iter().filter(|f| f != GEO_GROUPS_FILE).collect())
 }
 
-/// The visible `*.toml` files directly in `dir` (hidden files and sub-folders skipped), sorted:
-/// how every data folder (`datasets/`, `indicators/`, `indicators/roadmaps/`) is listed.
+/// The visible `*.toml` files directly in the disk folder `dir` (hidden files and sub-folders
+/// skipped), sorted. A loader that should also read the built-in folders uses [`Folder::toml_files`].
 pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let visible = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.starts_with('.'));
-        if visible && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
+    Ok(Folder::disk(dir)
+        .toml_files()?
+        .into_iter()
+        .map(|name| dir.join(name))
+        .collect())
 }
 
 #[cfg(test)]
@@ -639,8 +637,12 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
             std::fs::write(sub.join("isoc_ci_in_h.toml"), VALID).expect("dataset file");
         }
         let geo_groups = GeoGroups::load(&dir.path().join(GEO_GROUPS_FILE)).expect("groups");
-        let files = [a.join("isoc_ci_in_h.toml"), b.join("isoc_ci_in_h.toml")];
-        let error = Catalog::from_files(dir.path(), &geo_groups, &files).expect_err("duplicate");
+        let files = [
+            "a/isoc_ci_in_h.toml".to_owned(),
+            "b/isoc_ci_in_h.toml".to_owned(),
+        ];
+        let error = Catalog::from_files(&Folder::disk(dir.path()), &geo_groups, &files)
+            .expect_err("duplicate");
         assert!(matches!(error, CatalogError::DuplicateId { ref id, .. } if id == "isoc_ci_in_h"));
         assert_mentions(&error.to_string(), &["already defined by", "unique"]);
     }
@@ -689,7 +691,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
     #[test]
     fn the_shipped_catalogue_loads_with_every_expected_source_and_its_dimensions() {
         use DesiDimension::*;
-        let catalog = Catalog::load(&shipped_datasets_dir())
+        let catalog = Catalog::load(shipped_datasets_dir())
             .unwrap_or_else(|error| panic!("the shipped catalogue must load: {error}"));
         let expected: &[(&str, &[DesiDimension])] = &[
             ("bxl_wifi_hotspots", &[Connectivity]),
@@ -752,7 +754,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
 
     #[test]
     fn the_shipped_regional_sources_ask_for_brussels_and_every_capital_region() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         let regional: Vec<&Source> = catalog
             .sources
             .iter()
@@ -782,7 +784,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
 
     #[test]
     fn the_shipped_country_sources_ask_for_belgium_and_the_eu() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         for source in catalog.sources.iter().filter(|source| {
             source.provider == Provider::Eurostat && source.level == Level::Country
         }) {
@@ -799,7 +801,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
 
     #[test]
     fn the_shipped_schedules_are_staggered() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         let mut seen: HashMap<&str, &str> = HashMap::new();
         for source in &catalog.sources {
             if let Some(other) = seen.insert(source.schedule.as_str(), source.id.as_str()) {
@@ -813,7 +815,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
 
     #[test]
     fn every_shipped_source_has_french_and_dutch_texts() {
-        let catalog = Catalog::load(&shipped_datasets_dir()).expect("shipped catalogue");
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         for source in &catalog.sources {
             for texts in [&source.title, &source.description] {
                 assert!(

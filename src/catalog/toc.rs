@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn every_eurostat_code_of_the_shipped_catalogue_is_a_dataset_in_the_table_of_contents() {
         let toc = parse(&shared_toc()).unwrap();
-        let catalog = Catalog::load(&PathBuf::from(concat!(
+        let catalog = Catalog::load(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/datasets"
         )))

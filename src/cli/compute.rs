@@ -6,18 +6,16 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 
-use desi_city::catalog::GEO_GROUPS_FILE;
 use desi_city::config::Settings;
 use desi_city::indicators::figures::{Figures, Unavailable};
 use desi_city::indicators::model::{Folders, Model};
 use desi_city::indicators::regional::{self, Scorecard};
-use desi_city::indicators::{definitions, roadmap, values};
+use desi_city::indicators::{IndicatorError, definitions, roadmap, values};
 
 use super::{DesiFormat, LangArg, load_catalog, load_definitions, new_table, open_store};
 
@@ -26,43 +24,43 @@ const CSV_HEADER: &str = "geo,section,dimension,code,period,value,flags,eu27_val
 /// The `section` of the scorecard's CSV rows: its name says it is desi-city's own method.
 const SCORECARD_SECTION: &str = "desi-city-regional-scorecard-own-method";
 
+/// Why a line or a scorecard of the report has nothing to show.
+#[derive(Debug, thiserror::Error)]
+enum Missing {
+    #[error("{0}")]
+    Unavailable(Unavailable),
+    #[error(transparent)]
+    Engine(Arc<IndicatorError>),
+    #[error("no scorecard was computed for this region")]
+    NoScorecard,
+}
+
 /// The latest value of one indicator for one geo, or why there is none.
 struct Line {
     indicator: definitions::Indicator,
-    latest: std::result::Result<Option<values::IndicatorValue>, String>,
+    latest: std::result::Result<Option<values::IndicatorValue>, Missing>,
 }
 
 /// Everything printed for one geo.
 struct Report {
     geo: String,
     lines: Vec<Line>,
-    scorecard: Option<std::result::Result<Scorecard, String>>,
-    /// Progress towards every roadmap target, or why there is none.
-    roadmap: std::result::Result<Vec<roadmap::Progress>, String>,
+    scorecard: Option<std::result::Result<Scorecard, Missing>>,
+    /// Progress towards the roadmap targets that name the geo.
+    roadmap: Vec<roadmap::Progress>,
 }
 
 pub(super) fn compute_cmd(
     settings: &Settings,
-    indicators_dir: &Path,
     geos: &[String],
     lang: LangArg,
     format: DesiFormat,
 ) -> Result<ExitCode> {
     let catalog = load_catalog(settings)?;
-    let folders = Folders {
-        indicators: indicators_dir.to_path_buf(),
-        methodology: indicators_dir.join("methodology"),
-    };
-    let model = Model::load(
-        &catalog,
-        &settings.datasets_dir.join(GEO_GROUPS_FILE),
-        &folders,
-    )
-    .context("Failed to load the geo groups")?;
-    if !indicators_dir.is_dir() {
-        // The same message the indicator list gives.
-        load_definitions(indicators_dir, &catalog)?;
-    }
+    let folders = Folders::of(settings);
+    // The same message the indicator list gives when the folder cannot be read.
+    load_definitions(&folders.indicators, &catalog)?;
+    let model = Model::load(&catalog, &folders).context("Failed to load the geo groups")?;
     for error in &model.definitions.errors {
         eprintln!("warning: indicator skipped: {error}");
     }
@@ -102,7 +100,7 @@ pub(super) fn compute_cmd(
                 latest: match latest.value {
                     Ok((v, _)) => Ok(Some(v.clone())),
                     Err(Unavailable::NoValue { .. }) => Ok(None),
-                    Err(why) => Err(why.to_string()),
+                    Err(why) => Err(Missing::Unavailable(why)),
                 },
             })
             .collect();
@@ -110,19 +108,19 @@ pub(super) fn compute_cmd(
             regional::is_nuts2(geo).then(|| match figures.scorecards(std::slice::from_ref(geo)) {
                 Ok(mut cards) => match cards.pop() {
                     Some((_, Ok(card))) => Ok(card.as_ref().clone()),
-                    Some((_, Err(e))) => Err(e.to_string()),
-                    None => Err("no scorecard".to_owned()),
+                    Some((_, Err(e))) => Err(Missing::Engine(e)),
+                    None => Err(Missing::NoScorecard),
                 },
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(Missing::Engine(Arc::new(e))),
             });
         // A target is shown only for the geos it names.
-        let roadmap = Ok(model
+        let roadmap = model
             .roadmaps
             .iter()
             .flat_map(|r| figures.roadmap(&r.id).unwrap_or_default())
             .filter(|p| &p.geo == geo)
             .cloned()
-            .collect());
+            .collect();
         reports.push(Report {
             geo: geo.clone(),
             lines,
@@ -262,7 +260,8 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
             }
             Err(e) => {
                 // The first sentence only (the full error names the fix): keep the table narrow.
-                let short = e.split(". ").next().unwrap_or(e);
+                let e = e.to_string();
+                let short = e.split(". ").next().unwrap_or(&e);
                 table.add_row([dimension, title, format!("unavailable: {short}")]);
             }
         }
@@ -324,7 +323,7 @@ fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io:
         }
     }
     match &report.roadmap {
-        Ok(progress) if !progress.is_empty() => {
+        progress if !progress.is_empty() => {
             writeln!(out, "Roadmap progress (details: `desi-city roadmap`):")?;
             let mut table = new_table(["roadmap", "target", "latest", "target value", "status"]);
             for p in progress {

@@ -224,7 +224,8 @@ impl HttpClient {
                         return Err(error);
                     }
                     let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-                    tracing::warn!(url = %short_url(url), %error, attempt, wait_ms = wait.as_millis() as u64, "Retrying upstream request.");
+                    // A retry is not a failure: the failure, if it comes, is logged once by `refresh`.
+                    tracing::debug!(url = %short_url(url), %error, attempt, wait_ms = wait.as_millis() as u64, "Retrying upstream request.");
                     tokio::time::sleep(wait).await;
                 }
             }

@@ -204,6 +204,42 @@ fn is_cut_short(e: &ParseError) -> bool {
 }
 
 impl RefreshError {
+    /// What kind of failure this is, in a few words, for summaries: `upstream unreachable`,
+    /// `upstream error`, `refused`.
+    pub fn category(&self) -> &'static str {
+        match &self.kind {
+            RefreshErrorKind::Http(
+                HttpError::Transport { .. } | HttpError::Timeout { .. } | HttpError::Body { .. },
+            ) => "upstream unreachable",
+            RefreshErrorKind::Http(_) | RefreshErrorKind::TooBig(_) => "upstream error",
+            _ => "refused (see `desi-city sources ID`)",
+        }
+    }
+}
+
+/// One line summing up the failures of a round of refreshes (`None` when none failed):
+/// `20 of 22 sources failed: 20 upstream unreachable; to load files by hand: desi-city import …`.
+pub fn failure_summary<T>(results: &[Result<T, RefreshError>]) -> Option<String> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for error in results.iter().filter_map(|r| r.as_ref().err()) {
+        match counts.iter_mut().find(|(c, _)| *c == error.category()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((error.category(), 1)),
+        }
+    }
+    let failed: usize = counts.iter().map(|(_, n)| n).sum();
+    (failed > 0).then(|| {
+        let causes: Vec<String> = counts.iter().map(|(c, n)| format!("{n} {c}")).collect();
+        format!(
+            "{failed} of {} source(s) failed: {}; the current versions stay. To load files by hand: \
+             desi-city import FILE --dataset ID (`desi-city sources ID` shows each source's error)",
+            results.len(),
+            causes.join(", ")
+        )
+    })
+}
+
+impl RefreshError {
     fn new(source: &Source, url: Option<&str>, kind: impl Into<RefreshErrorKind>) -> RefreshError {
         RefreshError {
             source_id: source.id.clone(),
@@ -298,7 +334,13 @@ pub async fn refresh(
             if let Some(url) = &error.url {
                 tracing::debug!(source = %source.id, %url, "The failed fetch's full URL.");
             }
-            tracing::warn!(source = %source.id, %error, "Fetch failed.")
+            // Once, short, the cause first (the span names the source).
+            let url = error
+                .url
+                .as_deref()
+                .map(http::short_url)
+                .unwrap_or_default();
+            tracing::warn!(error = %error.kind, %url, "Fetch failed.")
         }
     }
     result
@@ -795,11 +837,95 @@ pub fn ingest(
     Ok(store.publish(dataset, &[parsed.batch], meta)?)
 }
 
+/// `desi-city import`: like [`ingest`], but a file whose bytes — or whose rows — are those of the
+/// current version publishes nothing (`Unchanged`, as a fetch of unchanged data), and the run is
+/// recorded in the store's status (`imported` or `unchanged`), so `sources`, `/sources` and
+/// `/health` show the version and how it came. `schedule` is the catalogue source's cron, when
+/// `dataset` is one (for the status's next run).
+pub fn import(
+    store: &Store,
+    dataset: &str,
+    bytes: &[u8],
+    format: Format,
+    options: &ParseOptions,
+    meta: ImportMeta,
+    schedule: Option<&str>,
+) -> Result<Refreshed, IngestError> {
+    let started_at = Utc::now();
+    let current = store.current(dataset)?;
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let file = meta.source_url.clone();
+    let result = match current {
+        Some(v) if v.meta.sha256 == sha256 => Refreshed::Unchanged(v),
+        current => {
+            let parsed = parse::parse(format, dataset, bytes, options)?;
+            match current {
+                Some(v) if same_rows(store, &v, &parsed)? => Refreshed::Unchanged(v),
+                _ => {
+                    let meta = VersionMeta {
+                        source_url: meta.source_url,
+                        fetched_at: Utc::now(),
+                        upstream_updated: parsed.updated.clone(),
+                        sha256,
+                        parser_version: parse::PARSER_VERSION.to_owned(),
+                        format: format.as_str().to_owned(),
+                        licence: meta.licence,
+                        attribution: meta.attribution,
+                        dimensions: parsed.dimensions.clone(),
+                        etag: None,
+                        last_modified: None,
+                    };
+                    Refreshed::Published(store.publish(dataset, &[parsed.batch], meta)?)
+                }
+            }
+        }
+    };
+    let finished_at = Utc::now();
+    let outcome = match &result {
+        Refreshed::Published(v) => RunOutcome::Imported {
+            version: v.version.clone(),
+            rows: v.rows,
+            file,
+        },
+        Refreshed::Unchanged(v) => RunOutcome::Unchanged {
+            version: v.version.clone(),
+        },
+    };
+    store.record_run(&RunRecord {
+        source: dataset.to_owned(),
+        started_at,
+        finished_at,
+        outcome,
+        next_run_at: schedule.and_then(|s| crate::catalog::datasets::next_run(s, finished_at)),
+    })?;
+    Ok(result)
+}
+
+/// Whether the parsed file holds exactly the rows (and dimensions) of version `v`.
+fn same_rows(store: &Store, v: &Version, parsed: &Parsed) -> Result<bool, StoreError> {
+    if v.rows != parsed.batch.num_rows() as u64 || v.meta.dimensions != parsed.dimensions {
+        return Ok(false);
+    }
+    let stored = store.read(&v.dataset, Some(&v.version))?;
+    let Some(first) = stored.first() else {
+        return Ok(parsed.batch.num_rows() == 0);
+    };
+    let Ok(stored) = arrow::compute::concat_batches(&first.schema(), &stored) else {
+        return Ok(false);
+    };
+    Ok(stored.num_columns() == parsed.batch.num_columns()
+        && stored
+            .columns()
+            .iter()
+            .zip(parsed.batch.columns())
+            .all(|(a, b)| a.as_ref() == b.as_ref()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{0}")]
+    #[error(transparent)]
     Parse(#[from] ParseError),
-    #[error("store: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 

@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, DesiDimension, Level, Provider, Source, SourceFormat, Texts};
+use crate::catalog::{
+    Catalog, DesiDimension, Folder, Level, Provider, Source, SourceFormat, Texts,
+};
 
 /// Dimension columns an indicator filter may not name: the engine handles place and time.
 const RESERVED_FILTER_KEYS: [&str; 4] = ["geo", "time", "period", "time_period"];
@@ -101,8 +103,10 @@ impl Indicator {
 pub struct Definitions {
     pub indicators: Vec<Indicator>,
     pub errors: Vec<DefinitionError>,
-    /// The folder they were loaded from.
+    /// The folder they were loaded from (`(built-in)/indicators` for the shipped one).
     pub dir: PathBuf,
+    /// Where they came from, for people ([`Folder::origin`]).
+    pub origin: String,
 }
 
 impl Definitions {
@@ -149,19 +153,25 @@ fn fixed_columns(format: SourceFormat) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Loads every `dir/*.toml` (hidden files, other extensions and sub-folders skipped), checking
-/// each against `catalog`. Fails only when `dir` cannot be listed.
-pub fn load(dir: &Path, catalog: &Catalog) -> Result<Definitions, DefinitionError> {
-    let files = crate::catalog::toml_files(dir).map_err(|source| DefinitionError::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+/// Loads every `*.toml` of the folder (hidden files, other extensions and sub-folders skipped),
+/// checking each against `catalog`. Fails only when the folder cannot be listed.
+pub fn load(folder: impl Into<Folder>, catalog: &Catalog) -> Result<Definitions, DefinitionError> {
+    let folder = folder.into();
+    let files = folder
+        .toml_files()
+        .map_err(|source| DefinitionError::Read {
+            path: folder.label().to_path_buf(),
+            source,
+        })?;
     let mut definitions = Definitions {
-        dir: dir.to_path_buf(),
+        dir: folder.label().to_path_buf(),
+        origin: folder.origin(),
         ..Definitions::default()
     };
-    for file in files {
-        let parsed = std::fs::read_to_string(&file)
+    for name in files {
+        let file = folder.path(&name);
+        let parsed = folder
+            .read_to_string(&name)
             .map_err(|source| DefinitionError::Read {
                 path: file.clone(),
                 source,
@@ -518,7 +528,7 @@ mod tests {
     }
 
     fn catalog() -> Catalog {
-        Catalog::load(&shipped("datasets")).expect("the shipped catalogue loads")
+        Catalog::load(shipped("datasets")).expect("the shipped catalogue loads")
     }
 
     const VALID: &str = r#"
@@ -718,14 +728,14 @@ hhtyp = "TOTAL"
     #[test]
     fn a_folder_that_cannot_be_read_fails_the_whole_load() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let error = load(&dir.path().join("missing"), &catalog()).expect_err("no folder");
+        let error = load(dir.path().join("missing"), &catalog()).expect_err("no folder");
         assert!(matches!(error, DefinitionError::Read { .. }));
         assert_mentions(&error.to_string(), &["missing", "--indicators-dir"]);
     }
 
     #[test]
     fn the_shipped_indicators_load_without_error_and_cover_all_five_dimensions() {
-        let loaded = load(&shipped("indicators"), &catalog()).expect("the folder is readable");
+        let loaded = load(shipped("indicators"), &catalog()).expect("the folder is readable");
         let errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:#?}");
         assert!(loaded.indicators.len() >= 12, "{}", loaded.indicators.len());
@@ -878,7 +888,7 @@ unit_measure = "pc_hh"
     #[test]
     fn a_desi_code_the_dataset_lacks_is_refused_naming_the_file_key_and_codes() {
         let codes = platform_codes();
-        let loaded = load(&shipped("indicators"), &catalog()).expect("loads");
+        let loaded = load(shipped("indicators"), &catalog()).expect("loads");
         for ind in &loaded.indicators {
             let errors = check_codes(ind, &codes);
             assert!(errors.is_empty(), "{}: {errors:?}", ind.id);

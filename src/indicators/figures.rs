@@ -717,6 +717,7 @@ mod tests {
                 indicators: vec![indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true)],
                 errors: Vec::new(),
                 dir: PathBuf::from("indicators"),
+                origin: "indicators".into(),
             },
             groups,
             desi: Vec::new(),

@@ -63,9 +63,29 @@ pub enum IndicatorError {
     /// A geo the data does not hold (or that the computation does not apply to).
     #[error("{geo} is not in the data for this computation. Use one of: {known}.")]
     UnknownGeo { geo: String, known: String },
+    /// A geo asked for that an indicator's data does not hold (a code in lower case, a region
+    /// for a country-level indicator, a typo). The API and the command line give this message.
+    #[error(
+        "geo: {geo} is not in {dataset} (version {version}). It has: {}{}.",
+        known[..known.len().min(60)].join(", "),
+        if known.len() > 60 { ", …" } else { "" }
+    )]
+    GeoNotInData {
+        geo: String,
+        dataset: String,
+        version: String,
+        known: Vec<String>,
+    },
     /// The input dataset has no version in the store.
-    #[error("dataset {dataset} is not in the store. Import it with `{import}`.")]
-    NoData { dataset: String, import: String },
+    #[error(
+        "dataset {dataset} is not in the store. {}",
+        no_data_fix(dataset, import)
+    )]
+    NoData {
+        dataset: String,
+        /// The command that loads it: `desi-city fetch ID` or `desi-city import …`.
+        import: String,
+    },
     /// The input dataset is in the store but lacks what the methodology reads.
     #[error(
         "dataset {dataset} does not hold what {path} needs: {problem}. Re-import it with `{import}`, or fix the key."
@@ -85,6 +105,22 @@ pub enum IndicatorError {
     /// An error computed once and shared by every figure that needed the same input.
     #[error(transparent)]
     Shared(std::sync::Arc<IndicatorError>),
+}
+
+/// What to run for a dataset not in the store: a fetch names the offline way too.
+fn no_data_fix(dataset: &str, command: &str) -> String {
+    if command.starts_with("desi-city fetch") {
+        let id = if dataset.contains([',', ' ']) {
+            "ID"
+        } else {
+            dataset
+        };
+        format!(
+            "Fetch it with `{command}`, or load a downloaded file with `desi-city import FILE --dataset {id}`."
+        )
+    } else {
+        format!("Import it with `{command}`.")
+    }
 }
 
 impl IndicatorError {

@@ -1,12 +1,11 @@
-//! The definitions every figure is computed with, loaded once at start: the indicator files of
-//! `indicators/`, the geo groups of `datasets/geo-groups.toml`, the DESI methodologies of
-//! `indicators/methodology/`, desi-city's regional scorecard and the roadmaps of
-//! `indicators/roadmaps/`. A file that does not load is recorded in [`Model::problems`] (with the
+//! The definitions every figure is computed with, loaded once at start (each folder on disk or
+//! built in, [`Folders`]): the indicator files of `indicators/`, the geo groups of
+//! `datasets/geo-groups.toml`, the DESI methodologies of `indicators/methodology/`, desi-city's
+//! regional scorecard and the roadmaps of `indicators/roadmaps/`. A file that does not load is recorded in [`Model::problems`] (with the
 //! file, the key and the fix) and only what needs it is unavailable; the others keep working.
 //!
 //! Must not read the store or run DuckDB: files in, definitions out.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -14,15 +13,32 @@ use sha2::{Digest, Sha256};
 use super::definitions::{self, Definitions};
 use super::desi::{self, Edition, Methodology};
 use super::{IndicatorError, regional, roadmap};
-use crate::catalog::{Catalog, CatalogError, GeoGroups};
+use crate::catalog::{Catalog, CatalogError, Folder, GeoGroups};
+use crate::config::Settings;
 
-/// Where the definitions come from.
-#[derive(Debug, Clone)]
+/// Where the definitions come from: each folder on disk or built in.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Folders {
-    /// `indicators/` (indicator files, `roadmaps/`, `regional/`).
-    pub indicators: PathBuf,
+    /// `datasets/` (for `geo-groups.toml`).
+    pub datasets: Folder,
+    /// `indicators/` (indicator files, `regional/`).
+    pub indicators: Folder,
     /// `indicators/methodology/` (the DESI methodologies).
-    pub methodology: PathBuf,
+    pub methodology: Folder,
+    /// `indicators/roadmaps/`.
+    pub roadmaps: Folder,
+}
+
+impl Folders {
+    /// The folders the settings name, the built-in ones for the others.
+    pub fn of(settings: &Settings) -> Folders {
+        Folders {
+            datasets: settings.datasets(),
+            indicators: settings.indicators(),
+            methodology: settings.methodology(),
+            roadmaps: settings.roadmaps(),
+        }
+    }
 }
 
 /// Everything loaded.
@@ -43,12 +59,8 @@ pub struct Model {
 impl Model {
     /// Loads the definitions; only an unreadable or invalid geo groups file fails the whole
     /// load (every rank needs it).
-    pub fn load(
-        catalog: &Catalog,
-        groups_file: &Path,
-        folders: &Folders,
-    ) -> Result<Model, CatalogError> {
-        let groups = GeoGroups::load(groups_file)?;
+    pub fn load(catalog: &Catalog, folders: &Folders) -> Result<Model, CatalogError> {
+        let groups = GeoGroups::load_from(&folders.datasets)?;
         let mut problems = Vec::new();
         // Without the folder, the datasets are still served; the figures are unavailable.
         let definitions = match definitions::load(&folders.indicators, catalog) {
@@ -73,27 +85,25 @@ impl Model {
         if let Err(e) = &regional {
             problems.push(e.to_string());
         }
-        let roadmaps = match roadmap::load_all(
-            &folders.indicators.join("roadmaps"),
-            &roadmap::known_indicators(&definitions),
-        ) {
-            Ok((mut roadmaps, errors)) => {
-                problems.extend(errors.iter().map(|e| e.to_string()));
-                // A target on an indicator of another unit is refused alone.
-                for r in &mut roadmaps {
-                    problems.extend(
-                        roadmap::check_units(r, &definitions)
-                            .iter()
-                            .map(|e| e.to_string()),
-                    );
+        let roadmaps =
+            match roadmap::load_all(&folders.roadmaps, &roadmap::known_indicators(&definitions)) {
+                Ok((mut roadmaps, errors)) => {
+                    problems.extend(errors.iter().map(|e| e.to_string()));
+                    // A target on an indicator of another unit is refused alone.
+                    for r in &mut roadmaps {
+                        problems.extend(
+                            roadmap::check_units(r, &definitions)
+                                .iter()
+                                .map(|e| e.to_string()),
+                        );
+                    }
+                    roadmaps
                 }
-                roadmaps
-            }
-            Err(e) => {
-                problems.push(e.to_string());
-                Vec::new()
-            }
-        };
+                Err(e) => {
+                    problems.push(e.to_string());
+                    Vec::new()
+                }
+            };
         let mut hash = Sha256::new();
         hash.update(format!(
             "{:?}|{:?}|{:?}|{:?}|{:?}",

@@ -63,13 +63,16 @@ struct RawMethod {
 }
 
 impl Method {
-    /// Reads `indicators_dir/regional/scorecard.toml`.
-    pub fn load(indicators_dir: &Path) -> Result<Method> {
-        let path = indicators_dir.join(METHOD_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| IndicatorError::Read {
-            path: path.clone(),
-            source,
-        })?;
+    /// Reads `regional/scorecard.toml` of the indicators folder (on disk or built in).
+    pub fn load(indicators_dir: impl Into<crate::catalog::Folder>) -> Result<Method> {
+        let folder = indicators_dir.into();
+        let path = folder.path(METHOD_FILE);
+        let text = folder
+            .read_to_string(METHOD_FILE)
+            .map_err(|source| IndicatorError::Read {
+                path: path.clone(),
+                source,
+            })?;
         Method::parse(&path, &text)
     }
 

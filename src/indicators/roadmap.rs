@@ -43,6 +43,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::catalog::Folder;
 use serde::Deserialize;
 
 use super::definitions::{DefinitionError, Definitions};
@@ -193,24 +194,25 @@ pub fn known_indicators(definitions: &Definitions) -> BTreeSet<String> {
     known
 }
 
-/// The roadmap files of `dir` (`*.toml`, hidden files skipped), sorted.
-fn files(dir: &Path) -> Result<Vec<PathBuf>, RoadmapError> {
-    crate::catalog::toml_files(dir).map_err(|source| RoadmapError::Read {
-        path: dir.to_path_buf(),
+/// The roadmap files of the folder (`*.toml`, hidden files skipped), sorted.
+fn files(folder: &Folder) -> Result<Vec<String>, RoadmapError> {
+    folder.toml_files().map_err(|source| RoadmapError::Read {
+        path: folder.label().to_path_buf(),
         source,
     })
 }
 
-/// Loads every roadmap of `dir`: the valid ones and one error per refused file. Fails only when
-/// `dir` cannot be listed.
+/// Loads every roadmap of the folder: the valid ones and one error per refused file. Fails only
+/// when the folder cannot be listed.
 pub fn load_all(
-    dir: &Path,
+    dir: impl Into<Folder>,
     known: &BTreeSet<String>,
 ) -> Result<(Vec<Roadmap>, Vec<RoadmapError>), RoadmapError> {
+    let folder = dir.into();
     let mut roadmaps = Vec::new();
     let mut errors = Vec::new();
-    for file in files(dir)? {
-        match load(&file, known) {
+    for name in files(&folder)? {
+        match load(&folder, &name, known) {
             Ok(r) => roadmaps.push(r),
             Err(e) => errors.push(e),
         }
@@ -218,33 +220,39 @@ pub fn load_all(
     Ok((roadmaps, errors))
 }
 
-/// Loads the roadmap `id` of `dir` (the file `dir/<id>.toml`).
-pub fn load_id(dir: &Path, id: &str, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
-    let all = files(dir)?;
-    match all
-        .iter()
-        .find(|f| f.file_stem().and_then(|s| s.to_str()) == Some(id))
-    {
-        Some(file) => load(file, known),
+/// Loads the roadmap `id` of the folder (the file `<id>.toml`).
+pub fn load_id(
+    dir: impl Into<Folder>,
+    id: &str,
+    known: &BTreeSet<String>,
+) -> Result<Roadmap, RoadmapError> {
+    let folder = dir.into();
+    let all = files(&folder)?;
+    let stem = |f: &String| f.strip_suffix(".toml").map(str::to_owned);
+    match all.iter().find(|f| stem(f).as_deref() == Some(id)) {
+        Some(name) => load(&folder, name, known),
         None => Err(RoadmapError::Unknown {
             id: id.to_owned(),
-            dir: dir.to_path_buf(),
-            known: all
-                .iter()
-                .filter_map(|f| f.file_stem().and_then(|s| s.to_str()))
-                .collect::<Vec<_>>()
-                .join(", "),
+            dir: folder.label().to_path_buf(),
+            known: all.iter().filter_map(stem).collect::<Vec<_>>().join(", "),
         }),
     }
 }
 
-/// Reads and checks one roadmap file.
-pub fn load(file: &Path, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
-    let text = std::fs::read_to_string(file).map_err(|source| RoadmapError::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    parse(file, &text, known)
+/// Reads and checks the roadmap file `name` of the folder.
+pub fn load(
+    folder: &Folder,
+    name: &str,
+    known: &BTreeSet<String>,
+) -> Result<Roadmap, RoadmapError> {
+    let file = folder.path(name);
+    let text = folder
+        .read_to_string(name)
+        .map_err(|source| RoadmapError::Read {
+            path: file.clone(),
+            source,
+        })?;
+    parse(&file, &text, known)
 }
 
 fn texts_complete(texts: &Texts) -> Option<&'static str> {
@@ -609,7 +617,9 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
 enum FactError {
     #[error("the store could not be read ({0})")]
     Store(#[from] crate::store::StoreError),
-    #[error("dataset {0} is not in the store (run `desi-city fetch {0}`)")]
+    #[error(
+        "dataset {0} is not in the store (run `desi-city fetch {0}`, or `desi-city import FILE --dataset {0}`)"
+    )]
     NotInStore(String),
     #[error("the published value could not be read ({0})")]
     Engine(#[from] super::IndicatorError),
@@ -1311,11 +1321,11 @@ source = "Decision (EU) 2022/2481"
     #[test]
     fn the_shipped_roadmaps_load_against_the_shipped_indicators() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let catalog = crate::catalog::Catalog::load(&root.join("datasets")).expect("catalogue");
+        let catalog = crate::catalog::Catalog::load(root.join("datasets")).expect("catalogue");
         let definitions =
-            super::super::definitions::load(&root.join("indicators"), &catalog).expect("loads");
+            super::super::definitions::load(root.join("indicators"), &catalog).expect("loads");
         let (roadmaps, errors) = load_all(
-            &root.join("indicators/roadmaps"),
+            root.join("indicators/roadmaps"),
             &known_indicators(&definitions),
         )
         .expect("the folder is readable");
@@ -1341,7 +1351,7 @@ source = "Decision (EU) 2022/2481"
     /// A loaded indicator of the shipped catalogue with this unit, as the unit check sees it.
     fn definitions_with(id: &str, unit: &str) -> Definitions {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let catalog = crate::catalog::Catalog::load(&root.join("datasets")).expect("catalogue");
+        let catalog = crate::catalog::Catalog::load(root.join("datasets")).expect("catalogue");
         let text = format!(
             r#"
 id = "{id}"

@@ -78,7 +78,9 @@ impl Schedule {
 
 /// Fetches, once and one at a time, every source the store holds no version of yet, so a new
 /// deployment has data without waiting for each source's first tick.
+/// After the round, one line sums up the failures and says how to load files by hand.
 async fn fill_empty(ctx: Arc<Context>) {
+    let mut results = Vec::new();
     for source in &ctx.catalog.sources {
         let store = ctx.store.clone();
         let id = source.id.clone();
@@ -88,8 +90,11 @@ async fn fill_empty(ctx: Arc<Context>) {
             .unwrap_or(false);
         if empty {
             tracing::info!(source = %source.id, "No version yet; fetching now.");
-            let _ = fetch::refresh(&ctx, source, &RefreshOptions::default(), &()).await;
+            results.push(fetch::refresh(&ctx, source, &RefreshOptions::default(), &()).await);
         }
+    }
+    if let Some(summary) = fetch::failure_summary(&results) {
+        tracing::warn!(%summary, "The first fetch round left sources without data.");
     }
 }
 

@@ -34,16 +34,24 @@ pub enum RunOutcome {
     Published { version: String, rows: u64 },
     /// Upstream had not changed; `version` is still current.
     Unchanged { version: String },
+    /// A file imported by hand (`desi-city import`) was published; `file` is its `file://` URL.
+    Imported {
+        version: String,
+        rows: u64,
+        file: String,
+    },
     /// The run failed; the previous version (if any) stays current.
     Failed { reason: String },
 }
 
 impl RunOutcome {
-    /// `"published"`, `"unchanged"` or `"failed"` (the value of [`SourceStatus::last_outcome`]).
+    /// `"published"`, `"unchanged"`, `"imported"` or `"failed"` (the value of
+    /// [`SourceStatus::last_outcome`]).
     pub fn label(&self) -> &'static str {
         match self {
             RunOutcome::Published { .. } => "published",
             RunOutcome::Unchanged { .. } => "unchanged",
+            RunOutcome::Imported { .. } => "imported",
             RunOutcome::Failed { .. } => "failed",
         }
     }
@@ -53,7 +61,7 @@ impl RunOutcome {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub last_run_at: Option<DateTime<Utc>>,
-    /// `"published"` | `"unchanged"` | `"failed"`.
+    /// `"published"` | `"unchanged"` | `"imported"` | `"failed"`.
     pub last_outcome: Option<String>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error_at: Option<DateTime<Utc>>,
@@ -72,10 +80,14 @@ impl SourceStatus {
     /// of a version reported as unchanged when it is not the one already recorded.
     pub(super) fn apply(&mut self, run: &RunRecord, rows_of: impl FnOnce(&str) -> Option<u64>) {
         self.last_run_at = Some(run.finished_at);
-        self.next_run_at = run.next_run_at;
+        // An import knows no schedule; it leaves the one known.
+        if run.next_run_at.is_some() || !matches!(run.outcome, RunOutcome::Imported { .. }) {
+            self.next_run_at = run.next_run_at;
+        }
         self.last_outcome = Some(run.outcome.label().to_owned());
         match &run.outcome {
-            RunOutcome::Published { version, rows } => {
+            RunOutcome::Published { version, rows }
+            | RunOutcome::Imported { version, rows, .. } => {
                 self.last_success_at = Some(run.finished_at);
                 self.version = Some(version.clone());
                 self.rows = Some(*rows);

@@ -13,6 +13,7 @@ mod crash;
 mod desi;
 mod faults;
 mod fetch;
+mod first_hour;
 mod golden;
 mod import;
 mod indicators;

@@ -114,7 +114,11 @@ fn serve_fetches_at_start_every_source_the_store_has_no_version_of() -> Result<(
         if let Some(exit) = child.0.try_wait()? {
             bail!("`desi-city serve` exited with {exit}");
         }
-        match sandbox.current("isoc_ci_in_h") {
+        // The run is recorded just after the version is published: wait for both.
+        match sandbox
+            .current("isoc_ci_in_h")
+            .and_then(|v| sandbox.status_of("isoc_ci_in_h").map(|_| v))
+        {
             Ok(v) => break v,
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
             Err(e) => bail!("serve published nothing within 30 s: {e}"),

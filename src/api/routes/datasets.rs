@@ -22,8 +22,8 @@ use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
 use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, download, feed};
-use crate::catalog::Provider;
-use crate::store::{Version, validate_id};
+use crate::catalog::{Catalog, DesiDimension, Level, Provider, Query, Source, SourceFormat, Texts};
+use crate::store::{Manifest, Version, validate_id};
 
 /// The media type of Parquet files.
 pub const PARQUET_MEDIA_TYPE: &str = "application/vnd.apache.parquet";
@@ -121,10 +121,84 @@ async fn serve(
 }
 
 fn unknown_dataset(app: &App, id: &str) -> ApiError {
+    let served = served(&app.ctx.catalog, &app.live.snapshot().manifest);
     ApiError::NotFound(format!(
         "There is no dataset {id:?}. GET /api/v1/datasets lists them: {}.",
-        app.ctx.catalog.ids().collect::<Vec<_>>().join(", ")
+        served.ids().collect::<Vec<_>>().join(", ")
     ))
+}
+
+/// Every dataset served: the catalogue's sources, then each dataset the store holds under an id
+/// outside the catalogue (imported by hand, e.g. `desi_2022_complete`, the data behind `/desi`),
+/// described from its current version's provenance.
+fn served(catalog: &Catalog, manifest: &Manifest) -> Catalog {
+    let mut all = catalog.clone();
+    for (id, entry) in &manifest.datasets {
+        if catalog.get(id).is_err()
+            && let Some(current) = entry.current_version()
+        {
+            all.sources.push(imported(current));
+        }
+    }
+    all
+}
+
+/// The source a dataset would be the catalogue's, for one imported under an id outside it: its
+/// licence and credit are the import's, its publisher is the one whose format the file has.
+fn imported(v: &Version) -> Source {
+    let format = match v.meta.format.as_str() {
+        "jsonstat" => SourceFormat::Jsonstat,
+        "tsv" => SourceFormat::Tsv,
+        "sdmx-csv" => SourceFormat::SdmxCsv,
+        "ods-csv" => SourceFormat::OdsCsv,
+        "desi-facts" => SourceFormat::DesiFacts,
+        _ => SourceFormat::DesiCsv,
+    };
+    let provider = match format {
+        SourceFormat::Jsonstat | SourceFormat::Tsv | SourceFormat::SdmxCsv => Provider::Eurostat,
+        SourceFormat::OdsCsv => Provider::Opendatasoft,
+        _ => Provider::Desi,
+    };
+    let text = |en: String| Texts {
+        en,
+        fr: None,
+        nl: None,
+        de: None,
+    };
+    let licence_url = match v.meta.licence.as_str() {
+        "CC-BY-4.0" => "https://creativecommons.org/licenses/by/4.0/".to_owned(),
+        "CC0-1.0" => "https://creativecommons.org/publicdomain/zero/1.0/".to_owned(),
+        other => format!("https://spdx.org/licenses/{other}.html"),
+    };
+    Source {
+        id: v.dataset.clone(),
+        title: text(format!("{} (imported by hand)", v.dataset)),
+        description: text(format!(
+            "Imported with `desi-city import` from {} ({} rows); not a source of the catalogue, so never fetched. {}",
+            v.meta.source_url, v.rows, v.meta.attribution
+        )),
+        provider,
+        code: v.dataset.clone(),
+        format,
+        dimensions: DesiDimension::ALL.to_vec(),
+        level: Level::Country,
+        schedule: String::new(),
+        licence: v.meta.licence.clone(),
+        licence_url,
+        attribution: v.meta.attribution.clone(),
+        homepage: None,
+        path: None,
+        query: Query {
+            geo: Vec::new(),
+            since: None,
+            until: None,
+            filters: Default::default(),
+        },
+        ods: None,
+        numeric: true,
+        max_loss: 0.2,
+        file: std::path::PathBuf::from(&v.meta.source_url),
+    }
 }
 
 /// The catalogue: every dataset, its licence, coverage and downloads (DCAT-AP 3, JSON-LD).
@@ -143,7 +217,8 @@ pub async fn catalogue(
     let head = Head::of_snapshot(&app, &snapshot, &["datasets", lang, &base]);
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
-        let doc = dcat::catalog(&app2.ctx.catalog, &snapshot.manifest, &base, lang);
+        let served = served(&app2.ctx.catalog, &snapshot.manifest);
+        let doc = dcat::catalog(&served, &snapshot.manifest, &base, lang);
         Ok(Body {
             content_type: JSON_LD,
             ..Body::json(&doc).in_language(lang)
@@ -170,9 +245,7 @@ pub async fn dataset(
 ) -> Result<Response, ApiError> {
     let (id, kind) = asked(&file)?;
     let snapshot = app.live.snapshot();
-    let source = app
-        .ctx
-        .catalog
+    let source = served(&app.ctx.catalog, &snapshot.manifest)
         .get(id)
         .map_err(|_| unknown_dataset(&app, id))?
         .clone();
@@ -181,7 +254,7 @@ pub async fn dataset(
     if want != Want::Metadata {
         let version = current.ok_or_else(|| {
             ApiError::NotFound(format!(
-                "{id} has no version yet: it is fetched at its next scheduled run (GET /api/v1/sources says when)."
+                "{id} has no version yet: it is fetched at its next scheduled run (GET /api/v1/sources says when); to load a file by hand: desi-city import FILE --dataset {id}."
             ))
         })?;
         return serve(
@@ -236,7 +309,9 @@ pub async fn version(
     request: Request,
 ) -> Result<Response, ApiError> {
     validate_id("dataset", &id).map_err(|e| ApiError::NotFound(e.to_string()))?;
-    if app.ctx.catalog.get(&id).is_err() {
+    let known =
+        app.ctx.catalog.get(&id).is_ok() || app.live.snapshot().manifest.datasets.contains_key(&id);
+    if !known {
         return Err(unknown_dataset(&app, &id));
     }
     let (version_id, kind) = asked(&file)?;
@@ -480,6 +555,8 @@ pub async fn sources(
                     "last_error_at": status.last_error_at,
                     "last_error": status.last_error,
                     "version": current.map(|v| v.version.as_str()),
+                    // `imported` (by `desi-city import`, a `file://` source) or `fetched`.
+                    "came": current.map(|v| if v.meta.source_url.starts_with("file://") { "imported" } else { "fetched" }),
                     "rows": current.map(|v| v.rows),
                     "upstream_updated": current.and_then(|v| v.meta.upstream_updated.as_deref()),
                     "fetched_at": current.map(|v| v.meta.fetched_at),
@@ -492,7 +569,8 @@ pub async fn sources(
                 })
             })
             .collect();
-        Ok(Body::json(&json!({ "sources": list })).in_language(lang))
+        let definitions = &app2.ctx.catalog.origin;
+        Ok(Body::json(&json!({ "sources": list, "definitions": definitions })).in_language(lang))
     })
     .await
 }

@@ -373,19 +373,15 @@ pub async fn series(
     };
     let version = table.version().clone();
     if let Some(unknown) = geos.iter().find(|g| !table.has_geo(g)) {
-        let known = table.geos();
-        let shown = &known[..known.len().min(60)];
-        return Err(ApiError::BadRequest(format!(
-            "geo: {unknown} is not in {} (version {}). It has: {}{}.",
-            indicator.source,
-            version.version,
-            shown.join(", "),
-            if known.len() > shown.len() {
-                ", …"
-            } else {
-                ""
+        return Err(ApiError::BadRequest(
+            IndicatorError::GeoNotInData {
+                geo: unknown.clone(),
+                dataset: indicator.source.clone(),
+                version: version.version.clone(),
+                known: table.geos().into_iter().map(str::to_owned).collect(),
             }
-        )));
+            .to_string(),
+        ));
     }
     let normalised = format!(
         "geo={};from={from:?};to={to:?};peers={peers:?}",

@@ -23,7 +23,7 @@ pub static OPENAPI: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
 /// Liveness and a summary of the store: datasets served, sources, the failing ones, and the
 /// definition files that did not load.
 #[utoipa::path(get, path = "/health", tag = "operations",
-    responses((status = 200, description = "`status: ok`, the snapshot served, datasets, failing sources, definition problems", content_type = "application/json")))]
+    responses((status = 200, description = "`status`: `ok`, or `degraded` with `reasons` when sources fail or hold no data; the snapshot served, datasets, failing and empty sources, definition problems", content_type = "application/json")))]
 pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let store = app.ctx.store.clone();
     let statuses = tokio::task::spawn_blocking(move || store.statuses()).await??;
@@ -33,8 +33,36 @@ pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<R
         .map(|(id, _)| id)
         .collect();
     let snapshot = app.live.snapshot();
+    let empty: Vec<&str> = app
+        .ctx
+        .catalog
+        .ids()
+        .filter(|id| snapshot.current(id).is_none())
+        .collect();
+    let mut reasons = Vec::new();
+    if !failing.is_empty() {
+        reasons.push(format!(
+            "{} source(s) failed on their last run: {} (GET /api/v1/sources says why)",
+            failing.len(),
+            failing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !empty.is_empty() {
+        reasons.push(format!(
+            "{} source(s) hold no data: {}; they are fetched at their next scheduled run, or load files by hand: desi-city import FILE --dataset ID",
+            empty.len(),
+            empty.join(", ")
+        ));
+    }
     let body = json!({
-        "status": "ok",
+        // `degraded` (with why) when sources fail or hold no data; the API still answers.
+        "status": if reasons.is_empty() { "ok" } else { "degraded" },
+        "reasons": reasons,
+        "empty_sources": empty,
         "version": env!("CARGO_PKG_VERSION"),
         "snapshot": snapshot.id,
         "datasets": snapshot.manifest.datasets.len(),

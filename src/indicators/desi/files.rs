@@ -3,20 +3,24 @@
 //! content does not hold together (file, key, problem, fix). Shared by the methodology files and
 //! the imputation rules, so that neither imports the other for it.
 //!
-//! Must not know any methodology file's format, and must not read anything but the file it is given.
+//! Must not know any methodology file's format, and must not read anything but the file it is given (on disk or built in).
 
 use std::path::Path;
 
+use crate::catalog::Folder;
 use crate::indicators::{IndicatorError, Result};
 
-/// Reads and parses one methodology file.
-pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|source| IndicatorError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+/// Reads and parses the methodology file `name` of `folder`.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(folder: &Folder, name: &str) -> Result<T> {
+    let path = folder.path(name);
+    let text = folder
+        .read_to_string(name)
+        .map_err(|source| IndicatorError::Read {
+            path: path.clone(),
+            source,
+        })?;
     toml::from_str(&text).map_err(|e| IndicatorError::Toml {
-        path: path.to_owned(),
+        path: path.clone(),
         message: e.to_string().trim_end().to_owned(),
     })
 }

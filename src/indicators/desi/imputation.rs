@@ -220,9 +220,15 @@ pub struct Imputation {
 
 /// Loads and checks `path` against the methodology's indicator codes (file order), geos (the
 /// aggregate last) and edition years.
-pub fn load(path: &Path, codes: &[&str], geos: &[&str], editions: &[i32]) -> Result<Imputation> {
-    let file: File = read_toml(path)?;
-    compile(path, file, codes, geos, editions)
+pub fn load(
+    folder: &crate::catalog::Folder,
+    name: &str,
+    codes: &[&str],
+    geos: &[&str],
+    editions: &[i32],
+) -> Result<Imputation> {
+    let file: File = read_toml(folder, name)?;
+    compile(&folder.path(name), file, codes, geos, editions)
 }
 
 fn compile(

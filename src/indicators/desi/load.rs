@@ -4,7 +4,7 @@
 //!
 //! Must not read the input data or the store: a methodology loads the same with or without data.
 
-use std::path::Path;
+use crate::catalog::Folder;
 
 use super::files::read_toml;
 use super::imputation;
@@ -12,14 +12,14 @@ use super::method::{Edition, IndicatorsFile, Method, Methodology, Structure};
 use crate::indicators::Result;
 
 /// Loads and checks the methodology `edition` from `dir` (the `indicators/methodology` folder).
-pub fn load(dir: &Path, edition: Edition) -> Result<Methodology> {
-    let folder = dir.join(edition.folder());
-    let method: Method = read_toml(&folder.join("method.toml"))?;
-    let structure: Structure = read_toml(&folder.join("structure.toml"))?;
-    let indicators: IndicatorsFile = read_toml(&folder.join("indicators.toml"))?;
+pub fn load(dir: impl Into<Folder>, edition: Edition) -> Result<Methodology> {
+    let folder = dir.into().sub(edition.folder());
+    let method: Method = read_toml(&folder, "method.toml")?;
+    let structure: Structure = read_toml(&folder, "structure.toml")?;
+    let indicators: IndicatorsFile = read_toml(&folder, "indicators.toml")?;
     let mut methodology = Methodology {
         edition,
-        dir: folder,
+        dir: folder.label().to_path_buf(),
         method,
         structure,
         indicators: indicators.indicators,
@@ -33,7 +33,8 @@ pub fn load(dir: &Path, edition: Edition) -> Result<Methodology> {
             .map(|i| i.code.as_str())
             .collect();
         let imputation = imputation::load(
-            &methodology.dir.join(file),
+            &folder,
+            file,
             &codes,
             &methodology.geos(),
             &methodology.edition_years(),

@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn the_shipped_2022_methodology_loads_with_its_33_indicators() {
-        let m = load(&methodology_dir(), Edition::Desi2022).unwrap();
+        let m = load(methodology_dir(), Edition::Desi2022).unwrap();
         assert_eq!(m.indicators.len(), 33);
         assert_eq!(m.structure.dimensions.len(), 4);
         assert_eq!(m.structure.subdimensions.len(), 10);
@@ -243,7 +243,7 @@ column = "2a1 Above the reference max"
         std::fs::write(folder.join("method.toml"), TINY_METHOD).unwrap();
         std::fs::write(folder.join("structure.toml"), TINY_STRUCTURE).unwrap();
         std::fs::write(folder.join("indicators.toml"), TINY_INDICATORS).unwrap();
-        let method = load(&temp.path().join("methods"), Edition::Desi2022).unwrap();
+        let method = load(temp.path().join("methods"), Edition::Desi2022).unwrap();
 
         let store = Store::open(temp.path().join("data"), 2).unwrap();
         let csv = "Year,Country,Year + country,1a1 Higher is better,1a2 Lower is better,2a1 Above the reference max\n\
@@ -293,7 +293,7 @@ column = "2a1 Above the reference max"
 
     #[test]
     fn the_shipped_2020_methodology_loads_with_its_37_indicators_and_its_imputation_rules() {
-        let m = load(&methodology_dir(), Edition::Desi2020).unwrap();
+        let m = load(methodology_dir(), Edition::Desi2020).unwrap();
         assert_eq!(m.indicators.len(), 37);
         assert_eq!(m.structure.dimensions.len(), 5);
         assert_eq!(m.structure.subdimensions.len(), 12);
