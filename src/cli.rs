@@ -771,7 +771,7 @@ fn source_detail(
         ("title", s.title.get("en").to_owned()),
         ("provider", s.provider.as_str().to_owned()),
         ("code", s.code.clone()),
-        ("format", fetch::format_of(s.format).as_str().to_owned()),
+        ("format", s.format.as_str().to_owned()),
         ("feeds", feeds.join(", ")),
         ("schedule (UTC)", s.schedule.clone()),
         (

@@ -14,57 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::geo::{GeoGroups, bad_geo_code, is_geo_code};
 use super::{CatalogError, Result};
 
-/// The upstream format of a source. Mirrors the fetch parsers' format enum; the names are the
-/// ones written in the files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceFormat {
-    /// Eurostat Statistics API, JSON-stat 2.0.
-    Jsonstat,
-    /// Eurostat tab-separated values.
-    Tsv,
-    /// Eurostat SDMX-CSV.
-    SdmxCsv,
-    /// The Commission's DESI CSV export.
-    DesiCsv,
-    /// The Digital Decade DESI platform's facts, read with the data year as period.
-    DesiFacts,
-    /// An Opendatasoft portal's CSV export, read with an [`OdsMapping`].
-    OdsCsv,
-    /// A GeoJSON FeatureCollection of region shapes (GISCO's NUTS geometry): no statistics.
-    Geojson,
-}
-
-impl SourceFormat {
-    /// The name used in the files: `jsonstat`, `tsv`, `sdmx-csv`, `desi-csv`, `ods-csv`, `geojson`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceFormat::Jsonstat => "jsonstat",
-            SourceFormat::Tsv => "tsv",
-            SourceFormat::SdmxCsv => "sdmx-csv",
-            SourceFormat::DesiCsv => "desi-csv",
-            SourceFormat::DesiFacts => "desi-facts",
-            SourceFormat::OdsCsv => "ods-csv",
-            SourceFormat::Geojson => "geojson",
-        }
-    }
-}
-
-impl SourceFormat {
-    /// Whether the format carries region shapes rather than statistics (no indicator reads it).
-    pub fn is_geometry(self) -> bool {
-        self == SourceFormat::Geojson
-    }
-}
-
-impl fmt::Display for SourceFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How to read an Opendatasoft CSV export (defined beside its parser).
-pub use crate::fetch::parse::OdsMapping;
+pub use super::format::{Format, OdsMapping};
 
 /// Who publishes a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,16 +42,12 @@ impl Provider {
     }
 
     /// The formats this provider serves.
-    pub fn formats(self) -> &'static [SourceFormat] {
+    pub fn formats(self) -> &'static [Format] {
         match self {
-            Provider::Eurostat => &[
-                SourceFormat::Jsonstat,
-                SourceFormat::Tsv,
-                SourceFormat::SdmxCsv,
-            ],
-            Provider::Desi => &[SourceFormat::DesiCsv, SourceFormat::DesiFacts],
-            Provider::Opendatasoft => &[SourceFormat::OdsCsv],
-            Provider::Gisco => &[SourceFormat::Geojson],
+            Provider::Eurostat => &[Format::JsonStat, Format::Tsv, Format::SdmxCsv],
+            Provider::Desi => &[Format::DesiCsv, Format::DesiFacts],
+            Provider::Opendatasoft => &[Format::OdsCsv],
+            Provider::Gisco => &[Format::GeoJson],
         }
     }
 }
@@ -261,7 +207,7 @@ pub struct Source {
     pub provider: Provider,
     /// The provider's own code for the dataset.
     pub code: String,
-    pub format: SourceFormat,
+    pub format: Format,
     /// The DESI dimensions this source feeds (at least one).
     pub dimensions: Vec<DesiDimension>,
     pub level: Level,
@@ -294,7 +240,7 @@ struct RawSource {
     description: Texts,
     provider: Provider,
     code: String,
-    format: SourceFormat,
+    format: Format,
     dimensions: Vec<DesiDimension>,
     level: Level,
     schedule: String,
@@ -408,13 +354,13 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         (_, None) => {}
     }
     match (raw.format, &raw.ods) {
-        (SourceFormat::OdsCsv, None) => {
+        (Format::OdsCsv, None) => {
             return Err(check.invalid(
                 "ods",
                 "is required with format = \"ods-csv\": add an [ods] table naming the period, value and geo columns (see README.md).".to_owned(),
             ));
         }
-        (format, Some(_)) if format != SourceFormat::OdsCsv => {
+        (format, Some(_)) if format != Format::OdsCsv => {
             return Err(check.invalid(
                 "ods",
                 format!(
@@ -669,7 +615,7 @@ impl Check<'_> {
     fn query(
         &self,
         raw: RawQuery,
-        format: SourceFormat,
+        format: Format,
         provider: Provider,
         level: Level,
         geo_groups: &GeoGroups,
@@ -799,7 +745,7 @@ mod tests {
     fn the_names_of_the_enums_are_the_ones_written_in_the_files() {
         #[derive(Deserialize)]
         struct Names {
-            formats: Vec<SourceFormat>,
+            formats: Vec<Format>,
             providers: Vec<Provider>,
             dimensions: Vec<DesiDimension>,
             levels: Vec<Level>,

@@ -3,14 +3,17 @@
 //!
 //! Pure configuration: this module reads the files of one directory and nothing else. It never
 //! reaches the network, never touches the data directory, never parses upstream data, and uses
-//! nothing of the crate outside `catalog` (its `SourceFormat` mirrors the fetch parsers' format
-//! names so that the two can be converted without a dependency between the modules).
+//! nothing of the crate outside `catalog`. The modules that read upstream data depend on it, not
+//! the other way round: [`format`] is the one vocabulary of file formats, which the fetch parsers
+//! use as their own.
 //!
 //! - [`datasets`]: one upstream dataset per file → [`Source`].
+//! - [`format`]: the file formats ([`Format`]) and the `[ods]` mapping ([`OdsMapping`]).
 //! - [`geo`]: named groups of geo codes (`eu27`, `capital-regions`, …) → [`GeoGroups`].
 
 pub mod datasets;
 pub mod folder;
+pub mod format;
 pub mod geo;
 pub mod toc;
 
@@ -19,9 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use datasets::{
-    DesiDimension, Level, OdsMapping, Provider, Query, Source, SourceFormat, Texts,
-};
+pub use datasets::{DesiDimension, Format, Level, OdsMapping, Provider, Query, Source, Texts};
 pub use folder::{BuiltIn, Folder};
 pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups};
 
@@ -255,7 +256,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
         let catalog = Catalog::load(dir.path()).expect("valid geometry source");
         let source = catalog.get("gisco_nuts2").expect("source present");
         assert_eq!(source.provider, Provider::Gisco);
-        assert_eq!(source.format, SourceFormat::Geojson);
+        assert_eq!(source.format, Format::GeoJson);
         assert!(source.format.is_geometry());
         assert!(source.dimensions.is_empty());
         assert!(source.query.geo.is_empty());
@@ -322,7 +323,7 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
             "groups first, in the order named, then explicit geos; BE only once"
         );
         assert_eq!(source.provider, Provider::Eurostat);
-        assert_eq!(source.format, SourceFormat::Jsonstat);
+        assert_eq!(source.format, Format::JsonStat);
         assert_eq!(source.dimensions, [DesiDimension::Connectivity]);
         assert_eq!(source.level, Level::Country);
         assert_eq!(source.query.since, Some(2015));

@@ -5,7 +5,7 @@
 
 use reqwest::Url;
 
-use crate::catalog::{Source, SourceFormat};
+use crate::catalog::{Format, Source};
 
 /// One request's share of a source's query: a subset of its geos and of its period range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +27,8 @@ impl Part {
 
     /// Halves this part for a retry after `EXTRACTION_TOO_BIG`: by geo when the format filters by geo
     /// upstream, else by period. `None` when it can't be split further.
-    pub fn split(&self, format: SourceFormat, current_year: i32) -> Option<(Part, Part)> {
-        if format == SourceFormat::Jsonstat && self.geos.len() > 1 {
+    pub fn split(&self, format: Format, current_year: i32) -> Option<(Part, Part)> {
+        if format == Format::JsonStat && self.geos.len() > 1 {
             let (a, b) = self.geos.split_at(self.geos.len() / 2);
             return Some((
                 Part {
@@ -73,7 +73,7 @@ pub fn url(base: &str, source: &Source, part: &Part) -> Result<Url, url::ParseEr
     let base = base.trim_end_matches('/');
     let code = &source.code;
     match source.format {
-        SourceFormat::Jsonstat => {
+        Format::JsonStat => {
             let mut url = Url::parse(&format!(
                 "{base}/api/dissemination/statistics/1.0/data/{code}"
             ))?;
@@ -97,8 +97,8 @@ pub fn url(base: &str, source: &Source, part: &Part) -> Result<Url, url::ParseEr
             }
             Ok(url)
         }
-        SourceFormat::Tsv | SourceFormat::SdmxCsv => {
-            let format = if source.format == SourceFormat::Tsv {
+        Format::Tsv | Format::SdmxCsv => {
+            let format = if source.format == Format::Tsv {
                 "TSV"
             } else {
                 "SDMX-CSV"
@@ -118,10 +118,11 @@ pub fn url(base: &str, source: &Source, part: &Part) -> Result<Url, url::ParseEr
             Ok(url)
         }
         // Not Eurostat's API: the catalogue gives the path on that provider's base URL.
-        SourceFormat::DesiCsv
-        | SourceFormat::DesiFacts
-        | SourceFormat::OdsCsv
-        | SourceFormat::Geojson => {
+        Format::DesiCsv
+        | Format::DesiWide
+        | Format::DesiFacts
+        | Format::OdsCsv
+        | Format::GeoJson => {
             let path = source.path.as_deref().unwrap_or("/");
             Url::parse(&format!("{base}{path}"))
         }

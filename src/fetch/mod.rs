@@ -25,7 +25,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::{Datelike, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{Catalog, Provider, Source, SourceFormat};
+use crate::catalog::{Catalog, Provider, Source};
 use crate::config::Settings;
 use crate::store::{RunOutcome, RunRecord, Store, StoreError, Version, VersionMeta};
 use eurostat::Part;
@@ -249,19 +249,6 @@ impl RefreshError {
     }
 }
 
-/// The parse format of a catalogue format.
-pub fn format_of(format: SourceFormat) -> Format {
-    match format {
-        SourceFormat::Jsonstat => Format::JsonStat,
-        SourceFormat::Tsv => Format::Tsv,
-        SourceFormat::SdmxCsv => Format::SdmxCsv,
-        SourceFormat::DesiCsv => Format::DesiCsv,
-        SourceFormat::DesiFacts => Format::DesiFacts,
-        SourceFormat::OdsCsv => Format::OdsCsv,
-        SourceFormat::Geojson => Format::GeoJson,
-    }
-}
-
 /// The parse options a catalogue source implies (the Opendatasoft column mapping).
 pub fn parse_options(source: &Source) -> ParseOptions {
     ParseOptions {
@@ -366,7 +353,7 @@ async fn refresh_inner(
             last_modified: v.meta.last_modified.clone(),
         })
         .filter(|v| v.etag.is_some() || v.last_modified.is_some());
-    let format = format_of(source.format);
+    let format = source.format;
     let options_parse = parse_options(source);
     // A body the parser finds cut short is downloaded again, as one the transport finds cut short is.
     let mut attempt = 0u32;

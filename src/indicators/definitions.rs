@@ -18,9 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::catalog::{
-    Catalog, DesiDimension, Folder, Level, Provider, Source, SourceFormat, Texts,
-};
+use crate::catalog::{Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts};
 
 /// Dimension columns an indicator filter may not name: the engine handles place and time.
 const RESERVED_FILTER_KEYS: [&str; 4] = ["geo", "time", "period", "time_period"];
@@ -144,11 +142,9 @@ struct RawSupplement {
 
 /// The dimension columns a format's parser always gives (besides `geo`), or `None` when they
 /// depend on the dataset (Eurostat, Opendatasoft).
-fn fixed_columns(format: SourceFormat) -> Option<&'static [&'static str]> {
+fn fixed_columns(format: Format) -> Option<&'static [&'static str]> {
     match format {
-        SourceFormat::DesiCsv | SourceFormat::DesiFacts => {
-            Some(&["indicator", "breakdown", "unit_measure"])
-        }
+        Format::DesiCsv | Format::DesiFacts => Some(&["indicator", "breakdown", "unit_measure"]),
         _ => None,
     }
 }

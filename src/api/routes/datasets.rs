@@ -22,7 +22,9 @@ use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
 use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, download, feed};
-use crate::catalog::{Catalog, DesiDimension, Level, Provider, Query, Source, SourceFormat, Texts};
+use crate::catalog::{
+    Catalog, DesiDimension, Format as FileFormat, Level, Provider, Query, Source, Texts,
+};
 use crate::store::{Manifest, Version, validate_id};
 
 /// The media type of Parquet files.
@@ -146,18 +148,12 @@ fn served(catalog: &Catalog, manifest: &Manifest) -> Catalog {
 /// The source a dataset would be the catalogue's, for one imported under an id outside it: its
 /// licence and credit are the import's, its publisher is the one whose format the file has.
 fn imported(v: &Version) -> Source {
-    let format = match v.meta.format.as_str() {
-        "jsonstat" => SourceFormat::Jsonstat,
-        "tsv" => SourceFormat::Tsv,
-        "sdmx-csv" => SourceFormat::SdmxCsv,
-        "ods-csv" => SourceFormat::OdsCsv,
-        "desi-facts" => SourceFormat::DesiFacts,
-        _ => SourceFormat::DesiCsv,
-    };
+    let format: FileFormat = v.meta.format.parse().unwrap_or(FileFormat::DesiCsv);
     let provider = match format {
-        SourceFormat::Jsonstat | SourceFormat::Tsv | SourceFormat::SdmxCsv => Provider::Eurostat,
-        SourceFormat::OdsCsv => Provider::Opendatasoft,
-        _ => Provider::Desi,
+        FileFormat::JsonStat | FileFormat::Tsv | FileFormat::SdmxCsv => Provider::Eurostat,
+        FileFormat::OdsCsv => Provider::Opendatasoft,
+        FileFormat::GeoJson => Provider::Gisco,
+        FileFormat::DesiCsv | FileFormat::DesiWide | FileFormat::DesiFacts => Provider::Desi,
     };
     let text = |en: String| Texts {
         en,
