@@ -59,9 +59,16 @@ pub struct CubeMeta {
     pub extension: Value,
 }
 
+/// A CSV writer as RFC 4180 asks: comma, double quotes, and CRLF at the end of every line.
+pub fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
+}
+
 /// Every column as CSV (header row, RFC 4180; floats as Rust prints them, which round-trips).
 pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv_writer(Vec::new());
     let Some(first) = batches.first() else {
         return Ok(Vec::new());
     };
@@ -83,7 +90,7 @@ pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
 /// [`csv`] writes them: a response is then the header and the lines it selects, concatenated.
 pub fn csv_lines(batch: &RecordBatch) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     let line = |record: &mut dyn Iterator<Item = String>| -> Result<Vec<u8>> {
-        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut w = csv_writer(Vec::new());
         w.write_record(record)?;
         Ok(w.into_inner().map_err(|e| e.into_error())?)
     };
@@ -391,7 +398,7 @@ fn jsonstat_with_limit(cube: &Cube, limit: usize) -> Result<Value> {
 
 /// SDMX-CSV 2.0: `STRUCTURE,STRUCTURE_ID,ACTION,<DIMENSIONS…>,TIME_PERIOD,OBS_VALUE,OBS_FLAG`.
 pub fn sdmx_csv(cube: &Cube) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv_writer(Vec::new());
     let mut header: Vec<String> = vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()];
     header.extend(cube.dimensions.iter().map(|d| d.to_ascii_uppercase()));
     header.extend(["TIME_PERIOD".into(), "OBS_VALUE".into(), "OBS_FLAG".into()]);
@@ -511,7 +518,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).expect("UTF-8");
         assert!(
             text.starts_with(
-                "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,UNIT,HHTYP,GEO,TIME_PERIOD,OBS_VALUE,OBS_FLAG\n"
+                "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,UNIT,HHTYP,GEO,TIME_PERIOD,OBS_VALUE,OBS_FLAG\r\n"
             ),
             "{}",
             &text[..120]
@@ -522,6 +529,8 @@ mod tests {
                 .unwrap()
                 .starts_with("dataflow,ESTAT:ISOC_CI_IN_H(1.0),I,")
         );
+        // RFC 4180: every line ends in CRLF.
+        assert!(text.ends_with("\r\n") && text.matches('\n').count() == text.matches("\r\n").count());
         let back = parse(
             Format::SdmxCsv,
             "isoc_ci_in_h",

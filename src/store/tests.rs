@@ -545,3 +545,29 @@ fn concurrent_publishes_from_four_threads_all_land_in_the_manifest() -> TestResu
     );
     Ok(())
 }
+
+#[test]
+fn upstream_times_are_kept_in_rfc3339_and_a_manifest_in_the_upstream_form_reads_as_rfc3339() {
+    assert_eq!(
+        super::rfc3339("2026-06-25T23:00:00+0200"),
+        "2026-06-25T23:00:00+02:00"
+    );
+    assert_eq!(
+        super::rfc3339("2024-03-31T04:00:00.5-0130"),
+        "2024-03-31T04:00:00.500-01:30"
+    );
+    for kept in ["2026-06-25T23:00:00+02:00", "2026-06-25", "2026-06-25T23:00:00", "soon"] {
+        assert_eq!(super::rfc3339(kept), kept);
+    }
+    let meta: VersionMeta = serde_json::from_value(serde_json::json!({
+        "source_url": "http://x", "fetched_at": "2026-06-26T08:00:00Z",
+        "upstream_updated": "2026-06-25T23:00:00+0200", "sha256": "00",
+        "parser_version": "1", "format": "jsonstat", "licence": "CC-BY-4.0",
+        "attribution": "a", "dimensions": [],
+    }))
+    .unwrap();
+    assert_eq!(
+        meta.upstream_updated.as_deref(),
+        Some("2026-06-25T23:00:00+02:00")
+    );
+}

@@ -147,7 +147,7 @@ pub async fn desi(
             .collect();
         let version = snapshot.current(dataset);
         if format == Format::Csv {
-            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut w = crate::api::encode::csv_writer(Vec::new());
             desi::write_csv_header(&mut w).map_err(ApiError::internal)?;
             for s in scores.iter().filter(|s| geos.contains(&s.score.geo)) {
                 desi::write_csv_row(&mut w, method, s).map_err(ApiError::internal)?;

@@ -296,7 +296,7 @@ async fn parquet(
 ) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", version.file_sha256);
     let licence = licence_url(app, &version.dataset);
-    if reply::not_modified(request.headers(), &etag) {
+    if reply::is_fresh(request.headers(), &etag, Some(version.published_at)) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         reply::caching_headers(
             response.headers_mut(),
