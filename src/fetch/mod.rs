@@ -468,7 +468,7 @@ async fn refresh_inner(
             let meta = VersionMeta {
                 source_url: url_for_meta.clone(),
                 fetched_at,
-                upstream_updated: merged.updated.as_deref().map(crate::store::rfc3339),
+                upstream_updated: merged.updated.clone(),
                 sha256,
                 parser_version: parse::PARSER_VERSION.to_owned(),
                 format: format.as_str().to_owned(),
@@ -780,7 +780,7 @@ pub fn ingest(
     let meta = VersionMeta {
         source_url: meta.source_url,
         fetched_at: Utc::now(),
-        upstream_updated: parsed.updated.as_deref().map(crate::store::rfc3339),
+        upstream_updated: parsed.updated.clone(),
         sha256,
         parser_version: parse::PARSER_VERSION.to_owned(),
         format: format.as_str().to_owned(),

@@ -317,9 +317,11 @@ impl Store {
         &self,
         dataset: &str,
         batches: &[RecordBatch],
-        meta: VersionMeta,
+        mut meta: VersionMeta,
     ) -> Result<Version> {
         validate_id("dataset", dataset)?;
+        // Kept as RFC 3339, as a manifest reads back ([`rfc3339`]).
+        meta.upstream_updated = meta.upstream_updated.as_deref().map(rfc3339);
         let base = base_version_id(&meta)?;
         if batches.is_empty() {
             return Err(StoreError::NoBatches {
