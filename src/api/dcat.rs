@@ -188,7 +188,9 @@ fn is_nuts(geo: &str) -> bool {
     let b = geo.as_bytes();
     (2..=5).contains(&b.len())
         && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b[2..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && !(geo.starts_with("EU") || geo.starts_with("EA"))
 }
 
@@ -487,7 +489,12 @@ mod tests {
             ours["desi:fetchSchedule"],
             catalog.get("isoc_ci_in_h").unwrap().schedule.as_str()
         );
-        assert!(ours["dct:source"]["@id"].as_str().unwrap().starts_with("https://ec.europa.eu/eurostat/"));
+        assert!(
+            ours["dct:source"]["@id"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://ec.europa.eu/eurostat/")
+        );
         // EU27_2020 is the Union, not the continent: a location without a borrowed IRI.
         let eu = ours["dct:spatial"]
             .as_array()

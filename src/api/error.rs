@@ -118,12 +118,13 @@ impl ApiError {
 }
 
 /// What the engine reports: user-fixable conditions (no data yet, a bad definition file) are 503s
-/// that say what to do; an unknown geo or edition is the client's 400; the rest is internal.
+/// that say what to do; a well-formed geo or edition the data does not hold is a 404 (nothing to
+/// serve for it: the request itself is valid, as the OpenAPI document says); the rest is internal.
 impl From<&IndicatorError> for ApiError {
     fn from(error: &IndicatorError) -> ApiError {
         match error.root() {
             e @ (IndicatorError::UnknownGeo { .. } | IndicatorError::UnknownEdition { .. }) => {
-                ApiError::BadRequest(e.to_string())
+                ApiError::NotFound(e.to_string())
             }
             e @ (IndicatorError::NoData { .. }
             | IndicatorError::Input { .. }

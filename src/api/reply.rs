@@ -374,6 +374,59 @@ mod tests {
     }
 
     #[test]
+    fn each_content_coding_has_its_own_etag_and_the_coding_follows_accept_encoding() {
+        let asked = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            coding(&h)
+        };
+        assert_eq!(coding(&HeaderMap::new()), "identity");
+        assert_eq!(asked("gzip, deflate, br"), "br");
+        assert_eq!(asked("gzip"), "gzip");
+        assert_eq!(asked("br;q=0.5, gzip"), "gzip");
+        assert_eq!(asked("br;q=0, gzip;q=0"), "identity");
+        assert_eq!(asked("*"), "br");
+        assert_eq!(asked("identity"), "identity");
+        let tag = etag(&["x"]);
+        assert_eq!(coded(&tag, "identity"), tag);
+        let gzip = coded(&tag, "gzip");
+        assert!(gzip.ends_with("-gzip\"") && gzip.starts_with('"'));
+        assert_ne!(gzip, coded(&tag, "br"));
+    }
+
+    #[test]
+    fn if_modified_since_answers_304_only_without_if_none_match() {
+        let modified = DateTime::from_timestamp(784111777, 0);
+        let mut h = HeaderMap::new();
+        assert!(!is_fresh(&h, "\"t\"", modified));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert!(is_fresh(&h, "\"t\"", modified));
+        assert!(!is_fresh(&h, "\"t\"", None));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Sat, 05 Nov 1994 08:49:37 GMT"),
+        );
+        assert!(!is_fresh(&h, "\"t\"", modified));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Tue, 01 Jan 2030 00:00:00 GMT"),
+        );
+        assert!(is_fresh(&h, "\"t\"", modified));
+        // If-None-Match wins (RFC 9110 13.2.2): a tag that differs is a 200 whatever the date.
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
+        assert!(!is_fresh(&h, "\"t\"", modified));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("not a date"),
+        );
+        h.remove(header::IF_NONE_MATCH);
+        assert!(!is_fresh(&h, "\"t\"", modified));
+    }
+
+    #[test]
     fn a_304_carries_the_same_validators_as_its_200() {
         let reply = Reply {
             body: Bytes::from_static(b"{}"),
