@@ -5,12 +5,19 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{Catalog, Provider, Source, Texts};
+use crate::catalog::{Catalog, DesiDimension, Provider, Source, Texts};
 use crate::store::{DatasetEntry, Manifest, Version};
 
 const PARQUET: &str = "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet";
 const CSV: &str = "https://www.iana.org/assignments/media-types/text/csv";
+/// The EU vocabularies (Publications Office authority tables) the documents name terms of.
+const AUTHORITY: &str = "http://publications.europa.eu/resource/authority";
+/// desi-city's own terms: what DCAT-AP has no property for (the fetch schedule, a version's
+/// provenance).
+const OWN_VOCABULARY: &str = "https://desi-city.eu/ns#";
 
+/// The prefixes of every compact IRI the documents use: each key is either a keyword or
+/// `prefix:name` of one of these, so no JSON-LD processor drops one.
 fn context() -> Value {
     json!({
         "dcat": "http://www.w3.org/ns/dcat#",
@@ -19,7 +26,10 @@ fn context() -> Value {
         "xsd": "http://www.w3.org/2001/XMLSchema#",
         "adms": "http://www.w3.org/ns/adms#",
         "spdx": "http://spdx.org/rdf/terms#",
-        "owl": "http://www.w3.org/2002/07/owl#",
+        "skos": "http://www.w3.org/2004/02/skos/core#",
+        "vcard": "http://www.w3.org/2006/vcard/ns#",
+        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "desi": OWN_VOCABULARY,
     })
 }
 
@@ -37,6 +47,63 @@ fn literals(texts: &Texts, lang: &str) -> Value {
             .map(|(code, text)| json!({ "@value": text, "@language": code }))
             .collect(),
     )
+}
+
+/// A term of an EU authority table, typed as the concept it is (the tables are not available
+/// offline, so the document says the class itself), with its English label.
+fn concept(table: &str, code: &str, class: &str, label: &str) -> Value {
+    let types = if class == "skos:Concept" {
+        json!("skos:Concept")
+    } else {
+        json!(["skos:Concept", class])
+    };
+    json!({
+        "@id": format!("{AUTHORITY}/{table}/{code}"),
+        "@type": types,
+        "skos:prefLabel": { "@value": label, "@language": "en" },
+        "skos:inScheme": {
+            "@id": format!("{AUTHORITY}/{table}"),
+            "@type": "skos:ConceptScheme",
+            "dct:title": { "@value": table, "@language": "en" },
+        },
+    })
+}
+
+/// The EU data theme of a DESI dimension (the Publications Office's data-theme table):
+/// connectivity is technology, human capital education, internet use society, the integration
+/// of digital technology the economy, digital public services government.
+fn theme(dimension: DesiDimension) -> Value {
+    let (code, label) = match dimension {
+        DesiDimension::Connectivity => ("TECH", "Science and technology"),
+        DesiDimension::HumanCapital => ("EDUC", "Education, culture and sport"),
+        DesiDimension::InternetUse => ("SOCI", "Population and society"),
+        DesiDimension::DigitalIntegration => ("ECON", "Economy and finance"),
+        DesiDimension::DigitalPublicServices => ("GOVE", "Government and public sector"),
+    };
+    concept("data-theme", code, "skos:Concept", label)
+}
+
+/// How often the data itself is updated (the EU frequency table), not how often desi-city
+/// fetches it: Eurostat's sources are yearly surveys (a `freq` filter says otherwise), the
+/// Commission's DESI is published once a year, an Opendatasoft export is a snapshot of unknown
+/// rhythm.
+fn frequency(source: &Source) -> Value {
+    let freq = source
+        .query
+        .filters
+        .get("freq")
+        .filter(|codes| codes.len() == 1)
+        .map(|codes| codes[0].as_str());
+    let (code, label) = match (source.provider, freq) {
+        (Provider::Eurostat, Some("Q")) => ("QUARTERLY", "quarterly"),
+        (Provider::Eurostat, Some("M")) => ("MONTHLY", "monthly"),
+        (Provider::Eurostat, Some("D")) => ("DAILY", "daily"),
+        (Provider::Eurostat | Provider::Desi, _) => ("ANNUAL", "annual"),
+        (Provider::Opendatasoft, _) => ("UNKNOWN", "unknown"),
+        // A NUTS version's shapes change only when the classification does.
+        (Provider::Gisco, _) => ("IRREG", "irregular"),
+    };
+    concept("frequency", code, "dct:Frequency", label)
 }
 
 /// The publisher of a provider's data, as the EU Publications Office's authority URI.
@@ -63,12 +130,96 @@ fn publisher(provider: Provider) -> Value {
     json!({ "@id": uri, "@type": "foaf:Agent", "foaf:name": name })
 }
 
-/// A geo code as a spatial reference: NUTS codes as the EU's NUTS URIs, others as plain ids.
+/// Whom to ask about a provider's data: its user support page.
+fn contact_point(provider: Provider) -> Value {
+    let (name, url) = match provider {
+        Provider::Eurostat => (
+            "Eurostat user support",
+            "https://ec.europa.eu/eurostat/help/support",
+        ),
+        Provider::Desi => (
+            "European Commission, Digital Decade DESI",
+            "https://digital-decade-desi.digital-strategy.ec.europa.eu/",
+        ),
+        Provider::Opendatasoft => (
+            "opendata.brussels.be",
+            "https://opendata.brussels.be/page/contact/",
+        ),
+        Provider::Gisco => ("Eurostat GISCO", "https://ec.europa.eu/eurostat/web/gisco"),
+    };
+    json!({ "@type": ["vcard:Kind", "vcard:Organization"], "vcard:fn": name, "vcard:hasURL": { "@id": url } })
+}
+
+/// The provider's own page of the dataset, as the dataset desi-city's copy is derived from
+/// (the canonical public page, not a configured mirror).
+fn upstream(source: &Source) -> Value {
+    let code = &source.code;
+    let page = match source.provider {
+        Provider::Eurostat => {
+            format!("https://ec.europa.eu/eurostat/databrowser/product/page/{code}")
+        }
+        Provider::Desi => source.homepage.clone().unwrap_or_else(|| {
+            format!("https://digital-decade-desi.digital-strategy.ec.europa.eu/datasets/{code}")
+        }),
+        Provider::Opendatasoft => source
+            .homepage
+            .clone()
+            .unwrap_or_else(|| format!("https://opendata.brussels.be/explore/dataset/{code}/")),
+        Provider::Gisco => source.homepage.clone().unwrap_or_else(|| {
+            "https://ec.europa.eu/eurostat/web/gisco/geodata/statistical-units/territorial-units-statistics".to_owned()
+        }),
+    };
+    json!({
+        "@id": page,
+        "@type": "dcat:Dataset",
+        "dct:identifier": code,
+        "dct:title": { "@value": format!("{code} ({})", publisher(source.provider)["foaf:name"].as_str().unwrap_or_default()), "@language": "en" },
+        "dct:description": { "@value": format!("The upstream dataset {code}, as its provider publishes it."), "@language": "en" },
+    })
+}
+
+/// A document for people (landing page, homepage).
+fn document(url: &str) -> Value {
+    json!({ "@id": url, "@type": "foaf:Document" })
+}
+
+/// A licence, as the licence document it is.
+fn licence(url: &str) -> Value {
+    json!({ "@id": url, "@type": "dct:LicenseDocument" })
+}
+
+/// A resource named by URL (download and access URLs).
+fn resource(url: String) -> Value {
+    json!({ "@id": url, "@type": "rdfs:Resource" })
+}
+
+/// Whether a geo code is a NUTS code (a country, `BE`, or a region, `BE10`): aggregates such as
+/// `EU27_2020` or `EA20` are not.
+fn is_nuts(geo: &str) -> bool {
+    let b = geo.as_bytes();
+    (2..=5).contains(&b.len())
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && !(geo.starts_with("EU") || geo.starts_with("EA"))
+}
+
+/// A geo code as a `dct:Location`: NUTS codes as the EU's NUTS URIs; an aggregate (the EU, the
+/// euro area) as a location named by its Eurostat code, without an IRI (no EU vocabulary has
+/// one; it is not the continent).
 fn spatial(geo: &str) -> Value {
-    if geo.starts_with("EU") {
-        json!({ "@id": "http://publications.europa.eu/resource/authority/continent/EUROPE", "dct:identifier": geo })
+    if is_nuts(geo) {
+        json!({ "@id": format!("http://data.europa.eu/nuts/code/{geo}"), "@type": "dct:Location", "dct:identifier": geo })
     } else {
-        json!({ "@id": format!("http://data.europa.eu/nuts/code/{geo}"), "dct:identifier": geo })
+        let label = match geo {
+            "EU27_2020" => "European Union - 27 countries (from 2020)",
+            "EU28" => "European Union - 28 countries (2013-2020)",
+            "EA20" => "Euro area - 20 countries (from 2023)",
+            "EA19" => "Euro area - 19 countries (2015-2022)",
+            other => other,
+        };
+        json!({ "@type": "dct:Location", "dct:identifier": geo, "skos:prefLabel": { "@value": label, "@language": "en" } })
     }
 }
 
@@ -85,40 +236,91 @@ fn distributions(source: &Source, v: &Version, base: &str) -> Vec<Value> {
             "@id": format!("{root}/versions/{}.parquet", v.version),
             "@type": "dcat:Distribution",
             "dct:title": format!("{} {} (Parquet)", source.id, v.version),
-            "dcat:downloadURL": { "@id": format!("{root}/versions/{}.parquet", v.version) },
-            "dcat:accessURL": { "@id": format!("{root}.parquet") },
-            "dcat:mediaType": { "@id": PARQUET },
+            "dcat:downloadURL": resource(format!("{root}/versions/{}.parquet", v.version)),
+            "dcat:accessURL": resource(format!("{root}.parquet")),
+            "dcat:mediaType": { "@id": PARQUET, "@type": "dct:MediaType" },
             "dcat:byteSize": { "@value": v.bytes.to_string(), "@type": "xsd:nonNegativeInteger" },
             "spdx:checksum": {
+                "@id": format!("{root}/versions/{}.parquet#sha256", v.version),
                 "@type": "spdx:Checksum",
-                "spdx:algorithm": { "@id": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256" },
-                "spdx:checksumValue": v.file_sha256,
+                "spdx:algorithm": { "@id": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256", "@type": "spdx:ChecksumAlgorithm" },
+                "spdx:checksumValue": { "@value": v.file_sha256, "@type": "xsd:hexBinary" },
             },
-            "dct:license": { "@id": source.licence_url },
+            "dct:license": licence(&source.licence_url),
             "dct:issued": date_time(v.published_at),
-            "adms:versionNotes": format!(
-                "{} rows, fetched {} from {}; upstream updated {}",
-                v.rows,
-                v.meta.fetched_at.to_rfc3339(),
-                v.meta.source_url,
-                v.meta.upstream_updated.as_deref().unwrap_or("unknown")
-            ),
+            "adms:versionNotes": version_notes(v),
         }),
         json!({
             "@id": format!("{root}/versions/{}.csv", v.version),
             "@type": "dcat:Distribution",
             "dct:title": format!("{} {} (CSV)", source.id, v.version),
-            "dcat:downloadURL": { "@id": format!("{root}/versions/{}.csv", v.version) },
-            "dcat:accessURL": { "@id": format!("{root}.csv") },
-            "dcat:mediaType": { "@id": CSV },
-            "dct:license": { "@id": source.licence_url },
+            "dcat:downloadURL": resource(format!("{root}/versions/{}.csv", v.version)),
+            "dcat:accessURL": resource(format!("{root}.csv")),
+            "dcat:mediaType": { "@id": CSV, "@type": "dct:MediaType" },
+            "dct:license": licence(&source.licence_url),
             "dct:issued": date_time(v.published_at),
         }),
     ]
 }
 
-/// One `dcat:Dataset` (without `@context`): the current version's distributions, or with
-/// `all_versions` every kept version as a distribution and an `adms:version` list.
+fn version_notes(v: &Version) -> String {
+    format!(
+        "{} rows, fetched {} from {}; upstream updated {}",
+        v.rows,
+        v.meta.fetched_at.to_rfc3339(),
+        v.meta.source_url,
+        v.meta.upstream_updated.as_deref().unwrap_or("unknown")
+    )
+}
+
+/// One kept version as the `dcat:Dataset` it is (`dcat:hasVersion` of the dataset): its number,
+/// dates, provenance and its two distributions.
+fn version_node(source: &Source, entry: &DatasetEntry, v: &Version, base: &str) -> Value {
+    let mut node = json!({
+        "@id": format!("{base}/api/v1/datasets/{}/versions/{}", source.id, v.version),
+        "@type": "dcat:Dataset",
+        "dct:identifier": format!("{}/{}", source.id, v.version),
+        "dct:title": { "@value": format!("{} {}", source.id, v.version), "@language": "en" },
+        "dct:description": { "@value": version_notes(v), "@language": "en" },
+        "dcat:version": v.version,
+        "dct:issued": date_time(v.published_at),
+        "adms:versionNotes": version_notes(v),
+        "desi:current": v.version == entry.current,
+        "desi:fetchedAt": date_time(v.meta.fetched_at),
+        "desi:sourceURL": { "@id": v.meta.source_url },
+        "desi:rows": { "@value": v.rows.to_string(), "@type": "xsd:nonNegativeInteger" },
+        "dcat:distribution": distributions(source, v, base),
+    });
+    if let Some(updated) = &v.meta.upstream_updated {
+        node["desi:upstreamUpdated"] = json!(updated);
+    }
+    node
+}
+
+/// The period a source's query covers, when it is limited (no empty `dct:PeriodOfTime`).
+fn temporal(source: &Source) -> Option<Value> {
+    let mut period = serde_json::Map::new();
+    if let Some(y) = source.query.since {
+        period.insert(
+            "dcat:startDate".into(),
+            json!({ "@value": format!("{y}-01-01"), "@type": "xsd:date" }),
+        );
+    }
+    if let Some(y) = source.query.until {
+        period.insert(
+            "dcat:endDate".into(),
+            json!({ "@value": format!("{y}-12-31"), "@type": "xsd:date" }),
+        );
+    }
+    if period.is_empty() {
+        return None;
+    }
+    period.insert("@type".into(), json!("dct:PeriodOfTime"));
+    Some(Value::Object(period))
+}
+
+/// One `dcat:Dataset` (without `@context`): the current version's distributions, and with
+/// `all_versions` every kept version as a `dcat:hasVersion`.
 fn dataset_node(
     source: &Source,
     entry: Option<&DatasetEntry>,
@@ -127,30 +329,13 @@ fn dataset_node(
     all_versions: bool,
 ) -> Value {
     let current = entry.and_then(DatasetEntry::current_version);
-    let distributions: Vec<Value> = match (entry, all_versions) {
-        (Some(e), true) => e
-            .versions
-            .iter()
-            .flat_map(|v| distributions(source, v, base))
-            .collect(),
-        _ => current
-            .map(|v| distributions(source, v, base))
-            .unwrap_or_default(),
-    };
-    let mut temporal = serde_json::Map::new();
-    temporal.insert("@type".into(), json!("dct:PeriodOfTime"));
-    if let Some(y) = source.query.since {
-        temporal.insert(
-            "dcat:startDate".into(),
-            json!({ "@value": format!("{y}-01-01"), "@type": "xsd:date" }),
-        );
-    }
-    if let Some(y) = source.query.until {
-        temporal.insert(
-            "dcat:endDate".into(),
-            json!({ "@value": format!("{y}-12-31"), "@type": "xsd:date" }),
-        );
-    }
+    let mut keywords: Vec<Value> = source
+        .dimensions
+        .iter()
+        .map(|d| json!({ "@value": d.as_str(), "@language": "en" }))
+        .collect();
+    keywords.push(json!({ "@value": "DESI", "@language": "en" }));
+    keywords.push(json!({ "@value": source.code, "@language": "en" }));
     let mut node = json!({
         "@id": format!("{base}/api/v1/datasets/{}", source.id),
         "@type": "dcat:Dataset",
@@ -158,41 +343,35 @@ fn dataset_node(
         "dct:title": literals(&source.title, lang),
         "dct:description": literals(&source.description, lang),
         "dct:publisher": publisher(source.provider),
-        "dct:license": { "@id": source.licence_url },
+        "dcat:contactPoint": contact_point(source.provider),
+        "dct:license": licence(&source.licence_url),
         "dct:rights": source.attribution,
-        "dct:source": source.code,
+        "dct:source": upstream(source),
         "dct:spatial": source.query.geo.iter().map(|g| spatial(g)).collect::<Vec<_>>(),
-        "dct:temporal": Value::Object(temporal),
-        "dct:accrualPeriodicity": source.schedule,
-        "dcat:theme": source.dimensions.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "dcat:distribution": distributions,
+        "dct:accrualPeriodicity": frequency(source),
+        "desi:fetchSchedule": source.schedule,
+        "dcat:theme": source.dimensions.iter().map(|d| theme(*d)).collect::<Vec<_>>(),
+        "dcat:keyword": keywords,
+        "dcat:distribution": current.map(|v| distributions(source, v, base)).unwrap_or_default(),
     });
+    if let Some(period) = temporal(source) {
+        node["dct:temporal"] = period;
+    }
     if let Some(home) = &source.homepage {
-        node["dcat:landingPage"] = json!({ "@id": home });
+        node["dcat:landingPage"] = document(home);
     }
     if let Some(v) = current {
         node["dct:modified"] = date_time(v.published_at);
-        node["owl:versionInfo"] = json!(v.version);
+        node["dcat:version"] = json!(v.version);
+    }
+    if let Some(first) = entry.and_then(|e| e.versions.iter().map(|v| v.published_at).min()) {
+        node["dct:issued"] = date_time(first);
     }
     if all_versions && let Some(e) = entry {
-        node["adms:version"] = Value::Array(
+        node["dcat:hasVersion"] = Value::Array(
             e.versions
                 .iter()
-                .map(|v| {
-                    json!({
-                        "owl:versionInfo": v.version,
-                        "current": v.version == e.current,
-                        "published_at": v.published_at,
-                        "fetched_at": v.meta.fetched_at,
-                        "upstream_updated": v.meta.upstream_updated,
-                        "source_url": v.meta.source_url,
-                        "rows": v.rows,
-                        "bytes": v.bytes,
-                        "sha256": v.file_sha256,
-                        "parquet": format!("{base}/api/v1/datasets/{}/versions/{}.parquet", source.id, v.version),
-                        "csv": format!("{base}/api/v1/datasets/{}/versions/{}.csv", source.id, v.version),
-                    })
-                })
+                .map(|v| version_node(source, e, v, base))
                 .collect(),
         );
     }
@@ -200,14 +379,20 @@ fn dataset_node(
 }
 
 /// The whole catalogue: every source of the catalogue (a source not fetched yet is listed
-/// without distributions).
+/// without distributions), with the catalogue's own languages, dates, licence and homepage.
 pub fn catalog(catalog: &Catalog, manifest: &Manifest, base_url: &str, lang: &str) -> Value {
     let datasets: Vec<Value> = catalog
         .sources
         .iter()
         .map(|s| dataset_node(s, manifest.datasets.get(&s.id), base_url, lang, false))
         .collect();
-    json!({
+    let published = || {
+        manifest
+            .datasets
+            .values()
+            .flat_map(|e| e.versions.iter().map(|v| v.published_at))
+    };
+    let mut doc = json!({
         "@context": context(),
         "@id": format!("{base_url}/api/v1/datasets"),
         "@type": "dcat:Catalog",
@@ -216,10 +401,26 @@ pub fn catalog(catalog: &Catalog, manifest: &Manifest, base_url: &str, lang: &st
             { "@value": "desi-city : les statistiques derrière les dimensions DESI d'une ville", "@language": "fr" },
             { "@value": "desi-city: de statistieken achter de DESI-dimensies van een stad", "@language": "nl" },
         ],
-        "dct:description": "Versioned copies of the open statistics behind the five DESI dimensions, each with its provenance (source URL, fetch time, upstream update, checksum, licence).",
-        "dct:publisher": { "@type": "foaf:Agent", "foaf:name": "desi-city (this deployment)", "foaf:homepage": { "@id": base_url } },
+        "dct:description": { "@value": "Versioned copies of the open statistics behind the five DESI dimensions, each with its provenance (source URL, fetch time, upstream update, checksum, licence).", "@language": "en" },
+        "dct:publisher": { "@type": "foaf:Agent", "foaf:name": "desi-city (this deployment)", "foaf:homepage": document(base_url) },
+        "foaf:homepage": document(base_url),
+        "dct:language": [
+            concept("language", "ENG", "dct:LinguisticSystem", "English"),
+            concept("language", "FRA", "dct:LinguisticSystem", "French"),
+            concept("language", "NLD", "dct:LinguisticSystem", "Dutch"),
+            concept("language", "DEU", "dct:LinguisticSystem", "German"),
+        ],
+        "dct:license": licence("https://creativecommons.org/licenses/by/4.0/"),
+        "dcat:themeTaxonomy": { "@id": format!("{AUTHORITY}/data-theme"), "@type": "skos:ConceptScheme", "dct:title": { "@value": "Data theme", "@language": "en" } },
         "dcat:dataset": datasets,
-    })
+    });
+    if let Some(first) = published().min() {
+        doc["dct:issued"] = date_time(first);
+    }
+    if let Some(last) = published().max() {
+        doc["dct:modified"] = date_time(last);
+    }
+    doc
 }
 
 /// One dataset with `@context` and every kept version.
@@ -279,9 +480,41 @@ mod tests {
             current.bytes.to_string()
         );
         assert_eq!(
-            parquet["spdx:checksum"]["spdx:checksumValue"],
+            parquet["spdx:checksum"]["spdx:checksumValue"]["@value"],
             current.file_sha256.as_str()
         );
+        assert_eq!(
+            parquet["spdx:checksum"]["spdx:checksumValue"]["@type"],
+            "xsd:hexBinary"
+        );
+        // Themes and frequency are IRIs of the EU vocabularies; the cron is desi-city's own.
+        assert_eq!(
+            ours["dcat:theme"][0]["@id"],
+            "http://publications.europa.eu/resource/authority/data-theme/TECH"
+        );
+        assert_eq!(
+            ours["dct:accrualPeriodicity"]["@id"],
+            "http://publications.europa.eu/resource/authority/frequency/ANNUAL"
+        );
+        assert_eq!(
+            ours["desi:fetchSchedule"],
+            catalog.get("isoc_ci_in_h").unwrap().schedule.as_str()
+        );
+        assert!(
+            ours["dct:source"]["@id"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://ec.europa.eu/eurostat/")
+        );
+        // EU27_2020 is the Union, not the continent: a location without a borrowed IRI.
+        let eu = ours["dct:spatial"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["dct:identifier"] == "EU27_2020")
+            .expect("EU27_2020");
+        assert!(eu.get("@id").is_none());
+        assert_eq!(eu["@type"], "dct:Location");
         assert_eq!(
             parquet["dcat:downloadURL"]["@id"],
             format!(
@@ -312,14 +545,17 @@ mod tests {
             "en",
         );
         assert!(doc["@context"].is_object());
-        let versions = doc["adms:version"].as_array().expect("versions");
+        let versions = doc["dcat:hasVersion"].as_array().expect("versions");
         assert_eq!(versions.len(), 2);
-        assert_eq!(versions[0]["owl:versionInfo"], entry.current.as_str());
-        assert_eq!(versions[0]["current"], true);
+        assert_eq!(versions[0]["dcat:version"], entry.current.as_str());
+        assert_eq!(versions[0]["desi:current"], true);
+        assert_eq!(versions[1]["desi:current"], false);
         assert_eq!(
-            versions[1]["sha256"],
+            versions[1]["dcat:distribution"][0]["spdx:checksum"]["spdx:checksumValue"]["@value"],
             entry.versions[1].file_sha256.as_str()
         );
-        assert_eq!(doc["dcat:distribution"].as_array().map(Vec::len), Some(4));
+        assert_eq!(doc["dcat:version"], entry.current.as_str());
+        // The dataset's own distributions are the current version's.
+        assert_eq!(doc["dcat:distribution"].as_array().map(Vec::len), Some(2));
     }
 }

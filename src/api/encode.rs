@@ -57,11 +57,24 @@ pub struct CubeMeta {
     pub structure_id: String,
     /// Extra provenance for JSON-stat's `extension`.
     pub extension: Value,
+    /// Category labels by dimension and code, for codes the batches carry no `<dim>_label` of
+    /// (e.g. the upstream's geo names for a series computed from it).
+    pub labels: HashMap<String, HashMap<String, String>>,
+    /// The unit of each category of the metric dimension (JSON-stat `category.unit`), by code;
+    /// a `unit` dimension's own labels are its units otherwise.
+    pub units: HashMap<String, String>,
+}
+
+/// A CSV writer as RFC 4180 asks: comma, double quotes, and CRLF at the end of every line.
+pub fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
 }
 
 /// Every column as CSV (header row, RFC 4180; floats as Rust prints them, which round-trips).
 pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv_writer(Vec::new());
     let Some(first) = batches.first() else {
         return Ok(Vec::new());
     };
@@ -83,7 +96,7 @@ pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
 /// [`csv`] writes them: a response is then the header and the lines it selects, concatenated.
 pub fn csv_lines(batch: &RecordBatch) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     let line = |record: &mut dyn Iterator<Item = String>| -> Result<Vec<u8>> {
-        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut w = csv_writer(Vec::new());
         w.write_record(record)?;
         Ok(w.into_inner().map_err(|e| e.into_error())?)
     };
@@ -283,6 +296,11 @@ fn observations(cube: &Cube) -> Result<(Vec<Observation>, Vec<Categories>)> {
     Ok((out, categories))
 }
 
+/// Whether a dimension says what is measured (JSON-stat's `metric` role, with `category.unit`).
+fn is_metric(dimension: &str) -> bool {
+    matches!(dimension, "unit" | "indicator" | "indic_is")
+}
+
 /// A JSON-stat 2.0 dataset: dense `value` in row-major order over the dimensions then time,
 /// `status` (sparse) for flags, roles for time, geo and metric.
 pub fn jsonstat(cube: &Cube) -> Result<Value> {
@@ -342,25 +360,42 @@ fn jsonstat_with_limit(cube: &Cube, limit: usize) -> Result<Value> {
             .enumerate()
             .map(|(i, (c, _))| (c.clone(), json!(i)))
             .collect();
+        let fallback = cube.meta.labels.get(id.as_str());
+        let label_of = |c: &String, l: &Option<String>| {
+            l.clone()
+                .or_else(|| fallback.and_then(|m| m.get(c)).cloned())
+                .unwrap_or_else(|| c.clone())
+        };
         let label: Map<String, Value> = cats
             .iter()
-            .map(|(c, l)| (c.clone(), json!(l.clone().unwrap_or_else(|| c.clone()))))
+            .map(|(c, l)| (c.clone(), json!(label_of(c, l))))
             .collect();
-        dimension.insert(
-            id.clone(),
-            json!({ "label": id, "category": { "index": index, "label": label } }),
-        );
+        let mut category = json!({ "index": index, "label": label });
+        if is_metric(id) {
+            let unit: Map<String, Value> = cats
+                .iter()
+                .filter_map(|(c, l)| {
+                    let unit = cube
+                        .meta
+                        .units
+                        .get(c)
+                        .cloned()
+                        .or_else(|| (id == "unit").then(|| label_of(c, l)))?;
+                    Some((c.clone(), json!({ "label": unit })))
+                })
+                .collect();
+            if !unit.is_empty() {
+                category["unit"] = Value::Object(unit);
+            }
+        }
+        dimension.insert(id.clone(), json!({ "label": id, "category": category }));
     }
     let mut role = Map::new();
     role.insert("time".into(), json!(["time"]));
     if cube.dimensions.iter().any(|d| d == "geo") {
         role.insert("geo".into(), json!(["geo"]));
     }
-    let metric: Vec<&String> = cube
-        .dimensions
-        .iter()
-        .filter(|d| matches!(d.as_str(), "unit" | "indicator" | "indic_is"))
-        .collect();
+    let metric: Vec<&String> = cube.dimensions.iter().filter(|d| is_metric(d)).collect();
     if !metric.is_empty() {
         role.insert("metric".into(), json!(metric));
     }
@@ -391,7 +426,7 @@ fn jsonstat_with_limit(cube: &Cube, limit: usize) -> Result<Value> {
 
 /// SDMX-CSV 2.0: `STRUCTURE,STRUCTURE_ID,ACTION,<DIMENSIONS…>,TIME_PERIOD,OBS_VALUE,OBS_FLAG`.
 pub fn sdmx_csv(cube: &Cube) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv_writer(Vec::new());
     let mut header: Vec<String> = vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()];
     header.extend(cube.dimensions.iter().map(|d| d.to_ascii_uppercase()));
     header.extend(["TIME_PERIOD".into(), "OBS_VALUE".into(), "OBS_FLAG".into()]);
@@ -451,7 +486,29 @@ mod tests {
             licence_url: "https://creativecommons.org/licenses/by/4.0/".into(),
             structure_id: "ESTAT:ISOC_CI_IN_H(1.0)".into(),
             extension: json!({ "dataset": "isoc_ci_in_h" }),
+            labels: [(
+                "hhtyp".to_owned(),
+                [("TOTAL".to_owned(), "All households".to_owned())].into(),
+            )]
+            .into(),
+            units: HashMap::new(),
         }
+    }
+
+    #[test]
+    fn jsonstat_labels_categories_from_the_upstream_labels_and_gives_the_metric_its_unit() {
+        let (batch, dims) = real();
+        let batches = [batch];
+        let doc = jsonstat(&cube(&batches, &dims)).expect("encodes");
+        // The file's own labels (JSON-stat from Eurostat carries them) name the geos.
+        assert_eq!(
+            doc["dimension"]["geo"]["category"]["label"]["BE"],
+            "Belgium"
+        );
+        // The unit dimension is the metric: each category's unit is its label.
+        let unit = &doc["dimension"]["unit"]["category"];
+        assert_eq!(unit["unit"]["PC_HH"]["label"], unit["label"]["PC_HH"]);
+        assert_eq!(doc["role"]["metric"], json!(["unit"]));
     }
 
     /// The real JSON-stat response of isoc_ci_in_h, through our parser.
@@ -511,7 +568,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).expect("UTF-8");
         assert!(
             text.starts_with(
-                "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,UNIT,HHTYP,GEO,TIME_PERIOD,OBS_VALUE,OBS_FLAG\n"
+                "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,UNIT,HHTYP,GEO,TIME_PERIOD,OBS_VALUE,OBS_FLAG\r\n"
             ),
             "{}",
             &text[..120]
@@ -521,6 +578,10 @@ mod tests {
                 .nth(1)
                 .unwrap()
                 .starts_with("dataflow,ESTAT:ISOC_CI_IN_H(1.0),I,")
+        );
+        // RFC 4180: every line ends in CRLF.
+        assert!(
+            text.ends_with("\r\n") && text.matches('\n').count() == text.matches("\r\n").count()
         );
         let back = parse(
             Format::SdmxCsv,

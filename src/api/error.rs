@@ -4,7 +4,8 @@
 //! names the parameter and lists what is accepted); the `type` URI of each variant is stable and
 //! listed in the README ("Errors"). Internal errors answer 500 with nothing internal in the body:
 //! the cause is logged once, here. No handler panics on input; none returns a bare string error.
-//! Problem responses are never cached (`Cache-Control: no-store`).
+//! Problem responses are never cached (`Cache-Control: no-store`). A method a route does not answer
+//! is a 405 problem with `Allow` ([`method_not_allowed`]), not the router's empty body.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +19,7 @@ use crate::store::StoreError;
 /// The body of every error (RFC 9457), as `application/problem+json`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A stable URI per kind of error: `https://desi-city.eu/problems/{bad-parameter|not-found|not-acceptable|query-too-large|unauthorized|rate-limited|data-unavailable|busy|internal}`.
+    /// A stable URI per kind of error: `https://desi-city.eu/problems/{bad-parameter|not-found|method-not-allowed|not-acceptable|query-too-large|unauthorized|rate-limited|data-unavailable|busy|internal}`.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
@@ -35,6 +36,9 @@ pub enum ApiError {
     /// An unknown id or route.
     #[error("{0}")]
     NotFound(String),
+    /// The route exists but does not answer this method (`Allow` says which do).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// None of the asked representations (`Accept`) can be served.
     #[error("{0}")]
     NotAcceptable(String),
@@ -63,6 +67,11 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-parameter", "Bad parameter"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             ApiError::NotAcceptable(_) => (
                 StatusCode::NOT_ACCEPTABLE,
                 "not-acceptable",
@@ -109,13 +118,14 @@ impl ApiError {
 }
 
 /// What the engine reports: user-fixable conditions (no data yet, a bad definition file) are 503s
-/// that say what to do; an unknown geo or edition is the client's 400; the rest is internal.
+/// that say what to do; a well-formed geo or edition the data does not hold is a 404 (nothing to
+/// serve for it: the request itself is valid, as the OpenAPI document says); the rest is internal.
 impl From<&IndicatorError> for ApiError {
     fn from(error: &IndicatorError) -> ApiError {
         match error.root() {
             e @ (IndicatorError::UnknownGeo { .. }
             | IndicatorError::GeoNotInData { .. }
-            | IndicatorError::UnknownEdition { .. }) => ApiError::BadRequest(e.to_string()),
+            | IndicatorError::UnknownEdition { .. }) => ApiError::NotFound(e.to_string()),
             e @ (IndicatorError::NoData { .. }
             | IndicatorError::Input { .. }
             | IndicatorError::Invalid { .. }
@@ -210,6 +220,30 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Turns the router's bare 405 (a known route asked with another method) into a problem like every
+/// other error, keeping its `Allow`.
+pub async fn method_not_allowed(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let methods = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("GET")
+        .to_owned();
+    let mut problem = ApiError::MethodNotAllowed(format!(
+        "This route answers {methods} only. GET /api/v1/openapi.json lists the methods of every route."
+    ))
+    .into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    problem
 }
 
 /// The fallback for unknown routes.

@@ -288,10 +288,11 @@ impl App {
         Ok(reply.as_ref().into_response())
     }
 
-    /// The answer without computing anything: 304 when `If-None-Match` matches `head.etag`, the
+    /// The answer without computing anything: 304 when `If-None-Match` matches `head.etag` (or,
+    /// without `If-None-Match`, when `If-Modified-Since` is not older than `Last-Modified`), the
     /// cached body when there is one; else `head` back, to compute.
     fn known(&self, headers: &HeaderMap, head: Head) -> Result<Response, Head> {
-        if reply::not_modified(headers, &head.etag) {
+        if reply::is_fresh(headers, &head.etag, head.last_modified) {
             self.metrics.not_modified();
             return Ok(self.reply_head(head).not_modified());
         }
@@ -558,11 +559,14 @@ pub fn router(app: AppState) -> Router {
         .merge(api)
         .route("/health", axum::routing::get(routes::ops::health))
         .fallback(error::not_found)
+        .layer(axum::middleware::map_response(error::method_not_allowed))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             metrics::track,
         ))
         .layer(CompressionLayer::new().compress_when(compress))
+        // Outside compression: one ETag per content coding (reply.rs).
+        .layer(axum::middleware::from_fn(reply::content_coding))
         .layer(cors)
         // Errors are logged once, where they are turned into problem+json (error.rs).
         .layer(TraceLayer::new_for_http().on_failure(()))

@@ -55,15 +55,67 @@ impl Format {
         }
     }
 
+    /// The `?format=` value, exactly as the OpenAPI document's enum lists it.
     fn from_param(value: &str) -> Option<Format> {
-        match value.to_ascii_lowercase().as_str() {
-            "json" => Some(Format::Json),
-            "csv" => Some(Format::Csv),
-            "jsonstat" | "json-stat" => Some(Format::JsonStat),
-            "sdmx-csv" | "sdmxcsv" | "sdmx" => Some(Format::SdmxCsv),
-            _ => None,
-        }
+        [Format::Json, Format::Csv, Format::JsonStat, Format::SdmxCsv]
+            .into_iter()
+            .find(|f| f.as_str() == value)
     }
+}
+
+/// `?format=` of the data endpoints, as the OpenAPI document declares it.
+#[derive(utoipa::ToSchema)]
+pub enum DataFormatParam {
+    #[schema(rename = "json")]
+    Json,
+    #[schema(rename = "csv")]
+    Csv,
+    #[schema(rename = "jsonstat")]
+    JsonStat,
+    #[schema(rename = "sdmx-csv")]
+    SdmxCsv,
+}
+
+/// `?format=` of `/desi`.
+#[derive(utoipa::ToSchema)]
+pub enum DesiFormatParam {
+    #[schema(rename = "json")]
+    Json,
+    #[schema(rename = "csv")]
+    Csv,
+}
+
+/// `?format=` of `/cite`.
+#[derive(utoipa::ToSchema)]
+pub enum CiteFormatParam {
+    #[schema(rename = "json")]
+    Json,
+    #[schema(rename = "text")]
+    Text,
+    #[schema(rename = "bibtex")]
+    Bibtex,
+}
+
+/// `?methodology=` of `/desi`.
+#[derive(utoipa::ToSchema)]
+pub enum MethodologyParam {
+    #[schema(rename = "2022")]
+    M2022,
+    #[schema(rename = "2020")]
+    M2020,
+}
+
+/// `?lang=`, as the OpenAPI document declares it ([`LANGUAGES`]).
+#[derive(utoipa::ToSchema)]
+pub enum LangParam {
+    #[schema(rename = "en")]
+    En,
+    #[schema(rename = "fr")]
+    Fr,
+    #[schema(rename = "nl")]
+    Nl,
+    #[schema(rename = "de")]
+    De,
 }
 
 /// The formats an endpoint offers, the first being its default.
@@ -164,14 +216,13 @@ pub fn format(
 /// The languages texts come in.
 pub const LANGUAGES: [&str; 4] = ["en", "fr", "nl", "de"];
 
-/// Picks the language: `?lang=` when given (400 if not one of [`LANGUAGES`]), else the best
-/// `Accept-Language` entry among them, else English.
+/// Picks the language: `?lang=` when given (400 if not exactly one of [`LANGUAGES`], as the
+/// OpenAPI document's enum says), else the best `Accept-Language` entry among them, else English.
 pub fn lang(param: Option<&str>, headers: &HeaderMap) -> Result<&'static str, ApiError> {
     if let Some(value) = param {
-        let primary = value.split(['-', '_']).next().unwrap_or_default();
         return LANGUAGES
             .iter()
-            .find(|l| l.eq_ignore_ascii_case(primary))
+            .find(|l| **l == value)
             .copied()
             .ok_or_else(|| {
                 ApiError::BadRequest(format!(
@@ -345,7 +396,10 @@ mod tests {
             HeaderValue::from_static("es;q=1, nl-BE;q=0.9, fr;q=0.8"),
         );
         assert_eq!(lang(None, &h).unwrap(), "nl");
-        assert_eq!(lang(Some("FR"), &h).unwrap(), "fr");
+        assert_eq!(lang(Some("fr"), &h).unwrap(), "fr");
+        // The parameter is one of the document's enum, exactly.
+        assert!(lang(Some("FR"), &h).is_err());
+        assert!(lang(Some("fr-BE"), &h).is_err());
         assert!(lang(Some("es"), &h).is_err());
     }
 

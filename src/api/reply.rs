@@ -1,13 +1,16 @@
-//! HTTP caching of computed answers: the strong `ETag` (a hash of the route, the normalised query,
-//! the representation and the data versions it reads, known before any computation),
-//! `If-None-Match` → 304, `Last-Modified`, `Cache-Control` (short for current data, a year
-//! `immutable` for versioned URLs), `Vary`, the licence `Link`, and an in-memory cache of encoded
-//! bodies keyed by ETag. Knows nothing of what the bodies mean.
+//! HTTP caching of computed answers (RFC 9110, 9111): the strong `ETag` (a hash of the route, the
+//! normalised query, the representation and the data versions it reads, known before any
+//! computation; one per content coding, see [`content_coding`]), `If-None-Match` → 304, else
+//! `If-Modified-Since` → 304, `Last-Modified`, `Cache-Control` (short for current data, a year
+//! `immutable` for versioned URLs), `Vary` (on the 304 as on its 200), the licence `Link`, and an
+//! in-memory cache of encoded bodies keyed by ETag. Knows nothing of what the bodies mean.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
@@ -68,6 +71,120 @@ pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|t| t.trim() == "*" || opaque(t) == ours)
 }
 
+/// Whether the client's copy is current: `If-None-Match` when the request has one (it wins, RFC
+/// 9110 13.2.2), else `If-Modified-Since` against `last_modified` (whole seconds, as HTTP dates
+/// carry). A date that does not parse is ignored.
+pub fn is_fresh(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return not_modified(headers, etag);
+    }
+    let (Some(modified), Some(since)) = (
+        last_modified,
+        headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v.trim()).ok()),
+    ) else {
+        return false;
+    };
+    modified.timestamp() <= since.timestamp()
+}
+
+/// The content codings the compression layer offers, best first on a tie.
+const CODINGS: [&str; 2] = ["br", "gzip"];
+
+/// The content coding of the answer to a request: the best of [`CODINGS`] its `Accept-Encoding`
+/// accepts (highest `q`, then br before gzip; `*` accepts both), else `identity`.
+pub fn coding(headers: &HeaderMap) -> &'static str {
+    let mut best: Option<(f32, usize)> = None;
+    let mut star: Option<f32> = None;
+    let mut listed: [Option<f32>; 2] = [None, None];
+    for entry in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = entry.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .map_or(1.0, |q| q.trim().parse().unwrap_or(0.0f32));
+        if name == "*" {
+            star = Some(q);
+        } else if let Some(i) = CODINGS.iter().position(|c| *c == name) {
+            listed[i] = Some(q);
+        }
+    }
+    for (i, q) in listed.iter().enumerate() {
+        let q = q.or(star).unwrap_or(0.0);
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, i));
+        }
+    }
+    best.map_or("identity", |(_, i)| CODINGS[i])
+}
+
+/// The ETag of `etag`'s representation in `coding`: `"x"` in gzip is `"x-gzip"` (identity keeps
+/// `"x"`), so no two codings of an answer share a strong validator (RFC 9110 8.8.3).
+pub fn coded(etag: &str, coding: &str) -> String {
+    match etag.strip_suffix('"') {
+        Some(open) if coding != "identity" && !etag.starts_with("W/") => {
+            format!("{open}-{coding}\"")
+        }
+        _ => etag.to_owned(),
+    }
+}
+
+/// Middleware, outside the compression layer: picks the request's content coding once
+/// ([`coding`]), makes the compression layer use exactly that one (it may still send identity for
+/// a small or incompressible body: the ETag then names those identity bytes, the same every
+/// time), turns the `If-None-Match` tags of that coding back into the handlers' tags (a tag of
+/// another coding cannot match), and gives the answer's `ETag` (200, 206 or 304) its coding.
+pub async fn content_coding(mut request: Request, next: Next) -> Response {
+    let coding = coding(request.headers());
+    let headers = request.headers_mut();
+    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(coding));
+    if coding != "identity" && headers.contains_key(header::IF_NONE_MATCH) {
+        let suffix = format!("-{coding}\"");
+        let tags: Vec<String> = headers
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|t| {
+                if t == "*" {
+                    Some(t.to_owned())
+                } else {
+                    t.strip_suffix(&suffix).map(|open| format!("{open}\""))
+                }
+            })
+            .collect();
+        // None left: a tag that matches nothing, so If-Modified-Since stays ignored.
+        let tags = if tags.is_empty() {
+            "\"-\"".to_owned()
+        } else {
+            tags.join(", ")
+        };
+        if let Ok(v) = HeaderValue::from_str(&tags) {
+            headers.insert(header::IF_NONE_MATCH, v);
+        }
+    }
+    let mut response = next.run(request).await;
+    if coding != "identity"
+        && let Some(tag) = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|t| coded(t, coding))
+        && let Ok(v) = HeaderValue::from_str(&tag)
+    {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
 /// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
 pub fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
@@ -100,7 +217,7 @@ pub fn caching_headers(
     headers.insert(header::CACHE_CONTROL, cache_control(freshness));
     headers.insert(
         header::VARY,
-        HeaderValue::from_static("Accept, Accept-Language"),
+        HeaderValue::from_static("Accept, Accept-Language, Accept-Encoding"),
     );
     if let Some(url) = licence
         && let Ok(v) = HeaderValue::from_str(&format!("<{url}>; rel=\"license\""))
@@ -152,7 +269,7 @@ impl IntoResponse for &Reply {
 }
 
 /// An answer built on every request (health, metrics, the OpenAPI document), its strong ETag the
-/// hash of its body: 304 when `If-None-Match` matches.
+/// hash of its body: 304 when `If-None-Match` matches (it has no `Last-Modified`).
 pub fn by_body(
     headers: &HeaderMap,
     body: Bytes,
@@ -255,6 +372,59 @@ mod tests {
         assert!(!not_modified(&h, &tag));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(not_modified(&h, &tag));
+    }
+
+    #[test]
+    fn each_content_coding_has_its_own_etag_and_the_coding_follows_accept_encoding() {
+        let asked = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            coding(&h)
+        };
+        assert_eq!(coding(&HeaderMap::new()), "identity");
+        assert_eq!(asked("gzip, deflate, br"), "br");
+        assert_eq!(asked("gzip"), "gzip");
+        assert_eq!(asked("br;q=0.5, gzip"), "gzip");
+        assert_eq!(asked("br;q=0, gzip;q=0"), "identity");
+        assert_eq!(asked("*"), "br");
+        assert_eq!(asked("identity"), "identity");
+        let tag = etag(&["x"]);
+        assert_eq!(coded(&tag, "identity"), tag);
+        let gzip = coded(&tag, "gzip");
+        assert!(gzip.ends_with("-gzip\"") && gzip.starts_with('"'));
+        assert_ne!(gzip, coded(&tag, "br"));
+    }
+
+    #[test]
+    fn if_modified_since_answers_304_only_without_if_none_match() {
+        let modified = DateTime::from_timestamp(784111777, 0);
+        let mut h = HeaderMap::new();
+        assert!(!is_fresh(&h, "\"t\"", modified));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert!(is_fresh(&h, "\"t\"", modified));
+        assert!(!is_fresh(&h, "\"t\"", None));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Sat, 05 Nov 1994 08:49:37 GMT"),
+        );
+        assert!(!is_fresh(&h, "\"t\"", modified));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Tue, 01 Jan 2030 00:00:00 GMT"),
+        );
+        assert!(is_fresh(&h, "\"t\"", modified));
+        // If-None-Match wins (RFC 9110 13.2.2): a tag that differs is a 200 whatever the date.
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
+        assert!(!is_fresh(&h, "\"t\"", modified));
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("not a date"),
+        );
+        h.remove(header::IF_NONE_MATCH);
+        assert!(!is_fresh(&h, "\"t\"", modified));
     }
 
     #[test]

@@ -135,7 +135,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct VersionMeta {
     pub source_url: String,
     pub fetched_at: DateTime<Utc>,
-    /// E.g. JSON-stat `updated`.
+    /// E.g. JSON-stat `updated`, in RFC 3339 ([`rfc3339`]; also when an older manifest holds
+    /// the upstream's own form).
+    #[serde(default, deserialize_with = "upstream_time")]
     pub upstream_updated: Option<String>,
     /// Hex sha256 of the upstream bytes (for skip-unchanged).
     pub sha256: String,
@@ -153,6 +155,29 @@ pub struct VersionMeta {
     /// The upstream's `Last-Modified`, for a conditional request next time.
     #[serde(default)]
     pub last_modified: Option<String>,
+}
+
+/// An upstream timestamp in RFC 3339: Eurostat's `2026-06-25T23:00:00+0200` (an ISO 8601 basic
+/// offset) becomes `2026-06-25T23:00:00+02:00`, the same instant in the same offset. Text that is
+/// already RFC 3339, a date (`2026-06-25`, RFC 3339's full-date), or no timestamp at all is kept
+/// as it is: no offset is invented for a time that has none.
+pub fn rfc3339(text: &str) -> String {
+    let t = text.trim();
+    if DateTime::parse_from_rfc3339(t).is_ok() {
+        return t.to_owned();
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(time) = DateTime::parse_from_str(t, format) {
+            return time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        }
+    }
+    t.to_owned()
+}
+
+fn upstream_time<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(|t| rfc3339(&t)))
 }
 
 /// One published, immutable version of a dataset.
@@ -292,9 +317,11 @@ impl Store {
         &self,
         dataset: &str,
         batches: &[RecordBatch],
-        meta: VersionMeta,
+        mut meta: VersionMeta,
     ) -> Result<Version> {
         validate_id("dataset", dataset)?;
+        // Kept as RFC 3339, as a manifest reads back ([`rfc3339`]).
+        meta.upstream_updated = meta.upstream_updated.as_deref().map(rfc3339);
         let base = base_version_id(&meta)?;
         if batches.is_empty() {
             return Err(StoreError::NoBatches {

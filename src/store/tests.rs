@@ -140,7 +140,16 @@ fn the_parquet_file_carries_every_provenance_key() -> TestResult {
         get("fetched_at").map(|s| DateTime::parse_from_rfc3339(&s).is_ok()),
         Some(true)
     );
-    assert_eq!(get("upstream_updated"), m.upstream_updated.clone());
+    // The upstream's `+0100`, kept in RFC 3339.
+    assert_eq!(
+        m.upstream_updated.as_deref(),
+        Some("2025-02-27T23:00:00+0100")
+    );
+    assert_eq!(
+        get("upstream_updated").as_deref(),
+        Some("2025-02-27T23:00:00+01:00")
+    );
+    assert_eq!(v.meta.upstream_updated, get("upstream_updated"));
     assert_eq!(get("sha256"), Some(m.sha256.clone()));
     assert_eq!(get("rows").as_deref(), Some("10"));
     assert_eq!(get("parser_version").as_deref(), Some("jsonstat-1"));
@@ -544,4 +553,35 @@ fn concurrent_publishes_from_four_threads_all_land_in_the_manifest() -> TestResu
             .all(|name| !name.starts_with(".tmp-"))
     );
     Ok(())
+}
+
+#[test]
+fn upstream_times_are_kept_in_rfc3339_and_a_manifest_in_the_upstream_form_reads_as_rfc3339() {
+    assert_eq!(
+        super::rfc3339("2026-06-25T23:00:00+0200"),
+        "2026-06-25T23:00:00+02:00"
+    );
+    assert_eq!(
+        super::rfc3339("2024-03-31T04:00:00.5-0130"),
+        "2024-03-31T04:00:00.500-01:30"
+    );
+    for kept in [
+        "2026-06-25T23:00:00+02:00",
+        "2026-06-25",
+        "2026-06-25T23:00:00",
+        "soon",
+    ] {
+        assert_eq!(super::rfc3339(kept), kept);
+    }
+    let meta: VersionMeta = serde_json::from_value(serde_json::json!({
+        "source_url": "http://x", "fetched_at": "2026-06-26T08:00:00Z",
+        "upstream_updated": "2026-06-25T23:00:00+0200", "sha256": "00",
+        "parser_version": "1", "format": "jsonstat", "licence": "CC-BY-4.0",
+        "attribution": "a", "dimensions": [],
+    }))
+    .unwrap();
+    assert_eq!(
+        meta.upstream_updated.as_deref(),
+        Some("2026-06-25T23:00:00+02:00")
+    );
 }

@@ -829,7 +829,7 @@ fn bad_requests_are_problem_json_4xx_that_name_the_parameter_and_never_reach_out
         ),
         (
             "/api/v1/indicators/households_internet_access/series?from=2020&to=2010",
-            400,
+            404,
             &["from", "to"],
         ),
         (
@@ -837,9 +837,10 @@ fn bad_requests_are_problem_json_4xx_that_name_the_parameter_and_never_reach_out
             400,
             &["from", "1066"],
         ),
+        // A well-formed geo the data does not hold: nothing to serve (the request is valid).
         (
             "/api/v1/indicators/households_internet_access/series?geo=XX99",
-            400,
+            404,
             &["XX99", "BE"],
         ),
         (
@@ -873,7 +874,12 @@ fn bad_requests_are_problem_json_4xx_that_name_the_parameter_and_never_reach_out
             &["nope", "households_internet_access"],
         ),
         ("/api/v1/desi?edition=2013", 400, &["edition", "2017"]),
-        ("/api/v1/desi?geo=XX", 400, &["XX"]),
+        ("/api/v1/desi?geo=XX", 404, &["XX"]),
+        (
+            "/api/v1/desi?edition=2016&methodology=2022",
+            404,
+            &["2016", "2017"],
+        ),
         ("/api/v1/roadmaps/nope", 404, &["nope"]),
         ("/api/v1/regions?geo=BE", 400, &["NUTS-2"]),
         ("/api/v1/datasets/nope.parquet", 404, &["nope"]),
@@ -1159,5 +1165,193 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit_and_other
         "a forged X-Forwarded-For escaped the limit: {}",
         answer.status
     );
+    Ok(())
+}
+
+/// The standards' own validators (`.ci/standards.py`: openapi-spec-validator, pyshacl with the
+/// official DCAT-AP 3.0 shapes over the catalogue and every dataset, the RFC 9110/9111 HTTP
+/// checks, RFC 3339 times, CSV in CRLF, JSON-stat labels and unit) against the served store. They
+/// need the Python tools of `.ci/requirements.txt`: when their venv (`$DESI_CITY_VENV`, default
+/// `~/.cache/desi-city/venv`) or the shapes are absent this test says so and checks nothing;
+/// `.ci/standards` (run by `.ci/run`) makes the venv and never skips.
+#[test]
+fn the_standards_own_validators_pass_against_the_served_store() -> Result<()> {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = std::env::var_os("DESI_CITY_VENV")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(".cache/desi-city/venv"))
+        })
+        .context("no HOME")?;
+    let python = venv.join("bin/python");
+    let shapes = repo.join("../shared/specs/dcat-ap-3.0.0/dcat-ap-SHACL.ttl");
+    let tools = python.exists()
+        && std::process::Command::new(&python)
+            .args(["-c", "import pyshacl, openapi_spec_validator"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !tools || !shapes.exists() {
+        eprintln!(
+            "SKIPPED the_standards_own_validators_pass_against_the_served_store: {} (pyshacl, openapi-spec-validator) or {} is missing. `bash .ci/standards` makes the venv and runs them (CI does, and never skips).",
+            venv.display(),
+            shapes.display()
+        );
+        return Ok(());
+    }
+    let (_server, sandbox) = store()?;
+    let served = Served::start(&sandbox)?;
+    let out = std::process::Command::new(&python)
+        .arg(repo.join(".ci/standards.py"))
+        .args(["--base", &served.base, "--shapes"])
+        .arg(&shapes)
+        .arg("all")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ensure!(stdout.contains("standards: no failures"), "{stdout}");
+    ensure!(
+        stdout.contains("pyshacl /api/v1/datasets: ") && stdout.contains(", 0 violations"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+/// The values of every `Vary` header of an answer, lower-cased, as a set.
+fn vary(answer: &Answer) -> BTreeSet<String> {
+    answer
+        .headers
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+#[test]
+fn caching_follows_rfc_9110_one_etag_per_coding_if_modified_since_vary_on_304_and_405_problems()
+-> Result<()> {
+    let (_server, sandbox) = store()?;
+    let served = Served::start(&sandbox)?;
+    let path = "/api/v1/datasets";
+    let mut tags = BTreeSet::new();
+    for coding in ["gzip", "br", "identity"] {
+        let answer = served.get_with(path, &[("accept-encoding", coding)])?;
+        ensure!(answer.status == 200);
+        let sent = answer.header("content-encoding");
+        ensure!(
+            sent == coding || (coding == "identity" && sent.is_empty()),
+            "{coding}: sent {sent:?}"
+        );
+        let tag = answer.header("etag").to_owned();
+        ensure!(tag.starts_with('"'), "{coding}: a strong ETag, not {tag:?}");
+        ensure!(tags.insert(tag.clone()), "{coding} shares its ETag {tag}");
+        ensure!(vary(&answer).contains("accept-encoding"));
+        let again = served.get_with(
+            path,
+            &[("accept-encoding", coding), ("if-none-match", &tag)],
+        )?;
+        ensure!(again.status == 304, "{coding}: {}", again.status);
+        ensure!(again.header("etag") == tag);
+        ensure!(
+            vary(&again) == vary(&answer),
+            "{:?} vs {:?}",
+            vary(&again),
+            vary(&answer)
+        );
+        // Another coding's tag does not validate this one.
+        if coding != "identity" {
+            let other = served.get_with(
+                path,
+                &[("accept-encoding", "identity"), ("if-none-match", &tag)],
+            )?;
+            ensure!(other.status == 200, "a {coding} ETag validated identity");
+        }
+        let modified = answer.header("last-modified").to_owned();
+        ensure!(!modified.is_empty());
+        let since = served.get_with(
+            path,
+            &[
+                ("accept-encoding", coding),
+                ("if-modified-since", &modified),
+            ],
+        )?;
+        ensure!(
+            since.status == 304,
+            "If-Modified-Since its own date: {}",
+            since.status
+        );
+    }
+    let later = served.get_with(
+        path,
+        &[("if-modified-since", "Tue, 01 Jan 2030 00:00:00 GMT")],
+    )?;
+    ensure!(
+        later.status == 304,
+        "If-Modified-Since 2030: {}",
+        later.status
+    );
+    let earlier = served.get_with(
+        path,
+        &[("if-modified-since", "Sat, 01 Jan 2000 00:00:00 GMT")],
+    )?;
+    ensure!(earlier.status == 200);
+    // If-None-Match wins over If-Modified-Since.
+    let both = served.get_with(
+        path,
+        &[
+            ("if-modified-since", "Tue, 01 Jan 2030 00:00:00 GMT"),
+            ("if-none-match", "\"other\""),
+        ],
+    )?;
+    ensure!(both.status == 200);
+    // A method the route does not answer: a 405 problem like every other error, with Allow.
+    let post = served.request(reqwest::Method::POST, path, &[])?;
+    let detail = post.problem(405)?;
+    ensure!(detail.contains("GET"), "{detail}");
+    ensure!(
+        post.header("allow").contains("GET"),
+        "{:?}",
+        post.header("allow")
+    );
+    Ok(())
+}
+
+#[test]
+fn served_times_are_rfc_3339_csv_lines_end_in_crlf_and_jsonstat_names_categories_and_the_unit()
+-> Result<()> {
+    let (_server, sandbox) = store()?;
+    let served = Served::start(&sandbox)?;
+    let path = format!("{SERIES}?geo=BE,EU27_2020");
+    let json = served.ok(&path)?.json()?;
+    let updated = json["data"][0]["upstream_updated"]
+        .as_str()
+        .context("upstream_updated")?
+        .to_owned();
+    ensure!(
+        chrono::DateTime::parse_from_rfc3339(&updated).is_ok() && updated.ends_with("+02:00"),
+        "{updated}"
+    );
+    let csv = served.ok(&format!("{path}&format=csv"))?.body;
+    let text = String::from_utf8(csv)?;
+    ensure!(text.ends_with("\r\n") && text.matches('\n').count() == text.matches("\r\n").count());
+    ensure!(!text.contains("+0200"), "upstream form served in CSV");
+    let stat = served.ok(&format!("{path}&format=jsonstat"))?.json()?;
+    ensure!(stat["updated"] == updated.as_str(), "{}", stat["updated"]);
+    ensure!(stat["dimension"]["geo"]["category"]["label"]["BE"] == "Belgium");
+    let indicator = &stat["dimension"]["indicator"]["category"];
+    ensure!(
+        indicator["unit"]["households_internet_access"]["label"].is_string(),
+        "{indicator}"
+    );
+    ensure!(indicator["label"]["households_internet_access"] != "households_internet_access");
+    let dataset = served.ok("/api/v1/datasets/isoc_ci_in_h")?.text();
+    ensure!(!dataset.contains("+0200"), "upstream form served in DCAT");
     Ok(())
 }

@@ -26,13 +26,17 @@ use crate::indicators::{regional, roadmap};
 #[into_params(parameter_in = Query)]
 pub struct DesiQuery {
     /// The DESI edition year: 2017–2022 (2022 methodology) or 2015–2020 (2020 methodology). Default 2022.
+    #[param(minimum = 2015, maximum = 2022)]
     pub edition: Option<i32>,
     /// `2022` or `2020`. Default: `2020` for editions up to 2016 and for 2020 (the five dimensions
     /// of the Brussels strategy), `2022` otherwise.
+    #[param(value_type = Option<crate::api::negotiate::MethodologyParam>, inline)]
     pub methodology: Option<String>,
     /// Comma-separated geo codes (default: every geo the methodology scores).
+    #[param(pattern = "^[A-Z0-9_]{1,32}(,[A-Z0-9_]{1,32})*$")]
     pub geo: Option<String>,
     /// `json` or `csv`.
+    #[param(value_type = Option<crate::api::negotiate::DesiFormatParam>, inline)]
     pub format: Option<String>,
 }
 
@@ -42,8 +46,10 @@ pub struct DesiQuery {
 #[into_params(parameter_in = Query)]
 pub struct RegionsQuery {
     /// Comma-separated NUTS-2 codes (default: every EU capital region).
+    #[param(pattern = "^[A-Z]{2}[A-Z0-9]{2}(,[A-Z]{2}[A-Z0-9]{2})*$")]
     pub geo: Option<String>,
     /// `en`, `fr`, `nl` or `de`.
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
 }
 
@@ -53,8 +59,10 @@ pub struct RegionsQuery {
 #[into_params(parameter_in = Query)]
 pub struct RoadmapQuery {
     /// Comma-separated geo codes (default: each target's own geos).
+    #[param(pattern = "^[A-Z0-9_]{1,32}(,[A-Z0-9_]{1,32})*$")]
     pub geo: Option<String>,
     /// `en`, `fr`, `nl` or `de`.
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
 }
 
@@ -94,7 +102,14 @@ pub async fn desi(
         None => return Err(ApiError::internal("methodology not loaded")),
     };
     if !method.edition_years().contains(&edition) {
-        return Err(ApiError::BadRequest(format!(
+        // Outside every edition (the document's bounds): a bad parameter; an edition of the other
+        // methodology: that composite does not exist (404).
+        let error = if (2015..=2022).contains(&edition) {
+            ApiError::NotFound
+        } else {
+            ApiError::BadRequest
+        };
+        return Err(error(format!(
             "edition: {edition} is not part of the DESI {which} methodology. Use one of: {}.",
             method
                 .edition_years()
@@ -109,7 +124,8 @@ pub async fn desi(
         Some(list) => {
             let asked = negotiate::list_param("geo", list, MAX_GEOS)?;
             if let Some(unknown) = asked.iter().find(|g| !scored.contains(g)) {
-                return Err(ApiError::BadRequest(format!(
+                // A well-formed code without scores: nothing to serve (404), not a bad parameter.
+                return Err(ApiError::NotFound(format!(
                     "geo: {unknown} is not scored by the DESI {which} methodology. Use one of: {}.",
                     scored.join(", ")
                 )));
@@ -147,7 +163,7 @@ pub async fn desi(
             .collect();
         let version = snapshot.current(dataset);
         if format == Format::Csv {
-            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut w = crate::api::encode::csv_writer(Vec::new());
             desi::write_csv_header(&mut w).map_err(ApiError::internal)?;
             for s in scores.iter().filter(|s| geos.contains(&s.score.geo)) {
                 desi::write_csv_row(&mut w, method, s).map_err(ApiError::internal)?;

@@ -38,8 +38,10 @@ const JSON_LD: &str = "application/ld+json";
 #[into_params(parameter_in = Query)]
 pub struct DatasetQuery {
     /// `json` (DCAT-AP metadata, JSON-LD; the default), or the data as `csv`, `jsonstat` or `sdmx-csv`.
+    #[param(value_type = Option<crate::api::negotiate::DataFormatParam>, inline)]
     pub format: Option<String>,
     /// `en`, `fr`, `nl` or `de`: the language listed first.
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
 }
 
@@ -51,12 +53,16 @@ pub struct CiteQuery {
     /// The indicator id.
     pub indicator: String,
     /// The geo code of the figure, e.g. `BE10`.
+    #[param(pattern = "^[A-Z0-9_]{1,32}$")]
     pub geo: String,
     /// `YYYY-MM-DD`: cite the version current at the end of that day.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub as_of: Option<String>,
     /// `json` (every form; the default), `text` (plain text in `lang`) or `bibtex`.
+    #[param(value_type = Option<crate::api::negotiate::CiteFormatParam>, inline)]
     pub format: Option<String>,
-    /// `en`, `fr` or `nl` (others fall back to English).
+    /// `en`, `fr`, `nl` or `de` (the citation's texts exist in en, fr and nl; de reads English).
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
 }
 
@@ -246,6 +252,8 @@ pub async fn dataset(
         .map_err(|_| unknown_dataset(&app, id))?
         .clone();
     let current = snapshot.current(id).cloned();
+    // `lang` is checked whatever is served, as the document declares it for every format.
+    negotiate::lang(q.lang.as_deref(), request.headers())?;
     let want = want(kind, q.format.as_deref(), request.headers())?;
     if want != Want::Metadata {
         let version = current.ok_or_else(|| {
@@ -323,6 +331,8 @@ pub async fn version(
                 "{id} keeps no version {version_id:?}. GET /api/v1/datasets/{id} lists the kept ones."
             ))
         })?;
+    // `lang` is checked whatever is served, as the document declares it for every format.
+    negotiate::lang(q.lang.as_deref(), request.headers())?;
     let want = want(kind, q.format.as_deref(), request.headers())?;
     if want != Want::Metadata {
         return serve(
@@ -367,7 +377,7 @@ async fn parquet(
 ) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", version.file_sha256);
     let licence = licence_url(app, &version.dataset);
-    if reply::not_modified(request.headers(), &etag) {
+    if reply::is_fresh(request.headers(), &etag, Some(version.published_at)) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         reply::caching_headers(
             response.headers_mut(),
@@ -483,6 +493,9 @@ async fn data(
                         licence_url: licence.clone().unwrap_or_default(),
                         structure_id,
                         extension: provenance(&version, licence.as_deref()),
+                        // The stored `<dim>_label` columns are the upstream's labels.
+                        labels: Default::default(),
+                        units: Default::default(),
                     },
                 };
                 super::cube_bytes(format, &cube)?
@@ -628,11 +641,16 @@ pub async fn cite(
     let version = snapshot
         .current(&indicator.source)
         .cloned()
-        .ok_or_else(|| {
-            ApiError::Unavailable(format!(
-                "{} has no version (yet, or as of the date asked), so there is nothing to cite.",
+        .ok_or_else(|| match &q.as_of {
+            // No version as old as the date asked: there never will be (404, as for a series).
+            Some(day) => ApiError::NotFound(format!(
+                "{} had no version at the end of {day}, so there is nothing to cite as of then.",
                 indicator.source
-            ))
+            )),
+            None => ApiError::Unavailable(format!(
+                "{} has no version yet, so there is nothing to cite.",
+                indicator.source
+            )),
         })?;
     let base = app.base_url(&headers);
     let head = Head {

@@ -43,6 +43,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 1950..=2100;
 #[into_params(parameter_in = Query)]
 pub struct LangQuery {
     /// `en`, `fr`, `nl` or `de` (else from `Accept-Language`, else `en`).
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
 }
 
@@ -53,20 +54,27 @@ pub struct LangQuery {
 pub struct SeriesQuery {
     /// Comma-separated geo codes, e.g. `BE10,BE,EU27_2020` (at most 50). Default: `BE10,BE,EU27_2020`
     /// for regional indicators, `BE,EU27_2020` otherwise.
+    #[param(pattern = "^[A-Z0-9_]{1,32}(,[A-Z0-9_]{1,32})*$")]
     pub geo: Option<String>,
-    /// First year kept.
+    /// First year kept (1950–2100).
+    #[param(minimum = 1950, maximum = 2100)]
     pub from: Option<i32>,
-    /// Last year kept.
+    /// Last year kept (1950–2100, not before `from`).
+    #[param(minimum = 1950, maximum = 2100)]
     pub to: Option<i32>,
     /// `YYYY-MM-DD`: answer from the dataset versions that were current at the end of that day (UTC).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub as_of: Option<String>,
     /// `json`, `csv`, `jsonstat` or `sdmx-csv` (else from `Accept`).
+    #[param(value_type = Option<crate::api::negotiate::DataFormatParam>, inline)]
     pub format: Option<String>,
     /// `en`, `fr`, `nl` or `de`.
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
     /// A group of `datasets/geo-groups.toml` (e.g. `eu27`, `capital-regions`, `eurocities`): each
     /// value then also carries its rank in that group, how many of the group have a value, and
     /// the group's median (columns `peers`, `rank_peers`, `ranked_peers`, `peers_median`).
+    #[param(pattern = "^[a-z0-9-]{1,64}$")]
     pub peers: Option<String>,
 }
 
@@ -76,10 +84,13 @@ pub struct SeriesQuery {
 #[into_params(parameter_in = Query)]
 pub struct DimensionsQuery {
     /// One geo code, e.g. `BE10`.
+    #[param(pattern = "^[A-Z0-9_]{1,32}$")]
     pub geo: String,
-    /// The latest value up to this year (default: the latest published).
+    /// The latest value up to this year (1950–2100; default: the latest published).
+    #[param(minimum = 1950, maximum = 2100)]
     pub period: Option<i32>,
     /// `en`, `fr`, `nl` or `de`.
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
 }
 
@@ -250,6 +261,50 @@ fn year(name: &str, value: Option<i32>) -> Result<Option<i32>, ApiError> {
     }
 }
 
+/// The upstream's labels of a dimension in one stored version (its `<dim>_label` column, when
+/// the upstream's response had labels), code → label; empty when it has none. Reads the version's
+/// file through the store (no SQL): for JSON-stat answers, which name categories.
+fn upstream_labels(
+    app: &crate::api::App,
+    version: &Version,
+    dimension: &str,
+) -> std::collections::HashMap<String, String> {
+    let mut labels = std::collections::HashMap::new();
+    let Ok(batches) = app.ctx.store.read(&version.dataset, Some(&version.version)) else {
+        return labels;
+    };
+    let label_column = format!("{dimension}_label");
+    for batch in &batches {
+        let (Some(codes), Some(names)) = (
+            batch.column_by_name(dimension),
+            batch.column_by_name(&label_column),
+        ) else {
+            continue;
+        };
+        let (Ok(codes), Ok(names)) = (
+            arrow::compute::cast(codes, &DataType::Utf8),
+            arrow::compute::cast(names, &DataType::Utf8),
+        ) else {
+            continue;
+        };
+        let (Some(codes), Some(names)) = (
+            codes.as_any().downcast_ref::<StringArray>(),
+            names.as_any().downcast_ref::<StringArray>(),
+        ) else {
+            continue;
+        };
+        for row in 0..batch.num_rows() {
+            use arrow::array::Array;
+            if codes.is_valid(row) && names.is_valid(row) && !names.value(row).is_empty() {
+                labels
+                    .entry(codes.value(row).to_owned())
+                    .or_insert_with(|| names.value(row).to_owned());
+            }
+        }
+    }
+    labels
+}
+
 /// Appends the provenance columns every served value carries: the upstream update date and the
 /// licence of the version it came from.
 fn with_provenance(batch: RecordBatch, version: &Version) -> Result<RecordBatch, ApiError> {
@@ -326,8 +381,10 @@ pub async fn series(
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
-        return Err(ApiError::BadRequest(format!(
-            "from ({f}) is after to ({t}). Swap them."
+        // Each bound is valid alone (the document's bounds): no year lies between them, so there
+        // is nothing to serve (404), said with the fix.
+        return Err(ApiError::NotFound(format!(
+            "from ({f}) is after to ({t}): no year is in that range. Swap them."
         )));
     }
     let geos = match &q.geo {
@@ -338,8 +395,21 @@ pub async fn series(
     let peers = match &q.peers {
         None => None,
         Some(name) if app.model.groups.get(name).is_some() => Some(name.clone()),
-        Some(name) => {
+        Some(name)
+            if name.is_empty()
+                || name.len() > 64
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+        {
             return Err(ApiError::BadRequest(format!(
+                "peers: {name:?} is not a group name (lower-case letters, digits and -). Use one of: {}.",
+                app.model.groups.names().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        // A well-formed name that geo-groups.toml does not define: no such group (404).
+        Some(name) => {
+            return Err(ApiError::NotFound(format!(
                 "peers: {name:?} is not a group of datasets/geo-groups.toml. Use one of: {}.",
                 app.model.groups.names().collect::<Vec<_>>().join(", ")
             )));
@@ -373,7 +443,8 @@ pub async fn series(
     };
     let version = table.version().clone();
     if let Some(unknown) = geos.iter().find(|g| !table.has_geo(g)) {
-        return Err(ApiError::BadRequest(
+        // A well-formed code the data does not hold: nothing to serve (404).
+        return Err(ApiError::NotFound(
             IndicatorError::GeoNotInData {
                 geo: unknown.clone(),
                 dataset: indicator.source.clone(),
@@ -498,6 +569,15 @@ pub async fn series(
                         licence_url: licence_url.clone().unwrap_or_default(),
                         structure_id: "DESI_CITY:INDICATOR_SERIES(1.0)".into(),
                         extension: provenance(&version, licence_url.as_deref()),
+                        labels: [
+                            (
+                                "indicator".to_owned(),
+                                [(indicator.id.clone(), title.to_owned())].into(),
+                            ),
+                            ("geo".to_owned(), upstream_labels(&app, &version, "geo")),
+                        ]
+                        .into(),
+                        units: [(indicator.id.clone(), indicator.unit.clone())].into(),
                     },
                 };
                 super::cube_bytes(format, &cube)?.into()
@@ -612,7 +692,7 @@ pub async fn dimensions(
             )));
         }
         if !known_anywhere {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::NotFound(format!(
                 "geo: no indicator has a value for {geo} in the data served. Use a country code (BE), a NUTS-2 region (BE10) or EU27_2020; GET /api/v1/sources lists what has been fetched."
             )));
         }

@@ -40,6 +40,85 @@ use super::negotiate::Format;
 )]
 struct ApiDoc;
 
+/// The answers every route may give besides its own, added to each operation of the document
+/// that does not document them itself, so a new route is documented whole from its first
+/// commit: a 400 for a bad or unknown query parameter (every query is `deny_unknown_fields`),
+/// 404 (an unknown id, or a well-formed geo, edition or date the data does not hold), 406, 422,
+/// 429 (computations are rate limited per client), 500 and 503 as problem+json; 304 on GETs
+/// (`If-None-Match`, `If-Modified-Since`).
+fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_path_parameter = path.contains('{');
+        for (is_get, operation) in [(true, item.get.as_mut()), (false, item.post.as_mut())] {
+            let Some(operation) = operation else {
+                continue;
+            };
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, response: utoipa::openapi::Response| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| response.into());
+            };
+            if is_get {
+                add(
+                    "304",
+                    ResponseBuilder::new()
+                        .description("Not modified: the ETag of `If-None-Match` (or the date of `If-Modified-Since`) is current")
+                        .build(),
+                );
+            }
+            add(
+                "400",
+                problem(
+                    "A query parameter is not acceptable (named, with what it accepts), or is unknown: every route refuses parameters it does not list",
+                ),
+            );
+            add(
+                "404",
+                problem(if has_path_parameter {
+                    "No resource of that id, or nothing for the geo, edition or date asked"
+                } else {
+                    "Nothing for the geo, edition or date asked (the request is well-formed)"
+                }),
+            );
+            add(
+                "406",
+                problem("`Accept` names no representation this route serves"),
+            );
+            add(
+                "422",
+                problem("The query asks for more than one answer may hold (geos, cells)"),
+            );
+            add(
+                "429",
+                problem(
+                    "Too many computations from this client (`Retry-After` says when to retry)",
+                ),
+            );
+            add(
+                "500",
+                problem("Internal error (logged; nothing internal is said)"),
+            );
+            add(
+                "503",
+                problem("The data or definitions needed are not available yet"),
+            );
+        }
+    }
+}
+
 /// The admin routes' bearer token, as a security scheme.
 struct BearerToken;
 
@@ -86,9 +165,14 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();
-    // `/health` also answers at the root (load balancers, the first releases): document it too.
-    if let Some(item) = doc.paths.paths.get("/api/v1/health").cloned() {
+    // `/health` also answers at the root (load balancers, the first releases): document it too,
+    // under its own operationId (ids are unique in a document).
+    if let Some(mut item) = doc.paths.paths.get("/api/v1/health").cloned() {
+        if let Some(get) = item.get.as_mut() {
+            get.operation_id = Some("health_root".to_owned());
+        }
         doc.paths.paths.insert("/health".to_owned(), item);
     }
+    document_common_answers(&mut doc);
     (router, doc)
 }

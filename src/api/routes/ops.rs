@@ -89,7 +89,7 @@ pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<R
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Requests by route and status, latency histograms, answer-cache hits and misses, 304s, datasets, each source's last success and failure", content_type = "text/plain")))]
+    responses((status = 200, description = "Requests by route and status, latency histograms, answer-cache hits and misses, 304s, datasets, each source's last success and failure", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 pub async fn metrics(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -11,18 +11,32 @@
 -- Bound after the sources' parameters: the EU aggregate's code.
 -- A (geo, period) that a source repeats is reported through `repeats` (the filter is ambiguous);
 -- a supplement (src > 0) only fills the cells the sources before it lack.
+-- `change` carries the published precision of its two values: the difference rounded to the
+-- larger number of decimals of the two (each value's decimals as its shortest text shows them:
+-- 81.83 has 2, 90.0 has 1), so 84.79 - 81.83 is 2.96, not 2.960000000000008. A value written
+-- with an exponent has no such count: the change is then the plain difference. Values stay as
+-- published; only the difference is rounded.
 WITH s AS ({source}),
 picked AS (
     SELECT *,
            count(*) OVER (PARTITION BY ind, geo, period, src) AS repeats,
            row_number() OVER (PARTITION BY ind, geo, period ORDER BY src) AS pick
     FROM s),
-t AS (SELECT * FROM picked WHERE pick = 1),
+t AS (
+    SELECT *,
+           CASE WHEN value IS NULL OR regexp_matches(CAST(value AS VARCHAR), '[eE]') THEN NULL
+                ELSE CAST(length(split_part(CAST(value AS VARCHAR), '.', 2)) AS INTEGER)
+           END AS decimals
+    FROM picked WHERE pick = 1),
 eu AS (SELECT ind, period, value FROM t WHERE geo = ?),
 base AS (
     SELECT t.ind, t.geo, t.period, t.period_start, CAST(year(t.period_start) AS INTEGER) AS year,
            t.value, t.flags, t.src, eu.value AS eu_value,
-           t.value - lag(t.value) OVER w AS change,
+           CASE WHEN t.decimals IS NULL OR lag(t.decimals) OVER w IS NULL
+                THEN t.value - lag(t.value) OVER w
+                ELSE round(t.value - lag(t.value) OVER w,
+                           greatest(t.decimals, lag(t.decimals) OVER w))
+           END AS change,
            lag(t.period) OVER w AS previous_period,
            t.repeats
     FROM t
