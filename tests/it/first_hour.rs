@@ -345,7 +345,7 @@ fn indicators_and_roadmap_refuse_a_geo_the_data_lacks_as_the_api_does() -> Resul
         .ok()?;
     let served = Served::start(&empty, &["--no-schedule"])?;
     let (status, body) = served.get("/indicators/households_internet_access/series?geo=be")?;
-    ensure!(status == 400, "{status}");
+    ensure!(status == 404, "{status}");
     let cli = empty.run(&["indicators", "households_internet_access", "--geo", "be"])?;
     let detail = serde_json::from_slice::<Value>(&body)?["detail"]
         .as_str()
