@@ -8,10 +8,12 @@
 //! - [`indicators`]: DuckDB over the store: the Commission's composite DESI from `indicators/methodology/`,
 //!   and each indicator of `indicators/*.toml` (definitions, values, EU value, ranks, change).
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
+//! - [`charts`]: charts of `charts/*.toml` drawn from the figures: SVG (plotters), PNG (resvg), alt text.
 //! - [`api`]: the axum HTTP API.
 
 pub mod api;
 pub mod catalog;
+pub mod charts;
 pub mod config;
 pub mod fetch;
 pub mod indicators;
