@@ -46,6 +46,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `datasets_dir` / `DESI_CITY_DATASETS_DIR` / `--datasets-dir`: the source catalogue (default `./datasets`).
     pub datasets_dir: PathBuf,
+    /// `charts_dir` / `DESI_CITY_CHARTS_DIR`: the chart definitions (default `./charts`).
+    pub charts_dir: PathBuf,
     /// `addr` / `DESI_CITY_ADDR` / `serve --addr`: where the API listens (default `127.0.0.1:8080`).
     pub addr: String,
     /// `keep_versions` / `DESI_CITY_KEEP_VERSIONS`: versions kept per dataset (default 10).
@@ -167,6 +169,7 @@ impl Default for Settings {
         Settings {
             data_dir: PathBuf::from("data"),
             datasets_dir: PathBuf::from("datasets"),
+            charts_dir: PathBuf::from("charts"),
             addr: "127.0.0.1:8080".to_owned(),
             keep_versions: 10,
             upstream: Upstream {
@@ -194,6 +197,7 @@ impl Default for Settings {
 struct FileSettings {
     data_dir: Option<PathBuf>,
     datasets_dir: Option<PathBuf>,
+    charts_dir: Option<PathBuf>,
     addr: Option<String>,
     keep_versions: Option<usize>,
     upstream: Option<FileUpstream>,
@@ -266,7 +270,7 @@ impl Settings {
         let parsed: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             file: file.to_owned(),
             message: format!(
-                "{}Accepted keys: data_dir, datasets_dir, addr, keep_versions, and in [upstream]: \
+                "{}Accepted keys: data_dir, datasets_dir, charts_dir, addr, keep_versions, and in [upstream]: \
                  eurostat_url, desi_url, ods_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
                  and in [api]: admin_token, public_url, compute_per_second, trusted_proxies.",
                 e
@@ -283,6 +287,9 @@ impl Settings {
         }
         if let Some(v) = parsed.datasets_dir {
             self.datasets_dir = v;
+        }
+        if let Some(v) = parsed.charts_dir {
+            self.charts_dir = v;
         }
         if let Some(v) = parsed.addr {
             self.addr = v;
@@ -392,6 +399,9 @@ impl Settings {
         }
         if let Some(v) = env("DESI_CITY_DATASETS_DIR") {
             self.datasets_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("DESI_CITY_CHARTS_DIR") {
+            self.charts_dir = PathBuf::from(v);
         }
         if let Some(v) = env("DESI_CITY_ADDR") {
             self.addr = v;
