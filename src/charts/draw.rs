@@ -32,7 +32,7 @@ struct Metrics {
 
 impl Metrics {
     fn of(width: u32) -> Metrics {
-        let base = (f64::from(width) / 800.0 * 13.0).clamp(11.0, 26.0);
+        let base = (f64::from(width) / 800.0 * 15.0).clamp(12.0, 30.0);
         Metrics {
             base,
             margin: (base * 1.3) as i32,
@@ -131,8 +131,8 @@ pub fn svg(
 
         // Footer: the flags' legend line (when any plotted value is flagged), the sources, the
         // licence, the processing and the data date.
-        let foot_style = font(m.base * 0.85, c.muted);
-        let line_h = (m.base * 0.85 * 1.35) as i32;
+        let foot_style = font(m.base * 0.9, c.muted);
+        let line_h = (m.base * 0.9 * 1.2) as i32;
         let mut credit = Vec::new();
         for cr in &prepared.credits {
             if !credit.contains(&cr.line) {

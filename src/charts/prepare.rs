@@ -720,6 +720,44 @@ pub fn prepare(
     })
 }
 
+/// The title of `chart` in `lang` without its data: the file's, else the indicator's or the
+/// target's, else one made of its kind.
+pub fn default_title(chart: &Chart, lang: &str, model: &crate::indicators::model::Model) -> String {
+    if let Some(t) = &chart.title {
+        return t.get(lang).to_owned();
+    }
+    let geo = chart.geos.first().map(|g| style::geo_name(g, lang));
+    match chart.kind {
+        Kind::TimeSeries | Kind::RankingBar => chart
+            .indicator
+            .as_deref()
+            .and_then(|i| model.definitions.get(i))
+            .map(|i| i.title.get(lang).to_owned()),
+        Kind::TargetTrajectory => model
+            .roadmaps
+            .iter()
+            .find(|r| Some(&r.id) == chart.roadmap.as_ref())
+            .and_then(|r| {
+                r.targets
+                    .iter()
+                    .find(|t| Some(&t.id) == chart.target.as_ref())
+            })
+            .map(|t| {
+                format!(
+                    "{} — {}",
+                    geo.clone().unwrap_or_default(),
+                    t.title.get(lang)
+                )
+            }),
+        Kind::DimensionProfile => geo.map(|g| format!("{g} — {}", profile_title(lang))),
+        Kind::CompositeDesi => Some(format!(
+            "DESI ({})",
+            chart.methodology.as_deref().unwrap_or("2022")
+        )),
+    }
+    .unwrap_or_else(|| chart.id.clone())
+}
+
 fn default_geos(indicator: &Indicator) -> Vec<String> {
     if indicator.is_regional() {
         vec!["BE10".into(), "BE".into(), EU_AGGREGATE.into()]

@@ -7,6 +7,7 @@
 //! in parallel.
 
 mod api;
+mod charts;
 mod cli;
 mod crash;
 mod desi;

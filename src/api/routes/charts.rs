@@ -230,28 +230,7 @@ pub async fn list(
             .charts
             .iter()
             .map(|c| {
-                let title = c
-                    .title
-                    .as_ref()
-                    .map(|t| t.get(lang).to_owned())
-                    .or_else(|| {
-                        c.indicator
-                            .as_deref()
-                            .and_then(|i| model.definitions.get(i))
-                            .map(|i| i.title.get(lang).to_owned())
-                    })
-                    .or_else(|| {
-                        let roadmap = model
-                            .roadmaps
-                            .iter()
-                            .find(|r| Some(&r.id) == c.roadmap.as_ref())?;
-                        let target = roadmap
-                            .targets
-                            .iter()
-                            .find(|t| Some(&t.id) == c.target.as_ref())?;
-                        Some(target.title.get(lang).to_owned())
-                    })
-                    .unwrap_or_else(|| c.id.clone());
+                let title = prepare::default_title(c, lang, model);
                 let base = format!("/api/v1/charts/{}", c.id);
                 json!({
                     "id": c.id,
