@@ -144,20 +144,19 @@ pub fn svg(
             l.dedup();
             l
         };
-        let mut footer = format!(
-            "{} · {} · {}",
-            credit.join(" · "),
-            licences.join(", "),
-            word(Word::Processed, lang)
-        );
+        // The sources may wrap (and, at worst, be cut); the licence, the processing and the date
+        // always have their own last line.
+        let sources = credit.join(" · ");
+        let mut terms = format!("{} · {}", licences.join(", "), word(Word::Processed, lang));
         if let Some(date) = prepared.data_date() {
-            footer.push_str(&format!(
+            terms.push_str(&format!(
                 " · {}{} {date}",
                 word(Word::Data, lang),
                 super::prepare::colon(lang)
             ));
         }
-        let footer_lines = wrap(&root, &footer, &foot_style, inner, 3);
+        let mut footer_lines = wrap(&root, &sources, &foot_style, inner, 3);
+        footer_lines.extend(wrap(&root, &terms, &foot_style, inner, 2));
         let (uncertain, breaks) = prepared.flags_seen();
         let legend_h = if uncertain || breaks { line_h + 4 } else { 0 };
         let bottom = height as i32 - m.margin - footer_lines.len() as i32 * line_h - legend_h;

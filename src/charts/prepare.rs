@@ -699,12 +699,12 @@ pub fn prepare(
     let subtitle = match (&body, text(&chart.subtitle)) {
         (_, Some(s)) => s,
         (Body::Trajectory(t), None) => trajectory_subtitle(t, &unit, lang),
-        (Body::Bars { period, .. }, None) => format!("{unit}, {period}"),
+        (Body::Bars { period, .. }, None) => format!("{}, {period}", style::unit(&unit, lang)),
         (Body::Stacked { edition, .. }, None) => {
             format!("DESI {edition}, {}", word(Word::Computed, lang))
         }
         (Body::Profile { .. }, None) => word(Word::EuIndex, lang).to_owned(),
-        _ => unit.clone(),
+        _ => style::unit(&unit, lang),
     };
     Ok(Prepared {
         id: chart.id.clone(),
@@ -788,7 +788,11 @@ pub fn trajectory_subtitle(t: &Trajectory, unit: &str, lang: &str) -> String {
             word(Word::Points, lang)
         )
     } else {
-        format!("{} ({unit})", style::number(gap.abs(), 1, lang))
+        format!(
+            "{} ({})",
+            style::number(gap.abs(), 1, lang),
+            style::unit(unit, lang)
+        )
     };
     let below = gap < 0.0;
     match (lang, below) {

@@ -176,6 +176,68 @@ pub fn quantity(value: f64, decimals: usize, unit: &str, lang: &str) -> String {
     }
 }
 
+/// An indicator's unit (written in English in `indicators/`) in `lang`, for the units the
+/// definitions use; others as written.
+pub fn unit(unit: &str, lang: &str) -> String {
+    const UNITS: &[(&str, [&str; 3])] = &[
+        (
+            "% of households",
+            ["% des ménages", "% van de huishoudens", "% der Haushalte"],
+        ),
+        (
+            "% of individuals",
+            ["% des personnes", "% van de personen", "% der Personen"],
+        ),
+        (
+            "% of enterprises",
+            [
+                "% des entreprises",
+                "% van de ondernemingen",
+                "% der Unternehmen",
+            ],
+        ),
+        (
+            "% of internet users",
+            [
+                "% des internautes",
+                "% van de internetgebruikers",
+                "% der Internetnutzer",
+            ],
+        ),
+        (
+            "% of total employment",
+            [
+                "% de l'emploi total",
+                "% van de totale werkgelegenheid",
+                "% der Gesamtbeschäftigung",
+            ],
+        ),
+        (
+            "millions of persons employed",
+            [
+                "millions de personnes employées",
+                "miljoen werkenden",
+                "Millionen Erwerbstätige",
+            ],
+        ),
+        (
+            "score (0-100)",
+            ["score (0-100)", "score (0-100)", "Punktwert (0-100)"],
+        ),
+    ];
+    let i = match lang {
+        "fr" => 0,
+        "nl" => 1,
+        "de" => 2,
+        _ => return unit.to_owned(),
+    };
+    UNITS
+        .iter()
+        .find(|(en, _)| unit.starts_with(en))
+        .map(|(en, t)| format!("{}{}", t[i], &unit[en.len()..]))
+        .unwrap_or_else(|| unit.to_owned())
+}
+
 /// How many decimals suit values whose spread is `span`.
 pub fn decimals_for(span: f64) -> usize {
     if span >= 20.0 {

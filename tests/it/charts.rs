@@ -719,7 +719,7 @@ fn the_embed_page_has_no_script_and_oembed_describes_it() -> Result<()> {
         "the embed page has a script"
     );
     for needle in [
-        "<h1>Ménages ayant accès à internet : Bruxelles, la Belgique et l&#x27;UE</h1>",
+        "<h1 class=\"visually-hidden\">Ménages ayant accès à internet : Bruxelles, la Belgique et l&#x27;UE</h1>",
         "type=\"application/json+oembed\"",
         "property=\"og:image\"",
         ".png?lang=fr",
