@@ -156,7 +156,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("{}/png", kind.as_str()), |b| {
             b.iter(|| {
                 let p = prepare::prepare(chart, &Ask::default(), "en", &inputs).expect("prepared");
-                charts::png(&charts::svg(&p, 800, 500, Theme::Light).expect("svg")).expect("png")
+                charts::png_of(&p, 800, 500, Theme::Light).expect("png")
             })
         });
     }

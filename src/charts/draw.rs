@@ -95,7 +95,6 @@ pub fn svg(
     height: u32,
     theme: Theme,
 ) -> Result<String, ChartError> {
-    style::register_font();
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();

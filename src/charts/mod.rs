@@ -132,6 +132,27 @@ pub fn svg(
     height: u32,
     theme: Theme,
 ) -> Result<String, ChartError> {
+    described(prepared, width, height, theme, true)
+}
+
+/// The PNG of `prepared`: its SVG (without the embedded font, which resvg does not read: it
+/// draws with the same bundled font from its own database) rasterised by [`png`].
+pub fn png_of(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+) -> Result<Vec<u8>, ChartError> {
+    png(&described(prepared, width, height, theme, false)?)
+}
+
+fn described(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+    embed_font: bool,
+) -> Result<String, ChartError> {
     let drawn = draw::svg(prepared, width, height, theme)?;
     let alt = words::alt(prepared);
     let open = drawn
@@ -150,9 +171,11 @@ pub fn svg(
         escape(&prepared.title),
         escape(&alt)
     ));
-    out.push_str("<style>@font-face{font-family:'DejaVu Sans';src:url(data:font/woff2;base64,");
-    out.push_str(font_base64());
-    out.push_str(") format('woff2');}</style>");
+    if embed_font {
+        out.push_str("<style>@font-face{font-family:'DejaVu Sans';src:url(data:font/woff2;base64,");
+        out.push_str(font_base64());
+        out.push_str(") format('woff2');}</style>");
+    }
     out.push_str(&drawn[open + 1..]);
     Ok(out)
 }

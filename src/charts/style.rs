@@ -12,20 +12,27 @@ pub const FONT_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset
 /// The same subset as WOFF2, embedded in every SVG so a browser without the font shows it.
 pub const FONT_WOFF2: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.woff2");
 
-/// Registers the bundled font with plotters (once per process; later calls do nothing).
-pub fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        for style in [
-            plotters::style::FontStyle::Normal,
-            plotters::style::FontStyle::Bold,
-        ] {
-            // The bytes are the bundled font: they always parse.
-            if plotters::style::register_font(FONT_FAMILY, style, FONT_TTF).is_err() {
-                tracing::error!("The bundled font did not load.");
-            }
+/// The width in px of `text` drawn at plotters' font `size` (plotters writes `font-size` as
+/// size ÷ 1.24), measured with the bundled font: advances and kerning.
+pub fn text_width(text: &str, size: f64) -> f64 {
+    use ab_glyph::Font as _;
+    static FONT: std::sync::OnceLock<Option<ab_glyph::FontRef<'static>>> =
+        std::sync::OnceLock::new();
+    let Some(font) = FONT.get_or_init(|| ab_glyph::FontRef::try_from_slice(FONT_TTF).ok()) else {
+        return text.chars().count() as f64 * size * 0.5;
+    };
+    let units = font.units_per_em().unwrap_or(2048.0);
+    let mut width = 0.0;
+    let mut previous = None;
+    for c in text.chars() {
+        let glyph = font.glyph_id(c);
+        if let Some(p) = previous {
+            width += font.kern_unscaled(p, glyph);
         }
-    });
+        width += font.h_advance_unscaled(glyph);
+        previous = Some(glyph);
+    }
+    f64::from(width) * size / 1.24 / f64::from(units)
 }
 
 /// Light (the default) or dark.
@@ -467,6 +474,12 @@ mod tests {
             }
         }
         assert_eq!(geo_name("BE", "nl"), "België");
+        // DejaVu Sans: "0" advances 0.636 em; at plotters' 12.4 (a 10 px font) ten are 63.6 px.
+        assert!(
+            (text_width("0000000000", 12.4) - 63.6).abs() < 0.5,
+            "{}",
+            text_width("0000000000", 12.4)
+        );
         assert_eq!(geo_name("XX99", "fr"), "XX99");
     }
 }

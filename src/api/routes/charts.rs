@@ -297,7 +297,7 @@ pub async fn chart(
                 filename: None,
             },
             "png" => Body {
-                bytes: Bytes::from(charts::png(&charts::svg(&p, a.width, a.height, a.theme)?)?),
+                bytes: Bytes::from(charts::png_of(&p, a.width, a.height, a.theme)?),
                 content_type: "image/png",
                 language: Some(lang),
                 filename: None,
