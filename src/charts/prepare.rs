@@ -560,11 +560,7 @@ pub fn prepare(
             }
             let mut bars: Vec<Bar> = members
                 .iter()
-                .chain(
-                    (!members.contains(&highlight))
-                        .then_some(&highlight)
-                        .into_iter(),
-                )
+                .chain((!members.contains(&highlight)).then_some(&highlight))
                 .chain(std::iter::once(&EU_AGGREGATE.to_owned()))
                 .filter_map(|geo| {
                     let (value, flags) = value_in(geo, year)?;

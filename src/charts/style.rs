@@ -131,7 +131,7 @@ pub fn number(value: f64, decimals: usize, lang: &str) -> String {
     // French leaves four-digit numbers ungrouped.
     let min = if lang == "fr" { 5 } else { 4 };
     for (i, d) in digits.iter().enumerate() {
-        if i > 0 && digits.len() >= min && (digits.len() - i) % 3 == 0 {
+        if i > 0 && digits.len() >= min && (digits.len() - i).is_multiple_of(3) {
             grouped.push_str(group);
         }
         grouped.push(*d);
