@@ -6,6 +6,7 @@
 #      the indicator table the engine computed once for the data version),
 #   3. a 304 revalidation (If-None-Match with the series' ETag),
 #   4. a Parquet download (the current version of isoc_ci_in_h),
+#   5. a cached chart, as SVG and as PNG (internet-access-ranking, drawn once, then from the cache),
 # and the server's peak memory (VmHWM). The store is built from ../shared/data with `desi-city import`.
 #
 # Usage: bash benches/load.sh [SECONDS_PER_RUN] [CONNECTIONS]   (defaults 10 and 64)
@@ -37,6 +38,9 @@ series="$base/api/v1/indicators/households_internet_access/series?geo=BE,EU27_20
 etag="$(curl -sfI "$series" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
 parquet="$base/api/v1/datasets/isoc_ci_in_h.parquet"
 size="$(curl -sf "$parquet" | wc -c)"
+chart_svg="$base/api/v1/charts/internet-access-ranking.svg"
+chart_png="$base/api/v1/charts/internet-access-ranking.png"
+curl -sf "$chart_svg" >/dev/null && curl -sf "$chart_png" >/dev/null  # drawn once: cached after
 
 cat >"$work/uncached.lua" <<'LUA'
 -- Every request asks for a random subset of the member states: a query never seen before.
@@ -80,4 +84,6 @@ run "cached series" "$series"
 run "uncached series (tables)" "$base" -s "$work/uncached.lua"
 run "304 revalidation" "$series" -H "If-None-Match: $etag"
 run "Parquet download (${size} B)" "$parquet"
+run "cached chart SVG" "$chart_svg"
+run "cached chart PNG" "$chart_png"
 echo "server peak memory: $(awk '/VmHWM/{print $2, $3}' "/proc/$server/status")"

@@ -10,6 +10,7 @@
 //! - [`geo`]: region shapes from the store (GISCO NUTS 2021), ETRS89-LAEA projection, class breaks.
 //! - [`charts`]: plotters drawings; [`charts::map`]: the NUTS-2 choropleth.
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
+//! - [`charts`]: charts of `charts/*.toml` drawn from the figures: SVG (plotters), PNG (resvg), alt text.
 //! - [`api`]: the axum HTTP API.
 
 pub mod api;

@@ -19,7 +19,7 @@ use crate::store::StoreError;
 /// The body of every error (RFC 9457), as `application/problem+json`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A stable URI per kind of error: `https://desi-city.eu/problems/{bad-parameter|not-found|method-not-allowed|not-acceptable|query-too-large|unauthorized|rate-limited|data-unavailable|busy|internal}`.
+    /// A stable URI per kind of error: `https://desi-city.eu/problems/{bad-parameter|not-found|method-not-allowed|not-implemented|not-acceptable|query-too-large|unauthorized|rate-limited|data-unavailable|busy|internal}`.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
@@ -54,6 +54,9 @@ pub enum ApiError {
     /// The data or definitions needed are not there (yet): a fetch or a fixed file will cure it.
     #[error("{0}")]
     Unavailable(String),
+    /// A representation this server does not implement (oEmbed's `format=xml`).
+    #[error("{0}")]
+    NotImplemented(String),
     /// A refresh is already running.
     #[error("{0}")]
     Conflict(String),
@@ -98,6 +101,11 @@ impl ApiError {
                 "Data not available",
             ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "busy", "Already running"),
+            ApiError::NotImplemented(_) => (
+                StatusCode::NOT_IMPLEMENTED,
+                "not-implemented",
+                "Not implemented",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

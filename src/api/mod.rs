@@ -53,6 +53,8 @@ pub struct App {
     pub ctx: Arc<Context>,
     pub live: Arc<Live>,
     pub model: Arc<Model>,
+    /// The chart definitions of `charts/` (`charts_dir`).
+    pub charts: Arc<crate::charts::Charts>,
     pub cache: Cache,
     /// Small Parquet files, kept in memory for downloads.
     pub files: Arc<download::Files>,
@@ -220,6 +222,7 @@ impl App {
             tracing::warn!(error = %problem, "A definition file did not load; what needs it answers 503.");
         }
         let model = Arc::new(model);
+        let charts = Arc::new(crate::charts::Charts::load(&ctx.settings.charts(), &model));
         let live = Arc::new(Live::open(ctx.store.clone(), model.clone())?);
         let limiter = NonZeroU32::new(ctx.settings.api.compute_per_second).map(|n| {
             let burst = n.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"));
@@ -229,6 +232,7 @@ impl App {
             ctx,
             live,
             model,
+            charts,
             cache: Cache::new(32 << 20),
             files: Arc::new(download::Files::new(32 << 20, 4 << 20)),
             metrics: metrics::Metrics::new(),
@@ -558,6 +562,10 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/health", axum::routing::get(routes::ops::health))
+        .route(
+            "/embed/embed.css",
+            axum::routing::get(routes::charts::embed_css),
+        )
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(error::method_not_allowed))
         .layer(axum::middleware::from_fn_with_state(

@@ -1,6 +1,231 @@
-//! Charts drawn with plotters: figures in, SVG/PNG out. Must not read the store or call the
-//! network itself: callers hand it the engine's tables and the shapes.
-//!
-//! - [`map`]: the NUTS-2 choropleth.
+//! Charts rendered on the server: the definitions of `charts/` ([`definition`]), what each plots,
+//! selected from one snapshot's figures ([`prepare`]), drawn with plotters into SVG ([`draw`],
+//! in the bundled font and the themes of [`style`]), described in words ([`words`]: the alt text
+//! and the data table), and rasterised to PNG from that same SVG with resvg (anti-aliased, the
+//! same font). Knows nothing of HTTP: figures in, bytes and words out. [`map`]: the NUTS-2
+//! choropleth, drawn over the GISCO shapes of `crate::geo`.
 
+pub mod definition;
+pub mod draw;
 pub mod map;
+pub mod prepare;
+pub mod style;
+pub mod words;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use base64::Engine;
+
+pub use definition::{Chart, Kind, SIZES};
+pub use prepare::{Ask, Prepared};
+pub use style::Theme;
+
+use crate::catalog::Folder;
+use crate::indicators::model::Model;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error(
+        "{dir}: the charts folder could not be read ({source}). Check the path (charts_dir or DESI_CITY_CHARTS_DIR)."
+    )]
+    Folder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: could not be read ({source})")]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: not valid TOML near {key:?}: {message}. See charts/README.md for the keys.")]
+    Toml {
+        file: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("{file}: key \"{key}\": {fix}.")]
+    Invalid {
+        file: PathBuf,
+        key: String,
+        fix: String,
+    },
+    /// A request parameter the data cannot answer: the client's error.
+    #[error("{parameter}: {detail}")]
+    Parameter {
+        parameter: &'static str,
+        detail: String,
+    },
+    /// The data is not there (yet).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("the chart could not be drawn: {0}")]
+    Render(String),
+}
+
+/// Every chart definition loaded, and the problems of those that did not load.
+pub struct Charts {
+    pub charts: Vec<Chart>,
+    pub problems: Vec<String>,
+    pub dir: PathBuf,
+    /// The trajectory facts of the last snapshot asked, by its version.
+    facts: Mutex<Option<Arc<(String, prepare::Facts)>>>,
+}
+
+impl Charts {
+    /// Loads `dir` against the definitions of `model` (a chart naming an unknown indicator,
+    /// roadmap or target is refused alone).
+    pub fn load(dir: &Folder, model: &Model) -> Charts {
+        let mut charts = Vec::new();
+        let mut problems = Vec::new();
+        match definition::load_dir(dir) {
+            Err(e) => problems.push(e.to_string()),
+            Ok(loaded) => {
+                for chart in loaded {
+                    match chart.and_then(|c| definition::check_references(&c, model).map(|_| c)) {
+                        Ok(c) => charts.push(c),
+                        Err(e) => problems.push(e.to_string()),
+                    }
+                }
+            }
+        }
+        for problem in &problems {
+            tracing::warn!(error = %problem, "A chart file did not load; the other charts are served.");
+        }
+        Charts {
+            charts,
+            problems,
+            dir: dir.label().to_path_buf(),
+            facts: Mutex::new(None),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Chart> {
+        self.charts.iter().find(|c| c.id == id)
+    }
+
+    /// The Commission's trajectory facts of `store`'s current version (read once per version).
+    pub fn facts(
+        &self,
+        store: &crate::store::Store,
+    ) -> Result<Option<Arc<(String, prepare::Facts)>>, ChartError> {
+        let Some(current) = store
+            .current(prepare::TRAJECTORIES)
+            .map_err(|e| ChartError::Render(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let mut held = self.facts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = held.as_ref().filter(|h| h.0 == current.version) {
+            return Ok(Some(h.clone()));
+        }
+        let read = prepare::read_facts(store)?.map(Arc::new);
+        *held = read.clone();
+        Ok(read)
+    }
+}
+
+/// The SVG of `prepared`: plotters' drawing with `role="img"`, a `<title>`, a `<desc>` (the alt
+/// text) and the bundled font embedded, so that a browser without it shows the same text.
+pub fn svg(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+) -> Result<String, ChartError> {
+    described(prepared, width, height, theme, true)
+}
+
+/// The PNG of `prepared`: its SVG (without the embedded font, which resvg does not read: it
+/// draws with the same bundled font from its own database) rasterised by [`png`].
+pub fn png_of(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+) -> Result<Vec<u8>, ChartError> {
+    png(&described(prepared, width, height, theme, false)?)
+}
+
+fn described(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+    embed_font: bool,
+) -> Result<String, ChartError> {
+    let drawn = draw::svg(prepared, width, height, theme)?;
+    let alt = words::alt(prepared);
+    let open = drawn
+        .find("<svg")
+        .and_then(|start| drawn[start..].find('>').map(|end| start + end))
+        .ok_or_else(|| ChartError::Render("plotters wrote no <svg> element".into()))?;
+    let id = &prepared.id;
+    let mut out = String::with_capacity(drawn.len() + 32 * 1024);
+    out.push_str(&drawn[..open]);
+    out.push_str(&format!(
+        " role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" xml:lang=\"{}\">",
+        prepared.lang
+    ));
+    out.push_str(&format!(
+        "<title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
+        escape(&prepared.title),
+        escape(&alt)
+    ));
+    if embed_font {
+        out.push_str("<style>@font-face{font-family:'DejaVu Sans';src:url(data:font/woff2;base64,");
+        out.push_str(font_base64());
+        out.push_str(") format('woff2');}</style>");
+    }
+    out.push_str(&drawn[open + 1..]);
+    Ok(out)
+}
+
+fn font_base64() -> &'static str {
+    static B64: OnceLock<String> = OnceLock::new();
+    B64.get_or_init(|| base64::engine::general_purpose::STANDARD.encode(style::FONT_WOFF2))
+}
+
+/// XML text escaping.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
+    static DB: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_font_data(style::FONT_TTF.to_vec());
+        db.set_sans_serif_family(style::FONT_FAMILY);
+        Arc::new(db)
+    })
+    .clone()
+}
+
+/// The PNG of an SVG drawn by [`svg`], rasterised anti-aliased by resvg with the bundled font
+/// (no system font is read).
+pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
+    let options = resvg::usvg::Options {
+        fontdb: fonts(),
+        font_family: style::FONT_FAMILY.to_owned(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(svg, &options)
+        .map_err(|e| ChartError::Render(e.to_string()))?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| ChartError::Render("empty image".into()))?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::identity(),
+        &mut pixmap.as_mut(),
+    );
+    pixmap
+        .encode_png()
+        .map_err(|e| ChartError::Render(e.to_string()))
+}

@@ -8,6 +8,7 @@
 //! in parallel.
 
 mod api;
+mod charts;
 mod cli;
 mod crash;
 mod desi;

@@ -2,6 +2,7 @@
 //! document is generated from the code and lists every route and parameter. One module per kind of
 //! resource; handlers parse, call the library, encode.
 
+pub mod charts;
 pub mod composite;
 pub mod datasets;
 pub mod figures;
@@ -34,6 +35,7 @@ use super::negotiate::Format;
         (name = "composite", description = "The Commission's DESI, the regional scorecard, roadmaps"),
         (name = "datasets", description = "The catalogue (DCAT-AP 3), downloads, sources, changes, citations"),
         (name = "operations", description = "Health, metrics, this document, admin"),
+        (name = "charts", description = "Charts drawn on the server (SVG, PNG, alt text, data), embeds and oEmbed"),
     ),
     components(schemas(super::error::Problem)),
     modifiers(&BearerToken)
@@ -161,9 +163,16 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
-        .routes(routes!(ops::refresh));
+        .routes(routes!(ops::refresh))
+        .routes(routes!(charts::list))
+        .routes(routes!(charts::chart));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(charts::embed))
+                .routes(routes!(charts::oembed)),
+        )
         .split_for_parts();
     // `/health` also answers at the root (load balancers, the first releases): document it too,
     // under its own operationId (ids are unique in a document).

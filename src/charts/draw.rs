@@ -1,0 +1,1011 @@
+//! Drawing with plotters into SVG: the frame every chart shares (title, subtitle, the footer with
+//! source, licence, "processed by desi-city" and the data date, which no option turns off, and the
+//! legend line of the flags), then each kind's plot. Markers are circles (hollow for estimated,
+//! provisional or low-reliability values), a segment into a value after a break in series is
+//! dashed, lines carry direct labels at their ends. Text is measured with the bundled font.
+//! Must not read figures: a [`Prepared`] chart in, SVG text out.
+
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::ChartError;
+use super::prepare::{Body, Point, Prepared, Trajectory};
+use super::style::{self, Colours, FONT_FAMILY, Theme, Word, word};
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Chart2d<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError::Render(e.to_string())
+}
+
+/// Sizes of one drawing, from its width.
+#[derive(Clone, Copy)]
+struct Metrics {
+    /// Body text, px.
+    base: f64,
+    margin: i32,
+}
+
+impl Metrics {
+    fn of(width: u32) -> Metrics {
+        let base = (f64::from(width) / 800.0 * 15.0).clamp(12.0, 30.0);
+        Metrics {
+            base,
+            margin: (base * 1.3) as i32,
+        }
+    }
+}
+
+fn font(size: f64, colour: RGBColor) -> TextStyle<'static> {
+    let mut style = TextStyle::from((FONT_FAMILY, size).into_font());
+    style.color = colour.to_backend_color();
+    style
+}
+
+/// Greedy word wrap of `text` to `width` px, at most `max_lines` lines (the last cut with "…").
+fn wrap(
+    area: &Area<'_>,
+    text: &str,
+    style: &TextStyle<'_>,
+    width: i32,
+    max_lines: usize,
+) -> Vec<String> {
+    let fits = |s: &str| {
+        area.estimate_text_size(s, style)
+            .map_or(true, |(w, _)| w as i32 <= width)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let candidate = if current.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{current} {word}")
+        };
+        if fits(&candidate) || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut current, word.to_owned()));
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        if let Some(last) = lines.last_mut() {
+            while !last.is_empty() && !fits(&format!("{last}…")) {
+                last.pop();
+            }
+            last.push('…');
+        }
+    }
+    lines
+}
+
+/// Draws `prepared` at `width` × `height` in `theme`: the SVG as plotters writes it (the caller
+/// adds the title, description and font).
+pub fn svg(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+) -> Result<String, ChartError> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        let c = theme.colours();
+        let m = Metrics::of(width);
+        root.fill(&c.background).map_err(err)?;
+        let lang = prepared.lang;
+        let inner = width as i32 - 2 * m.margin;
+
+        // Header: title (up to two lines), subtitle (up to two lines).
+        let title_style = font(m.base * 1.5, c.text);
+        let sub_style = font(m.base * 1.08, c.muted);
+        let mut y = m.margin;
+        for line in wrap(&root, &prepared.title, &title_style, inner, 2) {
+            root.draw(&Text::new(
+                line,
+                (m.margin, y),
+                title_style.pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(err)?;
+            y += (m.base * 1.5 * 1.25) as i32;
+        }
+        for line in wrap(&root, &prepared.subtitle, &sub_style, inner, 2) {
+            root.draw(&Text::new(
+                line,
+                (m.margin, y),
+                sub_style.pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(err)?;
+            y += (m.base * 1.08 * 1.3) as i32;
+        }
+        let top = y + (m.base * 0.6) as i32;
+
+        // Footer: the flags' legend line (when any plotted value is flagged), the sources, the
+        // licence, the processing and the data date.
+        let foot_style = font(m.base * 0.9, c.muted);
+        let line_h = (m.base * 0.9 * 1.2) as i32;
+        let mut credit = Vec::new();
+        for cr in &prepared.credits {
+            if !credit.contains(&cr.line) {
+                credit.push(cr.line.clone());
+            }
+        }
+        let licences: Vec<String> = {
+            let mut l: Vec<String> = prepared.credits.iter().map(|c| c.licence.clone()).collect();
+            l.dedup();
+            l
+        };
+        // The sources may wrap (and, at worst, be cut); the licence, the processing and the date
+        // always have their own last line.
+        let sources = credit.join(" · ");
+        let mut terms = format!("{} · {}", licences.join(", "), word(Word::Processed, lang));
+        if let Some(date) = prepared.data_date() {
+            terms.push_str(&format!(
+                " · {}{} {date}",
+                word(Word::Data, lang),
+                super::prepare::colon(lang)
+            ));
+        }
+        let mut footer_lines = wrap(&root, &sources, &foot_style, inner, 3);
+        footer_lines.extend(wrap(&root, &terms, &foot_style, inner, 2));
+        let (uncertain, breaks) = prepared.flags_seen();
+        let legend_h = if uncertain || breaks { line_h + 4 } else { 0 };
+        let bottom = height as i32 - m.margin - footer_lines.len() as i32 * line_h - legend_h;
+        let mut fy = bottom + legend_h;
+        if uncertain || breaks {
+            let ly = bottom + line_h / 2;
+            let mut x = m.margin + 5;
+            let r = (m.base * 0.33).max(3.0) as i32;
+            if uncertain {
+                root.draw(&Circle::new(
+                    (x, ly),
+                    r,
+                    ShapeStyle::from(&c.muted).stroke_width(2),
+                ))
+                .map_err(err)?;
+                let t = word(Word::Estimated, lang);
+                root.draw(&Text::new(
+                    t,
+                    (x + r + 5, ly),
+                    foot_style.pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+                x += r + 5 + text_width(&root, t, &foot_style) + 18;
+            }
+            if breaks {
+                for k in 0..3 {
+                    root.draw(&PathElement::new(
+                        vec![(x + k * 7, ly), (x + k * 7 + 4, ly)],
+                        ShapeStyle::from(&c.muted).stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                }
+                root.draw(&Text::new(
+                    word(Word::Break, lang),
+                    (x + 25, ly),
+                    foot_style.pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+            }
+        }
+        for line in footer_lines {
+            root.draw(&Text::new(
+                line,
+                (m.margin, fy),
+                foot_style.pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(err)?;
+            fy += line_h;
+        }
+
+        let plot = root.margin(top, height as i32 - bottom + 4, m.margin / 2, m.margin);
+        match &prepared.body {
+            Body::Lines(lines) => time_series(&root, &plot, prepared, lines, &c, m)?,
+            Body::Bars { bars, .. } => {
+                let rows: Vec<Row> = bars
+                    .iter()
+                    .map(|b| Row {
+                        label: b.name.clone(),
+                        parts: vec![b.value],
+                        colour: if b.highlight {
+                            c.series[0]
+                        } else if b.is_eu {
+                            c.series[2]
+                        } else {
+                            c.other
+                        },
+                        hollow: b.flags.chars().any(|f| matches!(f, 'e' | 'p' | 'u' | 's')),
+                        emphasis: b.highlight || b.is_eu,
+                    })
+                    .collect();
+                bars_chart(&root, &plot, prepared, &rows, &[], &c, m)?
+            }
+            Body::Stacked {
+                dimensions, stacks, ..
+            } => {
+                let rows: Vec<Row> = stacks
+                    .iter()
+                    .map(|s| Row {
+                        label: s.name.clone(),
+                        parts: s.parts.clone(),
+                        colour: c.series[0],
+                        hollow: false,
+                        emphasis: s.highlight,
+                    })
+                    .collect();
+                bars_chart(&root, &plot, prepared, &rows, dimensions, &c, m)?
+            }
+            Body::Profile { rows, .. } => profile(&root, &plot, prepared, rows, &c, m)?,
+            Body::Trajectory(t) => trajectory(&root, &plot, prepared, t, &c, m)?,
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
+fn text_width(area: &Area<'_>, text: &str, style: &TextStyle<'_>) -> i32 {
+    area.estimate_text_size(text, style)
+        .map_or(0, |(w, _)| w as i32)
+}
+
+/// A range around `values` with some air, from 0 when the values are not far from it.
+fn value_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = (hi - lo).max(hi.abs() * 0.05).max(1e-9);
+    let lo = if lo >= 0.0 && lo <= span * 1.5 {
+        0.0
+    } else {
+        lo - span * 0.1
+    };
+    (lo, hi + span * 0.08)
+}
+
+fn mesh<'a, 'b>(
+    chart: &mut Chart2d<'a, 'b>,
+    c: &Colours,
+    m: Metrics,
+    lang: &'static str,
+    decimals: usize,
+    years: Option<usize>,
+) -> Result<(), ChartError> {
+    let label = font(m.base, c.muted);
+    let y_fmt = move |v: &f64| style::number(*v, decimals, lang);
+    let x_fmt = |v: &f64| {
+        if (v - v.round()).abs() < 1e-6 {
+            format!("{:.0}", v)
+        } else {
+            String::new()
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .bold_line_style(c.grid)
+        .light_line_style(TRANSPARENT)
+        .axis_style(c.muted)
+        .label_style(label)
+        .y_labels(6)
+        .y_label_formatter(&y_fmt);
+    if let Some(years) = years {
+        mesh.x_labels(years).x_label_formatter(&x_fmt);
+    }
+    mesh.draw().map_err(err)
+}
+
+fn marker(
+    chart: &mut Chart2d<'_, '_>,
+    p: (f64, f64),
+    colour: RGBColor,
+    hollow: bool,
+    r: i32,
+    background: RGBColor,
+) -> Result<(), ChartError> {
+    let style = if hollow {
+        ShapeStyle::from(&colour).stroke_width(2)
+    } else {
+        ShapeStyle::from(&colour).filled()
+    };
+    if hollow {
+        // A background disc under the ring, so the line does not show through it.
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                p,
+                r,
+                ShapeStyle::from(&background).filled(),
+            )))
+            .map_err(err)?;
+    }
+    chart
+        .draw_series(std::iter::once(Circle::new(p, r, style)))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The segments of a series: solid between consecutive values, dashed into a value after a
+/// break, none across a gap.
+fn segments(
+    chart: &mut Chart2d<'_, '_>,
+    points: &[Point],
+    colour: RGBColor,
+    width: u32,
+) -> Result<(), ChartError> {
+    let mut previous: Option<(f64, f64)> = None;
+    for p in points {
+        let Some(v) = p.value else {
+            previous = None;
+            continue;
+        };
+        let here = (f64::from(p.year), v);
+        if let Some(before) = previous {
+            if p.after_break() {
+                dashed(chart, before, here, colour, width)?;
+            } else {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![before, here],
+                        ShapeStyle::from(&colour).stroke_width(width),
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        previous = Some(here);
+    }
+    Ok(())
+}
+
+/// A dashed segment (dashes of 6 px, gaps of 4 px, in pixel space).
+fn dashed(
+    chart: &mut Chart2d<'_, '_>,
+    a: (f64, f64),
+    b: (f64, f64),
+    colour: RGBColor,
+    width: u32,
+) -> Result<(), ChartError> {
+    dash_pattern(chart, a, b, colour, width, 6.0, 4.0)
+}
+
+fn dash_pattern(
+    chart: &mut Chart2d<'_, '_>,
+    a: (f64, f64),
+    b: (f64, f64),
+    colour: RGBColor,
+    width: u32,
+    dash: f64,
+    gap: f64,
+) -> Result<(), ChartError> {
+    let pa = chart.backend_coord(&a);
+    let pb = chart.backend_coord(&b);
+    let len = (f64::from(pb.0 - pa.0).powi(2) + f64::from(pb.1 - pa.1).powi(2)).sqrt();
+    if len < 1.0 {
+        return Ok(());
+    }
+    let mut t = 0.0;
+    let mut pieces = Vec::new();
+    while t < len {
+        let t1 = (t + dash).min(len);
+        let at = |s: f64| (a.0 + (b.0 - a.0) * s / len, a.1 + (b.1 - a.1) * s / len);
+        pieces.push(PathElement::new(
+            vec![at(t), at(t1)],
+            ShapeStyle::from(&colour).stroke_width(width),
+        ));
+        t = t1 + gap;
+    }
+    chart.draw_series(pieces).map_err(err)?;
+    Ok(())
+}
+
+/// Places labels at their wanted y, pushed apart so they do not overlap.
+fn spread(mut wanted: Vec<(usize, i32)>, gap: i32, lo: i32, hi: i32) -> Vec<(usize, i32)> {
+    wanted.sort_by_key(|w| w.1);
+    for i in 1..wanted.len() {
+        if wanted[i].1 < wanted[i - 1].1 + gap {
+            wanted[i].1 = wanted[i - 1].1 + gap;
+        }
+    }
+    if let Some(last) = wanted.last().map(|w| w.1)
+        && last > hi
+    {
+        let shift = last - hi;
+        for w in &mut wanted {
+            w.1 -= shift;
+        }
+    }
+    for w in &mut wanted {
+        w.1 = w.1.max(lo);
+    }
+    wanted
+}
+
+fn time_series(
+    root: &Area<'_>,
+    plot: &Area<'_>,
+    prepared: &Prepared,
+    lines: &[super::prepare::Line],
+    c: &Colours,
+    m: Metrics,
+) -> Result<(), ChartError> {
+    let lang = prepared.lang;
+    let label_style = font(m.base, c.text);
+    // Direct labels: "Belgium 94.1%" at the end of each line.
+    let labels: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let last = l.points.iter().rev().find_map(|p| p.value);
+            match last {
+                Some(v) => format!(
+                    "{} {}",
+                    l.name,
+                    style::quantity(v, prepared.decimals, &prepared.unit, lang)
+                ),
+                None => l.name.clone(),
+            }
+        })
+        .collect();
+    let label_w = labels
+        .iter()
+        .map(|l| text_width(root, l, &label_style))
+        .max()
+        .unwrap_or(0);
+    let years: Vec<i32> = lines
+        .iter()
+        .flat_map(|l| {
+            l.points
+                .iter()
+                .filter(|p| p.value.is_some())
+                .map(|p| p.year)
+        })
+        .collect();
+    let (y0, y1) = (
+        *years.iter().min().unwrap_or(&2020),
+        *years.iter().max().unwrap_or(&2021),
+    );
+    let span = (y1 - y0).max(1);
+    let (v0, v1) = value_range(
+        lines
+            .iter()
+            .flat_map(|l| l.points.iter().filter_map(|p| p.value)),
+    );
+    let mut chart = ChartBuilder::on(plot)
+        .margin_right(label_w + 14)
+        .x_label_area_size((m.base * 2.0) as i32)
+        .y_label_area_size((m.base * 3.6) as i32)
+        .build_cartesian_2d(f64::from(y0) - 0.4..f64::from(y1) + 0.4, v0..v1)
+        .map_err(err)?;
+    let step = (span as usize).div_ceil(10).max(1);
+    mesh(
+        &mut chart,
+        c,
+        m,
+        lang,
+        prepared.decimals,
+        Some(span as usize / step + 1),
+    )?;
+    let r = (m.base * 0.33).max(3.0) as i32;
+    let mut ends = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let colour = c.series[i.min(5)];
+        segments(&mut chart, &line.points, colour, 2)?;
+        for p in &line.points {
+            if let Some(v) = p.value {
+                marker(
+                    &mut chart,
+                    (f64::from(p.year), v),
+                    colour,
+                    p.uncertain(),
+                    r,
+                    c.background,
+                )?;
+            }
+        }
+        if let Some(p) = line.points.iter().rev().find(|p| p.value.is_some()) {
+            let at = chart.backend_coord(&(f64::from(p.year), p.value.unwrap_or_default()));
+            ends.push((i, at.1, at.0));
+        }
+    }
+    let (lo, hi) = (
+        chart.backend_coord(&(0.0, v1)).1,
+        chart.backend_coord(&(0.0, v0)).1,
+    );
+    let placed = spread(
+        ends.iter().map(|e| (e.0, e.1)).collect(),
+        (m.base * 1.25) as i32,
+        lo,
+        hi,
+    );
+    let right = ends.iter().map(|e| e.2).max().unwrap_or(0);
+    for (i, y) in placed {
+        let colour = c.series[i.min(5)];
+        let x = right + r + 8;
+        // A short lead in the line's colour, then the label in the text colour.
+        root.draw(&PathElement::new(
+            vec![(x - 6, y), (x - 1, y)],
+            ShapeStyle::from(&colour).stroke_width(2),
+        ))
+        .map_err(err)?;
+        root.draw(&Text::new(
+            labels[i].clone(),
+            (x + 2, y),
+            label_style.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A horizontal bar: one part (a ranking) or several stacked (a composite).
+struct Row {
+    label: String,
+    parts: Vec<f64>,
+    colour: RGBColor,
+    hollow: bool,
+    emphasis: bool,
+}
+
+fn bars_chart(
+    root: &Area<'_>,
+    plot: &Area<'_>,
+    prepared: &Prepared,
+    rows: &[Row],
+    stack_names: &[String],
+    c: &Colours,
+    m: Metrics,
+) -> Result<(), ChartError> {
+    let lang = prepared.lang;
+    let n = rows.len().max(1);
+    let plot_h = plot.dim_in_pixel().1 as f64;
+    // Row labels shrink to fit the rows.
+    let size = (plot_h / (n as f64 + 3.0) * 0.8).clamp(7.0, m.base);
+    let row_style = font(size, c.text);
+    let label_w = rows
+        .iter()
+        .map(|r| text_width(root, &r.label, &row_style))
+        .max()
+        .unwrap_or(0);
+    let totals: Vec<f64> = rows.iter().map(|r| r.parts.iter().sum()).collect();
+    let max = totals.iter().copied().fold(0.0, f64::max).max(1e-9);
+    let value_w = text_width(
+        root,
+        &style::quantity(max, prepared.decimals, &prepared.unit, lang),
+        &row_style,
+    );
+    let palette = [
+        c.series[0],
+        c.series[5],
+        c.series[3],
+        c.series[4],
+        c.series[1],
+    ];
+    let legend_h = if stack_names.is_empty() {
+        0
+    } else {
+        (m.base * 1.6) as i32
+    };
+    let plot = plot.margin(legend_h, 0, 0, 0);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_right(value_w + 10)
+        .x_label_area_size((m.base * 2.0) as i32)
+        .y_label_area_size(label_w + 10)
+        .build_cartesian_2d(0.0..max * 1.04, 0.0..n as f64)
+        .map_err(err)?;
+    {
+        let label = font(m.base, c.muted);
+        let decimals = prepared.decimals;
+        let x_fmt = move |v: &f64| style::number(*v, decimals.min(1), lang);
+        let mut mesh = chart.configure_mesh();
+        mesh.disable_y_mesh()
+            .disable_y_axis()
+            .bold_line_style(c.grid)
+            .light_line_style(TRANSPARENT)
+            .axis_style(c.muted)
+            .label_style(label)
+            .x_labels(6)
+            .x_label_formatter(&x_fmt);
+        mesh.draw().map_err(err)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        // The first row at the top.
+        let top = (n - i) as f64 - 0.12;
+        let bottom = (n - i - 1) as f64 + 0.12;
+        let mut x = 0.0;
+        for (k, part) in row.parts.iter().enumerate() {
+            let colour = if row.parts.len() > 1 {
+                palette[k % palette.len()]
+            } else {
+                row.colour
+            };
+            let style = if row.hollow {
+                ShapeStyle::from(&colour).stroke_width(2)
+            } else {
+                ShapeStyle::from(&colour).filled()
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, top), (x + part, bottom)],
+                    style,
+                )))
+                .map_err(err)?;
+            x += part;
+        }
+        if row.parts.len() > 1 && row.emphasis {
+            // The asked geo's whole bar outlined.
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, top + 0.1), (x, bottom - 0.1)],
+                    ShapeStyle::from(&c.text).stroke_width(2),
+                )))
+                .map_err(err)?;
+        }
+        let mid = chart.backend_coord(&(0.0, (top + bottom) / 2.0));
+        let end = chart.backend_coord(&(x, (top + bottom) / 2.0));
+        let label = if row.emphasis {
+            format!("→ {}", row.label)
+        } else {
+            row.label.clone()
+        };
+        root.draw(&Text::new(
+            label,
+            (mid.0 - 6, mid.1),
+            row_style.pos(Pos::new(HPos::Right, VPos::Center)),
+        ))
+        .map_err(err)?;
+        root.draw(&Text::new(
+            style::quantity(x, prepared.decimals, &prepared.unit, lang),
+            (end.0 + 4, end.1),
+            font(size, if row.emphasis { c.text } else { c.muted })
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
+    }
+    if !stack_names.is_empty() {
+        let legend = font(m.base * 0.95, c.text);
+        let (ox, oy) = plot.get_base_pixel();
+        let mut x = ox + label_w + 10;
+        let y = oy - legend_h / 2;
+        for (k, name) in stack_names.iter().enumerate() {
+            let s = (m.base * 0.8) as i32;
+            root.draw(&Rectangle::new(
+                [(x, y - s / 2), (x + s, y + s / 2)],
+                ShapeStyle::from(&palette[k % palette.len()]).filled(),
+            ))
+            .map_err(err)?;
+            root.draw(&Text::new(
+                name.clone(),
+                (x + s + 4, y),
+                legend.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+            x += s + 4 + text_width(root, name, &legend) + 14;
+        }
+    }
+    Ok(())
+}
+
+fn profile(
+    root: &Area<'_>,
+    plot: &Area<'_>,
+    prepared: &Prepared,
+    rows: &[super::prepare::ProfileRow],
+    c: &Colours,
+    m: Metrics,
+) -> Result<(), ChartError> {
+    let lang = prepared.lang;
+    let n = rows.len().max(1);
+    let row_style = font(m.base, c.text);
+    let label_w = rows
+        .iter()
+        .map(|r| text_width(root, &r.title, &row_style))
+        .max()
+        .unwrap_or(0)
+        .min(plot.dim_in_pixel().0 as i32 / 3);
+    let indices = rows
+        .iter()
+        .flat_map(|r| r.marks.iter().map(|m| m.index))
+        .chain([100.0]);
+    let (lo, hi) = indices.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let pad = ((hi - lo) * 0.08).max(5.0);
+    let (x0, x1) = ((lo - pad).max(0.0), hi + pad);
+    let mut chart = ChartBuilder::on(plot)
+        .margin_right(m.margin)
+        .x_label_area_size((m.base * 2.0) as i32)
+        .y_label_area_size(label_w + 10)
+        .build_cartesian_2d(x0..x1, 0.0..n as f64)
+        .map_err(err)?;
+    {
+        let label = font(m.base, c.muted);
+        let x_fmt = move |v: &f64| style::number(*v, 0, lang);
+        let mut mesh = chart.configure_mesh();
+        mesh.disable_y_mesh()
+            .disable_y_axis()
+            .bold_line_style(c.grid)
+            .light_line_style(TRANSPARENT)
+            .axis_style(c.muted)
+            .label_style(label)
+            .x_labels(6)
+            .x_label_formatter(&x_fmt);
+        mesh.draw().map_err(err)?;
+    }
+    // The EU reference at 100.
+    dash_pattern(
+        &mut chart,
+        (100.0, 0.0),
+        (100.0, n as f64),
+        c.series[2],
+        2,
+        5.0,
+        3.0,
+    )?;
+    let eu_at = chart.backend_coord(&(100.0, n as f64));
+    root.draw(&Text::new(
+        format!("{} = 100", style::geo_name("EU27_2020", lang)),
+        (eu_at.0 + 4, eu_at.1 + 2),
+        font(m.base * 0.9, c.text).pos(Pos::new(HPos::Left, VPos::Top)),
+    ))
+    .map_err(err)?;
+    let r = (m.base * 0.36).max(3.0) as i32;
+    let light = blend(c.series[0], c.background, 0.3);
+    for (i, row) in rows.iter().enumerate() {
+        let centre = (n - i) as f64 - 0.5;
+        let at = chart.backend_coord(&(x0, centre));
+        root.draw(&Text::new(
+            row.title.clone(),
+            (at.0 - 6, at.1),
+            row_style.pos(Pos::new(HPos::Right, VPos::Center)),
+        ))
+        .map_err(err)?;
+        match row.mean {
+            Some(mean) => {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [
+                            (100.0_f64.min(mean), centre + 0.3),
+                            (100.0_f64.max(mean), centre - 0.3),
+                        ],
+                        ShapeStyle::from(&light).filled(),
+                    )))
+                    .map_err(err)?;
+                let end = chart.backend_coord(&(mean, centre + 0.3));
+                root.draw(&Text::new(
+                    style::number(mean, 0, lang),
+                    (end.0, end.1 - 2),
+                    font(m.base * 0.9, c.text).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                ))
+                .map_err(err)?;
+                for mark in &row.marks {
+                    let uncertain = mark
+                        .flags
+                        .chars()
+                        .any(|f| matches!(f, 'e' | 'p' | 'u' | 's'));
+                    marker(
+                        &mut chart,
+                        (mark.index, centre),
+                        c.series[0],
+                        uncertain,
+                        r,
+                        c.background,
+                    )?;
+                }
+            }
+            None => {
+                let x = chart.backend_coord(&(x0, centre));
+                root.draw(&Text::new(
+                    word(Word::NoData, lang),
+                    (x.0 + 8, x.1),
+                    font(m.base * 0.9, c.muted).pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+    let mix = |x: u8, y: u8| (f64::from(x) * t + f64::from(y) * (1.0 - t)).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn trajectory(
+    root: &Area<'_>,
+    plot: &Area<'_>,
+    prepared: &Prepared,
+    t: &Trajectory,
+    c: &Colours,
+    m: Metrics,
+) -> Result<(), ChartError> {
+    let lang = prepared.lang;
+    let years: Vec<i32> = t
+        .history
+        .iter()
+        .filter(|p| p.value.is_some())
+        .map(|p| p.year)
+        .chain([t.target.0])
+        .chain(
+            t.published
+                .iter()
+                .flat_map(|p| p.points.iter().map(|q| q.0)),
+        )
+        .collect();
+    let (y0, y1) = (
+        *years.iter().min().unwrap_or(&2020),
+        *years.iter().max().unwrap_or(&2030),
+    );
+    let values = t
+        .history
+        .iter()
+        .filter_map(|p| p.value)
+        .chain([t.target.1])
+        .chain(t.trend.iter().flat_map(|s| [s[0].1, s[1].1]))
+        .chain(
+            t.published
+                .iter()
+                .flat_map(|p| p.points.iter().map(|q| q.1)),
+        );
+    let (v0, v1) = value_range(values);
+    let span = (y1 - y0).max(1);
+    let mut chart = ChartBuilder::on(plot)
+        .margin_right(m.margin * 2)
+        .x_label_area_size((m.base * 2.0) as i32)
+        .y_label_area_size((m.base * 3.6) as i32)
+        .build_cartesian_2d(f64::from(y0) - 0.5..f64::from(y1) + 0.8, v0..v1)
+        .map_err(err)?;
+    let step = (span as usize).div_ceil(10).max(1);
+    mesh(
+        &mut chart,
+        c,
+        m,
+        lang,
+        prepared.decimals,
+        Some(span as usize / step + 1),
+    )?;
+    let r = (m.base * 0.36).max(3.0) as i32;
+    let history = c.series[0];
+    let trend = c.series[0];
+    let required = c.series[1];
+    let published = c.series[3];
+    // The Commission's own trajectories, dotted.
+    for p in &t.published {
+        for w in p.points.windows(2) {
+            dash_pattern(
+                &mut chart,
+                (f64::from(w[0].0), w[0].1),
+                (f64::from(w[1].0), w[1].1),
+                published,
+                2,
+                2.0,
+                3.0,
+            )?;
+        }
+    }
+    if let Some([a, b]) = t.required {
+        dashed(
+            &mut chart,
+            (f64::from(a.0), a.1),
+            (f64::from(b.0), b.1),
+            required,
+            2,
+        )?;
+    }
+    if let Some([a, b]) = t.trend {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(f64::from(a.0), a.1), (f64::from(b.0), b.1)],
+                ShapeStyle::from(&trend).stroke_width(2),
+            )))
+            .map_err(err)?;
+    }
+    for p in &t.history {
+        if let Some(v) = p.value {
+            marker(
+                &mut chart,
+                (f64::from(p.year), v),
+                history,
+                p.uncertain(),
+                r,
+                c.background,
+            )?;
+        }
+    }
+    // The target: a square, with its year and value.
+    let at = chart.backend_coord(&(f64::from(t.target.0), t.target.1));
+    let s = r + 2;
+    root.draw(&Rectangle::new(
+        [(at.0 - s, at.1 - s), (at.0 + s, at.1 + s)],
+        ShapeStyle::from(&required).filled(),
+    ))
+    .map_err(err)?;
+    let target_text = format!(
+        "{} {}{} {}",
+        word(Word::Target, lang),
+        t.target.0,
+        super::prepare::colon(lang),
+        style::quantity(t.target.1, prepared.decimals, &prepared.unit, lang)
+    );
+    let small = font(m.base * 0.92, c.text);
+    root.draw(&Text::new(
+        target_text,
+        (at.0 - s - 4, at.1 - s - 3),
+        small.pos(Pos::new(HPos::Right, VPos::Bottom)),
+    ))
+    .map_err(err)?;
+    // Where the trend reaches the target, or that it does not.
+    if let Some([_, end]) = t.trend {
+        let end_at = chart.backend_coord(&(f64::from(end.0), end.1));
+        let text = match t.projected_year {
+            Some(y) => format!("{} {y}", word(Word::Projected, lang)),
+            None => word(Word::NotReached, lang).to_owned(),
+        };
+        root.draw(&Text::new(
+            text,
+            (end_at.0 - s - 4, end_at.1 + s + 3),
+            small.pos(Pos::new(HPos::Right, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
+    // The legend: what each mark and line is.
+    let legend = font(m.base * 0.88, c.text);
+    let (px, py) = plot.get_base_pixel();
+    let mut y = py + 6;
+    let x = px + (m.base * 3.6) as i32 + 12;
+    let mut entries: Vec<(String, u8, RGBColor)> = vec![
+        (word(Word::History, lang).to_owned(), 0, history),
+        (word(Word::Trend, lang).to_owned(), 1, trend),
+        (word(Word::Required, lang).to_owned(), 2, required),
+    ];
+    for p in &t.published {
+        entries.push((p.label.clone(), 3, published));
+    }
+    let lh = (m.base * 1.25) as i32;
+    for (label, kind, colour) in entries {
+        match kind {
+            0 => {
+                root.draw(&Circle::new(
+                    (x + 10, y),
+                    r,
+                    ShapeStyle::from(&colour).filled(),
+                ))
+                .map_err(err)?;
+            }
+            1 => {
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + 20, y)],
+                    ShapeStyle::from(&colour).stroke_width(2),
+                ))
+                .map_err(err)?;
+            }
+            _ => {
+                let (dash, gap) = if kind == 2 { (6, 4) } else { (2, 3) };
+                let mut k = 0;
+                while k < 20 {
+                    root.draw(&PathElement::new(
+                        vec![(x + k, y), (x + (k + dash).min(20), y)],
+                        ShapeStyle::from(&colour).stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                    k += dash + gap;
+                }
+            }
+        }
+        root.draw(&Text::new(
+            label,
+            (x + 26, y),
+            legend.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
+        y += lh;
+    }
+    Ok(())
+}
