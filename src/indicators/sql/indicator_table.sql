@@ -24,10 +24,11 @@ picked AS (
     FROM s),
 t AS (
     SELECT *,
-           CASE WHEN value IS NULL OR regexp_matches(CAST(value AS VARCHAR), '[eE]') THEN NULL
-                ELSE CAST(length(split_part(CAST(value AS VARCHAR), '.', 2)) AS INTEGER)
+           CASE WHEN txt IS NULL OR contains(txt, 'e') OR contains(txt, 'E') THEN NULL
+                WHEN strpos(txt, '.') = 0 THEN 0
+                ELSE CAST(length(txt) - strpos(txt, '.') AS INTEGER)
            END AS decimals
-    FROM picked WHERE pick = 1),
+    FROM (SELECT *, CAST(value AS VARCHAR) AS txt FROM picked WHERE pick = 1)),
 eu AS (SELECT ind, period, value FROM t WHERE geo = ?),
 base AS (
     SELECT t.ind, t.geo, t.period, t.period_start, CAST(year(t.period_start) AS INTEGER) AS year,
