@@ -118,6 +118,24 @@ pub enum LangParam {
     De,
 }
 
+/// `?theme=`, as the OpenAPI document declares it.
+#[derive(utoipa::ToSchema)]
+pub enum ThemeParam {
+    #[schema(rename = "light")]
+    Light,
+    #[schema(rename = "dark")]
+    Dark,
+}
+
+/// `/oembed`'s `?format=`, as the OpenAPI document declares it (`xml` is declared, and answers 501).
+#[derive(utoipa::ToSchema)]
+pub enum OembedFormatParam {
+    #[schema(rename = "json")]
+    Json,
+    #[schema(rename = "xml")]
+    Xml,
+}
+
 /// The formats an endpoint offers, the first being its default.
 pub const DATA_FORMATS: &[Format] = &[Format::Json, Format::Csv, Format::JsonStat, Format::SdmxCsv];
 /// Metadata endpoints: JSON only.

@@ -856,10 +856,11 @@ fn bad_chart_requests_are_problems_naming_the_parameter_and_the_etag_follows_the
     served
         .get("/api/v1/charts/internet-access-ranking.gif")?
         .problem(404, ".svg")?;
-    served.get(&format!("{svg}?geo=XX"))?.problem(400, "geo")?;
+    // Well-formed values the data cannot answer: 404; malformed ones: 400.
+    served.get(&format!("{svg}?geo=XX"))?.problem(404, "geo")?;
     served
         .get(&format!("{svg}?geo=BE10"))?
-        .problem(400, "geo")?;
+        .problem(404, "geo")?;
     served
         .get(&format!("{svg}?geo=not%20a%20code"))?
         .problem(400, "geo")?;
@@ -872,22 +873,22 @@ fn bad_chart_requests_are_problems_naming_the_parameter_and_the_etag_follows_the
     served.get(&format!("{svg}?w=100"))?.problem(400, "w")?;
     served.get(&format!("{svg}?h=9999"))?.problem(400, "h")?;
     served.get(&format!("{svg}?w=wide"))?.problem(400, "w")?;
-    served.get(&format!("{svg}?to=1999"))?.problem(400, "to")?;
+    served.get(&format!("{svg}?to=1999"))?.problem(404, "to")?;
     served
         .get(&format!("{svg}?colour=red"))?
         .problem(400, "colour")?;
     served
         .get("/api/v1/charts/internet-access-brussels.svg?from=1990&to=1999")?
-        .problem(400, "from")?;
+        .problem(404, "from")?;
     served
         .get("/api/v1/charts/ict-specialists-trajectory.svg?geo=BE")?
-        .problem(400, "geo")?;
+        .problem(404, "geo")?;
     served
         .get("/api/v1/charts/desi-2022.png?geo=UK")?
-        .problem(400, "geo")?;
+        .problem(404, "geo")?;
     served
         .get("/api/v1/charts/desi-2022.svg?to=2010")?
-        .problem(400, "to")?;
+        .problem(404, "to")?;
     served
         .get("/embed/internet-access-ranking?theme=pink")?
         .problem(400, "theme")?;

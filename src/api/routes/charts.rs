@@ -28,19 +28,26 @@ use crate::charts::{self, Ask, Chart, ChartError, Prepared, SIZES, Theme, prepar
 #[into_params(parameter_in = Query)]
 pub struct ChartQuery {
     /// Comma-separated geo codes (a time series: its lines; a ranking, profile, trajectory or
-    /// composite: the geo it is about), e.g. `BE10,BE,EU27_2020`.
+    /// composite: the geo it is about), e.g. `BE10,BE,EU27_2020`; at most 8.
+    #[param(pattern = "^[A-Z0-9_]{1,32}(,[A-Z0-9_]{1,32}){0,7}$")]
     pub geo: Option<String>,
-    /// First year.
+    /// First year (1950–2100).
+    #[param(minimum = 1950, maximum = 2100)]
     pub from: Option<i32>,
-    /// Last year (a ranking or a composite: the year shown).
+    /// Last year (1950–2100; a ranking or a composite: the year shown).
+    #[param(minimum = 1950, maximum = 2100)]
     pub to: Option<i32>,
     /// `en`, `fr`, `nl` or `de` (else from `Accept-Language`, else `en`).
+    #[param(value_type = Option<crate::api::negotiate::LangParam>, inline)]
     pub lang: Option<String>,
     /// Width in px, 320–2400 (default the chart file's, 800).
+    #[param(value_type = Option<u32>, minimum = 320, maximum = 2400)]
     pub w: Option<String>,
     /// Height in px, 320–2400 (default: the chart's aspect ratio at that width).
+    #[param(value_type = Option<u32>, minimum = 320, maximum = 2400)]
     pub h: Option<String>,
     /// `light` (default) or `dark`.
+    #[param(value_type = Option<crate::api::negotiate::ThemeParam>, inline)]
     pub theme: Option<String>,
 }
 
@@ -134,7 +141,8 @@ fn asked(app: &App, id: &str, q: &ChartQuery, headers: &HeaderMap) -> Result<Ask
     if let (Some(f), Some(t)) = (q.from, q.to)
         && f > t
     {
-        return Err(ApiError::BadRequest(format!(
+        // Well-formed years that select nothing: nothing to serve (404), as for a series.
+        return Err(ApiError::NotFound(format!(
             "from ({f}) is after to ({t}). Swap them."
         )));
     }
@@ -172,7 +180,9 @@ fn asked(app: &App, id: &str, q: &ChartQuery, headers: &HeaderMap) -> Result<Ask
 impl From<ChartError> for ApiError {
     fn from(error: ChartError) -> ApiError {
         match error {
-            ChartError::Parameter { .. } => ApiError::BadRequest(format!("{error}.")),
+            // A well-formed value the data cannot answer (a geo or period without a value):
+            // nothing to serve (404), as for a series.
+            ChartError::Parameter { .. } => ApiError::NotFound(format!("{error}.")),
             ChartError::Unavailable(why) => ApiError::Unavailable(format!("{why}.")),
             other => ApiError::internal(other),
         }
@@ -627,6 +637,7 @@ pub struct OembedQuery {
     pub maxwidth: Option<u32>,
     pub maxheight: Option<u32>,
     /// `json` (the only format served; `xml` answers 501).
+    #[param(value_type = Option<crate::api::negotiate::OembedFormatParam>, inline)]
     pub format: Option<String>,
 }
 
@@ -642,9 +653,15 @@ pub async fn oembed(
 ) -> Result<Response, ApiError> {
     match q.format.as_deref() {
         None | Some("json") => {}
+        Some("xml") => {
+            return Err(ApiError::NotImplemented(
+                "format: \"xml\" is not served; oEmbed answers here are JSON only (format=json)."
+                    .to_owned(),
+            ));
+        }
         Some(other) => {
-            return Err(ApiError::NotImplemented(format!(
-                "format: {other:?} is not served; oEmbed answers here are JSON only (format=json)."
+            return Err(ApiError::BadRequest(format!(
+                "format: {other:?} is not an oEmbed format. Use format=json (xml is not served)."
             )));
         }
     }
