@@ -64,6 +64,39 @@ fn absent_columns(conn: &Connection, view: &str, want: &[&str]) -> Result<Vec<St
         .collect())
 }
 
+/// The first thing the input `observations` lacks, said for the user: one of `columns` (it was
+/// then not imported with `--format {format}`), an edition label of the method table `editions`
+/// (`.0`, named `.1` in the message), or a geo of `m_geos`; `None` when it has them all.
+fn missing_in_input(
+    conn: &Connection,
+    columns: &[&str],
+    format: &str,
+    editions: (&str, &str),
+) -> Result<Option<String>> {
+    if let Some(c) = absent_columns(conn, "observations", columns)?.first() {
+        return Ok(Some(format!(
+            "it has no `{c}` column, so it was not imported with --format {format}"
+        )));
+    }
+    let (table, named) = editions;
+    // `table` is one of this module's method tables, never user text.
+    if let Some(absent) = absent_rows(
+        conn,
+        &format!(
+            "SELECT label FROM {table} WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord"
+        ),
+    )? {
+        return Ok(Some(format!("no rows for the {named} {absent}")));
+    }
+    if let Some(absent) = absent_rows(
+        conn,
+        "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
+    )? {
+        return Ok(Some(format!("no rows for the geo(s) {absent}")));
+    }
+    Ok(None)
+}
+
 /// What a check query lists as absent, joined for a message; `None` when it lists nothing.
 fn absent_rows(conn: &Connection, sql: &str) -> Result<Option<String>> {
     let absent = strings(conn, sql)?;
@@ -99,31 +132,14 @@ pub(super) fn read_wide_input(
         problem,
         import: import.clone(),
     };
-    if let Some(c) = absent_columns(
-        conn,
-        "observations",
-        &["indicator", "geo", "period", "value"],
-    )?
-    .first()
-    {
-        return Err(input_problem(format!(
-            "it has no `{c}` column, so it was not imported with --format desi-wide"
-        )));
-    }
     // Every edition label, geo and indicator column the method names must be in the input.
-    if let Some(absent) = absent_rows(
+    if let Some(problem) = missing_in_input(
         conn,
-        "SELECT label FROM m_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
+        &["indicator", "geo", "period", "value"],
+        "desi-wide",
+        ("m_editions", "edition label(s)"),
     )? {
-        return Err(input_problem(format!(
-            "no rows for the edition label(s) {absent}"
-        )));
-    }
-    if let Some(absent) = absent_rows(
-        conn,
-        "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
-    )? {
-        return Err(input_problem(format!("no rows for the geo(s) {absent}")));
+        return Err(input_problem(problem));
     }
     if let Some(absent) = absent_rows(
         conn,
@@ -179,24 +195,10 @@ pub(super) fn fill_long_input(
         "period",
         "value",
     ];
-    if let Some(c) = absent_columns(conn, "observations", &wanted)?.first() {
-        return Err(input_problem(format!(
-            "it has no `{c}` column, so it was not imported with --format desi-csv"
-        )));
-    }
-    if let Some(absent) = absent_rows(
-        conn,
-        "SELECT label FROM m_all_editions WHERE label NOT IN (SELECT DISTINCT period FROM observations WHERE period IS NOT NULL) ORDER BY ord",
-    )? {
-        return Err(input_problem(format!(
-            "no rows for the edition(s) {absent}"
-        )));
-    }
-    if let Some(absent) = absent_rows(
-        conn,
-        "SELECT geo FROM m_geos WHERE geo NOT IN (SELECT DISTINCT geo FROM observations) ORDER BY ord",
-    )? {
-        return Err(input_problem(format!("no rows for the geo(s) {absent}")));
+    if let Some(problem) =
+        missing_in_input(conn, &wanted, "desi-csv", ("m_all_editions", "edition(s)"))?
+    {
+        return Err(input_problem(problem));
     }
 
     conn.execute_batch(
