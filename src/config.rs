@@ -67,6 +67,15 @@ pub struct Settings {
     pub keep_versions: usize,
     pub upstream: Upstream,
     pub api: Api,
+    pub dashboard: Dashboard,
+}
+
+/// The Smart City Office's page (`GET /`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    /// `dashboard.geo` / `DESI_CITY_DASHBOARD_GEO`: the city (a NUTS or country code) the page is about,
+    /// shown beside its country and the EU (default `BE10`, Brussels-Capital).
+    pub geo: String,
 }
 
 /// The HTTP API's own settings.
@@ -206,6 +215,9 @@ impl Default for Settings {
                 compute_per_second: 20,
                 trusted_proxies: Vec::new(),
             },
+            dashboard: Dashboard {
+                geo: "BE10".to_owned(),
+            },
         }
     }
 }
@@ -224,6 +236,13 @@ struct FileSettings {
     keep_versions: Option<usize>,
     upstream: Option<FileUpstream>,
     api: Option<FileApi>,
+    dashboard: Option<FileDashboard>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDashboard {
+    geo: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -470,6 +489,16 @@ impl Settings {
                     })?;
             }
         }
+        if let Some(geo) = parsed.dashboard.and_then(|d| d.geo) {
+            check_geo(&geo).map_err(|problem| {
+                invalid(
+                    "dashboard.geo",
+                    problem,
+                    "Give a NUTS or country code as Eurostat writes it, e.g. geo = \"BE10\" (Brussels-Capital).",
+                )
+            })?;
+            self.dashboard.geo = geo;
+        }
         Ok(())
     }
 
@@ -556,7 +585,32 @@ impl Settings {
                     fix: "Give comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8,::1.",
                 })?;
         }
+        if let Some(geo) = env("DESI_CITY_DASHBOARD_GEO") {
+            check_geo(&geo).map_err(|problem| ConfigError::Env {
+                var: "DESI_CITY_DASHBOARD_GEO",
+                value: geo.clone(),
+                problem,
+                fix: "Give a NUTS or country code as Eurostat writes it, e.g. BE10 (Brussels-Capital).",
+            })?;
+            self.dashboard.geo = geo;
+        }
         Ok(())
+    }
+}
+
+/// A geo code as Eurostat writes it: capitals, digits and `_` (`BE10`, `BE`, `EU27_2020`).
+fn check_geo(geo: &str) -> std::result::Result<(), String> {
+    let ok = (2..=12).contains(&geo.len())
+        && geo.as_bytes()[0].is_ascii_uppercase()
+        && geo
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{geo:?} is not a geo code (2 to 12 capitals, digits or _, starting with a capital)"
+        ))
     }
 }
 
@@ -895,5 +949,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("/nonexistent/desi-city.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_dashboard_geo_comes_from_the_file_then_the_environment_and_a_bad_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Settings::load(&Overrides::default(), env_of(&[]))
+                .unwrap()
+                .dashboard
+                .geo,
+            "BE10"
+        );
+        let file = write(&dir, "[dashboard]\ngeo = \"NL32\"\n");
+        let overrides = Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Settings::load(&overrides, env_of(&[]))
+                .unwrap()
+                .dashboard
+                .geo,
+            "NL32"
+        );
+        let env = env_of(&[("DESI_CITY_DASHBOARD_GEO", "AT13")]);
+        assert_eq!(
+            Settings::load(&overrides, env).unwrap().dashboard.geo,
+            "AT13"
+        );
+
+        let err = Settings::load(&overrides, env_of(&[("DESI_CITY_DASHBOARD_GEO", "be10")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("DESI_CITY_DASHBOARD_GEO") && err.contains("BE10"),
+            "{err}"
+        );
+        let bad = write(&dir, "[dashboard]\ngeo = \"Brussels\"\n");
+        let overrides = Overrides {
+            config: Some(bad.clone()),
+            ..Default::default()
+        };
+        let err = Settings::load(&overrides, env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dashboard.geo") && err.contains(&bad.display().to_string()),
+            "{err}"
+        );
     }
 }
