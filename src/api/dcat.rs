@@ -3,8 +3,11 @@
 //! distributions (Parquet, as stored: URL, media type, byte size, sha256; CSV, generated). Pure:
 //! catalogue and manifest in, JSON out; no HTTP, no file system.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
+use crate::api::download::Digest;
 use crate::catalog::{Catalog, DesiDimension, Provider, Source, Texts};
 use crate::store::{DatasetEntry, Manifest, Version};
 
@@ -227,39 +230,58 @@ fn date_time(t: chrono::DateTime<chrono::Utc>) -> Value {
     json!({ "@value": t.to_rfc3339(), "@type": "xsd:dateTime" })
 }
 
-/// The distributions of one kept version: its Parquet file (exact bytes: size and checksum) and
-/// a CSV generated from it (no size or checksum: it is encoded on request).
-fn distributions(source: &Source, v: &Version, base: &str) -> Vec<Value> {
+/// The size and checksum of each version's CSV download, by the sha256 of its Parquet file.
+pub type CsvDigests = HashMap<String, Digest>;
+
+/// An `spdx:Checksum` (SHA-256) of the download at `url`.
+fn checksum(url: &str, sha256: &str) -> Value {
+    json!({
+        "@id": format!("{url}#sha256"),
+        "@type": "spdx:Checksum",
+        "spdx:algorithm": { "@id": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256", "@type": "spdx:ChecksumAlgorithm" },
+        "spdx:checksumValue": { "@value": sha256, "@type": "xsd:hexBinary" },
+    })
+}
+
+fn byte_size(bytes: u64) -> Value {
+    json!({ "@value": bytes.to_string(), "@type": "xsd:nonNegativeInteger" })
+}
+
+/// The distributions of one kept version, each with its exact size and checksum: its Parquet
+/// file as stored, and the CSV encoded from it (`csv`; without them when not known).
+fn distributions(source: &Source, v: &Version, csv: &CsvDigests, base: &str) -> Vec<Value> {
     let root = format!("{base}/api/v1/datasets/{}", source.id);
+    let parquet_url = format!("{root}/versions/{}.parquet", v.version);
+    let csv_url = format!("{root}/versions/{}.csv", v.version);
+    let mut csv_node = json!({
+        "@id": csv_url,
+        "@type": "dcat:Distribution",
+        "dct:title": format!("{} {} (CSV)", source.id, v.version),
+        "dcat:downloadURL": resource(csv_url.clone()),
+        "dcat:accessURL": resource(format!("{root}.csv")),
+        "dcat:mediaType": { "@id": CSV, "@type": "dct:MediaType" },
+        "dct:license": licence(&source.licence_url),
+        "dct:issued": date_time(v.published_at),
+    });
+    if let Some(digest) = csv.get(&v.file_sha256) {
+        csv_node["dcat:byteSize"] = byte_size(digest.bytes);
+        csv_node["spdx:checksum"] = checksum(&csv_url, &digest.sha256);
+    }
     vec![
         json!({
-            "@id": format!("{root}/versions/{}.parquet", v.version),
+            "@id": parquet_url,
             "@type": "dcat:Distribution",
             "dct:title": format!("{} {} (Parquet)", source.id, v.version),
-            "dcat:downloadURL": resource(format!("{root}/versions/{}.parquet", v.version)),
+            "dcat:downloadURL": resource(parquet_url.clone()),
             "dcat:accessURL": resource(format!("{root}.parquet")),
             "dcat:mediaType": { "@id": PARQUET, "@type": "dct:MediaType" },
-            "dcat:byteSize": { "@value": v.bytes.to_string(), "@type": "xsd:nonNegativeInteger" },
-            "spdx:checksum": {
-                "@id": format!("{root}/versions/{}.parquet#sha256", v.version),
-                "@type": "spdx:Checksum",
-                "spdx:algorithm": { "@id": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256", "@type": "spdx:ChecksumAlgorithm" },
-                "spdx:checksumValue": { "@value": v.file_sha256, "@type": "xsd:hexBinary" },
-            },
+            "dcat:byteSize": byte_size(v.bytes),
+            "spdx:checksum": checksum(&parquet_url, &v.file_sha256),
             "dct:license": licence(&source.licence_url),
             "dct:issued": date_time(v.published_at),
             "adms:versionNotes": version_notes(v),
         }),
-        json!({
-            "@id": format!("{root}/versions/{}.csv", v.version),
-            "@type": "dcat:Distribution",
-            "dct:title": format!("{} {} (CSV)", source.id, v.version),
-            "dcat:downloadURL": resource(format!("{root}/versions/{}.csv", v.version)),
-            "dcat:accessURL": resource(format!("{root}.csv")),
-            "dcat:mediaType": { "@id": CSV, "@type": "dct:MediaType" },
-            "dct:license": licence(&source.licence_url),
-            "dct:issued": date_time(v.published_at),
-        }),
+        csv_node,
     ]
 }
 
@@ -275,7 +297,13 @@ fn version_notes(v: &Version) -> String {
 
 /// One kept version as the `dcat:Dataset` it is (`dcat:hasVersion` of the dataset): its number,
 /// dates, provenance and its two distributions.
-fn version_node(source: &Source, entry: &DatasetEntry, v: &Version, base: &str) -> Value {
+fn version_node(
+    source: &Source,
+    entry: &DatasetEntry,
+    v: &Version,
+    csv: &CsvDigests,
+    base: &str,
+) -> Value {
     let mut node = json!({
         "@id": format!("{base}/api/v1/datasets/{}/versions/{}", source.id, v.version),
         "@type": "dcat:Dataset",
@@ -289,7 +317,7 @@ fn version_node(source: &Source, entry: &DatasetEntry, v: &Version, base: &str) 
         "desi:fetchedAt": date_time(v.meta.fetched_at),
         "desi:sourceURL": { "@id": v.meta.source_url },
         "desi:rows": { "@value": v.rows.to_string(), "@type": "xsd:nonNegativeInteger" },
-        "dcat:distribution": distributions(source, v, base),
+        "dcat:distribution": distributions(source, v, csv, base),
     });
     if let Some(updated) = &v.meta.upstream_updated {
         node["desi:upstreamUpdated"] = json!(updated);
@@ -324,6 +352,7 @@ fn temporal(source: &Source) -> Option<Value> {
 fn dataset_node(
     source: &Source,
     entry: Option<&DatasetEntry>,
+    csv: &CsvDigests,
     base: &str,
     lang: &str,
     all_versions: bool,
@@ -352,7 +381,7 @@ fn dataset_node(
         "desi:fetchSchedule": source.schedule,
         "dcat:theme": source.dimensions.iter().map(|d| theme(*d)).collect::<Vec<_>>(),
         "dcat:keyword": keywords,
-        "dcat:distribution": current.map(|v| distributions(source, v, base)).unwrap_or_default(),
+        "dcat:distribution": current.map(|v| distributions(source, v, csv, base)).unwrap_or_default(),
     });
     if let Some(period) = temporal(source) {
         node["dct:temporal"] = period;
@@ -371,7 +400,7 @@ fn dataset_node(
         node["dcat:hasVersion"] = Value::Array(
             e.versions
                 .iter()
-                .map(|v| version_node(source, e, v, base))
+                .map(|v| version_node(source, e, v, csv, base))
                 .collect(),
         );
     }
@@ -380,11 +409,17 @@ fn dataset_node(
 
 /// The whole catalogue: every source of the catalogue (a source not fetched yet is listed
 /// without distributions), with the catalogue's own languages, dates, licence and homepage.
-pub fn catalog(catalog: &Catalog, manifest: &Manifest, base_url: &str, lang: &str) -> Value {
+pub fn catalog(
+    catalog: &Catalog,
+    manifest: &Manifest,
+    csv: &CsvDigests,
+    base_url: &str,
+    lang: &str,
+) -> Value {
     let datasets: Vec<Value> = catalog
         .sources
         .iter()
-        .map(|s| dataset_node(s, manifest.datasets.get(&s.id), base_url, lang, false))
+        .map(|s| dataset_node(s, manifest.datasets.get(&s.id), csv, base_url, lang, false))
         .collect();
     let published = || {
         manifest
@@ -424,8 +459,14 @@ pub fn catalog(catalog: &Catalog, manifest: &Manifest, base_url: &str, lang: &st
 }
 
 /// One dataset with `@context` and every kept version.
-pub fn dataset(source: &Source, entry: Option<&DatasetEntry>, base_url: &str, lang: &str) -> Value {
-    let mut node = dataset_node(source, entry, base_url, lang, true);
+pub fn dataset(
+    source: &Source,
+    entry: Option<&DatasetEntry>,
+    csv: &CsvDigests,
+    base_url: &str,
+    lang: &str,
+) -> Value {
+    let mut node = dataset_node(source, entry, csv, base_url, lang, true);
     node["@context"] = context();
     node
 }
@@ -439,7 +480,12 @@ mod tests {
     fn every_source_is_a_dataset_with_titles_licence_and_distributions_matching_the_files() {
         let catalog = catalog();
         let (_dir, manifest) = two_versions();
-        let doc = super::catalog(&catalog, &manifest, "https://desi.example.org", "fr");
+        let current = manifest.datasets["isoc_ci_in_h"]
+            .current_version()
+            .expect("current");
+        let csv_digest = Digest::of(b"geo,period,value\r\nBE,2024,91.5\r\n");
+        let csv = CsvDigests::from([(current.file_sha256.clone(), csv_digest.clone())]);
+        let doc = super::catalog(&catalog, &manifest, &csv, "https://desi.example.org", "fr");
         assert_eq!(doc["@type"], "dcat:Catalog");
         assert!(doc["@context"]["dcat"].is_string());
         let datasets = doc["dcat:dataset"].as_array().expect("datasets");
@@ -471,10 +517,18 @@ mod tests {
             .iter()
             .find(|d| d["dct:identifier"] == "isoc_ci_in_h")
             .expect("isoc_ci_in_h");
-        let current = manifest.datasets["isoc_ci_in_h"]
-            .current_version()
-            .expect("current");
         let parquet = &ours["dcat:distribution"][0];
+        // The CSV encoded from the file: its exact size and checksum, as the digest says.
+        let csv_node = &ours["dcat:distribution"][1];
+        assert_eq!(csv_node["dcat:mediaType"]["@id"], CSV);
+        assert_eq!(
+            csv_node["dcat:byteSize"]["@value"],
+            csv_digest.bytes.to_string()
+        );
+        assert_eq!(
+            csv_node["spdx:checksum"]["spdx:checksumValue"]["@value"],
+            csv_digest.sha256.as_str()
+        );
         assert_eq!(
             parquet["dcat:byteSize"]["@value"],
             current.bytes.to_string()
@@ -541,6 +595,7 @@ mod tests {
         let doc = dataset(
             catalog.get("isoc_ci_in_h").unwrap(),
             Some(entry),
+            &CsvDigests::new(),
             "http://x",
             "en",
         );
@@ -555,6 +610,10 @@ mod tests {
             entry.versions[1].file_sha256.as_str()
         );
         assert_eq!(doc["dcat:version"], entry.current.as_str());
+        // A CSV not encoded yet is listed without a size or checksum it does not know.
+        let csv = &versions[0]["dcat:distribution"][1];
+        assert_eq!(csv["dcat:mediaType"]["@id"], CSV);
+        assert!(csv.get("dcat:byteSize").is_none() && csv.get("spdx:checksum").is_none());
         // The dataset's own distributions are the current version's.
         assert_eq!(doc["dcat:distribution"].as_array().map(Vec::len), Some(2));
     }

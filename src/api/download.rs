@@ -3,6 +3,10 @@
 //! memory, keyed by their sha256 (a version never changes); one range is answered 206, several
 //! ranges the whole file (RFC 9110 allows it), an unsatisfiable one 416. Larger files are left to
 //! the caller (streamed by `tower-http`'s `ServeFile`). Reads files; never writes.
+//!
+//! [`CsvDigests`]: the exact size and SHA-256 of each version's CSV download, which DCAT states
+//! like the Parquet file's. The CSV is encoded from the Parquet file, and neither ever changes,
+//! so each is worked out once (when first served or first described) and remembered.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,6 +16,51 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+
+/// The size and SHA-256 of a download's exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub bytes: u64,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+impl Digest {
+    pub fn of(bytes: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        Digest {
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(sha2::Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// The digests of the CSV downloads seen so far, by the sha256 of the Parquet file each is encoded
+/// from (a version's identity: its file never changes, nor does its CSV).
+#[derive(Default)]
+pub struct CsvDigests {
+    known: Mutex<HashMap<String, Digest>>,
+}
+
+impl CsvDigests {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Digest>> {
+        self.known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn get(&self, parquet_sha256: &str) -> Option<Digest> {
+        self.lock().get(parquet_sha256).cloned()
+    }
+
+    /// Remembers the CSV encoded from the Parquet file `parquet_sha256`, and returns its digest.
+    pub fn record(&self, parquet_sha256: &str, csv: &[u8]) -> Digest {
+        let digest = Digest::of(csv);
+        self.lock()
+            .insert(parquet_sha256.to_owned(), digest.clone());
+        digest
+    }
+}
 
 /// Small files kept in memory, bounded in total bytes.
 pub struct Files {

@@ -58,6 +58,8 @@ pub struct App {
     pub cache: Cache,
     /// Small Parquet files, kept in memory for downloads.
     pub files: Arc<download::Files>,
+    /// The size and checksum of each version's CSV download, for DCAT.
+    pub csv_digests: download::CsvDigests,
     pub metrics: metrics::Metrics,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Held while an admin refresh runs (one at a time).
@@ -235,6 +237,7 @@ impl App {
             charts,
             cache: Cache::new(32 << 20),
             files: Arc::new(download::Files::new(32 << 20, 4 << 20)),
+            csv_digests: download::CsvDigests::default(),
             metrics: metrics::Metrics::new(),
             limiter,
             refreshing: tokio::sync::Mutex::new(()),

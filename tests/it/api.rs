@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::support::{KillOnDrop, Sandbox, fetched_households, sha256_file};
 use crate::upstream::{Upstream, shared_file};
@@ -668,8 +669,46 @@ fn the_catalogue_is_dcat_ap_with_downloads_whose_size_and_checksum_match_the_fil
         text.contains("creativecommons.org/licenses/by/4.0"),
         "no licence URI"
     );
-    let one = served.ok("/api/v1/datasets/isoc_ci_in_h?lang=fr")?.text();
-    ensure!(one.contains(&current.version));
+    let one = served.ok("/api/v1/datasets/isoc_ci_in_h?lang=fr")?;
+    ensure!(one.text().contains(&current.version));
+    // Every distribution, Parquet and CSV, of the catalogue and of one dataset's every kept
+    // version states the exact size and SHA-256 of the bytes its download URL serves.
+    let catalogue = answer.json()?;
+    let dataset = one.json()?;
+    let mut distributions: Vec<&Value> = Vec::new();
+    for d in catalogue["dcat:dataset"].as_array().into_iter().flatten() {
+        distributions.extend(d["dcat:distribution"].as_array().into_iter().flatten());
+    }
+    for v in dataset["dcat:hasVersion"].as_array().into_iter().flatten() {
+        distributions.extend(v["dcat:distribution"].as_array().into_iter().flatten());
+    }
+    let csvs = distributions
+        .iter()
+        .filter(|d| {
+            d["dcat:mediaType"]["@id"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("/text/csv"))
+        })
+        .count();
+    ensure!(csvs >= 2, "{csvs} CSV distributions in {distributions:?}");
+    for d in distributions {
+        let url = d["dcat:downloadURL"]["@id"]
+            .as_str()
+            .context("downloadURL")?;
+        let path = &url[url.find("/api/v1/").context("an API URL")?..];
+        let body = served.ok(path)?.body;
+        ensure!(
+            d["dcat:byteSize"]["@value"].as_str() == Some(body.len().to_string().as_str()),
+            "{url}: byteSize {} but {} bytes served",
+            d["dcat:byteSize"],
+            body.len()
+        );
+        ensure!(
+            d["spdx:checksum"]["spdx:checksumValue"]["@value"]
+                == hex::encode(Sha256::digest(&body)),
+            "{url}: the checksum is not the served bytes'"
+        );
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! honours `Range`), `/sources`, `/changes.atom` and `/cite`. Ids reach the store only through
 //! `Store`'s checked lookups, so no path outside the store can be named.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
@@ -220,7 +221,13 @@ pub async fn catalogue(
     let app2 = app.clone();
     app.answer(&headers, client, head, move || {
         let served = served(&app2.ctx.catalog, &snapshot.manifest);
-        let doc = dcat::catalog(&served, &snapshot.manifest, &base, lang);
+        let current = snapshot.manifest.datasets.values();
+        let csv = csv_digests(
+            &app2,
+            &snapshot,
+            current.filter_map(|e| e.current_version()),
+        );
+        let doc = dcat::catalog(&served, &snapshot.manifest, &csv, &base, lang);
         Ok(Body {
             content_type: JSON_LD,
             ..Body::json(&doc).in_language(lang)
@@ -286,8 +293,11 @@ pub async fn dataset(
         freshness: Freshness::Current,
         licence: Some(source.licence_url.clone()),
     };
+    let app2 = app.clone();
     app.answer(headers, client, head, move || {
-        let doc = dcat::dataset(&source, entry.as_ref(), &base, lang);
+        let kept = entry.iter().flat_map(|e| e.versions.iter());
+        let csv = csv_digests(&app2, &snapshot, kept);
+        let doc = dcat::dataset(&source, entry.as_ref(), &csv, &base, lang);
         Ok(Body {
             content_type: JSON_LD,
             ..Body::json(&doc).in_language(lang)
@@ -456,9 +466,6 @@ async fn data(
     };
     let app2 = app.clone();
     app.answer(headers, client, head, move || {
-        let batches = snapshot
-            .store
-            .read(&version.dataset, Some(&version.version))?;
         let filename = format!(
             "{}_{}.{}",
             version.dataset,
@@ -466,8 +473,11 @@ async fn data(
             format.extension()
         );
         let bytes = match format {
-            Format::Csv | Format::Json => encode::csv(&batches)?,
+            Format::Csv | Format::Json => version_csv(&app2, &snapshot, &version)?.0,
             Format::JsonStat | Format::SdmxCsv => {
+                let batches = snapshot
+                    .store
+                    .read(&version.dataset, Some(&version.version))?;
                 // The dimension columns, as the version records them (the canonical schema).
                 let dimensions = version.meta.dimensions.clone();
                 let source = app2.ctx.catalog.get(&version.dataset).ok();
@@ -513,6 +523,40 @@ async fn data(
         })
     })
     .await
+}
+
+/// A version's CSV download (every stored column, RFC 4180) and its digest, remembered for DCAT's
+/// `dcat:byteSize` and checksum of the CSV distribution: the same bytes as served.
+fn version_csv(
+    app: &App,
+    snapshot: &Snapshot,
+    version: &Version,
+) -> Result<(Vec<u8>, download::Digest), ApiError> {
+    let batches = snapshot
+        .store
+        .read(&version.dataset, Some(&version.version))?;
+    let csv = encode::csv(&batches)?;
+    let digest = app.csv_digests.record(&version.file_sha256, &csv);
+    Ok((csv, digest))
+}
+
+/// The CSV digests of `versions`, by Parquet sha256, encoding each CSV not seen yet. A version
+/// whose file can no longer be read is left out: its CSV distribution is listed without them.
+fn csv_digests<'v>(
+    app: &App,
+    snapshot: &Snapshot,
+    versions: impl IntoIterator<Item = &'v Version>,
+) -> HashMap<String, download::Digest> {
+    versions
+        .into_iter()
+        .filter_map(|v| {
+            let digest = match app.csv_digests.get(&v.file_sha256) {
+                Some(known) => known,
+                None => version_csv(app, snapshot, v).ok()?.1,
+            };
+            Some((v.file_sha256.clone(), digest))
+        })
+        .collect()
 }
 
 /// Each source's state: last success, last error and why, upstream update date, next run.
