@@ -1003,21 +1003,10 @@ fn export_cmd(
             std::io::copy(&mut file, &mut out).map(|_| ())
         }
         ExportFormat::Csv => {
+            // The same bytes as the API's CSV download of this version (RFC 4180, CRLF).
             let batches = store.read(id, Some(&v.version))?;
-            let mut result = Ok(());
-            for (i, b) in batches.iter().enumerate() {
-                let mut buf = Vec::new();
-                arrow::csv::WriterBuilder::new()
-                    .with_header(i == 0)
-                    .build(&mut buf)
-                    .write(b)
-                    .context("Failed to encode CSV")?;
-                result = out.write_all(&buf);
-                if result.is_err() {
-                    break;
-                }
-            }
-            result
+            let csv = api::encode::csv(&batches).context("Failed to encode CSV")?;
+            out.write_all(&csv)
         }
     };
     match written.and_then(|()| out.flush()) {
@@ -1306,19 +1295,31 @@ fn unknown_geo(geo: &str, dataset: &str, rows: &[values::IndicatorValue]) -> Ind
     }
 }
 
-/// A CSV field: quoted (with `"` doubled) when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+/// The columns of `roadmap --format csv`.
+const PROGRESS_CSV_COLUMNS: [&str; 19] = [
+    "roadmap",
+    "target",
+    "indicator",
+    "geo",
+    "baseline_period",
+    "baseline_value",
+    "latest_period",
+    "latest_value",
+    "target_period",
+    "target_value",
+    "share_covered",
+    "required_yearly_change",
+    "actual_yearly_change",
+    "pace_ratio",
+    "linear_projection",
+    "compound_projection",
+    "projected_year",
+    "status",
+    "note",
+];
 
-/// Roadmap progress as a table for people or as CSV (`roadmap,target,indicator,geo,
-/// baseline_period,baseline_value,latest_period,latest_value,target_period,target_value,
-/// share_covered,required_yearly_change,actual_yearly_change,pace_ratio,linear_projection,
-/// compound_projection,projected_year,status,note`, numbers in full precision).
+/// Roadmap progress as a table for people or as CSV ([`PROGRESS_CSV_COLUMNS`], RFC 4180,
+/// numbers in full precision).
 fn write_progress(
     out: &mut impl Write,
     map: &roadmap::Roadmap,
@@ -1334,35 +1335,35 @@ fn write_progress(
     };
     match format {
         DesiFormat::Csv => {
-            writeln!(
-                out,
-                "roadmap,target,indicator,geo,baseline_period,baseline_value,latest_period,latest_value,target_period,target_value,share_covered,required_yearly_change,actual_yearly_change,pace_ratio,linear_projection,compound_projection,projected_year,status,note"
-            )?;
+            let mut w = api::encode::csv_writer(out);
+            w.write_record(PROGRESS_CSV_COLUMNS)?;
             for r in rows {
                 let m = &r.measures;
                 let (bp, bv) = point(&m.baseline);
                 let (lp, lv) = point(&m.latest);
-                writeln!(
-                    out,
-                    "{},{},{},{},{bp},{bv},{lp},{lv},{},{},{},{},{},{},{},{},{},{},{}",
-                    r.roadmap,
-                    r.target,
+                w.write_record([
+                    r.roadmap.as_str(),
+                    &r.target,
                     r.indicator.as_deref().unwrap_or_default(),
-                    r.geo,
-                    r.target_year,
-                    r.target_value,
-                    num(m.share_covered),
-                    num(m.required_yearly_change),
-                    num(m.actual_yearly_change),
-                    num(m.pace_ratio),
-                    num(m.linear_projection),
-                    num(m.compound_projection),
-                    m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
+                    &r.geo,
+                    &bp,
+                    &bv,
+                    &lp,
+                    &lv,
+                    &r.target_year.to_string(),
+                    &r.target_value.to_string(),
+                    &num(m.share_covered),
+                    &num(m.required_yearly_change),
+                    &num(m.actual_yearly_change),
+                    &num(m.pace_ratio),
+                    &num(m.linear_projection),
+                    &num(m.compound_projection),
+                    &m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
                     m.status.as_str(),
-                    csv_field(r.note.as_deref().unwrap_or_default())
-                )?;
+                    r.note.as_deref().unwrap_or_default(),
+                ])?;
             }
-            Ok(())
+            w.flush()
         }
         DesiFormat::Table => {
             let fixed = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
@@ -1517,7 +1518,7 @@ fn write_scores_csv(
     method: &desi::Methodology,
     scores: &[figures::RankedScore],
 ) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = api::encode::csv_writer(out);
     figures::write_csv_header(&mut w)?;
     for s in scores {
         figures::write_csv_row(&mut w, method, s)?;

@@ -19,8 +19,22 @@ use desi_city::indicators::{IndicatorError, definitions, roadmap, values};
 
 use super::{DesiFormat, LangArg, load_catalog, load_definitions, new_table, open_store};
 
-/// The CSV header of `--format csv` (`rank_group`: among whom `rank` and `ranked` count).
-const CSV_HEADER: &str = "geo,section,dimension,code,period,value,flags,eu27_value,rank,ranked,change,country_value,rank_group";
+/// The columns of `--format csv` (`rank_group`: among whom `rank` and `ranked` count).
+const CSV_COLUMNS: [&str; 13] = [
+    "geo",
+    "section",
+    "dimension",
+    "code",
+    "period",
+    "value",
+    "flags",
+    "eu27_value",
+    "rank",
+    "ranked",
+    "change",
+    "country_value",
+    "rank_group",
+];
 /// The `section` of the scorecard's CSV rows: its name says it is desi-city's own method.
 const SCORECARD_SECTION: &str = "desi-city-regional-scorecard-own-method";
 
@@ -158,72 +172,85 @@ fn rank(v: &values::IndicatorValue) -> (Option<u32>, u32, &'static str) {
 }
 
 fn write_csv(out: &mut impl Write, reports: &[Report]) -> std::io::Result<()> {
-    writeln!(out, "{CSV_HEADER}")?;
+    let mut w = desi_city::api::encode::csv_writer(out);
+    w.write_record(CSV_COLUMNS)?;
     for report in reports {
         for line in &report.lines {
             let Ok(Some(v)) = &line.latest else {
                 continue;
             };
             let (r, n, group) = rank(v);
-            writeln!(
-                out,
-                "{},indicator,{},{},{},{},{},{},{},{},{},,{}",
-                report.geo,
-                line.indicator.dimension,
-                line.indicator.id,
-                v.period,
-                num(v.value),
+            w.write_record([
+                report.geo.as_str(),
+                "indicator",
+                line.indicator.dimension.as_str(),
+                &line.indicator.id,
+                &v.period,
+                &num(v.value),
                 v.flags.as_deref().unwrap_or_default(),
-                num(v.eu_value),
-                r.map(|r| r.to_string()).unwrap_or_default(),
-                if r.is_some() {
-                    n.to_string()
-                } else {
-                    String::new()
-                },
-                num(v.change),
+                &num(v.eu_value),
+                &r.map(|r| r.to_string()).unwrap_or_default(),
+                &r.map(|_| n.to_string()).unwrap_or_default(),
+                &num(v.change),
+                "",
                 if r.is_some() { group } else { "" },
-            )?;
+            ])?;
         }
         let Some(Ok(card)) = &report.scorecard else {
             continue;
         };
+        let period = card.period.to_string();
         for i in &card.indicators {
-            writeln!(
-                out,
-                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{},",
-                card.geo,
-                i.dimension,
-                i.indicator,
-                card.period,
-                i.score,
-                num(i.country_score)
-            )?;
+            w.write_record([
+                card.geo.as_str(),
+                SCORECARD_SECTION,
+                i.dimension.as_str(),
+                &i.indicator,
+                &period,
+                &i.score.to_string(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &num(i.country_score),
+                "",
+            ])?;
         }
         for d in &card.dimensions {
-            writeln!(
-                out,
-                "{},{SCORECARD_SECTION},{},{},{},{},,,,,,{},",
-                card.geo,
-                d.dimension,
-                d.dimension,
-                card.period,
-                d.score,
-                num(d.country_score)
-            )?;
+            w.write_record([
+                card.geo.as_str(),
+                SCORECARD_SECTION,
+                d.dimension.as_str(),
+                d.dimension.as_str(),
+                &period,
+                &d.score.to_string(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &num(d.country_score),
+                "",
+            ])?;
         }
-        writeln!(
-            out,
-            "{},{SCORECARD_SECTION},total,total,{},{},,,{},{},,{},capital regions",
-            card.geo,
-            card.period,
-            card.total,
-            card.rank_capitals,
-            card.ranked_capitals,
-            num(card.country_total)
-        )?;
+        w.write_record([
+            card.geo.as_str(),
+            SCORECARD_SECTION,
+            "total",
+            "total",
+            &period,
+            &card.total.to_string(),
+            "",
+            "",
+            &card.rank_capitals.to_string(),
+            &card.ranked_capitals.to_string(),
+            "",
+            &num(card.country_total),
+            "capital regions",
+        ])?;
     }
-    Ok(())
+    w.flush()
 }
 
 fn write_table(out: &mut impl Write, report: &Report, lang: LangArg) -> std::io::Result<()> {

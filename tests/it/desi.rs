@@ -89,6 +89,7 @@ fn the_2022_composite_reproduces_the_commissions_published_scores() -> Result<()
     let sandbox = imported()?;
     let run = desi(&sandbox, &["--methodology", "2022", "--format", "csv"])?;
     run.ok()?;
+    crate::support::crlf_lines("desi --format csv", &run.stdout)?;
     let scores = parse_csv(&run.stdout)?;
     let published = [
         ("BE", "desi", "desi", 50.30738810513644),

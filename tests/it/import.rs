@@ -57,6 +57,7 @@ fn imports_and_exports_back(
 
         let csv = sandbox.run(&["export", &id, "--format", "csv"])?;
         csv.ok()?;
+        crate::support::crlf_lines("export --format csv", &csv.stdout)?;
         let csv_file = sandbox.root.join(format!("{id}.csv"));
         std::fs::write(&csv_file, &csv.stdout)?;
         let (header, rows) = read_csv(&csv_file)?;

@@ -77,6 +77,7 @@ fn brussels_scorecard_matches_the_min_max_computed_by_hand_from_the_shared_files
         "csv",
     ])?;
     run.ok()?;
+    crate::support::crlf_lines("compute --format csv", &run.stdout)?;
     let mut lines = run.stdout.lines();
     let header: Vec<&str> = lines.next().context("no CSV header")?.split(',').collect();
     let rows: Vec<HashMap<&str, &str>> = lines

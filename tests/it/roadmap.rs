@@ -57,6 +57,7 @@ fn progress(sandbox: &Sandbox, id: &str) -> Result<HashMap<(String, String), Row
         "csv",
     ])?;
     run.ok()?;
+    crate::support::crlf_lines("roadmap --format csv", &run.stdout)?;
     let mut lines = run.stdout.lines();
     let header = split_csv(lines.next().context("no CSV header")?);
     ensure!(

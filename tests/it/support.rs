@@ -688,6 +688,21 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
+/// Ensures `csv` is RFC 4180 as to line ends: every line ends in CRLF, the last one too.
+pub fn crlf_lines(what: &str, csv: &str) -> Result<()> {
+    ensure!(!csv.is_empty(), "{what}: no CSV");
+    ensure!(
+        csv.ends_with("\r\n"),
+        "{what}: the last line does not end in CRLF"
+    );
+    let bare = csv
+        .match_indices('\n')
+        .filter(|(i, _)| !csv[..*i].ends_with('\r'))
+        .count();
+    ensure!(bare == 0, "{what}: {bare} line(s) end in a bare LF");
+    Ok(())
+}
+
 /// A SQL string literal (test-controlled paths only).
 pub fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
