@@ -219,19 +219,20 @@ fn check_entity(
         if term == "@context" {
             continue;
         }
-        match (resolve(contexts, term), model_terms.get(term)) {
-            (None, _) => problems.push(format!("{id}: {term} is defined by no context")),
-            (Some(iri), Some(_)) if term != "id" && term != "type" => {
-                if Some(iri.clone()) != resolve(&contexts[..1], term) {
-                    problems.push(format!("{id}: {term} → {iri}, not the model's IRI"));
-                }
-            }
-            (Some(iri), None) => {
-                if !iri.starts_with(OWN_IRI) && iri != "http://purl.org/dc/terms/license" {
-                    problems.push(format!("{id}: {term} → {iri}, not desi-city's vocabulary"));
-                }
-            }
-            _ => {}
+        let problem = match (resolve(contexts, term), model_terms.get(term)) {
+            (None, _) => Some("is defined by no context".to_owned()),
+            // A model term: what the model's context alone makes of it (no other context
+            // redefines it).
+            (Some(iri), Some(_)) if !["id", "type"].contains(&term) => (Some(iri.clone())
+                != resolve(&contexts[..1], term))
+            .then(|| format!("→ {iri}, not the model's IRI")),
+            (Some(iri), None) => (!iri.starts_with(OWN_IRI)
+                && iri != "http://purl.org/dc/terms/license")
+                .then(|| format!("→ {iri}, not desi-city's vocabulary")),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            problems.push(format!("{id}: {term} {problem}"));
         }
     }
     if entity["type"] != "KeyPerformanceIndicator" {
@@ -426,6 +427,40 @@ fn the_dashboards_kpis_are_ngsi_ld_entities_of_the_smart_data_model_with_the_val
         .filter_map(|e| e["id"].as_str().map(str::to_owned))
         .collect();
     ensure!(targets == expected, "{targets:?} vs {expected:?}");
+    // And against the definitions /roadmaps lists: a target's entity only for a geo it names.
+    let definitions = served.ok("/api/v1/roadmaps")?.json()?;
+    let named: BTreeSet<String> = definitions["roadmaps"]
+        .as_array()
+        .context("roadmaps")?
+        .iter()
+        .flat_map(|r| {
+            let roadmap = r["id"].as_str().unwrap_or_default().to_owned();
+            r["targets"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(move |t| {
+                    let prefix = format!(
+                        "urn:ngsi-ld:KeyPerformanceIndicator:desi-city:{roadmap}.{}:",
+                        t["id"].as_str().unwrap_or_default()
+                    );
+                    t["geos"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |g| format!("{prefix}{}", g.as_str().unwrap_or_default()))
+                })
+        })
+        .collect();
+    for entity in entities.iter().filter(|e| e.get("roadmap").is_some()) {
+        let id = entity["id"].as_str().unwrap_or_default();
+        ensure!(
+            named.contains(id),
+            "{id}: a target entity for a geo its target does not name"
+        );
+    }
     // At least one measured target links to its indicator's entity, which is served too.
     let linked: Vec<&str> = entities
         .iter()
