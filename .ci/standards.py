@@ -1,10 +1,11 @@
 """The standards' own validators against a running desi-city (run by .ci/standards and by
 tests/it/standards.rs): openapi-spec-validator over /api/v1/openapi.json; pyshacl with the
 DCAT-AP 3.0 shapes over the catalogue and every dataset it lists, and the JSON-LD keys every
-processor must keep; the HTTP rules of RFC 9110/9111 (per-encoding validators, If-Modified-Since,
+processor must keep; pyld's JSON-LD expansion of the NGSI-LD KPI entities (/api/v1/kpis) with the
+contexts of tests/fixtures (no term dropped, each to the Smart Data Model's IRI); the HTTP rules of RFC 9110/9111 (per-encoding validators, If-Modified-Since,
 Vary on 304, 405 as problem+json) and RFC 3339 times. Prints each failure and exits 1 on any.
 
-Usage: standards.py --base http://127.0.0.1:PORT --shapes dcat-ap-SHACL.ttl {openapi,dcat,http,all}
+Usage: standards.py --base http://127.0.0.1:PORT --shapes dcat-ap-SHACL.ttl {openapi,dcat,kpis,http,all}
 """
 
 import argparse
@@ -163,6 +164,122 @@ def check_dcat(server: Server, shapes_file: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# NGSI-LD KeyPerformanceIndicator entities (/api/v1/kpis), expanded by a JSON-LD processor
+
+CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
+MODEL_CONTEXT = (
+    "https://raw.githubusercontent.com/smart-data-models/dataModel.KeyPerformanceIndicator/master/context.jsonld"
+)
+# The published contexts, read from the test fixtures (tests/fixtures/README.md names their source):
+# nothing is fetched from the internet.
+FIXTURE_CONTEXTS = {
+    CORE_CONTEXT: "tests/fixtures/etsi/ngsi-ld-core-context-v1.9.jsonld",
+    MODEL_CONTEXT: "tests/fixtures/smart-data-models/KeyPerformanceIndicator/context.jsonld",
+    # The scoped context of the core context's `ngsildproof` term.
+    "https://w3id.org/security/data-integrity/v2": "tests/fixtures/w3c/data-integrity-v2.jsonld",
+}
+MODEL_IRI = "https://smartdatamodels.org/"
+OWN_IRI = "https://desi-city.eu/ns#"
+DEFAULT_VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
+NGSI_LD = "https://uri.etsi.org/ngsi-ld/"
+
+
+def check_kpis(server: Server) -> None:
+    from pyld import jsonld
+
+    base = f"http://{server.host}:{server.port}"
+
+    def loader(url, options=None):
+        if url in FIXTURE_CONTEXTS:
+            with open(FIXTURE_CONTEXTS[url], encoding="utf-8") as f:
+                document = json.load(f)
+        elif url.startswith(base + "/"):
+            status, _, body = server.request("GET", url[len(base):], {"Accept": "application/ld+json"})
+            if status != 200:
+                raise jsonld.JsonLdError(f"{url}: {status}", "jsonld.LoadDocumentError", code="loading document failed")
+            document = json.loads(body)
+        else:
+            raise jsonld.JsonLdError(
+                f"offline: {url} is neither a fixture nor this server", "jsonld.LoadDocumentError",
+                code="loading document failed",
+            )
+        return {"contextUrl": None, "documentUrl": url, "document": document}
+
+    model = json.load(open(FIXTURE_CONTEXTS[MODEL_CONTEXT], encoding="utf-8"))["@context"]
+    checked = 0
+    for path, accept, form in [
+        ("/api/v1/kpis", "application/ld+json", "keyValues"),
+        ("/api/v1/kpis?options=normalized", "application/ld+json", "normalized"),
+        ("/api/v1/kpis", "application/json", "keyValues"),
+    ]:
+        status, headers, body = server.request("GET", path, {"Accept": accept})
+        if status != 200 or not headers.get("content-type", "").startswith(accept):
+            fail(f"kpis {path} ({accept}): {status} {headers.get('content-type')}")
+            continue
+        entities = json.loads(body)
+        if not entities:
+            fail(f"kpis {path}: no entity")
+        options = {"documentLoader": loader}
+        if accept == "application/json":
+            # The context comes from the Link header (NGSI-LD, JSON-LD 1.1 §6.1).
+            links = [l for l in headers.get("link", "").split(", <") if "json-ld#context" in l]
+            if len(links) != 1:
+                fail(f"kpis {path}: {len(links)} JSON-LD context Link headers: {headers.get('link')}")
+                continue
+            options["expandContext"] = links[0].lstrip("<").split(">", 1)[0]
+            if any("@context" in e for e in entities):
+                fail(f"kpis {path}: an application/json entity carries @context")
+        for entity in entities:
+            try:
+                expanded = jsonld.expand(entity, options)
+            except jsonld.JsonLdError as error:
+                fail(f"kpis {entity.get('id')}: JSON-LD expansion failed: {error}")
+                continue
+            if len(expanded) != 1:
+                fail(f"kpis {entity.get('id')}: expanded to {len(expanded)} nodes")
+                continue
+            node = expanded[0]
+            where = f"kpis {form} {accept} {entity.get('id')}"
+            if node.get("@id") != entity.get("id"):
+                fail(f"{where}: @id {node.get('@id')}")
+            if node.get("@type") != [MODEL_IRI + "dataModel.KeyPerformanceIndicator/KeyPerformanceIndicator"]:
+                fail(f"{where}: @type {node.get('@type')}")
+            terms = [k for k in entity if k not in ("@context", "id", "type")]
+            predicates = [k for k in node if not k.startswith("@")]
+            if len(predicates) != len(terms):
+                fail(f"{where}: {len(terms)} attributes, {len(predicates)} after expansion (a term was dropped)")
+            for term in terms:
+                iri = model.get(term)
+                iri = iri if isinstance(iri, str) else None
+                expected = iri or OWN_IRI + term
+                if term == "license":
+                    expected = "http://purl.org/dc/terms/license"
+                if expected not in node:
+                    fail(f"{where}: {term} did not expand to {expected}")
+            for predicate in predicates:
+                if predicate.startswith(DEFAULT_VOCAB):
+                    fail(f"{where}: {predicate}: a term no context defines")
+                values = node[predicate]
+                if form == "normalized":
+                    # Each attribute a Property with a value, or a Relationship with an object.
+                    for value in values:
+                        kinds = value.get("@type", [])
+                        if kinds == [NGSI_LD + "Property"] and NGSI_LD + "hasValue" in value:
+                            continue
+                        if kinds == [NGSI_LD + "Relationship"] and NGSI_LD + "hasObject" in value:
+                            continue
+                        fail(f"{where}: {predicate} is neither a Property nor a Relationship: {value}")
+            period = node.get(MODEL_IRI + "dataModel.KeyPerformanceIndicator/calculationPeriod")
+            if form == "keyValues" and "calculationPeriod" in entity:
+                inner = period[0] if period else {}
+                for part in ("from", "to"):
+                    if MODEL_IRI + f"dataModel.KeyPerformanceIndicator/{part}" not in inner:
+                        fail(f"{where}: calculationPeriod.{part} dropped")
+            checked += 1
+    print(f"kpis: {checked} entities expanded by pyld", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
 # HTTP (RFC 9110/9111, RFC 9457) and RFC 3339
 
 
@@ -285,13 +402,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
     parser.add_argument("--shapes", required=True)
-    parser.add_argument("what", choices=["openapi", "dcat", "http", "all"])
+    parser.add_argument("what", choices=["openapi", "dcat", "kpis", "http", "all"])
     args = parser.parse_args()
     server = Server(args.base)
     if args.what in ("openapi", "all"):
         check_openapi(server)
     if args.what in ("dcat", "all"):
         check_dcat(server, args.shapes)
+    if args.what in ("kpis", "all"):
+        check_kpis(server)
     if args.what in ("http", "all"):
         check_http(server)
     if FAILURES:

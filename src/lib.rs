@@ -9,6 +9,7 @@
 //!   and each indicator of `indicators/*.toml` (definitions, values, EU value, ranks, change).
 //! - [`geo`]: region shapes from the store (GISCO NUTS 2021), ETRS89-LAEA projection, class breaks.
 //! - [`charts`]: plotters drawings; [`charts::map`]: the NUTS-2 choropleth.
+//! - [`ngsi`]: the figures as NGSI-LD `KeyPerformanceIndicator` entities (FIWARE Smart Data Models).
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`charts`]: charts of `charts/*.toml` drawn from the figures: SVG (plotters), PNG (resvg), alt text.
 //! - [`api`]: the axum HTTP API.
@@ -20,5 +21,6 @@ pub mod config;
 pub mod fetch;
 pub mod geo;
 pub mod indicators;
+pub mod ngsi;
 pub mod schedule;
 pub mod store;

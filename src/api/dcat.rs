@@ -1,6 +1,6 @@
 //! The catalogue as DCAT-AP 3.0 in JSON-LD: one `dcat:Dataset` per catalogue source, with titles
 //! and descriptions per language, publisher, licence, spatial and temporal coverage, and
-//! distributions (Parquet, as stored: URL, media type, byte size, sha256; CSV, generated). Pure:
+//! distributions (Parquet as stored, and the CSV encoded from it: URL, media type, byte size, sha256). Pure:
 //! catalogue and manifest in, JSON out; no HTTP, no file system.
 
 use std::collections::HashMap;
@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::api::download::Digest;
-use crate::catalog::{Catalog, DesiDimension, Provider, Source, Texts};
+use crate::catalog::{Catalog, DesiDimension, Frequency, Provider, Source, Texts};
 use crate::store::{DatasetEntry, Manifest, Version};
 
 const PARQUET: &str = "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet";
@@ -87,50 +87,32 @@ fn theme(dimension: DesiDimension) -> Value {
 }
 
 /// How often the data itself is updated (the EU frequency table), not how often desi-city
-/// fetches it: Eurostat's sources are yearly surveys (a `freq` filter says otherwise), the
-/// Commission's DESI is published once a year, an Opendatasoft export is a snapshot of unknown
-/// rhythm.
+/// fetches it ([`Source::frequency`]).
 fn frequency(source: &Source) -> Value {
-    let freq = source
-        .query
-        .filters
-        .get("freq")
-        .filter(|codes| codes.len() == 1)
-        .map(|codes| codes[0].as_str());
-    let (code, label) = match (source.provider, freq) {
-        (Provider::Eurostat, Some("Q")) => ("QUARTERLY", "quarterly"),
-        (Provider::Eurostat, Some("M")) => ("MONTHLY", "monthly"),
-        (Provider::Eurostat, Some("D")) => ("DAILY", "daily"),
-        (Provider::Eurostat | Provider::Desi, _) => ("ANNUAL", "annual"),
-        (Provider::Opendatasoft, _) => ("UNKNOWN", "unknown"),
-        // A NUTS version's shapes change only when the classification does.
-        (Provider::Gisco, _) => ("IRREG", "irregular"),
+    let (code, label) = match source.frequency() {
+        Frequency::Quarterly => ("QUARTERLY", "quarterly"),
+        Frequency::Monthly => ("MONTHLY", "monthly"),
+        Frequency::Daily => ("DAILY", "daily"),
+        Frequency::Annual => ("ANNUAL", "annual"),
+        Frequency::Unknown => ("UNKNOWN", "unknown"),
+        Frequency::Irregular => ("IRREG", "irregular"),
     };
     concept("frequency", code, "dct:Frequency", label)
 }
 
 /// The publisher of a provider's data, as the EU Publications Office's authority URI.
 fn publisher(provider: Provider) -> Value {
-    let (uri, name) = match provider {
-        Provider::Eurostat => (
-            "http://publications.europa.eu/resource/authority/corporate-body/ESTAT",
-            "Eurostat",
-        ),
-        Provider::Desi => (
-            "http://publications.europa.eu/resource/authority/corporate-body/CNECT",
-            "European Commission, DG Communications Networks, Content and Technology",
-        ),
+    let uri = match provider {
         // GISCO is Eurostat's geographic information service.
-        Provider::Gisco => (
-            "http://publications.europa.eu/resource/authority/corporate-body/ESTAT",
-            "Eurostat (GISCO)",
-        ),
-        Provider::Opendatasoft => (
-            "http://publications.europa.eu/resource/authority/corporate-body/BRU",
-            "Brussels-Capital Region",
-        ),
+        Provider::Eurostat | Provider::Gisco => {
+            "http://publications.europa.eu/resource/authority/corporate-body/ESTAT"
+        }
+        Provider::Desi => "http://publications.europa.eu/resource/authority/corporate-body/CNECT",
+        Provider::Opendatasoft => {
+            "http://publications.europa.eu/resource/authority/corporate-body/BRU"
+        }
     };
-    json!({ "@id": uri, "@type": "foaf:Agent", "foaf:name": name })
+    json!({ "@id": uri, "@type": "foaf:Agent", "foaf:name": provider.publisher_name() })
 }
 
 /// Whom to ask about a provider's data: its user support page.
@@ -157,21 +139,7 @@ fn contact_point(provider: Provider) -> Value {
 /// (the canonical public page, not a configured mirror).
 fn upstream(source: &Source) -> Value {
     let code = &source.code;
-    let page = match source.provider {
-        Provider::Eurostat => {
-            format!("https://ec.europa.eu/eurostat/databrowser/product/page/{code}")
-        }
-        Provider::Desi => source.homepage.clone().unwrap_or_else(|| {
-            format!("https://digital-decade-desi.digital-strategy.ec.europa.eu/datasets/{code}")
-        }),
-        Provider::Opendatasoft => source
-            .homepage
-            .clone()
-            .unwrap_or_else(|| format!("https://opendata.brussels.be/explore/dataset/{code}/")),
-        Provider::Gisco => source.homepage.clone().unwrap_or_else(|| {
-            "https://ec.europa.eu/eurostat/web/gisco/geodata/statistical-units/territorial-units-statistics".to_owned()
-        }),
-    };
+    let page = source.upstream_page();
     json!({
         "@id": page,
         "@type": "dcat:Dataset",

@@ -118,6 +118,15 @@ pub enum LangParam {
     De,
 }
 
+/// `?options=` of `/kpis`, as the OpenAPI document declares it (NGSI-LD's names).
+#[derive(utoipa::ToSchema)]
+pub enum NgsiOptionsParam {
+    #[schema(rename = "keyValues")]
+    KeyValues,
+    #[schema(rename = "normalized")]
+    Normalized,
+}
+
 /// `?theme=`, as the OpenAPI document declares it.
 #[derive(utoipa::ToSchema)]
 pub enum ThemeParam {
@@ -147,6 +156,69 @@ fn list(formats: &[Format]) -> String {
         .map(|f| format!("{} ({})", f.as_str(), f.media_type()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// How a JSON-LD answer is sent (NGSI-LD, ETSI GS CIM 009 clause 6.3.6): as
+/// `application/ld+json` with the `@context` in the body, or as `application/json` without it,
+/// the context then named by a `Link` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonLd {
+    LdJson,
+    Json,
+}
+
+impl JsonLd {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            JsonLd::LdJson => "application/ld+json",
+            JsonLd::Json => "application/json",
+        }
+    }
+}
+
+/// Picks [`JsonLd`] from `Accept`: `application/ld+json` without one, for `*/*` and
+/// `application/*`; the highest `q` wins, a named type before a wildcard, and on a tie
+/// `application/json` before `application/ld+json` (as NGSI-LD brokers answer); 406 when `Accept`
+/// names neither.
+pub fn json_ld(headers: &HeaderMap) -> Result<JsonLd, ApiError> {
+    let Some(accept) = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(JsonLd::LdJson);
+    };
+    // (q, specificity, preference, choice): the greatest wins.
+    let mut best: Option<(f32, u8, u8, JsonLd)> = None;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let mut q = 1.0f32;
+        for p in parts {
+            if let Some(("q", v)) = p.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
+                q = v.parse().unwrap_or(0.0);
+            }
+        }
+        let candidate = match media.as_str() {
+            "application/json" => (1, 1, JsonLd::Json),
+            "application/ld+json" => (1, 0, JsonLd::LdJson),
+            "*/*" | "application/*" => (0, 0, JsonLd::LdJson),
+            _ => continue,
+        };
+        if q <= 0.0 {
+            continue;
+        }
+        let this = (q, candidate.0, candidate.1, candidate.2);
+        let better = best.is_none_or(|b| (this.0, this.1, this.2) > (b.0, b.1, b.2));
+        if better {
+            best = Some(this);
+        }
+    }
+    best.map(|b| b.3).ok_or_else(|| {
+        ApiError::NotAcceptable(format!(
+            "Accept: {accept:?} names nothing this endpoint serves. It serves application/ld+json (the @context in the body) and application/json (the @context in a Link header)."
+        ))
+    })
 }
 
 /// Picks the format: `?format=` when given (400 if unknown or not offered here), else the best
@@ -344,6 +416,37 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
         h
+    }
+
+    #[test]
+    fn json_ld_is_the_default_and_json_is_asked_for_by_name() {
+        assert_eq!(json_ld(&HeaderMap::new()).unwrap(), JsonLd::LdJson);
+        assert_eq!(json_ld(&accept("*/*")).unwrap(), JsonLd::LdJson);
+        assert_eq!(
+            json_ld(&accept("application/ld+json")).unwrap(),
+            JsonLd::LdJson
+        );
+        assert_eq!(json_ld(&accept("application/json")).unwrap(), JsonLd::Json);
+        assert_eq!(
+            json_ld(&accept("application/ld+json, application/json")).unwrap(),
+            JsonLd::Json
+        );
+        assert_eq!(
+            json_ld(&accept("application/json;q=0.5, application/ld+json")).unwrap(),
+            JsonLd::LdJson
+        );
+        assert_eq!(
+            json_ld(&accept("application/json, */*;q=0.1")).unwrap(),
+            JsonLd::Json
+        );
+        assert!(matches!(
+            json_ld(&accept("text/csv")),
+            Err(ApiError::NotAcceptable(_))
+        ));
+        assert!(matches!(
+            json_ld(&accept("application/json;q=0")),
+            Err(ApiError::NotAcceptable(_))
+        ));
     }
 
     #[test]

@@ -41,6 +41,19 @@ impl Provider {
         }
     }
 
+    /// The name of the organisation that publishes this provider's data.
+    pub fn publisher_name(self) -> &'static str {
+        match self {
+            Provider::Eurostat => "Eurostat",
+            Provider::Desi => {
+                "European Commission, DG Communications Networks, Content and Technology"
+            }
+            // GISCO is Eurostat's geographic information service.
+            Provider::Gisco => "Eurostat (GISCO)",
+            Provider::Opendatasoft => "Brussels-Capital Region",
+        }
+    }
+
     /// The formats this provider serves.
     pub fn formats(self) -> &'static [Format] {
         match self {
@@ -230,6 +243,62 @@ pub struct Source {
     pub max_loss: f64,
     /// The file this source was read from.
     pub file: PathBuf,
+}
+
+/// How often a source's data itself is updated upstream (not how often desi-city fetches it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frequency {
+    Annual,
+    Quarterly,
+    Monthly,
+    Daily,
+    /// When the provider changes it (a classification's shapes).
+    Irregular,
+    /// A snapshot of unknown rhythm (an Opendatasoft export).
+    Unknown,
+}
+
+impl Source {
+    /// How often the data itself is updated: Eurostat's sources are yearly surveys (a single
+    /// `freq` filter says otherwise), the Commission's DESI is published once a year, an
+    /// Opendatasoft export is a snapshot of unknown rhythm, a NUTS version's shapes change only
+    /// when the classification does.
+    pub fn frequency(&self) -> Frequency {
+        let freq = self
+            .query
+            .filters
+            .get("freq")
+            .filter(|codes| codes.len() == 1)
+            .map(|codes| codes[0].as_str());
+        match (self.provider, freq) {
+            (Provider::Eurostat, Some("Q")) => Frequency::Quarterly,
+            (Provider::Eurostat, Some("M")) => Frequency::Monthly,
+            (Provider::Eurostat, Some("D")) => Frequency::Daily,
+            (Provider::Eurostat | Provider::Desi, _) => Frequency::Annual,
+            (Provider::Opendatasoft, _) => Frequency::Unknown,
+            (Provider::Gisco, _) => Frequency::Irregular,
+        }
+    }
+
+    /// The provider's own public page of the dataset (the canonical one, not a configured mirror).
+    pub fn upstream_page(&self) -> String {
+        let code = &self.code;
+        match self.provider {
+            Provider::Eurostat => {
+                format!("https://ec.europa.eu/eurostat/databrowser/product/page/{code}")
+            }
+            Provider::Desi => self.homepage.clone().unwrap_or_else(|| {
+                format!("https://digital-decade-desi.digital-strategy.ec.europa.eu/datasets/{code}")
+            }),
+            Provider::Opendatasoft => self
+                .homepage
+                .clone()
+                .unwrap_or_else(|| format!("https://opendata.brussels.be/explore/dataset/{code}/")),
+            Provider::Gisco => self.homepage.clone().unwrap_or_else(|| {
+                "https://ec.europa.eu/eurostat/web/gisco/geodata/statistical-units/territorial-units-statistics".to_owned()
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

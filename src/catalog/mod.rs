@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use datasets::{DesiDimension, Format, Level, OdsMapping, Provider, Query, Source, Texts};
+pub use datasets::{
+    DesiDimension, Format, Frequency, Level, OdsMapping, Provider, Query, Source, Texts,
+};
 pub use folder::{BuiltIn, Folder};
 pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups};
 

@@ -1209,7 +1209,8 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit_and_other
 
 /// The standards' own validators (`.ci/standards.py`: openapi-spec-validator, pyshacl with the
 /// official DCAT-AP 3.0 shapes over the catalogue and every dataset, the RFC 9110/9111 HTTP
-/// checks, RFC 3339 times, CSV in CRLF, JSON-stat labels and unit) against the served store. They
+/// checks, RFC 3339 times, CSV in CRLF, JSON-stat labels and unit, pyld's expansion of the NGSI-LD
+/// KPIs) against the served store. They
 /// need the Python tools of `.ci/requirements.txt`: when their venv (`$DESI_CITY_VENV`, default
 /// `~/.cache/desi-city/venv`) or the shapes are absent this test says so and checks nothing;
 /// `.ci/standards` (run by `.ci/run`) makes the venv and never skips.
@@ -1227,12 +1228,12 @@ fn the_standards_own_validators_pass_against_the_served_store() -> Result<()> {
     let shapes = repo.join("../shared/specs/dcat-ap-3.0.0/dcat-ap-SHACL.ttl");
     let tools = python.exists()
         && std::process::Command::new(&python)
-            .args(["-c", "import pyshacl, openapi_spec_validator"])
+            .args(["-c", "import pyshacl, openapi_spec_validator, pyld"])
             .status()
             .is_ok_and(|s| s.success());
     if !tools || !shapes.exists() {
         eprintln!(
-            "SKIPPED the_standards_own_validators_pass_against_the_served_store: {} (pyshacl, openapi-spec-validator) or {} is missing. `bash .ci/standards` makes the venv and runs them (CI does, and never skips).",
+            "SKIPPED the_standards_own_validators_pass_against_the_served_store: {} (pyshacl, openapi-spec-validator, pyld) or {} is missing. `bash .ci/standards` makes the venv and runs them (CI does, and never skips).",
             venv.display(),
             shapes.display()
         );

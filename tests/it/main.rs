@@ -18,6 +18,7 @@ mod first_hour;
 mod golden;
 mod import;
 mod indicators;
+mod kpis;
 mod map;
 mod platform;
 mod regional;

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod composite;
 pub mod datasets;
 pub mod figures;
+pub mod kpis;
 pub mod ops;
 
 use utoipa::OpenApi;
@@ -150,6 +151,8 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(figures::indicator))
         .routes(routes!(figures::series))
         .routes(routes!(figures::dimensions))
+        .routes(routes!(kpis::kpis))
+        .routes(routes!(kpis::context))
         .routes(routes!(composite::desi))
         .routes(routes!(composite::regions))
         .routes(routes!(composite::roadmaps))
