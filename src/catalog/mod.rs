@@ -15,6 +15,7 @@ pub mod datasets;
 pub mod folder;
 pub mod format;
 pub mod geo;
+pub mod observation;
 pub mod toc;
 
 use std::collections::HashMap;

@@ -18,10 +18,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts};
+use crate::catalog::{
+    Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts, observation,
+};
 
-/// Dimension columns an indicator filter may not name: the engine handles place and time.
-const RESERVED_FILTER_KEYS: [&str; 4] = ["geo", "time", "period", "time_period"];
+/// Dimension columns an indicator filter may not name: the engine handles place and time (the
+/// stored [`observation::GEO`] and [`observation::PERIOD`], and the upstream time names).
+const RESERVED_FILTER_KEYS: [&str; 4] =
+    [observation::GEO, "time", observation::PERIOD, "time_period"];
 
 /// What is wrong with one indicator file (or the folder). Every variant names the file.
 #[derive(Debug, thiserror::Error)]

@@ -28,7 +28,7 @@ use duckdb::{Connection, params, params_from_iter};
 
 use super::definitions::Indicator;
 use super::{IndicatorError, Result};
-use crate::catalog::GeoGroups;
+use crate::catalog::{GeoGroups, observation};
 use crate::store::{Store, Version};
 
 /// The EU aggregate every value is compared with.
@@ -268,11 +268,7 @@ fn plan(
             continue;
         };
         // Dimension columns: those the version records, except `geo`.
-        let dimensions: Vec<String> = version
-            .meta
-            .dimensions
-            .iter()
-            .filter(|c| *c != "geo")
+        let dimensions: Vec<String> = observation::filterable(&version.meta.dimensions)
             .cloned()
             .collect();
         let mut conditions = vec!["geo IS NOT NULL".to_owned()];

@@ -273,7 +273,7 @@ fn upstream_labels(
     let Ok(batches) = app.ctx.store.read(&version.dataset, Some(&version.version)) else {
         return labels;
     };
-    let label_column = format!("{dimension}_label");
+    let label_column = crate::catalog::observation::label_column(dimension);
     for batch in &batches {
         let (Some(codes), Some(names)) = (
             batch.column_by_name(dimension),
