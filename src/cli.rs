@@ -680,7 +680,7 @@ fn unreachable_source(id: &str) -> Result<Refreshed, fetch::RefreshError> {
     Err(fetch::RefreshError {
         source_id: id.to_owned(),
         url: None,
-        kind: fetch::RefreshErrorKind::Join("the source disappeared from the catalogue".into()),
+        kind: fetch::RefreshErrorKind::Vanished,
     })
 }
 

@@ -276,9 +276,9 @@ const YEARS: std::ops::RangeInclusive<i32> = 1950..=2100;
 
 /// Parses and validates the text of one dataset file.
 pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> Result<Source> {
-    let raw: RawSource = toml::from_str(text).map_err(|error| CatalogError::Toml {
+    let raw: RawSource = toml::from_str(text).map_err(|source| CatalogError::Toml {
         file: file.to_path_buf(),
-        message: error.to_string().trim_end().to_owned(),
+        source,
     })?;
     let check = Check { file };
 

@@ -62,9 +62,9 @@ impl GeoGroups {
     /// Parses and validates the text of a groups file; `file` is only used in errors.
     pub fn parse(file: &Path, text: &str) -> Result<GeoGroups> {
         let raw: BTreeMap<String, RawGroup> =
-            toml::from_str(text).map_err(|error| CatalogError::Toml {
+            toml::from_str(text).map_err(|source| CatalogError::Toml {
                 file: file.to_path_buf(),
-                message: error.to_string().trim_end().to_owned(),
+                source,
             })?;
         let invalid = |key: String, message: String| CatalogError::Invalid {
             file: file.to_path_buf(),

@@ -39,9 +39,14 @@ pub enum CatalogError {
         source: std::io::Error,
     },
     /// The file is not valid TOML, has an unknown key, a missing key or a value of the wrong
-    /// kind. `message` is the TOML parser's own text (it names the key, the line and the column).
-    #[error("{}: {message}", file.display())]
-    Toml { file: PathBuf, message: String },
+    /// kind. The TOML parser's error (it names the key, the line and the column) is the source,
+    /// and its text is shown.
+    #[error("{}: {}", file.display(), source.to_string().trim_end())]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// The file is valid TOML but a value is not acceptable.
     #[error("{}: key \"{key}\": {message}", file.display())]
     Invalid {

@@ -40,10 +40,18 @@ pub enum DefinitionError {
         #[source]
         source: std::io::Error,
     },
-    /// Not valid TOML for an indicator file: unknown key, missing key, wrong type. `message` is the
-    /// TOML parser's text (it names the key, the line and the column).
-    #[error("{}: {message}\nFix the key as indicators/README.md describes.", file.display())]
-    Toml { file: PathBuf, message: String },
+    /// Not valid TOML for an indicator file: unknown key, missing key, wrong type. The TOML
+    /// parser's error (it names the key, the line and the column) is the source, and is shown.
+    #[error(
+        "{}: {}\nFix the key as indicators/README.md describes.",
+        file.display(),
+        source.to_string().trim_end()
+    )]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// Valid TOML, but a value is not acceptable.
     #[error("{}: key \"{key}\": {problem}. {fix}", file.display())]
     Invalid {
@@ -195,9 +203,9 @@ fn is_id(s: &str) -> bool {
 
 /// Parses and checks the text of one indicator file.
 pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, DefinitionError> {
-    let raw: RawIndicator = toml::from_str(text).map_err(|e| DefinitionError::Toml {
+    let raw: RawIndicator = toml::from_str(text).map_err(|source| DefinitionError::Toml {
         file: file.to_path_buf(),
-        message: e.to_string().trim_end().to_owned(),
+        source,
     })?;
     let invalid = |key: &str, problem: String, fix: &str| DefinitionError::Invalid {
         file: file.to_path_buf(),

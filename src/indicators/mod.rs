@@ -40,9 +40,14 @@ pub enum IndicatorError {
     },
     /// A methodology file is not valid TOML for its format (unknown key, missing key, wrong type).
     #[error(
-        "{path} is not a valid methodology file: {message}\nFix the key as the comment at the top of the file describes."
+        "{path} is not a valid methodology file: {}\nFix the key as the comment at the top of the file describes.",
+        source.to_string().trim_end()
     )]
-    Toml { path: PathBuf, message: String },
+    Toml {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// A methodology file is valid TOML but its content does not hold together.
     #[error("{path}, {key}: {problem}. {fix}")]
     Invalid {

@@ -78,9 +78,9 @@ impl Method {
 
     /// Parses and checks a method file's text; `file` is only used in errors.
     pub fn parse(file: &Path, text: &str) -> Result<Method> {
-        let raw: RawMethod = toml::from_str(text).map_err(|e| IndicatorError::Toml {
+        let raw: RawMethod = toml::from_str(text).map_err(|source| IndicatorError::Toml {
             path: file.to_path_buf(),
-            message: e.to_string().trim_end().to_owned(),
+            source,
         })?;
         let invalid = |key: String, problem: String, fix: &str| IndicatorError::Invalid {
             path: file.to_path_buf(),

@@ -65,8 +65,16 @@ pub enum RoadmapError {
         source: std::io::Error,
     },
     /// Not valid TOML for a roadmap file (unknown key, missing key, wrong type).
-    #[error("{}: {message}\nFix the key as indicators/roadmaps/README.md describes.", file.display())]
-    Toml { file: PathBuf, message: String },
+    #[error(
+        "{}: {}\nFix the key as indicators/roadmaps/README.md describes.",
+        file.display(),
+        source.to_string().trim_end()
+    )]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// Valid TOML, but a value is not acceptable.
     #[error("{}: key \"{key}\": {problem}. {fix}", file.display())]
     Invalid {
@@ -269,9 +277,9 @@ fn texts_complete(texts: &Texts) -> Option<&'static str> {
 
 /// Parses and checks the text of one roadmap file against the known indicator ids.
 pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
-    let raw: RawRoadmap = toml::from_str(text).map_err(|e| RoadmapError::Toml {
+    let raw: RawRoadmap = toml::from_str(text).map_err(|source| RoadmapError::Toml {
         file: file.to_path_buf(),
-        message: e.to_string().trim_end().to_owned(),
+        source,
     })?;
     let invalid = |key: &str, problem: String, fix: &str| RoadmapError::Invalid {
         file: file.to_path_buf(),
@@ -558,12 +566,9 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
             .extend(from.filter.keys().map(String::as_str));
     }
     // A dataset that cannot be read is the reason of every target that reads it.
-    let facts: BTreeMap<String, Result<Facts, String>> = wanted
+    let facts: BTreeMap<String, Result<Facts, FactError>> = wanted
         .into_iter()
-        .map(|(source, columns)| {
-            let read = Facts::read(store, source, &columns).map_err(|e| e.to_string());
-            (source.to_owned(), read)
-        })
+        .map(|(source, columns)| (source.to_owned(), Facts::read(store, source, &columns)))
         .collect();
     for target in &mut roadmap.targets {
         // A target already not measurable (no indicator, a unit refused) keeps its reason.
@@ -574,9 +579,10 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
         else {
             continue;
         };
+        // The reason becomes the target's note: text for the reader of the progress.
         let found = match facts.get(&from.source) {
             Some(Ok(facts)) => facts.value(&from).map_err(|e| e.to_string()),
-            Some(Err(reason)) => Err(reason.clone()),
+            Some(Err(error)) => Err(error.to_string()),
             None => Err(FactError::NotInStore(from.source.clone()).to_string()),
         };
         match found {
