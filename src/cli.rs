@@ -17,7 +17,7 @@ use desi_city::catalog::{BuiltIn, Catalog, Folder, GeoGroups, Provider};
 use desi_city::config::{DEFAULT_CONFIG_FILE, Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
-use desi_city::indicators::{IndicatorError, definitions, desi, figures, roadmap, values};
+use desi_city::indicators::{IndicatorError, Load, definitions, desi, figures, roadmap, values};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
 
@@ -361,10 +361,19 @@ pub fn main() -> ExitCode {
 }
 
 /// The error and its causes, each once: a cause whose text its parent already shows is skipped.
+/// An engine error about a dataset the store lacks is followed by the command that loads it.
 fn report(error: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in error.chain() {
-        let text = cause.to_string();
+        let engine = cause.downcast_ref::<IndicatorError>().or_else(|| {
+            cause
+                .downcast_ref::<std::sync::Arc<IndicatorError>>()
+                .map(|e| e.as_ref())
+        });
+        let text = match engine {
+            Some(e) => with_fix(e),
+            None => cause.to_string(),
+        };
         if out.contains(&text) {
             continue;
         }
@@ -374,6 +383,45 @@ fn report(error: &anyhow::Error) -> String {
         out.push_str(&text);
     }
     out
+}
+
+/// An engine error with the command that loads the dataset it lacks, when that is the problem.
+pub(crate) fn with_fix(error: &IndicatorError) -> String {
+    let error = error.root();
+    let fix = match error {
+        IndicatorError::NoData {
+            load: Load::Fetch(sources),
+            ..
+        } => {
+            let id = match sources.as_slice() {
+                [one] => one.as_str(),
+                _ => "ID",
+            };
+            format!(
+                "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
+                load_command(&Load::Fetch(sources.clone()))
+            )
+        }
+        IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", load_command(load)),
+        IndicatorError::Input { load, .. } => format!(
+            "Re-import it with `{}`, or fix the key.",
+            load_command(load)
+        ),
+        other => return other.to_string(),
+    };
+    format!("{error} {fix}")
+}
+
+/// The command that puts a dataset into the store.
+fn load_command(load: &Load) -> String {
+    match load {
+        Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
+        Load::Import {
+            file,
+            dataset,
+            format,
+        } => format!("desi-city import {file} --dataset {dataset} --format {format}"),
+    }
 }
 
 fn init_logging(json: bool, command: &Command) {

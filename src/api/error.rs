@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::indicators::IndicatorError;
+use crate::indicators::{IndicatorError, Load};
 use crate::store::StoreError;
 
 /// The body of every error (RFC 9457), as `application/problem+json`.
@@ -134,9 +134,10 @@ impl From<&IndicatorError> for ApiError {
             e @ (IndicatorError::UnknownGeo { .. }
             | IndicatorError::GeoNotInData { .. }
             | IndicatorError::UnknownEdition { .. }) => ApiError::NotFound(e.to_string()),
-            e @ (IndicatorError::NoData { .. }
-            | IndicatorError::Input { .. }
-            | IndicatorError::Invalid { .. }
+            e @ (IndicatorError::NoData { .. } | IndicatorError::Input { .. }) => {
+                ApiError::Unavailable(with_fix(e))
+            }
+            e @ (IndicatorError::Invalid { .. }
             | IndicatorError::Toml { .. }
             | IndicatorError::Read { .. }) => ApiError::Unavailable(e.to_string()),
             IndicatorError::Store(
@@ -156,6 +157,46 @@ impl From<IndicatorError> for ApiError {
 impl From<std::sync::Arc<IndicatorError>> for ApiError {
     fn from(error: std::sync::Arc<IndicatorError>) -> ApiError {
         ApiError::from(error.as_ref())
+    }
+}
+
+/// The engine's error with what to run when a dataset is not in the store or lacks what is needed,
+/// in the words the API has always used (the engine names the dataset and how it is loaded, not
+/// the command).
+pub fn with_fix(error: &IndicatorError) -> String {
+    let error = error.root();
+    let fix = match error {
+        IndicatorError::NoData {
+            load: Load::Fetch(sources),
+            ..
+        } => {
+            let id = match sources.as_slice() {
+                [one] => one.as_str(),
+                _ => "ID",
+            };
+            format!(
+                "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
+                command(&Load::Fetch(sources.clone()))
+            )
+        }
+        IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", command(load)),
+        IndicatorError::Input { load, .. } => {
+            format!("Re-import it with `{}`, or fix the key.", command(load))
+        }
+        other => return other.to_string(),
+    };
+    format!("{error} {fix}")
+}
+
+/// The command that loads a dataset.
+fn command(load: &Load) -> String {
+    match load {
+        Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
+        Load::Import {
+            file,
+            dataset,
+            format,
+        } => format!("desi-city import {file} --dataset {dataset} --format {format}"),
     }
 }
 
@@ -300,5 +341,58 @@ mod tests {
         .into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn a_missing_dataset_is_a_503_that_names_the_command_the_engine_does_not() {
+        let fetch = IndicatorError::NoData {
+            dataset: "isoc_ci_in_h".into(),
+            load: Load::fetch("isoc_ci_in_h"),
+        };
+        assert!(!fetch.to_string().contains("desi-city"), "{fetch}");
+        let ApiError::Unavailable(detail) = ApiError::from(fetch) else {
+            panic!("not a 503");
+        };
+        assert_eq!(
+            detail,
+            "dataset isoc_ci_in_h is not in the store. Fetch it with `desi-city fetch isoc_ci_in_h`, or load a downloaded file with `desi-city import FILE --dataset isoc_ci_in_h`."
+        );
+        let several = IndicatorError::NoData {
+            dataset: "a, b".into(),
+            load: Load::Fetch(vec!["a".into(), "b".into()]),
+        };
+        assert!(
+            with_fix(&several).ends_with(
+                "Fetch it with `desi-city fetch a b`, or load a downloaded file with `desi-city import FILE --dataset ID`."
+            ),
+            "{}",
+            with_fix(&several)
+        );
+        let import = Load::Import {
+            file: "desi_2022.csv".into(),
+            dataset: "desi_2022_complete".into(),
+            format: "desi-wide".into(),
+        };
+        let input = IndicatorError::Input {
+            dataset: "desi_2022_complete".into(),
+            path: "method.toml".into(),
+            problem: "no column for the indicator(s) x".into(),
+            load: import.clone(),
+        };
+        assert_eq!(
+            with_fix(&IndicatorError::Shared(std::sync::Arc::new(input))),
+            "dataset desi_2022_complete does not hold what method.toml needs: no column for the indicator(s) x. Re-import it with `desi-city import desi_2022.csv --dataset desi_2022_complete --format desi-wide`, or fix the key."
+        );
+        let missing = IndicatorError::NoData {
+            dataset: "desi_2022_complete".into(),
+            load: import,
+        };
+        assert!(
+            with_fix(&missing).ends_with(
+                "Import it with `desi-city import desi_2022.csv --dataset desi_2022_complete --format desi-wide`."
+            ),
+            "{}",
+            with_fix(&missing)
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::definitions::Definitions;
 use super::values::{self, CAPITALS_GROUP};
-use super::{IndicatorError, Result};
+use super::{IndicatorError, Load, Result};
 use crate::catalog::GeoGroups;
 
 /// The name printed with every score of this module.
@@ -528,7 +528,7 @@ impl Inputs {
         if known.is_empty() {
             return Err(IndicatorError::NoData {
                 dataset: sources.join(", "),
-                import: format!("desi-city fetch {}", sources.join(" ")),
+                load: Load::Fetch(sources.iter().map(|s| s.to_string()).collect()),
             });
         }
         Ok(Inputs {
