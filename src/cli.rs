@@ -412,6 +412,25 @@ pub(crate) fn with_fix(error: &IndicatorError) -> String {
     format!("{error} {fix}")
 }
 
+/// A roadmap row's note, followed by the command that loads the dataset it says is missing.
+fn note_of(row: &roadmap::Progress) -> String {
+    let note = row.note.as_deref().unwrap_or_default();
+    match &row.missing {
+        Some(load @ Load::Fetch(sources)) => {
+            let id = match sources.as_slice() {
+                [one] => one.as_str(),
+                _ => "ID",
+            };
+            format!(
+                "{note} (run `{}`, or `desi-city import FILE --dataset {id}`)",
+                load_command(load)
+            )
+        }
+        Some(load) => format!("{note} (run `{}`)", load_command(load)),
+        None => note.to_owned(),
+    }
+}
+
 /// The command that puts a dataset into the store.
 fn load_command(load: &Load) -> String {
     match load {
@@ -1407,7 +1426,7 @@ fn write_progress(
                     num(m.compound_projection),
                     m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
                     m.status.as_str(),
-                    csv_field(r.note.as_deref().unwrap_or_default())
+                    csv_field(&note_of(r))
                 )?;
             }
             Ok(())
@@ -1442,7 +1461,7 @@ fn write_progress(
                     .map(|t| t.title.get(lang.code()))
                     .unwrap_or(&r.target);
                 let status = match &r.note {
-                    Some(note) => format!("{}: {note}", m.status.as_str()),
+                    Some(_) => format!("{}: {}", m.status.as_str(), note_of(r)),
                     None => m.status.as_str().to_owned(),
                 };
                 table.add_row([

@@ -276,6 +276,24 @@ pub fn with_fix(error: &IndicatorError) -> String {
     format!("{error} {fix}")
 }
 
+/// A note about a dataset not in the store (a roadmap target's), followed by what loads it.
+pub fn with_load(note: &str, missing: Option<&Load>) -> String {
+    match missing {
+        Some(Load::Fetch(sources)) => {
+            let id = match sources.as_slice() {
+                [one] => one.as_str(),
+                _ => "ID",
+            };
+            format!(
+                "{note} (run `{}`, or `desi-city import FILE --dataset {id}`)",
+                command(&Load::Fetch(sources.clone()))
+            )
+        }
+        Some(load) => format!("{note} (run `{}`)", command(load)),
+        None => note.to_owned(),
+    }
+}
+
 /// The command that loads a dataset.
 fn command(load: &Load) -> String {
     match load {
@@ -531,5 +549,15 @@ mod tests {
             "{}",
             with_fix(&missing)
         );
+    }
+
+    #[test]
+    fn a_roadmap_note_about_a_missing_dataset_is_followed_by_the_commands_that_load_it() {
+        let note = "target value not published: dataset desi is not in the store";
+        assert_eq!(
+            with_load(note, Some(&Load::fetch("desi"))),
+            "target value not published: dataset desi is not in the store (run `desi-city fetch desi`, or `desi-city import FILE --dataset desi`)"
+        );
+        assert_eq!(with_load(note, None), note);
     }
 }

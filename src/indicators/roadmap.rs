@@ -47,7 +47,7 @@ use crate::catalog::Folder;
 use serde::Deserialize;
 
 use super::definitions::{DefinitionError, Definitions};
-use super::values;
+use super::{Load, values};
 use crate::catalog::{GeoGroups, Texts};
 use crate::store::Store;
 
@@ -109,6 +109,9 @@ pub struct Target {
     pub indicator: Option<String>,
     /// Why there is no indicator (the file's `status`), when `indicator` is `None`.
     pub unmeasured: Option<String>,
+    /// The dataset whose absence from the store left the target unmeasured (its published
+    /// value could not be read), and how it is loaded: the API and the CLI say the command.
+    pub missing: Option<Load>,
     pub value: f64,
     pub unit: String,
     pub year: i32,
@@ -451,6 +454,7 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
             title: t.title,
             indicator,
             unmeasured,
+            missing: None,
             value: t.value,
             unit: t.unit,
             year: t.year,
@@ -579,6 +583,10 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
         else {
             continue;
         };
+        let missing = match facts.get(&from.source) {
+            None | Some(Err(FactError::NotInStore(_))) => Some(Load::fetch(&from.source)),
+            Some(_) => None,
+        };
         // The reason becomes the target's note: text for the reader of the progress.
         let found = match facts.get(&from.source) {
             Some(Ok(facts)) => facts.value(&from).map_err(|e| e.to_string()),
@@ -612,6 +620,7 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
                 notes.push(format!("{}: {reason}", target.id));
                 target.indicator = None;
                 target.unmeasured = Some(format!("target value not published: {reason}"));
+                target.missing = missing;
             }
         }
     }
@@ -623,9 +632,8 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
 enum FactError {
     #[error("the store could not be read ({0})")]
     Store(#[from] crate::store::StoreError),
-    #[error(
-        "dataset {0} is not in the store (run `desi-city fetch {0}`, or `desi-city import FILE --dataset {0}`)"
-    )]
+    /// What loads it is in the target's `missing`, for the API and the CLI to say.
+    #[error("dataset {0} is not in the store")]
     NotInStore(String),
     #[error("the published value could not be read ({0})")]
     Engine(#[from] super::IndicatorError),
@@ -920,6 +928,8 @@ pub struct Progress {
     pub measures: Measures,
     /// Why a target could not be measured, or what limits it.
     pub note: Option<String>,
+    /// A dataset not in the store that the note is about, and how it is loaded.
+    pub missing: Option<Load>,
 }
 
 /// The year of a period as published (`2023`, `2023-Q1`, `2023-05`).
@@ -988,6 +998,7 @@ pub fn progress(
             target_value: target.value,
             measures,
             note,
+            missing: target.missing.clone(),
         };
         let Some(id) = &target.indicator else {
             let note = target.unmeasured.clone().unwrap_or_default();
@@ -1534,10 +1545,18 @@ unit = "PC_HH"
         resolve(&mut r, &store);
         assert_mentions(
             r.targets[0].unmeasured.as_deref().unwrap_or_default(),
-            &[
-                "dataset absent is not in the store",
-                "desi-city fetch absent",
-            ],
+            &["dataset absent is not in the store"],
+        );
+        // What loads it is data here; the API and the CLI say the command.
+        assert_eq!(r.targets[0].missing, Some(Load::fetch("absent")));
+        assert!(
+            !r.targets[0]
+                .unmeasured
+                .as_deref()
+                .unwrap_or_default()
+                .contains("desi-city"),
+            "{:?}",
+            r.targets[0].unmeasured
         );
 
         let mut r = with_value_from(&FROM.replace("unit_measure =", "units ="));
