@@ -478,7 +478,9 @@ pub fn next_run(
         .ok()
 }
 
-pub fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
+/// The problem text of a bad `schedule` (a helper of [`parse_source`]: its text goes into the
+/// file's `CatalogError::Invalid`).
+fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
     const FIX: &str = "Use six fields, seconds first, e.g. \"0 15 6 * * *\".";
     let cron = cron_parser().parse(expression).map_err(|error| {
         format!("\"{expression}\" is not a valid cron expression ({error}). {FIX}")

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 pub use datasets::{DesiDimension, Format, Level, OdsMapping, Provider, Query, Source, Texts};
 pub use folder::{BuiltIn, Folder};
-pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups};
+pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups, UnknownGroup};
 
 /// Everything that can be wrong with the catalogue. Every variant that comes from a file names
 /// that file; validation errors also name the key and say how to fix it.
