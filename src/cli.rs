@@ -1271,7 +1271,12 @@ fn roadmap_cmd(
     let written = match id {
         None => {
             let (roadmaps, errors) = roadmap::load_all(&folder, &known)
-                .with_context(|| format!("Failed to list the roadmaps in {}", dir.display()))?;
+                .with_context(|| {
+                    format!(
+                        "Failed to list the roadmaps in {} (set --roadmaps-dir or DESI_CITY_ROADMAPS_DIR)",
+                        dir.display()
+                    )
+                })?;
             for error in &errors {
                 eprintln!("warning: roadmap skipped: {error}");
             }
@@ -1297,7 +1302,12 @@ fn roadmap_cmd(
         }
         Some(id) => {
             let mut map = roadmap::load_id(&folder, id, &known)
-                .with_context(|| format!("Failed to load roadmap {id}"))?;
+                .with_context(|| {
+                    format!(
+                        "Failed to load roadmap {id} from {} (set --roadmaps-dir or DESI_CITY_ROADMAPS_DIR)",
+                        dir.display()
+                    )
+                })?;
             let groups = GeoGroups::load_from(&settings.datasets())
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;

@@ -56,7 +56,7 @@ use crate::store::Store;
 pub enum RoadmapError {
     /// The folder or a file cannot be read.
     #[error(
-        "{}: could not be read. Check the path (--roadmaps-dir or DESI_CITY_ROADMAPS_DIR).",
+        "{}: could not be read. Check the path of the roadmaps folder.",
         path.display()
     )]
     Read {
@@ -1009,8 +1009,9 @@ pub fn progress(
             continue;
         };
         let Some(indicator) = definitions.get(id) else {
-            let note =
-                format!("indicator {id} did not load (run `desi-city indicators` to see why)");
+            let note = format!(
+                "indicator {id} did not load (its file's problem is listed with the indicator definitions)"
+            );
             out.extend(
                 geos.iter()
                     .map(|g| row(g, empty(Status::NotMeasurable), Some(note.clone()))),

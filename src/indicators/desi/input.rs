@@ -75,7 +75,7 @@ fn missing_in_input(
 ) -> Result<Option<String>> {
     if let Some(c) = absent_columns(conn, "observations", columns)?.first() {
         return Ok(Some(format!(
-            "it has no `{c}` column, so it was not imported with --format {format}"
+            "it has no `{c}` column, so it was not imported in the {format} format"
         )));
     }
     let (table, named) = editions;
