@@ -435,11 +435,10 @@ fn note_of(row: &roadmap::Progress) -> String {
 fn load_command(load: &Load) -> String {
     match load {
         Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
-        Load::Import {
-            file,
-            dataset,
-            format,
-        } => format!("desi-city import {file} --dataset {dataset} --format {format}"),
+        Load::Import(import) => format!(
+            "desi-city import {} --dataset {} --format {}",
+            import.file, import.dataset, import.format
+        ),
     }
 }
 

@@ -298,11 +298,10 @@ pub fn with_load(note: &str, missing: Option<&Load>) -> String {
 fn command(load: &Load) -> String {
     match load {
         Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
-        Load::Import {
-            file,
-            dataset,
-            format,
-        } => format!("desi-city import {file} --dataset {dataset} --format {format}"),
+        Load::Import(import) => format!(
+            "desi-city import {} --dataset {} --format {}",
+            import.file, import.dataset, import.format
+        ),
     }
 }
 
@@ -523,11 +522,11 @@ mod tests {
             "{}",
             with_fix(&several)
         );
-        let import = Load::Import {
+        let import = Load::Import(Box::new(crate::indicators::Import {
             file: "desi_2022.csv".into(),
             dataset: "desi_2022_complete".into(),
             format: "desi-wide".into(),
-        };
+        }));
         let input = IndicatorError::Input {
             dataset: "desi_2022_complete".into(),
             path: "method.toml".into(),

@@ -112,11 +112,15 @@ pub enum Load {
     /// Sources of the catalogue, fetched from upstream (or loaded from a downloaded file).
     Fetch(Vec<String>),
     /// A file imported by hand in a format (the Commission's DESI tables).
-    Import {
-        file: String,
-        dataset: String,
-        format: String,
-    },
+    Import(Box<Import>),
+}
+
+/// A file imported by hand: which, into which dataset, in which format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub file: String,
+    pub dataset: String,
+    pub format: String,
 }
 
 impl Load {

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::imputation::Imputation;
-use crate::indicators::Load;
+use crate::indicators::{Import, Load};
 
 /// The dataset id the 2022 methodology reads its indicator values from.
 pub const DESI_2022_DATASET: &str = "desi_2022_complete";
@@ -276,11 +276,11 @@ impl fmt::Display for Level {
 impl Methodology {
     /// How the methodology's input gets into the store: its file, imported in its format.
     pub fn load(&self) -> Load {
-        Load::Import {
+        Load::Import(Box::new(Import {
             file: self.method.input.file.clone(),
             dataset: self.dataset().to_owned(),
             format: self.method.input.format.clone(),
-        }
+        }))
     }
 
     /// The store dataset holding the input: imported from `method.toml [input] file`.
