@@ -390,7 +390,7 @@ pub(crate) fn with_fix(error: &IndicatorError) -> String {
     let error = error.root();
     let fix = match error {
         IndicatorError::NoData {
-            load: Load::Fetch(sources),
+            load: load @ Load::Fetch(sources),
             ..
         } => {
             let id = match sources.as_slice() {
@@ -399,7 +399,7 @@ pub(crate) fn with_fix(error: &IndicatorError) -> String {
             };
             format!(
                 "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
-                load_command(&Load::Fetch(sources.clone()))
+                load_command(load)
             )
         }
         IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", load_command(load)),

@@ -12,13 +12,13 @@
 //! Problem responses are never cached (`Cache-Control: no-store`). A method a route does not answer
 //! is a 405 problem with `Allow` ([`method_not_allowed`]), not the router's empty body.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
-
-use std::sync::Arc;
 
 use crate::indicators::{IndicatorError, Load};
 use crate::store::StoreError;
@@ -255,7 +255,7 @@ pub fn with_fix(error: &IndicatorError) -> String {
     let error = error.root();
     let fix = match error {
         IndicatorError::NoData {
-            load: Load::Fetch(sources),
+            load: load @ Load::Fetch(sources),
             ..
         } => {
             let id = match sources.as_slice() {
@@ -264,7 +264,7 @@ pub fn with_fix(error: &IndicatorError) -> String {
             };
             format!(
                 "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
-                command(&Load::Fetch(sources.clone()))
+                command(load)
             )
         }
         IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", command(load)),
@@ -279,14 +279,14 @@ pub fn with_fix(error: &IndicatorError) -> String {
 /// A note about a dataset not in the store (a roadmap target's), followed by what loads it.
 pub fn with_load(note: &str, missing: Option<&Load>) -> String {
     match missing {
-        Some(Load::Fetch(sources)) => {
+        Some(load @ Load::Fetch(sources)) => {
             let id = match sources.as_slice() {
                 [one] => one.as_str(),
                 _ => "ID",
             };
             format!(
                 "{note} (run `{}`, or `desi-city import FILE --dataset {id}`)",
-                command(&Load::Fetch(sources.clone()))
+                command(load)
             )
         }
         Some(load) => format!("{note} (run `{}`)", command(load)),
