@@ -17,7 +17,7 @@ use desi_city::catalog::{BuiltIn, Catalog, Folder, GeoGroups, Provider};
 use desi_city::config::{DEFAULT_CONFIG_FILE, Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
-use desi_city::indicators::{IndicatorError, definitions, desi, figures, roadmap, values};
+use desi_city::indicators::{IndicatorError, Load, definitions, desi, figures, roadmap, values};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
 
@@ -361,10 +361,19 @@ pub fn main() -> ExitCode {
 }
 
 /// The error and its causes, each once: a cause whose text its parent already shows is skipped.
+/// An engine error about a dataset the store lacks is followed by the command that loads it.
 fn report(error: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in error.chain() {
-        let text = cause.to_string();
+        let engine = cause.downcast_ref::<IndicatorError>().or_else(|| {
+            cause
+                .downcast_ref::<std::sync::Arc<IndicatorError>>()
+                .map(|e| e.as_ref())
+        });
+        let text = match engine {
+            Some(e) => with_fix(e),
+            None => cause.to_string(),
+        };
         if out.contains(&text) {
             continue;
         }
@@ -374,6 +383,63 @@ fn report(error: &anyhow::Error) -> String {
         out.push_str(&text);
     }
     out
+}
+
+/// An engine error with the command that loads the dataset it lacks, when that is the problem.
+pub(crate) fn with_fix(error: &IndicatorError) -> String {
+    let error = error.root();
+    let fix = match error {
+        IndicatorError::NoData {
+            load: load @ Load::Fetch(sources),
+            ..
+        } => {
+            let id = match sources.as_slice() {
+                [one] => one.as_str(),
+                _ => "ID",
+            };
+            format!(
+                "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
+                load_command(load)
+            )
+        }
+        IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", load_command(load)),
+        IndicatorError::Input { load, .. } => format!(
+            "Re-import it with `{}`, or fix the key.",
+            load_command(load)
+        ),
+        other => return other.to_string(),
+    };
+    format!("{error} {fix}")
+}
+
+/// A roadmap row's note, followed by the command that loads the dataset it says is missing.
+fn note_of(row: &roadmap::Progress) -> String {
+    let note = row.note.as_deref().unwrap_or_default();
+    match &row.missing {
+        Some(load @ Load::Fetch(sources)) => {
+            let id = match sources.as_slice() {
+                [one] => one.as_str(),
+                _ => "ID",
+            };
+            format!(
+                "{note} (run `{}`, or `desi-city import FILE --dataset {id}`)",
+                load_command(load)
+            )
+        }
+        Some(load) => format!("{note} (run `{}`)", load_command(load)),
+        None => note.to_owned(),
+    }
+}
+
+/// The command that puts a dataset into the store.
+fn load_command(load: &Load) -> String {
+    match load {
+        Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
+        Load::Import(import) => format!(
+            "desi-city import {} --dataset {} --format {}",
+            import.file, import.dataset, import.format
+        ),
+    }
 }
 
 fn init_logging(json: bool, command: &Command) {
@@ -680,7 +746,7 @@ fn unreachable_source(id: &str) -> Result<Refreshed, fetch::RefreshError> {
     Err(fetch::RefreshError {
         source_id: id.to_owned(),
         url: None,
-        kind: fetch::RefreshErrorKind::Join("the source disappeared from the catalogue".into()),
+        kind: fetch::RefreshErrorKind::Vanished,
     })
 }
 
@@ -1193,7 +1259,12 @@ fn roadmap_cmd(
     let written = match id {
         None => {
             let (roadmaps, errors) = roadmap::load_all(&folder, &known)
-                .with_context(|| format!("Failed to list the roadmaps in {}", dir.display()))?;
+                .with_context(|| {
+                    format!(
+                        "Failed to list the roadmaps in {} (set --roadmaps-dir or DESI_CITY_ROADMAPS_DIR)",
+                        dir.display()
+                    )
+                })?;
             for error in &errors {
                 eprintln!("warning: roadmap skipped: {error}");
             }
@@ -1219,7 +1290,12 @@ fn roadmap_cmd(
         }
         Some(id) => {
             let mut map = roadmap::load_id(&folder, id, &known)
-                .with_context(|| format!("Failed to load roadmap {id}"))?;
+                .with_context(|| {
+                    format!(
+                        "Failed to load roadmap {id} from {} (set --roadmaps-dir or DESI_CITY_ROADMAPS_DIR)",
+                        dir.display()
+                    )
+                })?;
             let groups = GeoGroups::load_from(&settings.datasets())
                 .context("Failed to load the geo groups")?;
             let store = open_store(settings)?;
@@ -1360,7 +1436,7 @@ fn write_progress(
                     &num(m.compound_projection),
                     &m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
                     m.status.as_str(),
-                    r.note.as_deref().unwrap_or_default(),
+                    &note_of(r),
                 ])?;
             }
             w.flush()
@@ -1395,7 +1471,7 @@ fn write_progress(
                     .map(|t| t.title.get(lang.code()))
                     .unwrap_or(&r.target);
                 let status = match &r.note {
-                    Some(note) => format!("{}: {note}", m.status.as_str()),
+                    Some(_) => format!("{}: {}", m.status.as_str(), note_of(r)),
                     None => m.status.as_str().to_owned(),
                 };
                 table.add_row([

@@ -21,8 +21,19 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}: {message}")]
-    Parse { file: PathBuf, message: String },
+    /// Not valid TOML for the settings file: the parser's error (naming the key, line and column)
+    /// is the source; the text adds every accepted key.
+    #[error(
+        "{file}: {source}Accepted keys: data_dir, datasets_dir, indicators_dir, methodology_dir, roadmaps_dir, \
+         charts_dir, addr, keep_versions, and in [upstream]: \
+         eurostat_url, desi_url, ods_url, gisco_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
+         and in [api]: admin_token, public_url, compute_per_second, trusted_proxies."
+    )]
+    Parse {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     #[error("{file}: key \"{key}\": {problem}. {fix}")]
     Invalid {
         file: PathBuf,
@@ -353,15 +364,9 @@ impl Settings {
             file: file.to_owned(),
             source,
         })?;
-        let parsed: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let parsed: FileSettings = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             file: file.to_owned(),
-            message: format!(
-                "{}Accepted keys: data_dir, datasets_dir, indicators_dir, methodology_dir, roadmaps_dir, \
-                 charts_dir, addr, keep_versions, and in [upstream]: \
-                 eurostat_url, desi_url, ods_url, gisco_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
-                 and in [api]: admin_token, public_url, compute_per_second, trusted_proxies.",
-                e
-            ),
+            source,
         })?;
         let invalid = |key, problem: String, fix| ConfigError::Invalid {
             file: file.to_owned(),

@@ -257,7 +257,7 @@ fn observations(cube: &Cube) -> Result<(Vec<Observation>, Vec<Categories>)> {
             .iter()
             .map(|n| {
                 batch
-                    .column_by_name(&format!("{n}_label"))
+                    .column_by_name(&crate::catalog::observation::label_column(n))
                     .and_then(|c| cast(c, &DataType::Utf8).ok())
                     .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
             })

@@ -214,18 +214,26 @@ impl Body {
     }
 }
 
+/// Why the API could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Failed to load the definitions for the API")]
+    Definitions(#[source] crate::catalog::CatalogError),
+    #[error("Failed to read the store's current snapshot")]
+    Store(#[source] crate::store::StoreError),
+}
+
 impl App {
     /// Loads the definitions and computes the figures of the store's current snapshot. Blocking
     /// (DuckDB).
-    pub fn new(ctx: Arc<Context>, folders: &Folders) -> anyhow::Result<AppState> {
-        let model = Model::load(&ctx.catalog, folders)
-            .map_err(|e| anyhow::anyhow!("Failed to load the definitions for the API: {e}"))?;
+    pub fn new(ctx: Arc<Context>, folders: &Folders) -> Result<AppState, AppError> {
+        let model = Model::load(&ctx.catalog, folders).map_err(AppError::Definitions)?;
         for problem in &model.problems {
             tracing::warn!(error = %problem, "A definition file did not load; what needs it answers 503.");
         }
         let model = Arc::new(model);
         let charts = Arc::new(crate::charts::Charts::load(&ctx.settings.charts(), &model));
-        let live = Arc::new(Live::open(ctx.store.clone(), model.clone())?);
+        let live = Arc::new(Live::open(ctx.store.clone(), model.clone()).map_err(AppError::Store)?);
         let limiter = NonZeroU32::new(ctx.settings.api.compute_per_second).map(|n| {
             let burst = n.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"));
             RateLimiter::keyed(Quota::per_second(n).allow_burst(burst))
@@ -685,6 +693,51 @@ mod client_tests {
         assert_eq!(
             client_address(ip("10.0.0.1"), &junk, &trusted),
             ip("10.0.0.1")
+        );
+    }
+}
+
+#[cfg(test)]
+mod start_tests {
+    use super::*;
+    use crate::catalog::{Catalog, CatalogError, Folder};
+    use crate::config::Settings;
+    use crate::store::Store;
+
+    #[test]
+    fn a_bad_geo_groups_file_stops_the_app_with_the_typed_error_naming_the_file() {
+        let definitions = tempfile::tempdir().expect("a temporary directory");
+        let data = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(
+            definitions.path().join("geo-groups.toml"),
+            "[eu27]\ndescription = \"Member states\"\ncodes = \"BE\"\n",
+        )
+        .expect("written");
+        let settings = Settings {
+            data_dir: data.path().to_owned(),
+            ..Settings::default()
+        };
+        let catalog = Catalog::load(settings.datasets()).expect("the shipped catalogue");
+        let store = Store::open(data.path(), 1).expect("store");
+        let folders = Folders {
+            datasets: Folder::disk(definitions.path()),
+            ..Folders::of(&settings)
+        };
+        let ctx = Context::new(settings, catalog, store).expect("context");
+        let Err(error) = App::new(ctx, &folders) else {
+            panic!("an invalid geo-groups.toml was accepted");
+        };
+        let AppError::Definitions(CatalogError::Toml { file, .. }) = &error else {
+            panic!("not the TOML error of the groups file: {error:?}");
+        };
+        assert_eq!(file, &definitions.path().join("geo-groups.toml"));
+        // The cause is kept as a source, and the chain names the file and the key.
+        let chain = error::Chain(&error).to_string();
+        assert!(
+            chain.starts_with("Failed to load the definitions for the API: ")
+                && chain.contains("geo-groups.toml")
+                && chain.contains("codes"),
+            "{chain}"
         );
     }
 }

@@ -345,9 +345,9 @@ const YEARS: std::ops::RangeInclusive<i32> = 1950..=2100;
 
 /// Parses and validates the text of one dataset file.
 pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> Result<Source> {
-    let raw: RawSource = toml::from_str(text).map_err(|error| CatalogError::Toml {
+    let raw: RawSource = toml::from_str(text).map_err(|source| CatalogError::Toml {
         file: file.to_path_buf(),
-        message: error.to_string().trim_end().to_owned(),
+        source,
     })?;
     let check = Check { file };
 
@@ -547,7 +547,9 @@ pub fn next_run(
         .ok()
 }
 
-pub fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
+/// The problem text of a bad `schedule` (a helper of [`parse_source`]: its text goes into the
+/// file's `CatalogError::Invalid`).
+fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
     const FIX: &str = "Use six fields, seconds first, e.g. \"0 15 6 * * *\".";
     let cron = cron_parser().parse(expression).map_err(|error| {
         format!("\"{expression}\" is not a valid cron expression ({error}). {FIX}")

@@ -23,6 +23,11 @@ pub struct GeoGroup {
     pub codes: Vec<String>,
 }
 
+/// A group name `geo-groups.toml` does not define (the caller says which file and key named it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownGroup(pub String);
+
 /// All groups of `geo-groups.toml`, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GeoGroups {
@@ -62,9 +67,9 @@ impl GeoGroups {
     /// Parses and validates the text of a groups file; `file` is only used in errors.
     pub fn parse(file: &Path, text: &str) -> Result<GeoGroups> {
         let raw: BTreeMap<String, RawGroup> =
-            toml::from_str(text).map_err(|error| CatalogError::Toml {
+            toml::from_str(text).map_err(|source| CatalogError::Toml {
                 file: file.to_path_buf(),
-                message: error.to_string().trim_end().to_owned(),
+                source,
             })?;
         let invalid = |key: String, message: String| CatalogError::Invalid {
             file: file.to_path_buf(),
@@ -136,16 +141,19 @@ impl GeoGroups {
     }
 
     /// Expands `groups` (in the order given) then appends `explicit`, keeping the first
-    /// occurrence of each code. `Err` carries the first unknown group name.
+    /// occurrence of each code. `Err` names the first unknown group.
     pub fn resolve(
         &self,
         groups: &[String],
         explicit: &[String],
-    ) -> std::result::Result<Vec<String>, String> {
+    ) -> std::result::Result<Vec<String>, UnknownGroup> {
         let mut seen = HashSet::new();
         let mut codes = Vec::new();
         for name in groups {
-            let group = self.groups.get(name).ok_or_else(|| name.clone())?;
+            let group = self
+                .groups
+                .get(name)
+                .ok_or_else(|| UnknownGroup(name.clone()))?;
             for code in &group.codes {
                 if seen.insert(code.clone()) {
                     codes.push(code.clone());
@@ -202,7 +210,10 @@ mod tests {
             .resolve(&["b".into(), "a".into()], &["BE".into(), "BE10".into()])
             .expect("known groups");
         assert_eq!(resolved, ["DE", "FR", "BE", "BE10"]);
-        assert_eq!(groups.resolve(&["c".into()], &[]), Err("c".to_owned()));
+        assert_eq!(
+            groups.resolve(&["c".into()], &[]),
+            Err(UnknownGroup("c".to_owned()))
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod datasets;
 pub mod folder;
 pub mod format;
 pub mod geo;
+pub mod observation;
 pub mod toc;
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ pub use datasets::{
     DesiDimension, Format, Frequency, Level, OdsMapping, Provider, Query, Source, Texts,
 };
 pub use folder::{BuiltIn, Folder};
-pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups};
+pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups, UnknownGroup};
 
 /// Everything that can be wrong with the catalogue. Every variant that comes from a file names
 /// that file; validation errors also name the key and say how to fix it.
@@ -40,9 +41,14 @@ pub enum CatalogError {
         source: std::io::Error,
     },
     /// The file is not valid TOML, has an unknown key, a missing key or a value of the wrong
-    /// kind. `message` is the TOML parser's own text (it names the key, the line and the column).
-    #[error("{}: {message}", file.display())]
-    Toml { file: PathBuf, message: String },
+    /// kind. The TOML parser's error (it names the key, the line and the column) is the source,
+    /// and its text is shown.
+    #[error("{}: {}", file.display(), source.to_string().trim_end())]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// The file is valid TOML but a value is not acceptable.
     #[error("{}: key \"{key}\": {message}", file.display())]
     Invalid {

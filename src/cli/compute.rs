@@ -41,12 +41,23 @@ const SCORECARD_SECTION: &str = "desi-city-regional-scorecard-own-method";
 /// Why a line or a scorecard of the report has nothing to show.
 #[derive(Debug, thiserror::Error)]
 enum Missing {
-    #[error("{0}")]
+    #[error("{}", unavailable(.0))]
     Unavailable(Unavailable),
-    #[error(transparent)]
-    Engine(Arc<IndicatorError>),
+    #[error("{}", super::with_fix(.0))]
+    Engine(#[source] Arc<IndicatorError>),
     #[error("no scorecard was computed for this region")]
     NoScorecard,
+}
+
+/// Why an indicator has no value, with the command that loads a dataset not fetched yet.
+fn unavailable(why: &Unavailable) -> String {
+    match why {
+        Unavailable::NotFetched { dataset } => format!(
+            "{why} (`desi-city fetch {dataset}`, or `desi-city import FILE --dataset {dataset}`)"
+        ),
+        Unavailable::Failed(error) => super::with_fix(error),
+        _ => why.to_string(),
+    }
 }
 
 /// The latest value of one indicator for one geo, or why there is none.

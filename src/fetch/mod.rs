@@ -141,7 +141,10 @@ pub enum RefreshErrorKind {
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("internal task failed: {0}")]
-    Join(String),
+    Join(#[source] tokio::task::JoinError),
+    /// A source validated before its task started was gone from the catalogue when it ran.
+    #[error("the source disappeared from the catalogue")]
+    Vanished,
 }
 
 /// A response that lost more of the current version than the catalogue allows.
@@ -343,7 +346,7 @@ async fn refresh_inner(
     let id = source.id.clone();
     let current = tokio::task::spawn_blocking(move || store.current(&id))
         .await
-        .map_err(|e| RefreshError::new(source, None, RefreshErrorKind::Join(e.to_string())))?
+        .map_err(|e| RefreshError::new(source, None, RefreshErrorKind::Join(e)))?
         .map_err(|e| RefreshError::new(source, None, e))?;
 
     let validators = current
@@ -410,7 +413,7 @@ async fn refresh_inner(
             (downloads, merged)
         })
         .await
-        .map_err(|e| RefreshError::new(source, None, RefreshErrorKind::Join(e.to_string())))?;
+        .map_err(|e| RefreshError::new(source, None, RefreshErrorKind::Join(e)))?;
         match parsed {
             (downloads, Ok(merged)) => break (downloads, merged, sha256),
             (_, Err((url, RefreshErrorKind::Parse(e)))) if is_cut_short(&e) => {
@@ -522,7 +525,7 @@ async fn refresh_inner(
         Err(e) => Err(RefreshError::new(
             source,
             Some(&first_url),
-            RefreshErrorKind::Join(e.to_string()),
+            RefreshErrorKind::Join(e),
         )),
     }
 }

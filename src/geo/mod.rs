@@ -36,7 +36,7 @@ pub enum GeoError {
     #[error("the region shapes could not be read from the store: {0}")]
     Store(#[from] StoreError),
     #[error(
-        "version {version} of {DATASET} has no column {column}; it was not stored by the geojson parser. Fetch or import it again: desi-city fetch {DATASET}"
+        "version {version} of {DATASET} has no column {column}; it was not stored by the geojson parser. Fetch or import it again (format geojson)."
     )]
     MissingColumn { version: String, column: String },
     #[error(

@@ -18,17 +18,21 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts};
+use crate::catalog::{
+    Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts, observation,
+};
 
-/// Dimension columns an indicator filter may not name: the engine handles place and time.
-const RESERVED_FILTER_KEYS: [&str; 4] = ["geo", "time", "period", "time_period"];
+/// Dimension columns an indicator filter may not name: the engine handles place and time (the
+/// stored [`observation::GEO`] and [`observation::PERIOD`], and the upstream time names).
+const RESERVED_FILTER_KEYS: [&str; 4] =
+    [observation::GEO, "time", observation::PERIOD, "time_period"];
 
 /// What is wrong with one indicator file (or the folder). Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionError {
     /// The folder or a file cannot be read.
     #[error(
-        "{}: could not be read. Check the path (--indicators-dir or DESI_CITY_INDICATORS_DIR).",
+        "{}: could not be read. Check the path of the indicators folder.",
         path.display()
     )]
     Read {
@@ -36,10 +40,18 @@ pub enum DefinitionError {
         #[source]
         source: std::io::Error,
     },
-    /// Not valid TOML for an indicator file: unknown key, missing key, wrong type. `message` is the
-    /// TOML parser's text (it names the key, the line and the column).
-    #[error("{}: {message}\nFix the key as indicators/README.md describes.", file.display())]
-    Toml { file: PathBuf, message: String },
+    /// Not valid TOML for an indicator file: unknown key, missing key, wrong type. The TOML
+    /// parser's error (it names the key, the line and the column) is the source, and is shown.
+    #[error(
+        "{}: {}\nFix the key as indicators/README.md describes.",
+        file.display(),
+        source.to_string().trim_end()
+    )]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// Valid TOML, but a value is not acceptable.
     #[error("{}: key \"{key}\": {problem}. {fix}", file.display())]
     Invalid {
@@ -191,9 +203,9 @@ fn is_id(s: &str) -> bool {
 
 /// Parses and checks the text of one indicator file.
 pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, DefinitionError> {
-    let raw: RawIndicator = toml::from_str(text).map_err(|e| DefinitionError::Toml {
+    let raw: RawIndicator = toml::from_str(text).map_err(|source| DefinitionError::Toml {
         file: file.to_path_buf(),
-        message: e.to_string().trim_end().to_owned(),
+        source,
     })?;
     let invalid = |key: &str, problem: String, fix: &str| DefinitionError::Invalid {
         file: file.to_path_buf(),
@@ -726,7 +738,9 @@ hhtyp = "TOTAL"
         let dir = tempfile::tempdir().expect("a temporary directory");
         let error = load(dir.path().join("missing"), &catalog()).expect_err("no folder");
         assert!(matches!(error, DefinitionError::Read { .. }));
-        assert_mentions(&error.to_string(), &["missing", "--indicators-dir"]);
+        // The engine names the folder; the command line adds its flag (tests/it/indicators.rs).
+        assert_mentions(&error.to_string(), &["missing", "indicators folder"]);
+        assert!(!error.to_string().contains("--"), "{error}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::model::Model;
 use super::regional::{self, Scorecard};
 use super::roadmap::{self, Progress, Roadmap};
 use super::values::{self, IndicatorValue, Table};
-use super::{IndicatorError, Result};
+use super::{IndicatorError, Load, Result};
 use crate::catalog::DesiDimension;
 use crate::store::Store;
 
@@ -83,26 +83,36 @@ pub struct Latest<'a> {
     pub value: std::result::Result<(&'a IndicatorValue, &'a Table), Unavailable>,
 }
 
-/// Why an indicator has no value for a geo.
-#[derive(Debug, Clone, PartialEq)]
+/// Why an indicator has no value for a geo. The words say what is missing, not what to run: the
+/// API and the command line add that.
+#[derive(Debug, Clone)]
 pub enum Unavailable {
     /// The source has no version in the store.
     NotFetched { dataset: String },
-    /// The table could not be computed.
-    Failed(String),
+    /// The table could not be computed (the engine's error, shared with every other reader).
+    Failed(Arc<IndicatorError>),
     /// The source has no row for the geo.
     NoGeo { dataset: String },
     /// Rows, but none with a value (up to the year asked).
     NoValue { dataset: String },
 }
 
+impl PartialEq for Unavailable {
+    fn eq(&self, other: &Unavailable) -> bool {
+        match (self, other) {
+            (Unavailable::NotFetched { dataset: a }, Unavailable::NotFetched { dataset: b })
+            | (Unavailable::NoGeo { dataset: a }, Unavailable::NoGeo { dataset: b })
+            | (Unavailable::NoValue { dataset: a }, Unavailable::NoValue { dataset: b }) => a == b,
+            (Unavailable::Failed(a), Unavailable::Failed(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
 impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unavailable::NotFetched { dataset } => write!(
-                f,
-                "{dataset} has not been fetched yet (`desi-city fetch {dataset}`, or `desi-city import FILE --dataset {dataset}`)"
-            ),
+            Unavailable::NotFetched { dataset } => write!(f, "{dataset} has not been fetched yet"),
             Unavailable::Failed(why) => write!(f, "{why}"),
             Unavailable::NoGeo { dataset } => write!(f, "{dataset} has no data for this geo"),
             Unavailable::NoValue { dataset } => write!(f, "no value in {dataset}"),
@@ -292,7 +302,7 @@ impl Figures {
             tables.get(&indicator.id).cloned().unwrap_or_else(|| {
                 Err(Arc::new(IndicatorError::NoData {
                     dataset: indicator.source.clone(),
-                    import: format!("desi-city fetch {}", indicator.source),
+                    load: Load::fetch(&indicator.source),
                 }))
             })
         };
@@ -392,7 +402,7 @@ impl Figures {
                 IndicatorError::NoData { dataset, .. } => Unavailable::NotFetched {
                     dataset: dataset.clone(),
                 },
-                other => Unavailable::Failed(other.to_string()),
+                _ => Unavailable::Failed(e.clone()),
             }),
             Some(Ok(table)) => {
                 let rows = table.rows_of(geo);
@@ -723,7 +733,7 @@ mod tests {
             desi: Vec::new(),
             regional: Err(Arc::new(IndicatorError::NoData {
                 dataset: "none".into(),
-                import: "none".into(),
+                load: Load::fetch("none"),
             })),
             roadmaps: Vec::new(),
             problems: Vec::new(),

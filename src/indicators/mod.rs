@@ -40,9 +40,14 @@ pub enum IndicatorError {
     },
     /// A methodology file is not valid TOML for its format (unknown key, missing key, wrong type).
     #[error(
-        "{path} is not a valid methodology file: {message}\nFix the key as the comment at the top of the file describes."
+        "{path} is not a valid methodology file: {}\nFix the key as the comment at the top of the file describes.",
+        source.to_string().trim_end()
     )]
-    Toml { path: PathBuf, message: String },
+    Toml {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// A methodology file is valid TOML but its content does not hold together.
     #[error("{path}, {key}: {problem}. {fix}")]
     Invalid {
@@ -76,25 +81,18 @@ pub enum IndicatorError {
         version: String,
         known: Vec<String>,
     },
-    /// The input dataset has no version in the store.
-    #[error(
-        "dataset {dataset} is not in the store. {}",
-        no_data_fix(dataset, import)
-    )]
-    NoData {
-        dataset: String,
-        /// The command that loads it: `desi-city fetch ID` or `desi-city import …`.
-        import: String,
-    },
-    /// The input dataset is in the store but lacks what the methodology reads.
-    #[error(
-        "dataset {dataset} does not hold what {path} needs: {problem}. Re-import it with `{import}`, or fix the key."
-    )]
+    /// The input dataset has no version in the store. What to run is said by the API and the
+    /// command line, from `load`.
+    #[error("dataset {dataset} is not in the store.")]
+    NoData { dataset: String, load: Load },
+    /// The input dataset is in the store but lacks what the methodology reads (the fix: load it
+    /// again, from `load`, or fix the key).
+    #[error("dataset {dataset} does not hold what {path} needs: {problem}.")]
     Input {
         dataset: String,
         path: PathBuf,
         problem: String,
-        import: String,
+        load: Load,
     },
     #[error("The store could not be read: {0}")]
     Store(#[from] StoreError),
@@ -107,19 +105,28 @@ pub enum IndicatorError {
     Shared(std::sync::Arc<IndicatorError>),
 }
 
-/// What to run for a dataset not in the store: a fetch names the offline way too.
-fn no_data_fix(dataset: &str, command: &str) -> String {
-    if command.starts_with("desi-city fetch") {
-        let id = if dataset.contains([',', ' ']) {
-            "ID"
-        } else {
-            dataset
-        };
-        format!(
-            "Fetch it with `{command}`, or load a downloaded file with `desi-city import FILE --dataset {id}`."
-        )
-    } else {
-        format!("Import it with `{command}`.")
+/// How a dataset gets into the store, for the API and the command line to say what to run (the
+/// engine names no command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Load {
+    /// Sources of the catalogue, fetched from upstream (or loaded from a downloaded file).
+    Fetch(Vec<String>),
+    /// A file imported by hand in a format (the Commission's DESI tables).
+    Import(Box<Import>),
+}
+
+/// A file imported by hand: which, into which dataset, in which format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub file: String,
+    pub dataset: String,
+    pub format: String,
+}
+
+impl Load {
+    /// One catalogued source.
+    pub fn fetch(source: impl Into<String>) -> Load {
+        Load::Fetch(vec![source.into()])
     }
 }
 

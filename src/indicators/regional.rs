@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::definitions::Definitions;
 use super::values::{self, CAPITALS_GROUP};
-use super::{IndicatorError, Result};
+use super::{IndicatorError, Load, Result};
 use crate::catalog::GeoGroups;
 
 /// The name printed with every score of this module.
@@ -78,9 +78,9 @@ impl Method {
 
     /// Parses and checks a method file's text; `file` is only used in errors.
     pub fn parse(file: &Path, text: &str) -> Result<Method> {
-        let raw: RawMethod = toml::from_str(text).map_err(|e| IndicatorError::Toml {
+        let raw: RawMethod = toml::from_str(text).map_err(|source| IndicatorError::Toml {
             path: file.to_path_buf(),
-            message: e.to_string().trim_end().to_owned(),
+            source,
         })?;
         let invalid = |key: String, problem: String, fix: &str| IndicatorError::Invalid {
             path: file.to_path_buf(),
@@ -528,7 +528,7 @@ impl Inputs {
         if known.is_empty() {
             return Err(IndicatorError::NoData {
                 dataset: sources.join(", "),
-                import: format!("desi-city fetch {}", sources.join(" ")),
+                load: Load::Fetch(sources.iter().map(|s| s.to_string()).collect()),
             });
         }
         Ok(Inputs {

@@ -47,7 +47,7 @@ use crate::catalog::Folder;
 use serde::Deserialize;
 
 use super::definitions::{DefinitionError, Definitions};
-use super::values;
+use super::{Load, values};
 use crate::catalog::{GeoGroups, Texts};
 use crate::store::Store;
 
@@ -56,7 +56,7 @@ use crate::store::Store;
 pub enum RoadmapError {
     /// The folder or a file cannot be read.
     #[error(
-        "{}: could not be read. Check the path (--roadmaps-dir or DESI_CITY_ROADMAPS_DIR).",
+        "{}: could not be read. Check the path of the roadmaps folder.",
         path.display()
     )]
     Read {
@@ -65,8 +65,16 @@ pub enum RoadmapError {
         source: std::io::Error,
     },
     /// Not valid TOML for a roadmap file (unknown key, missing key, wrong type).
-    #[error("{}: {message}\nFix the key as indicators/roadmaps/README.md describes.", file.display())]
-    Toml { file: PathBuf, message: String },
+    #[error(
+        "{}: {}\nFix the key as indicators/roadmaps/README.md describes.",
+        file.display(),
+        source.to_string().trim_end()
+    )]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// Valid TOML, but a value is not acceptable.
     #[error("{}: key \"{key}\": {problem}. {fix}", file.display())]
     Invalid {
@@ -101,6 +109,9 @@ pub struct Target {
     pub indicator: Option<String>,
     /// Why there is no indicator (the file's `status`), when `indicator` is `None`.
     pub unmeasured: Option<String>,
+    /// The dataset whose absence from the store left the target unmeasured (its published
+    /// value could not be read), and how it is loaded: the API and the CLI say the command.
+    pub missing: Option<Load>,
     pub value: f64,
     pub unit: String,
     pub year: i32,
@@ -269,9 +280,9 @@ fn texts_complete(texts: &Texts) -> Option<&'static str> {
 
 /// Parses and checks the text of one roadmap file against the known indicator ids.
 pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadmap, RoadmapError> {
-    let raw: RawRoadmap = toml::from_str(text).map_err(|e| RoadmapError::Toml {
+    let raw: RawRoadmap = toml::from_str(text).map_err(|source| RoadmapError::Toml {
         file: file.to_path_buf(),
-        message: e.to_string().trim_end().to_owned(),
+        source,
     })?;
     let invalid = |key: &str, problem: String, fix: &str| RoadmapError::Invalid {
         file: file.to_path_buf(),
@@ -443,6 +454,7 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
             title: t.title,
             indicator,
             unmeasured,
+            missing: None,
             value: t.value,
             unit: t.unit,
             year: t.year,
@@ -558,12 +570,9 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
             .extend(from.filter.keys().map(String::as_str));
     }
     // A dataset that cannot be read is the reason of every target that reads it.
-    let facts: BTreeMap<String, Result<Facts, String>> = wanted
+    let facts: BTreeMap<String, Result<Facts, FactError>> = wanted
         .into_iter()
-        .map(|(source, columns)| {
-            let read = Facts::read(store, source, &columns).map_err(|e| e.to_string());
-            (source.to_owned(), read)
-        })
+        .map(|(source, columns)| (source.to_owned(), Facts::read(store, source, &columns)))
         .collect();
     for target in &mut roadmap.targets {
         // A target already not measurable (no indicator, a unit refused) keeps its reason.
@@ -574,9 +583,14 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
         else {
             continue;
         };
+        let missing = match facts.get(&from.source) {
+            None | Some(Err(FactError::NotInStore(_))) => Some(Load::fetch(&from.source)),
+            Some(_) => None,
+        };
+        // The reason becomes the target's note: text for the reader of the progress.
         let found = match facts.get(&from.source) {
             Some(Ok(facts)) => facts.value(&from).map_err(|e| e.to_string()),
-            Some(Err(reason)) => Err(reason.clone()),
+            Some(Err(error)) => Err(error.to_string()),
             None => Err(FactError::NotInStore(from.source.clone()).to_string()),
         };
         match found {
@@ -606,6 +620,7 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
                 notes.push(format!("{}: {reason}", target.id));
                 target.indicator = None;
                 target.unmeasured = Some(format!("target value not published: {reason}"));
+                target.missing = missing;
             }
         }
     }
@@ -617,9 +632,8 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
 enum FactError {
     #[error("the store could not be read ({0})")]
     Store(#[from] crate::store::StoreError),
-    #[error(
-        "dataset {0} is not in the store (run `desi-city fetch {0}`, or `desi-city import FILE --dataset {0}`)"
-    )]
+    /// What loads it is in the target's `missing`, for the API and the CLI to say.
+    #[error("dataset {0} is not in the store")]
     NotInStore(String),
     #[error("the published value could not be read ({0})")]
     Engine(#[from] super::IndicatorError),
@@ -914,6 +928,8 @@ pub struct Progress {
     pub measures: Measures,
     /// Why a target could not be measured, or what limits it.
     pub note: Option<String>,
+    /// A dataset not in the store that the note is about, and how it is loaded.
+    pub missing: Option<Load>,
 }
 
 /// The year of a period as published (`2023`, `2023-Q1`, `2023-05`).
@@ -982,6 +998,7 @@ pub fn progress(
             target_value: target.value,
             measures,
             note,
+            missing: target.missing.clone(),
         };
         let Some(id) = &target.indicator else {
             let note = target.unmeasured.clone().unwrap_or_default();
@@ -992,8 +1009,9 @@ pub fn progress(
             continue;
         };
         let Some(indicator) = definitions.get(id) else {
-            let note =
-                format!("indicator {id} did not load (run `desi-city indicators` to see why)");
+            let note = format!(
+                "indicator {id} did not load (its file's problem is listed with the indicator definitions)"
+            );
             out.extend(
                 geos.iter()
                     .map(|g| row(g, empty(Status::NotMeasurable), Some(note.clone()))),
@@ -1528,10 +1546,18 @@ unit = "PC_HH"
         resolve(&mut r, &store);
         assert_mentions(
             r.targets[0].unmeasured.as_deref().unwrap_or_default(),
-            &[
-                "dataset absent is not in the store",
-                "desi-city fetch absent",
-            ],
+            &["dataset absent is not in the store"],
+        );
+        // What loads it is data here; the API and the CLI say the command.
+        assert_eq!(r.targets[0].missing, Some(Load::fetch("absent")));
+        assert!(
+            !r.targets[0]
+                .unmeasured
+                .as_deref()
+                .unwrap_or_default()
+                .contains("desi-city"),
+            "{:?}",
+            r.targets[0].unmeasured
         );
 
         let mut r = with_value_from(&FROM.replace("unit_measure =", "units ="));

@@ -27,8 +27,8 @@ use duckdb::types::Value;
 use duckdb::{Connection, params, params_from_iter};
 
 use super::definitions::Indicator;
-use super::{IndicatorError, Result};
-use crate::catalog::GeoGroups;
+use super::{IndicatorError, Load, Result};
+use crate::catalog::{GeoGroups, observation};
 use crate::store::{Store, Version};
 
 /// The EU aggregate every value is compared with.
@@ -262,17 +262,13 @@ fn plan(
             if i == 0 {
                 return Err(IndicatorError::NoData {
                     dataset: indicator.source.clone(),
-                    import: format!("desi-city fetch {}", indicator.source),
+                    load: Load::fetch(&indicator.source),
                 });
             }
             continue;
         };
         // Dimension columns: those the version records, except `geo`.
-        let dimensions: Vec<String> = version
-            .meta
-            .dimensions
-            .iter()
-            .filter(|c| *c != "geo")
+        let dimensions: Vec<String> = observation::filterable(&version.meta.dimensions)
             .cloned()
             .collect();
         let mut conditions = vec!["geo IS NOT NULL".to_owned()];
@@ -285,7 +281,7 @@ fn plan(
                         "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
                         dimensions.join(", ")
                     ),
-                    import: format!("desi-city fetch {}", source.dataset),
+                    load: Load::fetch(source.dataset),
                 });
             }
             conditions.push(format!("{} = ?", sql_identifier(column)));
@@ -377,7 +373,7 @@ impl Table {
                         dataset: version.dataset.clone(),
                         path: indicator.file.clone(),
                         problem: ambiguity(conn, store, version, dimensions, source)?,
-                        import: format!("desi-city fetch {}", version.dataset),
+                        load: Load::fetch(&version.dataset),
                     });
                 }
                 Ok(Table::assemble(indicator, read, got))
@@ -957,10 +953,13 @@ codes = ["AA1", "BB1"]
         let store = Store::open(dir.path(), 1).expect("store");
         let ind = indicator(&[("unit", "PC_IND")], true);
         let error = compute(&store, &groups(), &ind, &request(&["AA"])).expect_err("no data");
+        // The engine names the dataset and how it is loaded; the API and the CLI say the command.
         assert!(
-            error.to_string().contains("desi-city fetch test_r"),
-            "{error}"
+            matches!(&error, IndicatorError::NoData { dataset, load }
+                if dataset == "test_r" && *load == Load::fetch("test_r")),
+            "{error:?}"
         );
+        assert!(!error.to_string().contains("desi-city"), "{error}");
         let no_capitals = GeoGroups::parse(
             Path::new("geo-groups.toml"),
             "[eu27]\ndescription = \"M\"\ncodes = [\"AA\"]\n",

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use super::figures::{LangQuery, MAX_GEOS, licence_url};
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, with_load};
 use crate::api::negotiate::{self, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
 use crate::api::{AppState, Body, Head};
@@ -336,7 +336,7 @@ fn roadmap_json(r: &roadmap::Roadmap, lang: &str) -> Value {
             "id": t.id,
             "title": t.title.get(lang),
             "indicator": t.indicator,
-            "unmeasured": t.unmeasured,
+            "unmeasured": t.unmeasured.as_deref().map(|u| with_load(u, t.missing.as_ref())),
             "value": t.value,
             "unit": t.unit,
             "year": t.year,
@@ -457,7 +457,7 @@ pub async fn roadmap(
                     "compound_projection": m.compound_projection,
                     "projected_year": m.projected_year,
                     "status": m.status.as_str(),
-                    "note": p.note,
+                    "note": p.note.as_deref().map(|n| with_load(n, p.missing.as_ref())),
                 })
             })
             .collect();

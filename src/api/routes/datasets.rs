@@ -25,6 +25,7 @@ use crate::api::reply::{self, Freshness};
 use crate::api::{App, AppState, Body, Client, Head, cite as citation, dcat, download, feed};
 use crate::catalog::{
     Catalog, DesiDimension, Format as FileFormat, Level, Provider, Query, Source, Texts,
+    observation,
 };
 use crate::store::{Manifest, Version, validate_id};
 
@@ -490,9 +491,9 @@ async fn data(
                 let cube = Cube {
                     batches: &batches,
                     dimensions,
-                    time: "period".into(),
-                    value: "value".into(),
-                    flags: "flags".into(),
+                    time: observation::PERIOD.into(),
+                    value: observation::VALUE.into(),
+                    flags: observation::FLAGS.into(),
                     meta: CubeMeta {
                         label: source
                             .map(|s| s.title.en.clone())

@@ -273,7 +273,7 @@ fn upstream_labels(
     let Ok(batches) = app.ctx.store.read(&version.dataset, Some(&version.version)) else {
         return labels;
     };
-    let label_column = format!("{dimension}_label");
+    let label_column = crate::catalog::observation::label_column(dimension);
     for batch in &batches {
         let (Some(codes), Some(names)) = (
             batch.column_by_name(dimension),
@@ -617,6 +617,17 @@ fn not_fetched(dataset: &str, id: &str) -> ApiError {
     ))
 }
 
+/// Why an indicator of a dimension card has no value, with what loads a dataset not fetched yet.
+fn note(why: &Unavailable) -> String {
+    match why {
+        Unavailable::NotFetched { dataset } => format!(
+            "{why} (`desi-city fetch {dataset}`, or `desi-city import FILE --dataset {dataset}`)"
+        ),
+        Unavailable::Failed(error) => crate::api::error::with_fix(error),
+        _ => why.to_string(),
+    }
+}
+
 /// The five DESI dimensions for one geo: each indicator's latest value (up to `period`).
 #[utoipa::path(get, path = "/dimensions", tag = "figures", params(DimensionsQuery),
     responses((status = 200, description = "The five dimensions with their indicators' latest values for the geo (value, period, flags, EU27 value, ranks, change, version)", content_type = "application/json"),
@@ -676,7 +687,7 @@ pub async fn dimensions(
                         "title": indicator.title.get(lang),
                         "unit": indicator.unit,
                         "value": null,
-                        "note": why.to_string(),
+                        "note": note(why),
                     }),
                 });
             }

@@ -18,20 +18,9 @@ use arrow::record_batch::RecordBatch;
 use super::ParseError;
 use super::period::parse_period;
 
-/// Fixed columns of the canonical schema; a dimension with one of these names is renamed `dim_…`.
-pub const FIXED_COLUMNS: [&str; 8] = [
-    "dataset",
-    "period",
-    "period_start",
-    "period_freq",
-    "value",
-    "value_text",
-    "flags",
-    "conf_status",
-];
-
-/// Schema metadata key holding the comma-joined dimension list.
-pub const DIMENSIONS_METADATA_KEY: &str = "desi_city.dimensions";
+use crate::catalog::observation::{self as obs, label_column};
+/// The canonical schema's names, defined once in `catalog::observation`.
+pub use crate::catalog::observation::{DIMENSIONS_METADATA_KEY, FIXED_COLUMNS};
 
 /// Lower-cases a name and turns every character outside `[a-z0-9_]` into `_`.
 pub fn sanitize(name: &str) -> String {
@@ -64,11 +53,11 @@ pub fn column_names(dimensions: &[String], attributes: &[String]) -> (Vec<String
         }
         let mut name = base.clone();
         let mut n = 2;
-        while taken.contains(&name) || taken.contains(&format!("{name}_label")) {
+        while taken.contains(&name) || taken.contains(&label_column(&name)) {
             name = format!("{base}_{n}");
             n += 1;
         }
-        taken.insert(format!("{name}_label"));
+        taken.insert(label_column(&name));
         taken.insert(name.clone());
         dims.push(name);
     }
@@ -95,19 +84,19 @@ pub fn column_names(dimensions: &[String], attributes: &[String]) -> (Vec<String
 pub fn canonical_schema(dimensions: &[String], attributes: &[String]) -> SchemaRef {
     let (dims, attrs) = column_names(dimensions, attributes);
     let mut fields = Vec::with_capacity(8 + 2 * dims.len() + attrs.len());
-    fields.push(Field::new("dataset", DataType::Utf8, false));
+    fields.push(Field::new(obs::DATASET, DataType::Utf8, false));
     for d in &dims {
         fields.push(Field::new(d, DataType::Utf8, false));
     }
-    fields.push(Field::new("period", DataType::Utf8, true));
-    fields.push(Field::new("period_start", DataType::Date32, true));
-    fields.push(Field::new("period_freq", DataType::Utf8, true));
-    fields.push(Field::new("value", DataType::Float64, true));
-    fields.push(Field::new("value_text", DataType::Utf8, true));
-    fields.push(Field::new("flags", DataType::Utf8, true));
-    fields.push(Field::new("conf_status", DataType::Utf8, true));
+    fields.push(Field::new(obs::PERIOD, DataType::Utf8, true));
+    fields.push(Field::new(obs::PERIOD_START, DataType::Date32, true));
+    fields.push(Field::new(obs::PERIOD_FREQ, DataType::Utf8, true));
+    fields.push(Field::new(obs::VALUE, DataType::Float64, true));
+    fields.push(Field::new(obs::VALUE_TEXT, DataType::Utf8, true));
+    fields.push(Field::new(obs::FLAGS, DataType::Utf8, true));
+    fields.push(Field::new(obs::CONF_STATUS, DataType::Utf8, true));
     for d in &dims {
-        fields.push(Field::new(format!("{d}_label"), DataType::Utf8, true));
+        fields.push(Field::new(label_column(d), DataType::Utf8, true));
     }
     for a in &attrs {
         fields.push(Field::new(a, DataType::Utf8, true));

@@ -6,6 +6,9 @@
 //! `ref_area`), period from `time_period`, attributes `note` and `observation`. Every record is
 //! kept, including those published without a value (the DESI method treats a blank as missing,
 //! the record still names the observation). Must not compute scores or impute anything.
+//!
+//! What both DESI CSVs read (this export and the platform's facts, `desi_facts`) is here once:
+//! the header and its columns ([`Header`]), a value cell ([`value`]) and the table ([`finish`]).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -16,12 +19,118 @@ use super::builder::Rows;
 use super::csv::{self, Records};
 use super::{Format, ParseError, Parsed};
 
-fn malformed(line: Option<usize>, reason: impl Into<String>) -> ParseError {
+fn malformed(format: Format, line: Option<usize>, reason: impl Into<String>) -> ParseError {
     ParseError::Malformed {
-        format: Format::DesiCsv,
+        format,
         line,
         reason: reason.into(),
     }
+}
+
+/// The header line of a DESI CSV: names trimmed and lower-cased, found by name or an alias.
+pub(super) struct Header {
+    names: Vec<String>,
+    format: Format,
+    /// The header expected, for the error when a column is missing.
+    expected: &'static str,
+    /// Other names of a column (the platform's for the export's).
+    aliases: fn(&str) -> &'static [&'static str],
+}
+
+impl Header {
+    /// Reads the first record as the header.
+    pub(super) fn read<'a>(
+        records: &mut Records<'a>,
+        fields: &mut Vec<Cow<'a, str>>,
+        format: Format,
+        expected: &'static str,
+        aliases: fn(&str) -> &'static [&'static str],
+    ) -> Result<Header, ParseError> {
+        let header = Header {
+            names: Vec::new(),
+            format,
+            expected,
+            aliases,
+        };
+        if records
+            .next_into(fields)
+            .map_err(|e| header.bad_record(e))?
+            .is_none()
+        {
+            return Err(malformed(format, Some(1), "there is no header line"));
+        }
+        Ok(Header {
+            names: fields
+                .iter()
+                .map(|f| f.trim().to_ascii_lowercase())
+                .collect(),
+            ..header
+        })
+    }
+
+    /// How many columns the header has.
+    pub(super) fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The column `name` (or, when absent, one of its aliases).
+    pub(super) fn column(&self, name: &str) -> Option<usize> {
+        std::iter::once(name)
+            .chain((self.aliases)(name).iter().copied())
+            .find_map(|n| self.names.iter().position(|h| h == n))
+    }
+
+    /// The column `name`, or the error naming it and the header expected.
+    pub(super) fn required(&self, name: &str) -> Result<usize, ParseError> {
+        self.column(name).ok_or_else(|| {
+            malformed(
+                self.format,
+                Some(1),
+                format!(
+                    "the header has no `{name}` column (expected {})",
+                    self.expected
+                ),
+            )
+        })
+    }
+
+    /// The source columns of `dims` (source name, output name), in order.
+    pub(super) fn dimensions(&self, dims: &[(&str, &str)]) -> Result<Vec<usize>, ParseError> {
+        dims.iter().map(|(src, _)| self.required(src)).collect()
+    }
+
+    /// A record that breaks the CSV rules, as this format's error.
+    pub(super) fn bad_record(&self, e: csv::CsvError) -> ParseError {
+        malformed(self.format, Some(e.line), e.reason)
+    }
+}
+
+/// A value cell: a finite number, or the text as published when it is not one; nothing when blank.
+pub(super) fn value(cell: Option<&str>) -> (Option<f64>, Option<&str>) {
+    match cell {
+        None => (None, None),
+        Some(v) => match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => (Some(n), None),
+            _ => (None, Some(v)),
+        },
+    }
+}
+
+/// The canonical table of the rows, dimensions named by `dims`' output names, with `attributes`.
+pub(super) fn finish(
+    rows: Rows,
+    dataset: &str,
+    dims: &[(&str, &str)],
+    attributes: Vec<(String, ArrayRef)>,
+) -> Result<Parsed, ParseError> {
+    let names: Vec<String> = dims.iter().map(|(_, n)| (*n).to_owned()).collect();
+    let (batch, dimensions) = rows.finish(dataset, &names, attributes)?;
+    Ok(Parsed {
+        batch,
+        dimensions,
+        updated: None,
+        title: None,
+    })
 }
 
 /// Source columns of the four dimensions, in output order, and their output names.
@@ -36,14 +145,6 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     let text = super::utf8_text(Format::DesiCsv, bytes)?;
     let mut records = Records::new(text, b',');
     let mut fields: Vec<Cow<'_, str>> = Vec::new();
-    let csv_err = |e: csv::CsvError| malformed(Some(e.line), e.reason);
-    if records.next_into(&mut fields).map_err(csv_err)?.is_none() {
-        return Err(malformed(Some(1), "there is no header line"));
-    }
-    let header: Vec<String> = fields
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
     // The successor platform's names for the same columns.
     let aliases = |name: &str| -> &'static [&'static str] {
         match name {
@@ -54,33 +155,20 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
             _ => &[],
         }
     };
-    let column = |name: &str| {
-        header.iter().position(|h| h == name).or_else(|| {
-            aliases(name)
-                .iter()
-                .find_map(|a| header.iter().position(|h| h == a))
-        })
-    };
-    let required = |name: &str| {
-        column(name).ok_or_else(|| {
-            malformed(
-                Some(1),
-                format!(
-                    "the header has no `{name}` column (expected observation,time_period,ref_area,indicator,breakdown,unit_measure,value,flag,note or period,country,indicator,breakdown,unit,value,flags)"
-                ),
-            )
-        })
-    };
-    let dim_cols: Vec<usize> = DIMS
-        .iter()
-        .map(|(src, _)| required(src))
-        .collect::<Result<_, _>>()?;
-    let time_col = required("time_period")?;
-    let value_col = required("value")?;
-    let flag_col = column("flag");
-    let note_col = column("note");
-    let observation_col = column("observation");
-    let width = header.len();
+    let header = Header::read(
+        &mut records,
+        &mut fields,
+        Format::DesiCsv,
+        "observation,time_period,ref_area,indicator,breakdown,unit_measure,value,flag,note or period,country,indicator,breakdown,unit,value,flags",
+        aliases,
+    )?;
+    let dim_cols = header.dimensions(&DIMS)?;
+    let time_col = header.required("time_period")?;
+    let value_col = header.required("value")?;
+    let flag_col = header.column("flag");
+    let note_col = header.column("note");
+    let observation_col = header.column("observation");
+    let width = header.width();
 
     let mut rows = Rows::new(DIMS.len(), text.len() / 100);
     let mut notes = StringBuilder::new();
@@ -88,7 +176,7 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
 
     while records
         .next_row(&mut fields, width)
-        .map_err(csv_err)?
+        .map_err(|e| header.bad_record(e))?
         .is_some()
     {
         let cell = |i: usize| fields.get(i).map(|f| f.trim()).unwrap_or_default();
@@ -97,30 +185,17 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
             rows.dim(d, cell(c), None);
         }
         rows.period(opt(Some(time_col)));
-        let (num, raw) = match opt(Some(value_col)) {
-            None => (None, None),
-            Some(v) => match v.parse::<f64>() {
-                Ok(n) if n.is_finite() => (Some(n), None),
-                _ => (None, Some(v)),
-            },
-        };
+        let (num, raw) = value(opt(Some(value_col)));
         rows.obs.push(num, raw, opt(flag_col), None);
         notes.append_option(opt(note_col));
         observations.append_option(opt(observation_col));
     }
 
-    let names: Vec<String> = DIMS.iter().map(|(_, n)| (*n).to_owned()).collect();
     let attributes: Vec<(String, ArrayRef)> = vec![
         ("note".to_owned(), Arc::new(notes.finish())),
         ("observation".to_owned(), Arc::new(observations.finish())),
     ];
-    let (batch, dimensions) = rows.finish(dataset, &names, attributes)?;
-    Ok(Parsed {
-        batch,
-        dimensions,
-        updated: None,
-        title: None,
-    })
+    finish(rows, dataset, &DIMS, attributes)
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, StringBuilder};
 
 use super::builder::Rows;
-use super::csv::{self, Records};
+use super::csv::Records;
+use super::desi_csv::{Header, finish, value};
 use super::{Format, ParseError, Parsed};
 
 fn malformed(line: Option<usize>, reason: impl Into<String>) -> ParseError {
@@ -63,43 +64,31 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     let text = super::utf8_text(Format::DesiFacts, bytes)?;
     let mut records = Records::new(text, b',');
     let mut fields: Vec<Cow<'_, str>> = Vec::new();
-    let csv_err = |e: csv::CsvError| malformed(Some(e.line), e.reason);
-    if records.next_into(&mut fields).map_err(csv_err)?.is_none() {
-        return Err(malformed(Some(1), "there is no header line"));
-    }
-    let header: Vec<String> = fields
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let required = |name: &str| {
-        column(name).ok_or_else(|| {
-            malformed(
-                Some(1),
-                format!(
-                    "the header has no `{name}` column (expected period,country,indicator,breakdown,unit,value,flags,reference_period,remarks)"
-                ),
-            )
-        })
-    };
-    let dim_cols: Vec<usize> = DIMS
-        .iter()
-        .map(|(src, _)| required(src))
-        .collect::<Result<_, _>>()?;
-    let period_col = required("period")?;
-    let value_col = required("value")?;
-    let reference_col = required("reference_period")?;
-    let flag_col = column("flags");
-    let remarks_col = column("remarks");
+    let header = Header::read(
+        &mut records,
+        &mut fields,
+        Format::DesiFacts,
+        "period,country,indicator,breakdown,unit,value,flags,reference_period,remarks",
+        |_| &[],
+    )?;
+    let dim_cols = header.dimensions(&DIMS)?;
+    let period_col = header.required("period")?;
+    let value_col = header.required("value")?;
+    let reference_col = header.required("reference_period")?;
+    let flag_col = header.column("flags");
+    let remarks_col = header.column("remarks");
     let geo_index = DIMS.len() - 1;
-    let width = header.len();
+    let width = header.width();
 
     let mut rows = Rows::new(DIMS.len(), text.len() / 60);
     let mut editions = StringBuilder::new();
     let mut references = StringBuilder::new();
     let mut remarks = StringBuilder::new();
 
-    while let Some(line) = records.next_row(&mut fields, width).map_err(csv_err)? {
+    while let Some(line) = records
+        .next_row(&mut fields, width)
+        .map_err(|e| header.bad_record(e))?
+    {
         let cell = |i: usize| fields.get(i).map(|f| f.trim()).unwrap_or_default();
         let opt = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
         for (d, &c) in dim_cols.iter().enumerate() {
@@ -122,32 +111,19 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
             ));
         };
         rows.period(Some(year.as_ref()));
-        let (num, raw) = match opt(Some(value_col)) {
-            None => (None, None),
-            Some(v) => match v.parse::<f64>() {
-                Ok(n) if n.is_finite() => (Some(n), None),
-                _ => (None, Some(v)),
-            },
-        };
+        let (num, raw) = value(opt(Some(value_col)));
         rows.obs.push(num, raw, opt(flag_col), None);
         editions.append_value(edition);
         references.append_option(reference);
         remarks.append_option(opt(remarks_col));
     }
 
-    let names: Vec<String> = DIMS.iter().map(|(_, n)| (*n).to_owned()).collect();
     let attributes: Vec<(String, ArrayRef)> = vec![
         ("edition".to_owned(), Arc::new(editions.finish())),
         ("reference_period".to_owned(), Arc::new(references.finish())),
         ("remarks".to_owned(), Arc::new(remarks.finish())),
     ];
-    let (batch, dimensions) = rows.finish(dataset, &names, attributes)?;
-    Ok(Parsed {
-        batch,
-        dimensions,
-        updated: None,
-        title: None,
-    })
+    finish(rows, dataset, &DIMS, attributes)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Parsers: one per upstream format, each turning response bytes into the canonical long
 //! observation table (one Arrow `RecordBatch`). No network, no file system, no DuckDB here, and
-//! nothing from the rest of the crate: this module only uses `super::` paths, so it can be built
-//! on its own.
+//! from the rest of the crate only the catalogue's vocabularies: the formats (`catalog::Format`)
+//! and the observation schema's names (`catalog::observation`, where it is defined once).
 //!
 //! The canonical schema (column order fixed, see [`canonical_schema`]):
 //! `dataset`, then one `Utf8` column per dimension code in the order the response gives them

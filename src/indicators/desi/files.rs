@@ -19,9 +19,9 @@ pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(folder: &Folder, name: &
             path: path.clone(),
             source,
         })?;
-    toml::from_str(&text).map_err(|e| IndicatorError::Toml {
+    toml::from_str(&text).map_err(|source| IndicatorError::Toml {
         path: path.clone(),
-        message: e.to_string().trim_end().to_owned(),
+        source,
     })
 }
 

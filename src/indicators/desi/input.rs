@@ -15,7 +15,7 @@ use duckdb::{Connection, params};
 
 use super::files::invalid;
 use super::imputation::Filled;
-use super::method::{Methodology, import_command};
+use super::method::Methodology;
 use crate::indicators::{IndicatorError, Result};
 use crate::store::Store;
 
@@ -75,7 +75,7 @@ fn missing_in_input(
 ) -> Result<Option<String>> {
     if let Some(c) = absent_columns(conn, "observations", columns)?.first() {
         return Ok(Some(format!(
-            "it has no `{c}` column, so it was not imported with --format {format}"
+            "it has no `{c}` column, so it was not imported in the {format} format"
         )));
     }
     let (table, named) = editions;
@@ -119,18 +119,18 @@ pub(super) fn read_wide_input(
     methodology: &Methodology,
 ) -> Result<()> {
     let dataset = methodology.dataset();
-    let import = import_command(methodology);
+    let load = methodology.load();
     attach(conn, store, dataset, "observations", || {
         IndicatorError::NoData {
             dataset: dataset.to_owned(),
-            import: import.clone(),
+            load: load.clone(),
         }
     })?;
     let input_problem = |problem: String| IndicatorError::Input {
         dataset: dataset.to_owned(),
         path: methodology.indicators_path(),
         problem,
-        import: import.clone(),
+        load: load.clone(),
     };
     // Every edition label, geo and indicator column the method names must be in the input.
     if let Some(problem) = missing_in_input(
@@ -165,7 +165,7 @@ pub(super) fn fill_long_input(
     methodology: &Methodology,
 ) -> Result<Vec<String>> {
     let dataset = methodology.dataset();
-    let import = import_command(methodology);
+    let load = methodology.load();
     let method_path = methodology.method_path();
     let Some(rules) = &methodology.imputation else {
         return Err(invalid(
@@ -178,14 +178,14 @@ pub(super) fn fill_long_input(
     attach(conn, store, dataset, "observations", || {
         IndicatorError::NoData {
             dataset: dataset.to_owned(),
-            import: import.clone(),
+            load: load.clone(),
         }
     })?;
     let input_problem = |problem: String| IndicatorError::Input {
         dataset: dataset.to_owned(),
         path: methodology.indicators_path(),
         problem,
-        import: import.clone(),
+        load: load.clone(),
     };
     let wanted = [
         "indicator",

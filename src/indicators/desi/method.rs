@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::imputation::Imputation;
+use crate::indicators::{Import, Load};
 
 /// The dataset id the 2022 methodology reads its indicator values from.
 pub const DESI_2022_DATASET: &str = "desi_2022_complete";
@@ -272,17 +273,16 @@ impl fmt::Display for Level {
     }
 }
 
-/// The command that puts the methodology's input into the store, for error messages and docs.
-pub fn import_command(methodology: &Methodology) -> String {
-    format!(
-        "desi-city import {} --dataset {} --format {}",
-        methodology.method.input.file,
-        methodology.dataset(),
-        methodology.method.input.format
-    )
-}
-
 impl Methodology {
+    /// How the methodology's input gets into the store: its file, imported in its format.
+    pub fn load(&self) -> Load {
+        Load::Import(Box::new(Import {
+            file: self.method.input.file.clone(),
+            dataset: self.dataset().to_owned(),
+            format: self.method.input.format.clone(),
+        }))
+    }
+
     /// The store dataset holding the input: imported from `method.toml [input] file`.
     pub fn dataset(&self) -> &'static str {
         match self.edition {

@@ -41,7 +41,7 @@ pub use load::load;
 pub use method::{
     Aggregation, DESI_2020_DATASET, DESI_2022_DATASET, Dimension, Edition, EditionLabel, Geos,
     Indicator, Input, Level, Method, Methodology, Normalisation, Scoreboard, Structure,
-    Subdimension, import_command,
+    Subdimension,
 };
 
 #[cfg(test)]
