@@ -11,7 +11,8 @@
 //! - [`charts`]: plotters drawings; [`charts::map`]: the NUTS-2 choropleth.
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`charts`]: charts of `charts/*.toml` drawn from the figures: SVG (plotters), PNG (resvg), alt text.
-//! - [`api`]: the axum HTTP API.
+//! - [`pages`]: the HTML pages (dashboard, indicators, targets), from templates and `i18n/` texts.
+//! - [`api`]: the axum HTTP API, and the pages' routes.
 
 pub mod api;
 pub mod catalog;
@@ -20,5 +21,6 @@ pub mod config;
 pub mod fetch;
 pub mod geo;
 pub mod indicators;
+pub mod pages;
 pub mod schedule;
 pub mod store;
