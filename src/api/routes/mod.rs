@@ -7,6 +7,7 @@ pub mod composite;
 pub mod datasets;
 pub mod figures;
 pub mod ops;
+pub mod pages;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
