@@ -8,6 +8,7 @@
 //! in parallel.
 
 mod api;
+mod cdp;
 mod charts;
 mod cli;
 mod crash;
@@ -19,6 +20,7 @@ mod golden;
 mod import;
 mod indicators;
 mod map;
+mod pages;
 mod platform;
 mod regional;
 mod roadmap;
