@@ -562,6 +562,32 @@ fn pages_revalidate_compress_and_answer_a_browser_with_an_html_error_and_an_api_
             gzip.header("content-encoding"),
             gzip.header("etag")
         );
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gzip.body[..]),
+            &mut unzipped,
+        )?;
+        ensure!(
+            unzipped == first.body,
+            "{path}: the gzip body is not the page"
+        );
+        let gzip_tag = gzip.header("etag").to_owned();
+        let again = served.request(
+            "GET",
+            path,
+            &[("accept-encoding", "gzip"), ("if-none-match", &gzip_tag)],
+        )?;
+        ensure!(
+            again.status == 304,
+            "{path}: gzip revalidation {}",
+            again.status
+        );
+        let br = served.request("GET", path, &[("accept-encoding", "br, gzip")])?;
+        ensure!(
+            br.header("content-encoding") == "br" && br.body.len() < first.body.len(),
+            "{path}: br {}",
+            br.header("content-encoding")
+        );
     }
     // The language: the parameter, else Accept-Language.
     let nl = served.request(

@@ -110,24 +110,78 @@ async fn page<F>(
 where
     F: FnOnce() -> Result<String, ApiError> + Send + 'static,
 {
+    // The one coding `reply::content_coding` chose for this request: the page is kept compressed
+    // in it, so a cached page is a copy of bytes, compressed once per data version.
+    let coding = match headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("br") => "br",
+        Some("gzip") => "gzip",
+        _ => "identity",
+    };
+    let etag = head.etag.clone();
+    let key = reply::coded(&etag, coding);
     let mut response = if reply::is_fresh(headers, &head.etag, head.last_modified) {
         app.metrics.not_modified();
-        reply_of(head, Payload::default(), lang).not_modified()
-    } else if let Some(cached) = app.cache.get(&head.etag) {
+        return Ok(with_csp(
+            reply_of(head, Payload::default(), lang).not_modified(),
+        ));
+    } else if let Some(cached) = app.cache.get(&key) {
         app.metrics.cache(true);
         cached.as_ref().into_response()
     } else {
         app.metrics.cache(false);
-        let html = tokio::task::spawn_blocking(render).await??;
-        let reply = Arc::new(reply_of(head, html.into(), lang));
+        let body = tokio::task::spawn_blocking(move || {
+            let html = render()?;
+            compress(html.as_bytes(), coding).map_err(ApiError::internal)
+        })
+        .await??;
+        let mut reply = reply_of(head, body.into(), lang);
+        reply.etag = key;
+        let reply = Arc::new(reply);
         app.cache.insert(reply.clone());
         reply.as_ref().into_response()
     };
+    let h = response.headers_mut();
+    // The handlers' ETag: `content_coding` gives it the coding's suffix on the way out.
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if coding != "identity" {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    Ok(with_csp(response))
+}
+
+fn with_csp(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGES_CSP),
     );
-    Ok(response)
+    response
+}
+
+/// `bytes` in `coding` (`br`, `gzip`, else as they are).
+fn compress(bytes: &[u8], coding: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    match coding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(bytes)?;
+            e.finish()
+        }
+        "br" => {
+            let mut out = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 9,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+            Ok(out)
+        }
+        _ => Ok(bytes.to_vec()),
+    }
 }
 
 fn reply_of(head: Head, body: Payload, lang: &'static str) -> Reply {
