@@ -7,6 +7,9 @@
 #   3. a 304 revalidation (If-None-Match with the series' ETag),
 #   4. a Parquet download (the current version of isoc_ci_in_h),
 #   5. a cached chart, as SVG and as PNG (internet-access-ranking, drawn once, then from the cache),
+#   6. the dashboard page `/` (cached: a copy of the HTML rendered once per data version), then a
+#      publish (a new version of isoc_ci_in_h imported beside the running server): the time to
+#      first byte of the first `/` rendered from the new version, and `/` cached again,
 # and the server's peak memory (VmHWM). The store is built from ../shared/data with `desi-city import`.
 #
 # Usage: bash benches/load.sh [SECONDS_PER_RUN] [CONNECTIONS]   (defaults 10 and 64)
@@ -41,6 +44,8 @@ size="$(curl -sf "$parquet" | wc -c)"
 chart_svg="$base/api/v1/charts/internet-access-ranking.svg"
 chart_png="$base/api/v1/charts/internet-access-ranking.png"
 curl -sf "$chart_svg" >/dev/null && curl -sf "$chart_png" >/dev/null  # drawn once: cached after
+dashboard="$base/?lang=fr"
+curl -sf "$dashboard" >/dev/null  # rendered once: cached after
 
 cat >"$work/uncached.lua" <<'LUA'
 -- Every request asks for a random subset of the member states: a query never seen before.
@@ -86,4 +91,23 @@ run "304 revalidation" "$series" -H "If-None-Match: $etag"
 run "Parquet download (${size} B)" "$parquet"
 run "cached chart SVG" "$chart_svg"
 run "cached chart PNG" "$chart_png"
+run "dashboard / (cached)" "$dashboard"
+
+# A publish beside the running server (another version of isoc_ci_in_h); the server swaps in the
+# new snapshot within a second. The first `/` with the new ETag is rendered: its time to first byte.
+old="$(curl -sfI "$dashboard" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
+"$bin" --data-dir "$work/data" import "$shared/eurostat/tsv/isoc_ci_in_h_legacy_2008-2019.tsv" \
+  --dataset isoc_ci_in_h --format tsv >&2
+ttfb=""
+for _ in $(seq 200); do
+  out="$(curl -s -o /dev/null -D - -w 'ttfb=%{time_starttransfer}\n' "$dashboard" | tr -d '\r')"
+  tag="$(awk -F': ' 'tolower($1)=="etag"{print $2}' <<<"$out")"
+  if [ -n "$tag" ] && [ "$tag" != "$old" ]; then
+    ttfb="$(awk -F= '/^ttfb=/{printf "%.1f ms", $2 * 1000}' <<<"$out")"
+    break
+  fi
+  sleep 0.05
+done
+echo "| dashboard / first byte after a publish | ${ttfb:-not seen} |"
+run "dashboard / (after publish)" "$dashboard"
 echo "server peak memory: $(awk '/VmHWM/{print $2, $3}' "/proc/$server/status")"

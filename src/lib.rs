@@ -12,7 +12,8 @@
 //! - [`ngsi`]: the figures as NGSI-LD `KeyPerformanceIndicator` entities (FIWARE Smart Data Models).
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`charts`]: charts of `charts/*.toml` drawn from the figures: SVG (plotters), PNG (resvg), alt text.
-//! - [`api`]: the axum HTTP API.
+//! - [`pages`]: the HTML pages (dashboard, indicators, targets), from templates and `i18n/` texts.
+//! - [`api`]: the axum HTTP API, and the pages' routes.
 
 pub mod api;
 pub mod catalog;
@@ -22,5 +23,6 @@ pub mod fetch;
 pub mod geo;
 pub mod indicators;
 pub mod ngsi;
+pub mod pages;
 pub mod schedule;
 pub mod store;

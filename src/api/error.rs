@@ -105,6 +105,8 @@ pub enum InternalError {
     Zip(#[from] zip::result::ZipError),
     #[error("a template could not be rendered")]
     Template(#[from] minijinja::Error),
+    #[error("a page could not be made")]
+    Page(#[from] crate::pages::PageError),
     #[error("a URL could not be parsed")]
     Url(#[from] url::ParseError),
     /// Something that is always there was not (a methodology loaded but not computed): a bug.

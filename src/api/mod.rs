@@ -577,8 +577,12 @@ pub fn router(app: AppState) -> Router {
             "/embed/embed.css",
             axum::routing::get(routes::charts::embed_css),
         )
+        // The HTML pages (outside /api/v1 and the OpenAPI document).
+        .merge(routes::pages::router())
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(error::method_not_allowed))
+        // A browser's error is an HTML page; every other client keeps problem+json.
+        .layer(axum::middleware::from_fn(routes::pages::html_errors))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             metrics::track,

@@ -18,6 +18,7 @@ use include_dir::{Dir, include_dir};
 static DATASETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/datasets");
 static INDICATORS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/indicators");
 static CHARTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/charts");
+static I18N: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/i18n");
 
 /// The prefix of a built-in file's [`Folder::path`].
 pub const BUILT_IN: &str = "(built-in)";
@@ -28,10 +29,13 @@ pub enum BuiltIn {
     Datasets,
     Indicators,
     Charts,
+    /// The pages' texts, one file per language (`i18n/en.toml`, …): read by `crate::pages`, not
+    /// a definition folder, so not in [`BuiltIn::ALL`] (`desi-city init` does not write it).
+    I18n,
 }
 
 impl BuiltIn {
-    /// Every shipped folder, in the order `desi-city init` writes them.
+    /// Every shipped definition folder, in the order `desi-city init` writes them.
     pub const ALL: [BuiltIn; 3] = [BuiltIn::Datasets, BuiltIn::Indicators, BuiltIn::Charts];
 
     /// The folder's name in the repository (and in a folder written by `desi-city init`).
@@ -40,6 +44,7 @@ impl BuiltIn {
             BuiltIn::Datasets => "datasets",
             BuiltIn::Indicators => "indicators",
             BuiltIn::Charts => "charts",
+            BuiltIn::I18n => "i18n",
         }
     }
 
@@ -48,6 +53,7 @@ impl BuiltIn {
             BuiltIn::Datasets => &DATASETS,
             BuiltIn::Indicators => &INDICATORS,
             BuiltIn::Charts => &CHARTS,
+            BuiltIn::I18n => &I18N,
         }
     }
 }
@@ -254,7 +260,7 @@ mod tests {
 
     #[test]
     fn a_built_in_folder_lists_and_reads_the_same_files_as_the_shipped_one_on_disk() {
-        for which in BuiltIn::ALL {
+        for which in BuiltIn::ALL.into_iter().chain([BuiltIn::I18n]) {
             let built_in = Folder::built_in(which);
             let disk = Folder::disk(repo(which.name()));
             assert_eq!(

@@ -8,6 +8,7 @@
 //! in parallel.
 
 mod api;
+mod cdp;
 mod charts;
 mod cli;
 mod crash;
@@ -20,6 +21,7 @@ mod import;
 mod indicators;
 mod kpis;
 mod map;
+mod pages;
 mod platform;
 mod regional;
 mod roadmap;

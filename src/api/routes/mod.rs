@@ -8,6 +8,7 @@ pub mod datasets;
 pub mod figures;
 pub mod kpis;
 pub mod ops;
+pub mod pages;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
