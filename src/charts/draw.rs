@@ -96,6 +96,7 @@ pub fn svg(
     theme: Theme,
 ) -> Result<String, ChartError> {
     let mut out = String::new();
+    let mut named: Option<Vec<(String, super::map::Part)>> = None;
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
         let c = theme.colours();
@@ -245,10 +246,135 @@ pub fn svg(
             }
             Body::Profile { rows, .. } => profile(&root, &plot, prepared, rows, &c, m)?,
             Body::Trajectory(t) => trajectory(&root, &plot, prepared, t, &c, m)?,
+            Body::Map(data) => named = Some(map_chart(&plot, prepared, data, theme, m)?),
         }
         root.present().map_err(err)?;
     }
-    Ok(out)
+    Ok(match named {
+        Some(polygons) => name_polygons(&out, &polygons),
+        None => out,
+    })
+}
+
+/// ColorBrewer's YlGnBu (colour-blind safe, sequential), lightest first, for 3 to 7 classes.
+fn sequential(classes: usize) -> &'static [RGBColor] {
+    const P3: [RGBColor; 3] = [
+        RGBColor(0xed, 0xf8, 0xb1),
+        RGBColor(0x7f, 0xcd, 0xbb),
+        RGBColor(0x2c, 0x7f, 0xb8),
+    ];
+    const P4: [RGBColor; 4] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xa1, 0xda, 0xb4),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x22, 0x5e, 0xa8),
+    ];
+    const P5: [RGBColor; 5] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xa1, 0xda, 0xb4),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x2c, 0x7f, 0xb8),
+        RGBColor(0x25, 0x34, 0x94),
+    ];
+    const P6: [RGBColor; 6] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xc7, 0xe9, 0xb4),
+        RGBColor(0x7f, 0xcd, 0xbb),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x2c, 0x7f, 0xb8),
+        RGBColor(0x25, 0x34, 0x94),
+    ];
+    const P7: [RGBColor; 7] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xc7, 0xe9, 0xb4),
+        RGBColor(0x7f, 0xcd, 0xbb),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x1d, 0x91, 0xc0),
+        RGBColor(0x22, 0x5e, 0xa8),
+        RGBColor(0x0c, 0x2c, 0x84),
+    ];
+    match classes {
+        0..=3 => &P3,
+        4 => &P4,
+        5 => &P5,
+        6 => &P6,
+        _ => &P7,
+    }
+}
+
+/// The fills of a map of `classes` classes (as many as the breaks make).
+pub fn map_fills(classes: usize) -> &'static [RGBColor] {
+    sequential(classes)
+}
+
+/// The choropleth in the plot area; returns the region of each polygon drawn, in order.
+fn map_chart(
+    plot: &Area<'_>,
+    prepared: &Prepared,
+    data: &super::prepare::MapData,
+    theme: Theme,
+    m: Metrics,
+) -> Result<Vec<(String, super::map::Part)>, ChartError> {
+    let c = theme.colours();
+    let lang = prepared.lang;
+    let decimals = prepared.decimals.max(1);
+    let format = move |v: f64| style::number(v, decimals, lang);
+    // A name in the language where the charts know one (BE10: Bruxelles), else GISCO's.
+    let known = style::geo_name(&data.highlight, lang);
+    let highlight_name = (known != data.highlight).then_some(known);
+    let values: std::collections::BTreeMap<String, f64> = data
+        .values
+        .iter()
+        .map(|v| (v.geo.clone(), v.value))
+        .collect();
+    let map_style = super::map::MapStyle {
+        fills: map_fills(data.breaks.len() + 1),
+        no_data: blend(c.muted, c.background, 0.55),
+        no_data_fill: blend(c.muted, c.background, 0.12),
+        stroke: match theme {
+            Theme::Light => c.background,
+            Theme::Dark => c.other,
+        },
+        background: c.background,
+        text: c.text,
+        muted: c.muted,
+        font: FONT_FAMILY,
+        font_size: m.base * 0.9,
+        format: &format,
+        no_data_label: word(Word::NoData, lang),
+        highlight_name: highlight_name.as_deref(),
+    };
+    let drawn = super::map::draw(
+        plot,
+        &data.shapes,
+        &values,
+        &data.breaks,
+        Some(&data.highlight),
+        &map_style,
+    )
+    .map_err(err)?;
+    Ok(drawn.polygons)
+}
+
+/// plotters writes no attributes of ours: each `<polygon` of a map, in the order drawn, gets
+/// `data-geo` (its region) and `data-part` (map, outermost, inset), for readers and tests.
+fn name_polygons(svg: &str, polygons: &[(String, super::map::Part)]) -> String {
+    let mut out = String::with_capacity(svg.len() + polygons.len() * 40);
+    let mut rest = svg;
+    let mut names = polygons.iter();
+    while let Some(at) = rest.find("<polygon") {
+        let end = at + "<polygon".len();
+        out.push_str(&rest[..end]);
+        if let Some((geo, part)) = names.next() {
+            out.push_str(&format!(
+                " data-geo=\"{geo}\" data-part=\"{}\"",
+                part.as_str()
+            ));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn text_width(area: &Area<'_>, text: &str, style: &TextStyle<'_>) -> i32 {

@@ -72,6 +72,8 @@ pub struct Charts {
     pub dir: PathBuf,
     /// The trajectory facts of the last snapshot asked, by its version.
     facts: Mutex<Option<Arc<(String, prepare::Facts)>>>,
+    /// The NUTS-2 shapes of the last snapshot asked (loaded and projected once per version).
+    shapes: Mutex<Option<Arc<crate::geo::Shapes>>>,
 }
 
 impl Charts {
@@ -99,6 +101,7 @@ impl Charts {
             problems,
             dir: dir.label().to_path_buf(),
             facts: Mutex::new(None),
+            shapes: Mutex::new(None),
         }
     }
 
@@ -124,6 +127,31 @@ impl Charts {
         let read = prepare::read_facts(store)?.map(Arc::new);
         *held = read.clone();
         Ok(read)
+    }
+}
+
+impl Charts {
+    /// The region shapes of `store`'s current version of `gisco_nuts2_2021`, read and projected
+    /// once per version (a map request only selects and draws), or `None` when not fetched yet.
+    pub fn shapes(
+        &self,
+        store: &crate::store::Store,
+    ) -> Result<Option<Arc<crate::geo::Shapes>>, ChartError> {
+        let Some(current) = store
+            .current(crate::geo::DATASET)
+            .map_err(|e| ChartError::Render(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let mut held = self.shapes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = held.as_ref().filter(|h| h.version() == current.version) {
+            return Ok(Some(h.clone()));
+        }
+        let loaded = crate::geo::Shapes::load(store)
+            .map_err(|e| ChartError::Unavailable(e.to_string()))?
+            .map(Arc::new);
+        *held = loaded.clone();
+        Ok(loaded)
     }
 }
 
