@@ -54,10 +54,7 @@ fn wrap(
     width: i32,
     max_lines: usize,
 ) -> Vec<String> {
-    let fits = |s: &str| {
-        area.estimate_text_size(s, style)
-            .map_or(true, |(w, _)| w as i32 <= width)
-    };
+    let fits = |s: &str| text_width(area, s, style) <= width;
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split(' ') {
@@ -250,10 +247,68 @@ pub fn svg(
         }
         root.present().map_err(err)?;
     }
+    let out = merge_polylines(&dashes(out));
     Ok(match named {
         Some(polygons) => name_polygons(&out, &polygons),
         None => out,
     })
+}
+
+/// Runs of consecutive `<polyline>`s that plotters wrote with the same attributes, each made one
+/// `<path>` of as many subpaths (the hatching of a map, its borders, a grid): the same picture in
+/// far fewer elements, for the browser and resvg alike. A polyline alone is left as it is.
+fn merge_polylines(svg: &str) -> String {
+    const OPEN: &str = "<polyline ";
+    const POINTS: &str = " points=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut run: Vec<&str> = Vec::new();
+    let mut style: &str = "";
+    let flush = |out: &mut String, run: &mut Vec<&str>, style: &str| {
+        match run.len() {
+            0 => {}
+            1 => {
+                out.push_str(OPEN);
+                out.push_str(style);
+                out.push_str(POINTS);
+                out.push_str(run[0]);
+                out.push_str("\"/>\n");
+            }
+            _ => {
+                out.push_str("<path ");
+                out.push_str(style);
+                out.push_str(" d=\"");
+                for points in run.iter() {
+                    for (i, p) in points.split_whitespace().enumerate() {
+                        out.push(if i == 0 { 'M' } else { 'L' });
+                        out.push_str(p);
+                    }
+                }
+                out.push_str("\"/>\n");
+            }
+        }
+        run.clear();
+    };
+    for line in svg.split_inclusive('\n') {
+        let parsed = line
+            .strip_prefix(OPEN)
+            .and_then(|rest| rest.trim_end().strip_suffix("\"/>"))
+            .and_then(|rest| rest.split_once(POINTS));
+        match parsed {
+            Some((attrs, points)) if !attrs.contains('"') || attrs.ends_with('"') => {
+                if attrs != style {
+                    flush(&mut out, &mut run, style);
+                    style = attrs;
+                }
+                run.push(points);
+            }
+            _ => {
+                flush(&mut out, &mut run, style);
+                out.push_str(line);
+            }
+        }
+    }
+    flush(&mut out, &mut run, style);
+    out
 }
 
 /// ColorBrewer's YlGnBu (colour-blind safe, sequential), lightest first, for 3 to 7 classes.
@@ -377,9 +432,10 @@ fn name_polygons(svg: &str, polygons: &[(String, super::map::Part)]) -> String {
     out
 }
 
-fn text_width(area: &Area<'_>, text: &str, style: &TextStyle<'_>) -> i32 {
-    area.estimate_text_size(text, style)
-        .map_or(0, |(w, _)| w as i32)
+/// The width of `text` in px, measured with the bundled font (plotters' own estimate, without a
+/// font backend, is a guess per character).
+fn text_width(_area: &Area<'_>, text: &str, style: &TextStyle<'_>) -> i32 {
+    style::text_width(text, style.font.get_size()).ceil() as i32
 }
 
 /// A range around `values` with some air, from 0 when the values are not far from it.
@@ -513,23 +569,44 @@ fn dash_pattern(
 ) -> Result<(), ChartError> {
     let pa = chart.backend_coord(&a);
     let pb = chart.backend_coord(&b);
-    let len = (f64::from(pb.0 - pa.0).powi(2) + f64::from(pb.1 - pa.1).powi(2)).sqrt();
-    if len < 1.0 {
+    if (f64::from(pb.0 - pa.0)).hypot(f64::from(pb.1 - pa.1)) < 1.0 {
         return Ok(());
     }
-    let mut t = 0.0;
-    let mut pieces = Vec::new();
-    while t < len {
-        let t1 = (t + dash).min(len);
-        let at = |s: f64| (a.0 + (b.0 - a.0) * s / len, a.1 + (b.1 - a.1) * s / len);
-        pieces.push(PathElement::new(
-            vec![at(t), at(t1)],
-            ShapeStyle::from(&colour).stroke_width(width),
-        ));
-        t = t1 + gap;
-    }
-    chart.draw_series(pieces).map_err(err)?;
+    // One polyline, marked by an opacity no other element has; `dashes` makes it an SVG dash
+    // array (plotters writes none), so a viewer and resvg draw one path, not one per dash.
+    let marker = DASHES
+        .iter()
+        .position(|d| d.1 == (dash, gap))
+        .ok_or_else(|| ChartError::Render(format!("no dash pattern {dash} {gap}")))?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![a, b],
+            ShapeStyle::from(&colour.mix(DASHES[marker].0)).stroke_width(width),
+        )))
+        .map_err(err)?;
     Ok(())
+}
+
+/// The dash patterns (dash, gap in px) and the opacity that marks a polyline drawn with each.
+const DASHES: [(f64, (f64, f64)); 3] = [
+    (0.999, (6.0, 4.0)),
+    (0.998, (2.0, 3.0)),
+    (0.997, (5.0, 3.0)),
+];
+
+/// Every polyline marked by a [`DASHES`] opacity, opaque with its dash array.
+fn dashes(svg: String) -> String {
+    if !svg.contains("opacity=\"0.99") {
+        return svg;
+    }
+    let mut out = svg;
+    for (opacity, (dash, gap)) in DASHES {
+        out = out.replace(
+            &format!("opacity=\"{opacity}\""),
+            &format!("opacity=\"1\" stroke-dasharray=\"{dash} {gap}\""),
+        );
+    }
+    out
 }
 
 /// Places labels at their wanted y, pushed apart so they do not overlap.
@@ -713,10 +790,28 @@ fn bars_chart(
         c.series[4],
         c.series[1],
     ];
+    // The stacks' legend: entries left to right from the bars' left edge, on as many rows as
+    // the width needs.
+    let legend = font(m.base * 0.95, c.text);
+    let swatch = (m.base * 0.8) as i32;
+    let row_h = (m.base * 1.6) as i32;
+    let (plot_x, _) = plot.get_base_pixel();
+    let right = plot_x + plot.dim_in_pixel().0 as i32;
+    let mut places: Vec<(i32, i32)> = Vec::new();
+    let (mut lx, mut row) = (plot_x + label_w + 10, 0);
+    for name in stack_names {
+        let w = swatch + 4 + text_width(root, name, &legend);
+        if lx + w > right && lx > plot_x + label_w + 10 {
+            row += 1;
+            lx = plot_x + label_w + 10;
+        }
+        places.push((lx, row));
+        lx += w + 14;
+    }
     let legend_h = if stack_names.is_empty() {
         0
     } else {
-        (m.base * 1.6) as i32
+        (row + 1) * row_h
     };
     let plot = plot.margin(legend_h, 0, 0, 0);
     let mut chart = ChartBuilder::on(&plot)
@@ -795,12 +890,10 @@ fn bars_chart(
         .map_err(err)?;
     }
     if !stack_names.is_empty() {
-        let legend = font(m.base * 0.95, c.text);
-        let (ox, oy) = plot.get_base_pixel();
-        let mut x = ox + label_w + 10;
-        let y = oy - legend_h / 2;
-        for (k, name) in stack_names.iter().enumerate() {
-            let s = (m.base * 0.8) as i32;
+        let (_, oy) = plot.get_base_pixel();
+        for (k, (name, (x, row))) in stack_names.iter().zip(places).enumerate() {
+            let y = oy - legend_h + row * row_h + row_h / 2;
+            let s = swatch;
             root.draw(&Rectangle::new(
                 [(x, y - s / 2), (x + s, y + s / 2)],
                 ShapeStyle::from(&palette[k % palette.len()]).filled(),
@@ -812,7 +905,6 @@ fn bars_chart(
                 legend.pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(err)?;
-            x += s + 4 + text_width(root, name, &legend) + 14;
         }
     }
     Ok(())

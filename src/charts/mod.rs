@@ -9,6 +9,7 @@ pub mod definition;
 pub mod draw;
 pub mod map;
 pub mod prepare;
+pub mod raster;
 pub mod style;
 pub mod words;
 
@@ -224,36 +225,8 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
-    static DB: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
-    DB.get_or_init(|| {
-        let mut db = resvg::usvg::fontdb::Database::new();
-        db.load_font_data(style::FONT_TTF.to_vec());
-        db.set_sans_serif_family(style::FONT_FAMILY);
-        Arc::new(db)
-    })
-    .clone()
-}
-
-/// The PNG of an SVG drawn by [`svg`], rasterised anti-aliased by resvg with the bundled font
-/// (no system font is read).
+/// The PNG of an SVG drawn by [`svg`], rasterised anti-aliased with the bundled font, whose
+/// glyphs are converted once per process ([`raster`]; no system font is read).
 pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
-    let options = resvg::usvg::Options {
-        fontdb: fonts(),
-        font_family: style::FONT_FAMILY.to_owned(),
-        ..Default::default()
-    };
-    let tree = resvg::usvg::Tree::from_str(svg, &options)
-        .map_err(|e| ChartError::Render(e.to_string()))?;
-    let size = tree.size().to_int_size();
-    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
-        .ok_or_else(|| ChartError::Render("empty image".into()))?;
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::identity(),
-        &mut pixmap.as_mut(),
-    );
-    pixmap
-        .encode_png()
-        .map_err(|e| ChartError::Render(e.to_string()))
+    raster::png(svg)
 }

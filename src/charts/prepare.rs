@@ -1083,15 +1083,16 @@ fn prepare_composite(
     let dims = &method.structure.dimensions;
     let total_weight: f64 = dims.iter().map(|d| d.weight).sum();
     let mut stacks = Vec::new();
+    // The edition's scores by geo, level and code (one pass, not one search per bar part).
+    let mut of_year: std::collections::HashMap<(&str, Level, &str), _> =
+        std::collections::HashMap::new();
+    for s in desi.scores.iter().filter(|s| s.score.edition == year) {
+        of_year
+            .entry((s.score.geo.as_str(), s.score.level, s.score.code.as_str()))
+            .or_insert(s);
+    }
     for geo in method.geos() {
-        let score = |level: Level, code: &str| {
-            desi.scores.iter().find(|s| {
-                s.score.edition == year
-                    && s.score.geo == geo
-                    && s.score.level == level
-                    && s.score.code == code
-            })
-        };
+        let score = |level: Level, code: &str| of_year.get(&(geo, level, code)).copied();
         let Some(total) = score(Level::Desi, "desi") else {
             continue;
         };

@@ -233,7 +233,8 @@ fn polygons(svg: &str) -> Result<Vec<Shape>> {
         .collect())
 }
 
-/// (x, y, width, height, fill) of every `<rect>`; (stroke, points) of every `<polyline>`.
+/// (x, y, width, height, fill) of every `<rect>`; (stroke, points) of every `<polyline>` and of
+/// every subpath of a `<path>`.
 type Rects = Vec<(f64, f64, f64, f64, String)>;
 type Lines = Vec<(String, Vec<(f64, f64)>)>;
 
@@ -255,22 +256,26 @@ fn rects_and_lines(svg: &str) -> Result<(Rects, Lines)> {
                 num(&n, "height"),
                 n.attribute("fill").unwrap_or_default().to_ascii_lowercase(),
             ));
-        } else if n.has_tag_name("polyline") {
-            let points = n
-                .attribute("points")
+        } else if n.has_tag_name("polyline") || n.has_tag_name("path") {
+            // A polyline's points, or each subpath of a path of straight lines ("M x,y L x,y …").
+            let stroke = n
+                .attribute("stroke")
                 .unwrap_or_default()
-                .split_whitespace()
-                .filter_map(|p| {
-                    let (x, y) = p.split_once(',')?;
-                    Some((x.parse().ok()?, y.parse().ok()?))
-                })
-                .collect();
-            lines.push((
-                n.attribute("stroke")
-                    .unwrap_or_default()
-                    .to_ascii_lowercase(),
-                points,
-            ));
+                .to_ascii_lowercase();
+            let point = |p: &str| {
+                let (x, y) = p.split_once(',')?;
+                Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+            };
+            if let Some(points) = n.attribute("points") {
+                lines.push((
+                    stroke,
+                    points.split_whitespace().filter_map(point).collect(),
+                ));
+            } else if let Some(d) = n.attribute("d") {
+                for sub in d.split('M').filter(|s| !s.trim().is_empty()) {
+                    lines.push((stroke.clone(), sub.split('L').filter_map(point).collect()));
+                }
+            }
         }
     }
     Ok((rects, lines))
