@@ -408,6 +408,22 @@ fn map_chart(
         &map_style,
     )
     .map_err(err)?;
+    // An estimated, provisional or low-reliability value: a hollow ring at its region's centre
+    // (the footer's legend line says what it means), so the flag is seen and not only read.
+    let r = (m.base * 0.3).max(3.0) as i32;
+    for region in &drawn.regions {
+        let flagged = data.values.iter().any(|v| {
+            v.geo == region.geo && v.flags.chars().any(|f| matches!(f, 'e' | 'p' | 'u' | 's'))
+        });
+        if flagged {
+            plot.draw(&Circle::new(
+                region.centroid,
+                r,
+                ShapeStyle::from(&c.text).stroke_width(2),
+            ))
+            .map_err(err)?;
+        }
+    }
     Ok(drawn.polygons)
 }
 
@@ -1166,10 +1182,17 @@ fn trajectory(
             Some(y) => format!("{} {y}", word(Word::Projected, lang)),
             None => word(Word::NotReached, lang).to_owned(),
         };
+        // Right of the trend's end when it fits (left of it, the last markers may stand).
+        let right_edge = plot.get_base_pixel().0 + plot.dim_in_pixel().0 as i32;
+        let (x, anchor) = if end_at.0 + 4 + text_width(root, &text, &small) <= right_edge {
+            (end_at.0 + 4, HPos::Left)
+        } else {
+            (end_at.0 - s - 4, HPos::Right)
+        };
         root.draw(&Text::new(
             text,
-            (end_at.0 - s - 4, end_at.1 + s + 3),
-            small.pos(Pos::new(HPos::Right, VPos::Top)),
+            (x, end_at.1 + s + 3),
+            small.pos(Pos::new(anchor, VPos::Top)),
         ))
         .map_err(err)?;
     }

@@ -241,7 +241,7 @@ fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
             .filter(|l| l.iter().any(|p| contains(&outline, *p)))
             .count()
     };
-    for code in ["FRK2", "ES30", "DE21", "PL91"] {
+    for code in ["FRK2", "ES30", "DE21", "PL92"] {
         let i = drawn
             .regions
             .iter()
