@@ -540,7 +540,7 @@ fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_i
                 })
                 .count();
             ensure!(
-                values.get(geo).is_none() && crossing > 3,
+                !values.contains_key(geo) && crossing > 3,
                 "{lang}: {geo} has no data and {crossing} hatching lines"
             );
         }
