@@ -4,8 +4,9 @@
 //! with plotters, add title, description and font) and PNG (the same, then rasterised by resvg).
 //! Targets: SVG ≤ 2 ms, PNG ≤ 5 ms. Run with `cargo bench --bench charts`.
 //!
-//! With `CHARTS_DUMP=DIR`, every shipped chart is first written to DIR in en, fr and nl, as SVG
-//! and PNG (to look at them).
+//! With `CHARTS_DUMP=DIR`, every shipped chart but the `series-*` ones (all with
+//! `CHARTS_DUMP_ALL=1`) is first written to DIR: SVG in en, fr and nl, PNG light and dark in en and
+//! fr (to look at them).
 
 use std::path::PathBuf;
 
@@ -19,6 +20,13 @@ use desi_city::indicators::figures::Figures;
 
 fn main_setup() -> (common::Setup, Figures, Charts) {
     let s = common::setup();
+    // The region shapes of the map (read and projected once per version, as the service does).
+    common::import(
+        &s.store,
+        desi_city::geo::DATASET,
+        desi_city::fetch::parse::Format::GeoJson,
+        "geo/NUTS_RG_60M_2021_4326_LEVL_2.geojson",
+    );
     let figures = Figures::build(s.model.clone(), &s.store, None);
     let charts = Charts::load(&Folder::disk(common::repo("charts")), &s.model);
     (s, figures, charts)
@@ -28,11 +36,13 @@ fn bench(c: &mut Criterion) {
     let (s, figures, charts) = main_setup();
     let (store, catalog) = (&s.store, &s.catalog);
     let facts = charts.facts(store).expect("facts");
+    let shapes = charts.shapes(store).expect("shapes");
     let inputs = prepare::Inputs {
         figures: &figures,
         catalog,
         store,
         facts: facts.as_deref(),
+        shapes,
     };
     if let Ok(dir) = std::env::var("CHARTS_DUMP") {
         let dir = PathBuf::from(dir);
@@ -41,22 +51,22 @@ fn bench(c: &mut Criterion) {
             eprintln!("problem: {problem}");
         }
         for chart in &charts.charts {
+            if chart.id.starts_with("series-") && std::env::var("CHARTS_DUMP_ALL").is_err() {
+                continue;
+            }
             for lang in ["en", "fr", "nl"] {
                 match prepare::prepare(chart, &Ask::default(), lang, &inputs) {
                     Ok(p) => {
                         let svg = charts::svg(&p, 800, 500, Theme::Light).expect("svg");
                         std::fs::write(dir.join(format!("{}.{lang}.svg", chart.id)), &svg).unwrap();
-                        if lang == "en" {
-                            let png = charts::png(&svg).expect("png");
+                        if lang != "nl" {
+                            let png = charts::png_of(&p, 800, 500, Theme::Light).expect("png");
                             std::fs::write(dir.join(format!("{}.{lang}.png", chart.id)), png)
                                 .unwrap();
-                            let dark = charts::svg(&p, 800, 500, Theme::Dark).expect("svg");
-                            std::fs::write(
-                                dir.join(format!("{}.dark.png", chart.id)),
-                                charts::png(&dark).unwrap(),
-                            )
-                            .unwrap();
-                            println!("{}: {}", chart.id, charts::words::alt(&p));
+                            let dark = charts::png_of(&p, 800, 500, Theme::Dark).expect("png");
+                            std::fs::write(dir.join(format!("{}.{lang}.dark.png", chart.id)), dark)
+                                .unwrap();
+                            println!("{} {lang}: {}", chart.id, charts::words::alt(&p));
                         }
                     }
                     Err(e) => eprintln!("{} {lang}: {e}", chart.id),

@@ -69,13 +69,16 @@ fn bench(c: &mut Criterion) {
     let style = MapStyle {
         fills: &FILLS,
         no_data: RGBColor(0x99, 0x99, 0x99),
+        no_data_fill: RGBColor(0xF7, 0xF7, 0xF7),
         stroke: RGBColor(0xFF, 0xFF, 0xFF),
         background: RGBColor(0xF7, 0xF7, 0xF7),
         text: RGBColor(0x22, 0x22, 0x22),
+        muted: RGBColor(0x59, 0x59, 0x59),
         font: "sans-serif",
         font_size: 12.0,
         format: &format,
         no_data_label: "Pas de données",
+        highlight_name: None,
     };
 
     let mut group = c.benchmark_group("map");

@@ -24,15 +24,39 @@ pub enum Kind {
     TargetTrajectory,
     /// The Commission's composite DESI of the member states, stacked by dimension.
     CompositeDesi,
+    /// A regional indicator over the NUTS-2 regions for one period: a choropleth.
+    Map,
 }
 
+/// How a map's values are cut into classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Classing {
+    /// Jenks natural breaks (the default).
+    Natural,
+    /// As many regions in each class.
+    Quantiles,
+}
+
+impl Classing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classing::Natural => "natural",
+            Classing::Quantiles => "quantiles",
+        }
+    }
+}
+
+/// The number of classes a map may have (`classes`, default 5).
+pub const CLASSES: std::ops::RangeInclusive<usize> = 3..=7;
+
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::TimeSeries,
         Kind::RankingBar,
         Kind::DimensionProfile,
         Kind::TargetTrajectory,
         Kind::CompositeDesi,
+        Kind::Map,
     ];
 
     /// The `type` of a chart file.
@@ -43,6 +67,7 @@ impl Kind {
             Kind::DimensionProfile => "dimension-profile",
             Kind::TargetTrajectory => "target-trajectory",
             Kind::CompositeDesi => "composite-desi",
+            Kind::Map => "map",
         }
     }
 
@@ -63,6 +88,9 @@ pub struct Chart {
     pub target: Option<String>,
     /// `2022` or `2020` (composite DESI).
     pub methodology: Option<String>,
+    /// A map's classes: how many, and how cut.
+    pub classes: usize,
+    pub classing: Classing,
     /// The default geos: the first is the one a ranking, profile or trajectory is about.
     pub geos: Vec<String>,
     /// The default first and last year (for a ranking bar or a composite, `to` is the period
@@ -90,6 +118,8 @@ struct File {
     roadmap: Option<String>,
     target: Option<String>,
     methodology: Option<String>,
+    classes: Option<usize>,
+    breaks: Option<String>,
     #[serde(default)]
     geos: Vec<String>,
     from: Option<i32>,
@@ -171,25 +201,17 @@ pub fn parse(file: &Path, text: &str) -> Result<Chart, ChartError> {
             "use lower-case letters, digits, `-` and `_` only",
         ));
     }
-    let kind = match raw.kind.as_str() {
-        "map" => {
-            return Err(invalid(
-                file,
-                "type",
-                "\"map\" (the NUTS-2 choropleth) is not available yet; use one of: time-series, ranking-bar, dimension-profile, target-trajectory, composite-desi",
-            ));
-        }
-        other => Kind::parse(other).ok_or_else(|| {
-            invalid(
-                file,
-                "type",
-                format!(
-                    "{other:?} is not a chart type; use one of: {}",
-                    Kind::ALL.map(Kind::as_str).join(", ")
-                ),
-            )
-        })?,
-    };
+    let kind = Kind::parse(&raw.kind).ok_or_else(|| {
+        invalid(
+            file,
+            "type",
+            format!(
+                "{:?} is not a chart type; use one of: {}",
+                raw.kind,
+                Kind::ALL.map(Kind::as_str).join(", ")
+            ),
+        )
+    })?;
     let need = |key: &str, value: &Option<String>, example: &str| {
         if value.as_deref().is_none_or(str::is_empty) {
             Err(invalid(
@@ -206,6 +228,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Chart, ChartError> {
             "indicator",
             &raw.indicator,
             "\"households_internet_access\"",
+        )?,
+        Kind::Map => need(
+            "indicator",
+            &raw.indicator,
+            "\"households_internet_access_regional\"",
         )?,
         Kind::TargetTrajectory => {
             need("roadmap", &raw.roadmap, "\"eu-digital-decade-2030\"")?;
@@ -246,6 +273,46 @@ pub fn parse(file: &Path, text: &str) -> Result<Chart, ChartError> {
             format!("from = {from} is after to = {to}"),
         ));
     }
+    for (key, given) in [
+        ("classes", raw.classes.is_some()),
+        ("breaks", raw.breaks.is_some()),
+    ] {
+        if given && kind != Kind::Map {
+            return Err(invalid(
+                file,
+                key,
+                format!(
+                    "only a map has classes; remove {key} from this {} chart",
+                    kind.as_str()
+                ),
+            ));
+        }
+    }
+    let classes = raw.classes.unwrap_or(5);
+    if !CLASSES.contains(&classes) {
+        return Err(invalid(
+            file,
+            "classes",
+            format!(
+                "{classes} classes cannot be told apart or are too few; use {} to {}",
+                CLASSES.start(),
+                CLASSES.end()
+            ),
+        ));
+    }
+    let classing = match raw.breaks.as_deref() {
+        None | Some("natural") => Classing::Natural,
+        Some("quantiles") => Classing::Quantiles,
+        Some(other) => {
+            return Err(invalid(
+                file,
+                "breaks",
+                format!(
+                    "{other:?} is not a way to cut classes; use \"natural\" (Jenks) or \"quantiles\""
+                ),
+            ));
+        }
+    };
     for (key, size) in [("width", raw.width), ("height", raw.height)] {
         if let Some(size) = size
             && !SIZES.contains(&size)
@@ -268,6 +335,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Chart, ChartError> {
         roadmap: raw.roadmap,
         target: raw.target,
         methodology: raw.methodology,
+        classes,
+        classing,
         geos: raw.geos,
         from: raw.from,
         to: raw.to,
@@ -286,16 +355,25 @@ pub fn check_references(
     model: &crate::indicators::model::Model,
 ) -> Result<(), ChartError> {
     let file = &chart.file;
-    if let Some(id) = &chart.indicator
-        && model.definitions.get(id).is_none()
-    {
-        return Err(invalid(
-            file,
-            "indicator",
-            format!(
-                "there is no indicator {id:?} in indicators/; use the name of one of its files without .toml"
-            ),
-        ));
+    if let Some(id) = &chart.indicator {
+        let Some(indicator) = model.definitions.get(id) else {
+            return Err(invalid(
+                file,
+                "indicator",
+                format!(
+                    "there is no indicator {id:?} in indicators/; use the name of one of its files without .toml"
+                ),
+            ));
+        };
+        if chart.kind == Kind::Map && !indicator.is_regional() {
+            return Err(invalid(
+                file,
+                "indicator",
+                format!(
+                    "{id:?} has no NUTS-2 values (its geo_levels lack \"nuts2\"); a map needs a regional indicator, e.g. \"households_internet_access_regional\""
+                ),
+            ));
+        }
     }
     if let Some(id) = &chart.roadmap {
         let Some(roadmap) = model.roadmaps.iter().find(|r| &r.id == id) else {
@@ -352,10 +430,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("charts/x.toml") && e.contains("type") && e.contains("time-series"));
-        let e = parse_text("x", "id = \"x\"\ntype = \"map\"\nindicator = \"a\"\n")
+        let map = parse_text("x", "id = \"x\"\ntype = \"map\"\nindicator = \"a\"\n").unwrap();
+        assert_eq!(
+            (map.kind, map.classes, map.classing),
+            (Kind::Map, 5, Classing::Natural)
+        );
+        let e = parse_text(
+            "x",
+            "id = \"x\"\ntype = \"map\"\nindicator = \"a\"\nclasses = 12\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("classes") && e.contains("3 to 7"), "{e}");
+        let e = parse_text(
+            "x",
+            "id = \"x\"\ntype = \"map\"\nindicator = \"a\"\nbreaks = \"equal\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("breaks") && e.contains("quantiles"), "{e}");
+        let e = parse_text("x", "id = \"x\"\ntype = \"map\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("not available yet"), "{e}");
+        assert!(e.contains("indicator") && e.contains("needs it"), "{e}");
+        let e = parse_text(
+            "x",
+            "id = \"x\"\ntype = \"ranking-bar\"\nindicator = \"a\"\nclasses = 4\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("classes") && e.contains("only a map"), "{e}");
         let e = parse_text("x", "id = \"y\"\ntype = \"time-series\"\n")
             .unwrap_err()
             .to_string();

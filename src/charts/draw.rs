@@ -54,10 +54,7 @@ fn wrap(
     width: i32,
     max_lines: usize,
 ) -> Vec<String> {
-    let fits = |s: &str| {
-        area.estimate_text_size(s, style)
-            .map_or(true, |(w, _)| w as i32 <= width)
-    };
+    let fits = |s: &str| text_width(area, s, style) <= width;
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split(' ') {
@@ -96,6 +93,7 @@ pub fn svg(
     theme: Theme,
 ) -> Result<String, ChartError> {
     let mut out = String::new();
+    let mut named: Option<Vec<(String, super::map::Part)>> = None;
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
         let c = theme.colours();
@@ -245,15 +243,215 @@ pub fn svg(
             }
             Body::Profile { rows, .. } => profile(&root, &plot, prepared, rows, &c, m)?,
             Body::Trajectory(t) => trajectory(&root, &plot, prepared, t, &c, m)?,
+            Body::Map(data) => named = Some(map_chart(&plot, prepared, data, theme, m)?),
         }
         root.present().map_err(err)?;
     }
-    Ok(out)
+    let out = merge_polylines(&dashes(out));
+    Ok(match named {
+        Some(polygons) => name_polygons(&out, &polygons),
+        None => out,
+    })
 }
 
-fn text_width(area: &Area<'_>, text: &str, style: &TextStyle<'_>) -> i32 {
-    area.estimate_text_size(text, style)
-        .map_or(0, |(w, _)| w as i32)
+/// Runs of consecutive `<polyline>`s that plotters wrote with the same attributes, each made one
+/// `<path>` of as many subpaths (the hatching of a map, its borders, a grid): the same picture in
+/// far fewer elements, for the browser and resvg alike. A polyline alone is left as it is.
+fn merge_polylines(svg: &str) -> String {
+    const OPEN: &str = "<polyline ";
+    const POINTS: &str = " points=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut run: Vec<&str> = Vec::new();
+    let mut style: &str = "";
+    let flush = |out: &mut String, run: &mut Vec<&str>, style: &str| {
+        match run.len() {
+            0 => {}
+            1 => {
+                out.push_str(OPEN);
+                out.push_str(style);
+                out.push_str(POINTS);
+                out.push_str(run[0]);
+                out.push_str("\"/>\n");
+            }
+            _ => {
+                out.push_str("<path ");
+                out.push_str(style);
+                out.push_str(" d=\"");
+                for points in run.iter() {
+                    for (i, p) in points.split_whitespace().enumerate() {
+                        out.push(if i == 0 { 'M' } else { 'L' });
+                        out.push_str(p);
+                    }
+                }
+                out.push_str("\"/>\n");
+            }
+        }
+        run.clear();
+    };
+    for line in svg.split_inclusive('\n') {
+        let parsed = line
+            .strip_prefix(OPEN)
+            .and_then(|rest| rest.trim_end().strip_suffix("\"/>"))
+            .and_then(|rest| rest.split_once(POINTS));
+        match parsed {
+            Some((attrs, points)) if !attrs.contains('"') || attrs.ends_with('"') => {
+                if attrs != style {
+                    flush(&mut out, &mut run, style);
+                    style = attrs;
+                }
+                run.push(points);
+            }
+            _ => {
+                flush(&mut out, &mut run, style);
+                out.push_str(line);
+            }
+        }
+    }
+    flush(&mut out, &mut run, style);
+    out
+}
+
+/// ColorBrewer's YlGnBu (colour-blind safe, sequential), lightest first, for 3 to 7 classes.
+fn sequential(classes: usize) -> &'static [RGBColor] {
+    const P3: [RGBColor; 3] = [
+        RGBColor(0xed, 0xf8, 0xb1),
+        RGBColor(0x7f, 0xcd, 0xbb),
+        RGBColor(0x2c, 0x7f, 0xb8),
+    ];
+    const P4: [RGBColor; 4] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xa1, 0xda, 0xb4),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x22, 0x5e, 0xa8),
+    ];
+    const P5: [RGBColor; 5] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xa1, 0xda, 0xb4),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x2c, 0x7f, 0xb8),
+        RGBColor(0x25, 0x34, 0x94),
+    ];
+    const P6: [RGBColor; 6] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xc7, 0xe9, 0xb4),
+        RGBColor(0x7f, 0xcd, 0xbb),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x2c, 0x7f, 0xb8),
+        RGBColor(0x25, 0x34, 0x94),
+    ];
+    const P7: [RGBColor; 7] = [
+        RGBColor(0xff, 0xff, 0xcc),
+        RGBColor(0xc7, 0xe9, 0xb4),
+        RGBColor(0x7f, 0xcd, 0xbb),
+        RGBColor(0x41, 0xb6, 0xc4),
+        RGBColor(0x1d, 0x91, 0xc0),
+        RGBColor(0x22, 0x5e, 0xa8),
+        RGBColor(0x0c, 0x2c, 0x84),
+    ];
+    match classes {
+        0..=3 => &P3,
+        4 => &P4,
+        5 => &P5,
+        6 => &P6,
+        _ => &P7,
+    }
+}
+
+/// The fills of a map of `classes` classes (as many as the breaks make).
+pub fn map_fills(classes: usize) -> &'static [RGBColor] {
+    sequential(classes)
+}
+
+/// The choropleth in the plot area; returns the region of each polygon drawn, in order.
+fn map_chart(
+    plot: &Area<'_>,
+    prepared: &Prepared,
+    data: &super::prepare::MapData,
+    theme: Theme,
+    m: Metrics,
+) -> Result<Vec<(String, super::map::Part)>, ChartError> {
+    let c = theme.colours();
+    let lang = prepared.lang;
+    let decimals = prepared.decimals.max(1);
+    let format = move |v: f64| style::number(v, decimals, lang);
+    // A name in the language where the charts know one (BE10: Bruxelles), else GISCO's.
+    let known = style::geo_name(&data.highlight, lang);
+    let highlight_name = (known != data.highlight).then_some(known);
+    let values: std::collections::BTreeMap<String, f64> = data
+        .values
+        .iter()
+        .map(|v| (v.geo.clone(), v.value))
+        .collect();
+    let map_style = super::map::MapStyle {
+        fills: map_fills(data.breaks.len() + 1),
+        no_data: blend(c.muted, c.background, 0.55),
+        no_data_fill: blend(c.muted, c.background, 0.12),
+        stroke: match theme {
+            Theme::Light => c.background,
+            Theme::Dark => c.other,
+        },
+        background: c.background,
+        text: c.text,
+        muted: c.muted,
+        font: FONT_FAMILY,
+        font_size: m.base * 0.9,
+        format: &format,
+        no_data_label: word(Word::NoData, lang),
+        highlight_name: highlight_name.as_deref(),
+    };
+    let drawn = super::map::draw(
+        plot,
+        &data.shapes,
+        &values,
+        &data.breaks,
+        Some(&data.highlight),
+        &map_style,
+    )
+    .map_err(err)?;
+    // An estimated, provisional or low-reliability value: a hollow ring at its region's centre
+    // (the footer's legend line says what it means), so the flag is seen and not only read.
+    let r = (m.base * 0.3).max(3.0) as i32;
+    for region in &drawn.regions {
+        let flagged = data.values.iter().any(|v| {
+            v.geo == region.geo && v.flags.chars().any(|f| matches!(f, 'e' | 'p' | 'u' | 's'))
+        });
+        if flagged {
+            plot.draw(&Circle::new(
+                region.centroid,
+                r,
+                ShapeStyle::from(&c.text).stroke_width(2),
+            ))
+            .map_err(err)?;
+        }
+    }
+    Ok(drawn.polygons)
+}
+
+/// plotters writes no attributes of ours: each `<polygon` of a map, in the order drawn, gets
+/// `data-geo` (its region) and `data-part` (map, outermost, inset), for readers and tests.
+fn name_polygons(svg: &str, polygons: &[(String, super::map::Part)]) -> String {
+    let mut out = String::with_capacity(svg.len() + polygons.len() * 40);
+    let mut rest = svg;
+    let mut names = polygons.iter();
+    while let Some(at) = rest.find("<polygon") {
+        let end = at + "<polygon".len();
+        out.push_str(&rest[..end]);
+        if let Some((geo, part)) = names.next() {
+            out.push_str(&format!(
+                " data-geo=\"{geo}\" data-part=\"{}\"",
+                part.as_str()
+            ));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The width of `text` in px, measured with the bundled font (plotters' own estimate, without a
+/// font backend, is a guess per character).
+fn text_width(_area: &Area<'_>, text: &str, style: &TextStyle<'_>) -> i32 {
+    style::text_width(text, style.font.get_size()).ceil() as i32
 }
 
 /// A range around `values` with some air, from 0 when the values are not far from it.
@@ -387,23 +585,44 @@ fn dash_pattern(
 ) -> Result<(), ChartError> {
     let pa = chart.backend_coord(&a);
     let pb = chart.backend_coord(&b);
-    let len = (f64::from(pb.0 - pa.0).powi(2) + f64::from(pb.1 - pa.1).powi(2)).sqrt();
-    if len < 1.0 {
+    if (f64::from(pb.0 - pa.0)).hypot(f64::from(pb.1 - pa.1)) < 1.0 {
         return Ok(());
     }
-    let mut t = 0.0;
-    let mut pieces = Vec::new();
-    while t < len {
-        let t1 = (t + dash).min(len);
-        let at = |s: f64| (a.0 + (b.0 - a.0) * s / len, a.1 + (b.1 - a.1) * s / len);
-        pieces.push(PathElement::new(
-            vec![at(t), at(t1)],
-            ShapeStyle::from(&colour).stroke_width(width),
-        ));
-        t = t1 + gap;
-    }
-    chart.draw_series(pieces).map_err(err)?;
+    // One polyline, marked by an opacity no other element has; `dashes` makes it an SVG dash
+    // array (plotters writes none), so a viewer and resvg draw one path, not one per dash.
+    let marker = DASHES
+        .iter()
+        .position(|d| d.1 == (dash, gap))
+        .ok_or_else(|| ChartError::Render(format!("no dash pattern {dash} {gap}")))?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![a, b],
+            ShapeStyle::from(&colour.mix(DASHES[marker].0)).stroke_width(width),
+        )))
+        .map_err(err)?;
     Ok(())
+}
+
+/// The dash patterns (dash, gap in px) and the opacity that marks a polyline drawn with each.
+const DASHES: [(f64, (f64, f64)); 3] = [
+    (0.999, (6.0, 4.0)),
+    (0.998, (2.0, 3.0)),
+    (0.997, (5.0, 3.0)),
+];
+
+/// Every polyline marked by a [`DASHES`] opacity, opaque with its dash array.
+fn dashes(svg: String) -> String {
+    if !svg.contains("opacity=\"0.99") {
+        return svg;
+    }
+    let mut out = svg;
+    for (opacity, (dash, gap)) in DASHES {
+        out = out.replace(
+            &format!("opacity=\"{opacity}\""),
+            &format!("opacity=\"1\" stroke-dasharray=\"{dash} {gap}\""),
+        );
+    }
+    out
 }
 
 /// Places labels at their wanted y, pushed apart so they do not overlap.
@@ -587,10 +806,28 @@ fn bars_chart(
         c.series[4],
         c.series[1],
     ];
+    // The stacks' legend: entries left to right from the bars' left edge, on as many rows as
+    // the width needs.
+    let legend = font(m.base * 0.95, c.text);
+    let swatch = (m.base * 0.8) as i32;
+    let row_h = (m.base * 1.6) as i32;
+    let (plot_x, _) = plot.get_base_pixel();
+    let right = plot_x + plot.dim_in_pixel().0 as i32;
+    let mut places: Vec<(i32, i32)> = Vec::new();
+    let (mut lx, mut row) = (plot_x + label_w + 10, 0);
+    for name in stack_names {
+        let w = swatch + 4 + text_width(root, name, &legend);
+        if lx + w > right && lx > plot_x + label_w + 10 {
+            row += 1;
+            lx = plot_x + label_w + 10;
+        }
+        places.push((lx, row));
+        lx += w + 14;
+    }
     let legend_h = if stack_names.is_empty() {
         0
     } else {
-        (m.base * 1.6) as i32
+        (row + 1) * row_h
     };
     let plot = plot.margin(legend_h, 0, 0, 0);
     let mut chart = ChartBuilder::on(&plot)
@@ -669,12 +906,10 @@ fn bars_chart(
         .map_err(err)?;
     }
     if !stack_names.is_empty() {
-        let legend = font(m.base * 0.95, c.text);
-        let (ox, oy) = plot.get_base_pixel();
-        let mut x = ox + label_w + 10;
-        let y = oy - legend_h / 2;
-        for (k, name) in stack_names.iter().enumerate() {
-            let s = (m.base * 0.8) as i32;
+        let (_, oy) = plot.get_base_pixel();
+        for (k, (name, (x, row))) in stack_names.iter().zip(places).enumerate() {
+            let y = oy - legend_h + row * row_h + row_h / 2;
+            let s = swatch;
             root.draw(&Rectangle::new(
                 [(x, y - s / 2), (x + s, y + s / 2)],
                 ShapeStyle::from(&palette[k % palette.len()]).filled(),
@@ -686,7 +921,6 @@ fn bars_chart(
                 legend.pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(err)?;
-            x += s + 4 + text_width(root, name, &legend) + 14;
         }
     }
     Ok(())
@@ -948,10 +1182,17 @@ fn trajectory(
             Some(y) => format!("{} {y}", word(Word::Projected, lang)),
             None => word(Word::NotReached, lang).to_owned(),
         };
+        // Right of the trend's end when it fits (left of it, the last markers may stand).
+        let right_edge = plot.get_base_pixel().0 + plot.dim_in_pixel().0 as i32;
+        let (x, anchor) = if end_at.0 + 4 + text_width(root, &text, &small) <= right_edge {
+            (end_at.0 + 4, HPos::Left)
+        } else {
+            (end_at.0 - s - 4, HPos::Right)
+        };
         root.draw(&Text::new(
             text,
-            (end_at.0 - s - 4, end_at.1 + s + 3),
-            small.pos(Pos::new(HPos::Right, VPos::Top)),
+            (x, end_at.1 + s + 3),
+            small.pos(Pos::new(anchor, VPos::Top)),
         ))
         .map_err(err)?;
     }

@@ -25,6 +25,13 @@ use plotters::style::{Color, IntoFont, RGBColor, TextStyle};
 use crate::geo::breaks::class_of;
 use crate::geo::{Point, Rect, Region, Shapes};
 
+impl MapStyle<'_> {
+    /// The thin outline of a box (an outermost region's).
+    fn stroke_box(&self) -> plotters::style::ShapeStyle {
+        self.muted.stroke_width(1)
+    }
+}
+
 /// How the map looks: the caller's palette, font and words.
 pub struct MapStyle<'a> {
     /// One per class, lightest first (`breaks.len() + 1` of them; a class past the last colour
@@ -32,10 +39,14 @@ pub struct MapStyle<'a> {
     pub fills: &'a [RGBColor],
     /// The colour of the hatching lines of the no-data fill.
     pub no_data: RGBColor,
+    /// The fill under the hatching of a region without data.
+    pub no_data_fill: RGBColor,
     /// Region borders.
     pub stroke: RGBColor,
     pub background: RGBColor,
     pub text: RGBColor,
+    /// The outline of the outermost regions' boxes.
+    pub muted: RGBColor,
     /// A font family registered with plotters by the caller.
     pub font: &'a str,
     /// In pixels, for the legend and the inset's label.
@@ -44,6 +55,8 @@ pub struct MapStyle<'a> {
     pub format: &'a dyn Fn(f64) -> String,
     /// "No data" in the language.
     pub no_data_label: &'a str,
+    /// The highlighted region's name in the language (else GISCO's, in its first language).
+    pub highlight_name: Option<&'a str>,
 }
 
 /// What was drawn, for the caller's alt text and for tests.
@@ -55,6 +68,30 @@ pub struct Drawn {
     /// The centre of the inset showing the highlighted region (or of the ring around it when
     /// the area has no room for an inset); `None` without a highlight or when it is not a region.
     pub highlight: Option<(i32, i32)>,
+    /// The region of each filled polygon, in the order drawn, and where it is: the map of
+    /// Europe, the box of an outermost region, or the inset (plotters' SVG has no attributes of
+    /// its own: the caller names the polygons by this order).
+    pub polygons: Vec<(String, Part)>,
+    /// The boxes of the outermost regions drawn: code and box (left, top, right, bottom), px.
+    pub outermost: Vec<(String, [i32; 4])>,
+}
+
+/// Where a polygon is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Map,
+    Outermost,
+    Inset,
+}
+
+impl Part {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Map => "map",
+            Part::Outermost => "outermost",
+            Part::Inset => "inset",
+        }
+    }
 }
 
 /// One region as drawn.
@@ -209,9 +246,106 @@ pub fn draw<DB: DrawingBackend>(
         )
     };
 
+    // The outermost regions, each in a box of its own: a column pair left of the map of a
+    // landscape area, a row under the map of a portrait one.
+    let outermost: Vec<(&Region, Option<usize>)> = crate::geo::OUTERMOST
+        .iter()
+        .filter_map(|code| shapes.get(code))
+        .map(|r| {
+            let class = values
+                .get(&r.code)
+                .filter(|v| v.is_finite())
+                .map(|v| class_of(*v, breaks));
+            (r, class)
+        })
+        .collect();
+    let gap = (style.font_size * 0.3).round().max(2.0);
+    let mut boxes: Vec<Px> = Vec::new();
+    let mut map_box = map_box;
+    if !outermost.is_empty() {
+        let n = outermost.len() as f64;
+        if landscape {
+            let (cols, rows) = (2.0, (n / 2.0).ceil());
+            let side = ((map_box.h() - (rows - 1.0) * gap) / rows)
+                .min((map_box.w() * 0.22 - gap) / cols)
+                .floor();
+            if side >= 24.0 {
+                for (i, _) in outermost.iter().enumerate() {
+                    let (c, r) = ((i % 2) as f64, (i / 2) as f64);
+                    let l = map_box.l + c * (side + gap);
+                    let t = map_box.t + r * (side + gap);
+                    boxes.push(Px {
+                        l,
+                        t,
+                        r: l + side,
+                        b: t + side,
+                    });
+                }
+                map_box.l += cols * (side + gap) + gap;
+            }
+        } else {
+            let side = ((map_box.w() - (n - 1.0) * gap) / n)
+                .min(map_box.h() * 0.18)
+                .floor();
+            if side >= 24.0 {
+                for (i, _) in outermost.iter().enumerate() {
+                    let l = map_box.l + i as f64 * (side + gap);
+                    let t = map_box.b - side;
+                    boxes.push(Px {
+                        l,
+                        t,
+                        r: l + side,
+                        b: t + side,
+                    });
+                }
+                map_box.b -= side + gap;
+            }
+        }
+    }
+
     // The map of Europe.
     let frame = Frame::fit(shapes.extent(), map_box);
-    paint(area, &regions, &frame, None, style)?;
+    let mut polygons: Vec<(String, Part)> = paint(area, &regions, &frame, None, style)?
+        .into_iter()
+        .map(|g| (g, Part::Map))
+        .collect();
+    let mut outermost_drawn = Vec::new();
+    let small = TextStyle::from((style.font, style.font_size * 0.75).into_font())
+        .color(&style.text)
+        .pos(Pos::new(HPos::Left, VPos::Top));
+    for (b, (region, class)) in boxes.iter().zip(&outermost) {
+        let label_h = style.font_size * 0.95;
+        let inner = Px {
+            l: b.l + 2.0,
+            t: b.t + label_h,
+            r: b.r - 2.0,
+            b: b.b - 2.0,
+        };
+        let bbox = region.bbox;
+        let margin = bbox.width().max(bbox.height()) * 0.08;
+        let window = Rect {
+            min: (bbox.min.0 - margin, bbox.min.1 - margin),
+            max: (bbox.max.0 + margin, bbox.max.1 + margin),
+        };
+        let fit = Frame::fit(window, inner);
+        let corners = [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)];
+        area.draw(&Rectangle::new(corners, style.background.filled()))?;
+        polygons.extend(
+            paint(area, &[(*region, *class)], &fit, Some(*b), style)?
+                .into_iter()
+                .map(|g| (g, Part::Outermost)),
+        );
+        area.draw(&Rectangle::new(corners, style.stroke_box()))?;
+        area.draw_text(
+            &region.code,
+            &small,
+            ((b.l + 2.0) as i32, (b.t + 1.0) as i32),
+        )?;
+        outermost_drawn.push((
+            region.code.clone(),
+            [b.l as i32, b.t as i32, b.r as i32, b.b as i32],
+        ));
+    }
     let drawn: Vec<DrawnRegion> = regions
         .iter()
         .map(|(r, class)| {
@@ -235,7 +369,7 @@ pub fn draw<DB: DrawingBackend>(
         let (x0, y0) = (panel.l as i32, y as i32);
         let (x1, y1) = ((panel.l + swatch) as i32, (y + swatch) as i32);
         area.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))?;
-        area.draw(&Rectangle::new([(x0, y0), (x1, y1)], style.stroke))?;
+        area.draw(&Rectangle::new([(x0, y0), (x1, y1)], style.stroke_box()))?;
         let label_x = (panel.l + swatch + style.font_size * 0.5) as i32;
         area.draw_text(label, &text, (label_x, (y + swatch / 2.0) as i32))?;
         y += row_h;
@@ -249,13 +383,13 @@ pub fn draw<DB: DrawingBackend>(
         };
         area.draw(&Rectangle::new(
             [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
-            style.background.filled(),
+            style.no_data_fill.filled(),
         ))?;
         let square = vec![(b.l, b.t), (b.r, b.t), (b.r, b.b), (b.l, b.b), (b.l, b.t)];
         hatch(area, &[square], style)?;
         area.draw(&Rectangle::new(
             [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
-            style.stroke,
+            style.stroke_box(),
         ))?;
         let label_x = (panel.l + swatch + style.font_size * 0.5) as i32;
         area.draw_text(
@@ -272,6 +406,8 @@ pub fn draw<DB: DrawingBackend>(
         return Ok(Drawn {
             regions: drawn,
             highlight: None,
+            polygons,
+            outermost: outermost_drawn,
         });
     };
     let region = target.0;
@@ -311,7 +447,9 @@ pub fn draw<DB: DrawingBackend>(
     let label = format!("{}: {value_text}", region.code);
     // The name as GISCO gives it in Latin script, its first language only ("Région de
     // Bruxelles-Capitale/Brussels Hoofdstedelijk Gewest"), cut to the panel's width.
-    let name = region.name.split('/').next().unwrap_or_default().trim();
+    let name = style
+        .highlight_name
+        .unwrap_or_else(|| region.name.split('/').next().unwrap_or_default().trim());
     let fits = (panel.w() / (style.font_size * 0.5)).floor().max(1.0) as usize;
     let name: String = if name.chars().count() > fits {
         let cut: String = name.chars().take(fits.saturating_sub(1)).collect();
@@ -329,6 +467,8 @@ pub fn draw<DB: DrawingBackend>(
         return Ok(Drawn {
             regions: drawn,
             highlight: Some((cx.round() as i32, cy.round() as i32)),
+            polygons,
+            outermost: outermost_drawn,
         });
     }
 
@@ -355,7 +495,11 @@ pub fn draw<DB: DrawingBackend>(
         ],
         style.background.filled(),
     ))?;
-    paint(area, &near, &inset, Some(inset_box), style)?;
+    polygons.extend(
+        paint(area, &near, &inset, Some(inset_box), style)?
+            .into_iter()
+            .map(|g| (g, Part::Inset)),
+    );
     area.draw(&Rectangle::new(
         [
             (inset_box.l as i32, inset_box.t as i32),
@@ -393,6 +537,8 @@ pub fn draw<DB: DrawingBackend>(
     Ok(Drawn {
         regions: drawn,
         highlight: Some(centre),
+        polygons,
+        outermost: outermost_drawn,
     })
 }
 
@@ -422,20 +568,21 @@ fn legend_rows(present: &[f64], breaks: &[f64], style: &MapStyle) -> Vec<(String
 fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
     match (class, style.fills.last()) {
         (Some(c), Some(last)) => *style.fills.get(c).unwrap_or(last),
-        _ => style.background,
+        _ => style.no_data_fill,
     }
 }
 
 /// Fills `regions` in the order given, then hatches the surface of those without a value (in one
 /// scan, so a line runs on across neighbouring regions without data), then draws every border;
-/// `clip` keeps each ring inside a box.
+/// `clip` keeps each ring inside a box. Returns the region of each polygon filled, in order.
 fn paint<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     regions: &[(&Region, Option<usize>)],
     frame: &Frame,
     clip: Option<Px>,
     style: &MapStyle,
-) -> Result<(), DB> {
+) -> Result<Vec<String>, DB> {
+    let mut filled = Vec::with_capacity(regions.len());
     let mut no_data: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
     for (region, class) in regions {
@@ -475,6 +622,7 @@ fn paint<DB: DrawingBackend>(
             outline.push(anchor);
         }
         area.draw(&Filled::new(outline, fill_of(style, *class).filled()))?;
+        filled.push(region.code.clone());
         if class.is_none() {
             no_data.extend(rings.into_iter().map(|(r, _)| r));
         }
@@ -485,7 +633,7 @@ fn paint<DB: DrawingBackend>(
     for ring in borders {
         area.draw(&PathElement::new(ring, border))?;
     }
-    Ok(())
+    Ok(filled)
 }
 
 /// A ring's vertices rounded to pixels, a vertex on the pixel of the previous one dropped, closed.

@@ -9,6 +9,7 @@ pub mod definition;
 pub mod draw;
 pub mod map;
 pub mod prepare;
+pub mod raster;
 pub mod style;
 pub mod words;
 
@@ -72,6 +73,8 @@ pub struct Charts {
     pub dir: PathBuf,
     /// The trajectory facts of the last snapshot asked, by its version.
     facts: Mutex<Option<Arc<(String, prepare::Facts)>>>,
+    /// The NUTS-2 shapes of the last snapshot asked (loaded and projected once per version).
+    shapes: Mutex<Option<Arc<crate::geo::Shapes>>>,
 }
 
 impl Charts {
@@ -99,6 +102,7 @@ impl Charts {
             problems,
             dir: dir.label().to_path_buf(),
             facts: Mutex::new(None),
+            shapes: Mutex::new(None),
         }
     }
 
@@ -124,6 +128,31 @@ impl Charts {
         let read = prepare::read_facts(store)?.map(Arc::new);
         *held = read.clone();
         Ok(read)
+    }
+}
+
+impl Charts {
+    /// The region shapes of `store`'s current version of `gisco_nuts2_2021`, read and projected
+    /// once per version (a map request only selects and draws), or `None` when not fetched yet.
+    pub fn shapes(
+        &self,
+        store: &crate::store::Store,
+    ) -> Result<Option<Arc<crate::geo::Shapes>>, ChartError> {
+        let Some(current) = store
+            .current(crate::geo::DATASET)
+            .map_err(|e| ChartError::Render(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let mut held = self.shapes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = held.as_ref().filter(|h| h.version() == current.version) {
+            return Ok(Some(h.clone()));
+        }
+        let loaded = crate::geo::Shapes::load(store)
+            .map_err(|e| ChartError::Unavailable(e.to_string()))?
+            .map(Arc::new);
+        *held = loaded.clone();
+        Ok(loaded)
     }
 }
 
@@ -196,36 +225,8 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
-    static DB: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
-    DB.get_or_init(|| {
-        let mut db = resvg::usvg::fontdb::Database::new();
-        db.load_font_data(style::FONT_TTF.to_vec());
-        db.set_sans_serif_family(style::FONT_FAMILY);
-        Arc::new(db)
-    })
-    .clone()
-}
-
-/// The PNG of an SVG drawn by [`svg`], rasterised anti-aliased by resvg with the bundled font
-/// (no system font is read).
+/// The PNG of an SVG drawn by [`svg`], rasterised anti-aliased with the bundled font, whose
+/// glyphs are converted once per process ([`raster`]; no system font is read).
 pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
-    let options = resvg::usvg::Options {
-        fontdb: fonts(),
-        font_family: style::FONT_FAMILY.to_owned(),
-        ..Default::default()
-    };
-    let tree = resvg::usvg::Tree::from_str(svg, &options)
-        .map_err(|e| ChartError::Render(e.to_string()))?;
-    let size = tree.size().to_int_size();
-    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
-        .ok_or_else(|| ChartError::Render("empty image".into()))?;
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::identity(),
-        &mut pixmap.as_mut(),
-    );
-    pixmap
-        .encode_png()
-        .map_err(|e| ChartError::Render(e.to_string()))
+    raster::png(svg)
 }

@@ -14,6 +14,7 @@ use super::ChartError;
 use super::definition::{Chart, Kind};
 use super::style::{self, Word, word};
 use crate::catalog::{Catalog, DesiDimension, Provider};
+use crate::geo::{self, Shapes, breaks};
 use crate::indicators::IndicatorError;
 use crate::indicators::definitions::Indicator;
 use crate::indicators::desi::{Edition, Level};
@@ -131,6 +132,53 @@ pub struct Stack {
     pub rank: Option<u32>,
 }
 
+/// One NUTS-2 region's value on a map.
+#[derive(Debug, Clone)]
+pub struct MapValue {
+    pub geo: String,
+    /// The name GISCO gives it (Latin script, its first language).
+    pub name: String,
+    pub value: f64,
+    pub flags: String,
+    /// Its class, 0 the lowest.
+    pub class: usize,
+}
+
+/// A choropleth of one period.
+#[derive(Debug, Clone)]
+pub struct MapData {
+    pub period: String,
+    /// Every region of the shapes with a value in that period, by code.
+    pub values: Vec<MapValue>,
+    /// The inner class bounds (inclusive upper bounds), ascending.
+    pub breaks: Vec<f64>,
+    pub classing: super::definition::Classing,
+    /// The region ringed and shown in the inset.
+    pub highlight: String,
+    /// The regions drawn without a value (on the map of Europe or in the boxes of the outermost
+    /// regions).
+    pub no_data: Vec<String>,
+    /// The regions of the shapes that are not drawn (code, name).
+    pub not_shown: Vec<(String, String)>,
+    pub shapes: Arc<Shapes>,
+}
+
+impl MapData {
+    /// The bounds of each class: (lowest value, break, …, highest value) in pairs.
+    pub fn class_bounds(&self) -> Vec<(f64, f64)> {
+        let (Some(min), Some(max)) = (
+            self.values.iter().map(|v| v.value).reduce(f64::min),
+            self.values.iter().map(|v| v.value).reduce(f64::max),
+        ) else {
+            return Vec::new();
+        };
+        let mut bounds = vec![min];
+        bounds.extend_from_slice(&self.breaks);
+        bounds.push(max);
+        bounds.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+}
+
 /// What is plotted.
 #[derive(Debug, Clone)]
 pub enum Body {
@@ -150,6 +198,7 @@ pub enum Body {
         dimensions: Vec<String>,
         stacks: Vec<Stack>,
     },
+    Map(MapData),
 }
 
 /// One source in the footer.
@@ -204,6 +253,7 @@ impl Prepared {
                 .filter(|p| p.value.is_some())
                 .for_each(|p| see(&p.flags)),
             Body::Stacked { .. } => {}
+            Body::Map(m) => m.values.iter().for_each(|v| see(&v.flags)),
         }
         (uncertain, breaks)
     }
@@ -279,6 +329,8 @@ pub struct Inputs<'a> {
     pub store: &'a Store,
     /// The trajectory facts of the snapshot (see [`read_facts`]), when fetched.
     pub facts: Option<&'a (String, Facts)>,
+    /// The NUTS-2 shapes of the snapshot (see `Charts::shapes`), when fetched.
+    pub shapes: Option<Arc<Shapes>>,
 }
 
 fn bad(parameter: &'static str, detail: impl Into<String>) -> ChartError {
@@ -673,6 +725,10 @@ pub fn prepare(
         }
         Kind::TargetTrajectory => prepare_trajectory(chart, &geos, from, to, lang, inputs)?,
         Kind::CompositeDesi => prepare_composite(chart, &geos, to, lang, inputs)?,
+        Kind::Map => {
+            let indicator = indicator.expect("checked when loaded");
+            prepare_map(chart, indicator, &geos, to, lang, inputs)?
+        }
     };
     let all_values: Vec<f64> = match &body {
         Body::Lines(lines) => lines
@@ -691,6 +747,7 @@ pub fn prepare(
             .chain([t.target.1])
             .collect(),
         Body::Stacked { stacks, .. } => stacks.iter().map(|s| s.total).collect(),
+        Body::Map(m) => m.values.iter().map(|v| v.value).collect(),
     };
     let subtitle = match (&body, text(&chart.subtitle)) {
         (_, Some(s)) => s,
@@ -700,6 +757,12 @@ pub fn prepare(
             format!("DESI {edition}, {}", word(Word::Computed, lang))
         }
         (Body::Profile { .. }, None) => word(Word::EuIndex, lang).to_owned(),
+        (Body::Map(m), None) => format!(
+            "{}, {}, {}",
+            style::unit(&unit, lang),
+            m.period,
+            word(Word::Nuts2, lang)
+        ),
         _ => style::unit(&unit, lang),
     };
     Ok(Prepared {
@@ -724,7 +787,7 @@ pub fn default_title(chart: &Chart, lang: &str, model: &crate::indicators::model
     }
     let geo = chart.geos.first().map(|g| style::geo_name(g, lang));
     match chart.kind {
-        Kind::TimeSeries | Kind::RankingBar => chart
+        Kind::TimeSeries | Kind::RankingBar | Kind::Map => chart
             .indicator
             .as_deref()
             .and_then(|i| model.definitions.get(i))
@@ -1020,15 +1083,16 @@ fn prepare_composite(
     let dims = &method.structure.dimensions;
     let total_weight: f64 = dims.iter().map(|d| d.weight).sum();
     let mut stacks = Vec::new();
+    // The edition's scores by geo, level and code (one pass, not one search per bar part).
+    let mut of_year: std::collections::HashMap<(&str, Level, &str), _> =
+        std::collections::HashMap::new();
+    for s in desi.scores.iter().filter(|s| s.score.edition == year) {
+        of_year
+            .entry((s.score.geo.as_str(), s.score.level, s.score.code.as_str()))
+            .or_insert(s);
+    }
     for geo in method.geos() {
-        let score = |level: Level, code: &str| {
-            desi.scores.iter().find(|s| {
-                s.score.edition == year
-                    && s.score.geo == geo
-                    && s.score.level == level
-                    && s.score.code == code
-            })
-        };
+        let score = |level: Level, code: &str| of_year.get(&(geo, level, code)).copied();
         let Some(total) = score(Level::Desi, "desi") else {
             continue;
         };
@@ -1099,5 +1163,175 @@ fn prepare_composite(
         "score (0-100)".to_owned(),
         vec![credit],
         title,
+    ))
+}
+
+/// The footer line of the region shapes: GISCO's credit, in `lang`.
+fn shapes_credit(inputs: &Inputs<'_>, version: &str, lang: &str) -> Credit {
+    let mut c = credit(inputs, geo::DATASET, version, lang);
+    c.line = format!(
+        "{}{} © EuroGeographics, © TurkStat (Eurostat GISCO, NUTS 2021)",
+        word(Word::Boundaries, lang),
+        colon(lang)
+    );
+    c
+}
+
+fn prepare_map(
+    chart: &Chart,
+    indicator: &Indicator,
+    geos: &[String],
+    to: Option<i32>,
+    lang: &str,
+    inputs: &Inputs<'_>,
+) -> Result<Prep, ChartError> {
+    let table = table(inputs, indicator)?;
+    let shapes = inputs.shapes.clone().ok_or_else(|| {
+        ChartError::Unavailable(format!(
+            "the region shapes of this map ({}) have not been fetched yet; they will be after the next scheduled fetch (or `desi-city fetch {}`)",
+            geo::DATASET,
+            geo::DATASET
+        ))
+    })?;
+    let highlight = geos.first().cloned().unwrap_or_else(|| "BE10".to_owned());
+    if shapes.get(&highlight).is_none() {
+        return Err(bad(
+            "geo",
+            format!(
+                "{highlight} is not a NUTS-2 region of the map; give one region, e.g. BE10 (NUTS 2021 codes: {})",
+                listing(&shapes.codes().collect::<Vec<_>>())
+            ),
+        ));
+    }
+    // The values of the regions the shapes know, by year.
+    let regions: Vec<&str> = table
+        .geos()
+        .into_iter()
+        .filter(|g| shapes.get(g).is_some())
+        .collect();
+    let value_in = |geo: &str, year: i32| {
+        table
+            .rows_of(geo)
+            .iter()
+            .find(|r| r.year == Some(year))
+            .and_then(|r| {
+                r.value
+                    .filter(|v| v.is_finite())
+                    .map(|v| (v, r.flags.clone().unwrap_or_default()))
+            })
+    };
+    let years: std::collections::BTreeSet<i32> = regions
+        .iter()
+        .flat_map(|g| table.rows_of(g).iter().filter(|r| r.value.is_some()))
+        .filter_map(|r| r.year)
+        .collect();
+    let year = match to {
+        Some(t) if years.contains(&t) => t,
+        Some(t) => {
+            return Err(bad(
+                "to",
+                format!(
+                    "{} has no NUTS-2 value in {t}; years with values: {}",
+                    indicator.id,
+                    years
+                        .iter()
+                        .map(|y| y.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        // The latest year in which at least half the regions with data have a value.
+        None => *years
+            .iter()
+            .rev()
+            .find(|y| {
+                regions
+                    .iter()
+                    .filter(|g| value_in(g, **y).is_some())
+                    .count()
+                    * 2
+                    >= regions.len()
+            })
+            .or(years.last())
+            .ok_or_else(|| {
+                ChartError::Unavailable(format!(
+                    "{} has no NUTS-2 value yet: fetch its source ({})",
+                    indicator.id, indicator.source
+                ))
+            })?,
+    };
+    if value_in(&highlight, year).is_none() {
+        return Err(bad(
+            "geo",
+            format!("{highlight} has no value of {} in {year}", indicator.id),
+        ));
+    }
+    let mut values: Vec<MapValue> = regions
+        .iter()
+        .filter_map(|g| {
+            let (value, flags) = value_in(g, year)?;
+            let region = shapes.get(g)?;
+            Some(MapValue {
+                geo: (*g).to_owned(),
+                name: region
+                    .name
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                value,
+                flags,
+                class: 0,
+            })
+        })
+        .collect();
+    let all: Vec<f64> = values.iter().map(|v| v.value).collect();
+    let cuts = match chart.classing {
+        super::definition::Classing::Natural => breaks::natural(&all, chart.classes),
+        super::definition::Classing::Quantiles => breaks::quantiles(&all, chart.classes),
+    };
+    for v in &mut values {
+        v.class = breaks::class_of(v.value, &cuts);
+    }
+    let drawn = |code: &str| shapes.is_drawn(code);
+    let no_data: Vec<String> = shapes
+        .codes()
+        .filter(|c| drawn(c) && !values.iter().any(|v| v.geo == *c))
+        .map(str::to_owned)
+        .collect();
+    let not_shown: Vec<(String, String)> = shapes
+        .regions()
+        .iter()
+        .filter(|r| !drawn(&r.code))
+        .map(|r| {
+            (
+                r.code.clone(),
+                r.name
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let mut credits = credits_of(inputs, table, lang);
+    credits.push(shapes_credit(inputs, shapes.version(), lang));
+    Ok((
+        Body::Map(MapData {
+            period: year.to_string(),
+            values,
+            breaks: cuts,
+            classing: chart.classing,
+            highlight,
+            no_data,
+            not_shown,
+            shapes,
+        }),
+        indicator.unit.clone(),
+        credits,
+        indicator.title.get(lang).to_owned(),
     ))
 }

@@ -387,6 +387,13 @@ pub fn word(key: Word, lang: &str) -> &'static str {
         ],
         Word::Indicator => ["indicator", "indicateur", "indicator", "Indikator"],
         Word::NoData => ["no data", "pas de données", "geen gegevens", "keine Daten"],
+        Word::Boundaries => ["Boundaries", "Limites", "Grenzen", "Grenzen"],
+        Word::Nuts2 => [
+            "NUTS 2 regions",
+            "régions NUTS 2",
+            "NUTS 2-regio's",
+            "NUTS-2-Regionen",
+        ],
         Word::Computed => [
             "computed by desi-city with the Commission's method",
             "calculé par desi-city selon la méthode de la Commission",
@@ -426,6 +433,8 @@ pub enum Word {
     Indicator,
     NoData,
     Computed,
+    Boundaries,
+    Nuts2,
 }
 
 #[cfg(test)]

@@ -390,7 +390,132 @@ pub fn alt(p: &Prepared) -> String {
                 });
             }
         }
+        Body::Map(m) => s.push_str(&map_alt(p, m)),
     }
+    s
+}
+
+/// The alt text of a map after its title: the highest and lowest regions, the highlighted
+/// region's value and class, what has no data, and what is not drawn.
+fn map_alt(p: &Prepared, m: &super::prepare::MapData) -> String {
+    let lang = p.lang;
+    let period = &m.period;
+    let count = m.values.len();
+    let name = |geo: &str| {
+        let known = geo_name(geo, lang);
+        if known != geo {
+            return known;
+        }
+        m.values
+            .iter()
+            .find(|v| v.geo == geo)
+            .map(|v| v.name.clone())
+            .or_else(|| {
+                m.shapes.get(geo).map(|r| {
+                    r.name
+                        .split('/')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                })
+            })
+            .unwrap_or_else(|| geo.to_owned())
+    };
+    let mut s = String::new();
+    let top = m.values.iter().max_by(|a, b| a.value.total_cmp(&b.value));
+    let bottom = m.values.iter().min_by(|a, b| a.value.total_cmp(&b.value));
+    if let (Some(top), Some(bottom)) = (top, bottom) {
+        let (t, tn, b, bn) = (
+            q(p, top.value),
+            name(&top.geo),
+            q(p, bottom.value),
+            name(&bottom.geo),
+        );
+        let (tg, bg) = (&top.geo, &bottom.geo);
+        s.push_str(&match lang {
+            "fr" => format!("En {period}, sur {count} régions NUTS 2 ayant une valeur, la plus haute est {tn} ({tg}, {t}) et la plus basse {bn} ({bg}, {b})."),
+            "nl" => format!("In {period} is van de {count} NUTS 2-regio's met een waarde {tn} ({tg}, {t}) de hoogste en {bn} ({bg}, {b}) de laagste."),
+            "de" => format!("{period} ist unter {count} NUTS-2-Regionen mit einem Wert {tn} ({tg}, {t}) die höchste und {bn} ({bg}, {b}) die niedrigste."),
+            _ => format!("In {period}, of {count} NUTS 2 regions with a value, the highest is {tn} ({tg}, {t}) and the lowest {bn} ({bg}, {b})."),
+        });
+    }
+    let bounds = m.class_bounds();
+    let classes = bounds.len();
+    if let Some(hl) = m.values.iter().find(|v| v.geo == m.highlight)
+        && let Some((lo, hi)) = bounds.get(hl.class)
+    {
+        let (hn, hg, v, k) = (name(&hl.geo), &hl.geo, q(p, hl.value), hl.class + 1);
+        let range = format!("{} – {}", q(p, *lo), q(p, *hi));
+        s.push_str(&match lang {
+            "fr" => format!(" {hn} ({hg}) : {v}, classe {k} sur {classes} ({range})."),
+            "nl" => format!(" {hn} ({hg}): {v}, klasse {k} van {classes} ({range})."),
+            "de" => format!(" {hn} ({hg}): {v}, Klasse {k} von {classes} ({range})."),
+            _ => format!(" {hn} ({hg}): {v}, class {k} of {classes} ({range})."),
+        });
+        if hl.flags.chars().any(|f| matches!(f, 'e' | 'p' | 'u' | 's')) {
+            s.push_str(match lang {
+                "fr" => " Cette valeur est provisoire ou estimée.",
+                "nl" => " Die waarde is voorlopig of geschat.",
+                "de" => " Dieser Wert ist vorläufig oder geschätzt.",
+                _ => " That value is provisional or estimated.",
+            });
+        }
+    }
+    let method = match (lang, m.classing) {
+        ("fr", super::definition::Classing::Natural) => "seuils naturels (Jenks)",
+        ("fr", _) => "quantiles",
+        ("nl", super::definition::Classing::Natural) => "natuurlijke grenzen (Jenks)",
+        ("nl", _) => "kwantielen",
+        ("de", super::definition::Classing::Natural) => "natürliche Klassengrenzen (Jenks)",
+        ("de", _) => "Quantile",
+        (_, super::definition::Classing::Natural) => "natural breaks (Jenks)",
+        (_, _) => "quantiles",
+    };
+    s.push_str(&match lang {
+        "fr" => format!(" {classes} classes par {method}."),
+        "nl" => format!(" {classes} klassen volgens {method}."),
+        "de" => format!(" {classes} Klassen nach {method}."),
+        _ => format!(" {classes} classes by {method}."),
+    });
+    let missing = m.no_data.len();
+    if missing > 0 {
+        s.push_str(&match lang {
+            "fr" => format!(" {missing} régions sans donnée sont hachurées."),
+            "nl" => format!(" {missing} regio's zonder gegevens zijn gearceerd."),
+            "de" => format!(" {missing} Regionen ohne Daten sind schraffiert."),
+            _ => format!(" {missing} regions without data are hatched."),
+        });
+    }
+    s.push_str(match lang {
+        "fr" => " Les régions ultrapériphériques sont montrées dans des cadres.",
+        "nl" => " De ultraperifere regio's staan in aparte kaders.",
+        "de" => " Die Gebiete in äußerster Randlage sind in eigenen Kästen dargestellt.",
+        _ => " The outermost regions are shown in boxes.",
+    });
+    if !m.not_shown.is_empty() {
+        let list: Vec<String> = m
+            .not_shown
+            .iter()
+            .map(|(code, name)| format!("{name} ({code})"))
+            .collect();
+        let list = list.join(", ");
+        s.push_str(&match lang {
+            "fr" => format!(" Non montré : {list}."),
+            "nl" => format!(" Niet getoond: {list}."),
+            "de" => format!(" Nicht dargestellt: {list}."),
+            _ => format!(" Not shown: {list}."),
+        });
+    }
+    let flagged: Vec<String> = m
+        .values
+        .iter()
+        .filter(|v| {
+            v.geo != m.highlight && v.flags.chars().any(|f| matches!(f, 'e' | 'p' | 'u' | 's'))
+        })
+        .map(|v| v.geo.clone())
+        .collect();
+    s.push_str(&flagged_sentence(p, &flagged));
     s
 }
 
@@ -539,6 +664,37 @@ pub fn table(p: &Prepared) -> (Vec<&'static str>, Vec<Vec<String>>) {
             (
                 vec!["geo", "edition", "part", "weighted_score", "rank"],
                 rows,
+            )
+        }
+        Body::Map(m) => {
+            let bounds = m.class_bounds();
+            (
+                vec![
+                    "geo",
+                    "name",
+                    "period",
+                    "value",
+                    "flags",
+                    "class",
+                    "class_low",
+                    "class_high",
+                ],
+                m.values
+                    .iter()
+                    .map(|v| {
+                        let (lo, hi) = bounds.get(v.class).copied().unwrap_or((v.value, v.value));
+                        vec![
+                            v.geo.clone(),
+                            v.name.clone(),
+                            m.period.clone(),
+                            num(v.value),
+                            v.flags.clone(),
+                            (v.class + 1).to_string(),
+                            num(lo),
+                            num(hi),
+                        ]
+                    })
+                    .collect(),
             )
         }
     }

@@ -30,6 +30,13 @@ pub const DISTANT: [&str; 9] = [
     "FRY1", "FRY2", "FRY3", "FRY4", "FRY5", "PT20", "PT30", "ES70", "NO0B",
 ];
 
+/// The EU's outermost regions among the [`DISTANT`] ones: a map shows each in a small box of its
+/// own, as Eurostat's maps do (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte, Açores,
+/// Madeira, Canarias).
+pub const OUTERMOST: [&str; 8] = [
+    "FRY1", "FRY2", "FRY3", "FRY4", "FRY5", "PT20", "PT30", "ES70",
+];
+
 /// Why the shapes could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum GeoError {
@@ -244,6 +251,11 @@ impl Shapes {
     /// Whether a region lies in [`Shapes::extent`] (every one but the [`DISTANT`] ones).
     pub fn in_extent(&self, region: &Region) -> bool {
         !DISTANT.contains(&region.code.as_str())
+    }
+
+    /// Whether a map draws the region: in the extent, or [`OUTERMOST`] (in a box of its own).
+    pub fn is_drawn(&self, code: &str) -> bool {
+        !DISTANT.contains(&code) || OUTERMOST.contains(&code)
     }
 }
 

@@ -25,10 +25,8 @@ fn repo(rel: &str) -> String {
     format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A sandbox with the shipped catalogue, the households sources and the platform facts fetched
-/// from the local upstream, and the DESI 2022 and 2020 inputs imported.
-fn store(server: &Upstream) -> Result<Sandbox> {
-    let sandbox = Sandbox::new(server)?;
+/// The shipped catalogue, written into the sandbox's.
+pub(crate) fn catalogue(sandbox: &Sandbox) -> Result<()> {
     for entry in std::fs::read_dir(repo("datasets"))? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "toml") {
@@ -40,6 +38,14 @@ fn store(server: &Upstream) -> Result<Sandbox> {
             sandbox.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
         }
     }
+    Ok(())
+}
+
+/// A sandbox with the shipped catalogue, the households sources and the platform facts fetched
+/// from the local upstream, and the DESI 2022 and 2020 inputs imported.
+fn store(server: &Upstream) -> Result<Sandbox> {
+    let sandbox = Sandbox::new(server)?;
+    catalogue(&sandbox)?;
     sandbox
         .fetch(&[
             "isoc_ci_in_h",
@@ -72,38 +78,38 @@ fn store(server: &Upstream) -> Result<Sandbox> {
 }
 
 /// `desi-city serve` over a sandbox, with the shipped definitions and charts.
-struct Served {
+pub(crate) struct Served {
     _child: KillOnDrop,
-    base: String,
+    pub(crate) base: String,
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
     log: std::path::PathBuf,
 }
 
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    fn json(&self) -> Result<Value> {
+    pub(crate) fn json(&self) -> Result<Value> {
         serde_json::from_slice(&self.body).with_context(|| format!("not JSON: {}", self.text()))
     }
 
     /// A problem+json with `status` whose detail names `parameter`.
-    fn problem(&self, status: u16, parameter: &str) -> Result<String> {
+    pub(crate) fn problem(&self, status: u16, parameter: &str) -> Result<String> {
         ensure!(
             self.status == status,
             "expected {status}, got {}: {}",
@@ -126,7 +132,7 @@ impl Answer {
 }
 
 impl Served {
-    fn start(sandbox: &Sandbox) -> Result<Served> {
+    pub(crate) fn start(sandbox: &Sandbox) -> Result<Served> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -183,7 +189,7 @@ impl Served {
         })
     }
 
-    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<Answer> {
+    pub(crate) fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<Answer> {
         let mut request = self.client.get(format!("{}{path}", self.base));
         for (k, v) in headers {
             request = request.header(*k, *v);
@@ -209,11 +215,11 @@ impl Served {
         Ok(answer)
     }
 
-    fn get(&self, path: &str) -> Result<Answer> {
+    pub(crate) fn get(&self, path: &str) -> Result<Answer> {
         self.get_with(path, &[])
     }
 
-    fn ok(&self, path: &str) -> Result<Answer> {
+    pub(crate) fn ok(&self, path: &str) -> Result<Answer> {
         let a = self.get(path)?;
         ensure!(a.status == 200, "GET {path}: {} {}", a.status, a.text());
         Ok(a)
@@ -239,17 +245,17 @@ fn number(text: &str, lang: &str) -> Option<f64> {
 }
 
 /// What the tests read from a chart's SVG.
-struct Svg {
-    title: String,
-    desc: String,
-    texts: Vec<(f64, f64, String, String)>,
+pub(crate) struct Svg {
+    pub(crate) title: String,
+    pub(crate) desc: String,
+    pub(crate) texts: Vec<(f64, f64, String, String)>,
     /// cx, cy, r, fill, stroke.
     circles: Vec<(f64, f64, f64, String, String)>,
     /// x, y, width, height, fill, stroke.
     rects: Vec<(f64, f64, f64, f64, String, String)>,
 }
 
-fn parse_svg(body: &[u8]) -> Result<Svg> {
+pub(crate) fn parse_svg(body: &[u8]) -> Result<Svg> {
     let text = std::str::from_utf8(body)?;
     let doc = roxmltree::Document::parse(text).context("the SVG parses as XML")?;
     let root = doc.root_element();
@@ -315,7 +321,7 @@ fn parse_svg(body: &[u8]) -> Result<Svg> {
 
 impl Svg {
     /// The footer: the text lines naming the source.
-    fn footer(&self) -> String {
+    pub(crate) fn footer(&self) -> String {
         let lines: Vec<&str> = self
             .texts
             .iter()
@@ -829,7 +835,7 @@ fn the_embed_page_has_no_script_and_oembed_describes_it() -> Result<()> {
             a.problem(503, "fetch")?;
         }
     }
-    ensure!(kinds.len() == 5, "{kinds:?}");
+    ensure!(kinds.len() == 6, "{kinds:?}");
     // A chart whose data is not fetched: 503, and the embed page says so in words.
     served
         .get("/api/v1/charts/series-internet_users.svg")?

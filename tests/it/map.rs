@@ -4,6 +4,12 @@
 //! maintenance page or a file that lost regions (the good version stays current), and imported
 //! offline from the shared file; each time the store the binary wrote is read back with the
 //! library's `geo::Shapes::load`, which the map draws from: 334 regions incl. Brussels-Capital.
+//! And the shipped NUTS-2 map chart served over the fetched data: a 503 (and an embed page saying
+//! so) until the shapes are fetched, then in fr, nl and en every region one polygon filled with
+//! the colour of its stored value's class by the legend's bounds (or the hatched no-data fill),
+//! the outermost regions in boxes, BE10 in the inset, both credits in the footer.
+
+use std::collections::BTreeMap;
 
 use anyhow::{Context as _, Result, ensure};
 use desi_city::geo::{self, Shapes};
@@ -157,5 +163,450 @@ fn the_shared_geojson_imports_offline_detected_or_named_and_the_map_reads_it() -
         }
         ensure!(rows == 334, "{rows} CSV rows");
     }
+    Ok(())
+}
+
+/// Every NUTS-2 code of the shared GeoJSON (read here with serde_json, not with the code under
+/// test).
+fn shared_codes() -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(shared_file(&format!("geo/{FILE}")))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)?;
+    let features = doc["features"].as_array().context("features")?;
+    features
+        .iter()
+        .map(|f| {
+            f["properties"]["NUTS_ID"]
+                .as_str()
+                .map(str::to_owned)
+                .context("NUTS_ID")
+        })
+        .collect()
+}
+
+/// The stored NUTS-2 values of a year: geo → (value, flags), read with DuckDB from the Parquet
+/// file the pipeline published.
+fn stored_regions(file: &std::path::Path, year: &str) -> Result<BTreeMap<String, f64>> {
+    let conn = duckdb::Connection::open_in_memory()?;
+    let sql = format!(
+        "SELECT geo, value FROM read_parquet('{}') WHERE period = ? AND unit = 'PC_HH' AND length(geo) = 4 AND value IS NOT NULL",
+        file.display().to_string().replace('\'', "''")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([year], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (geo, value) = row?;
+        out.insert(geo, value);
+    }
+    Ok(out)
+}
+
+/// A polygon of the map's SVG: its region, part (map, outermost, inset), fill and outline.
+struct Shape {
+    geo: String,
+    part: String,
+    fill: String,
+    points: Vec<(f64, f64)>,
+}
+
+fn polygons(svg: &str) -> Result<Vec<Shape>> {
+    let doc = roxmltree::Document::parse(svg)?;
+    Ok(doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polygon"))
+        .map(|n| Shape {
+            geo: n.attribute("data-geo").unwrap_or_default().to_owned(),
+            part: n.attribute("data-part").unwrap_or_default().to_owned(),
+            fill: n.attribute("fill").unwrap_or_default().to_ascii_lowercase(),
+            points: n
+                .attribute("points")
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|p| {
+                    let (x, y) = p.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// (x, y, width, height, fill) of every `<rect>`; (stroke, points) of every `<polyline>` and of
+/// every subpath of a `<path>`.
+type Rects = Vec<(f64, f64, f64, f64, String)>;
+type Lines = Vec<(String, Vec<(f64, f64)>)>;
+
+fn rects_and_lines(svg: &str) -> Result<(Rects, Lines)> {
+    let doc = roxmltree::Document::parse(svg)?;
+    let num = |n: &roxmltree::Node, a: &str| {
+        n.attribute(a)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let mut rects = Vec::new();
+    let mut lines = Vec::new();
+    for n in doc.descendants() {
+        if n.has_tag_name("rect") {
+            rects.push((
+                num(&n, "x"),
+                num(&n, "y"),
+                num(&n, "width"),
+                num(&n, "height"),
+                n.attribute("fill").unwrap_or_default().to_ascii_lowercase(),
+            ));
+        } else if n.has_tag_name("polyline") || n.has_tag_name("path") {
+            // A polyline's points, or each subpath of a path of straight lines ("M x,y L x,y …").
+            let stroke = n
+                .attribute("stroke")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let point = |p: &str| {
+                let (x, y) = p.split_once(',')?;
+                Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+            };
+            if let Some(points) = n.attribute("points") {
+                lines.push((
+                    stroke,
+                    points.split_whitespace().filter_map(point).collect(),
+                ));
+            } else if let Some(d) = n.attribute("d") {
+                for sub in d.split('M').filter(|s| !s.trim().is_empty()) {
+                    lines.push((stroke.clone(), sub.split('L').filter_map(point).collect()));
+                }
+            }
+        }
+    }
+    Ok((rects, lines))
+}
+
+/// Even-odd point in polygon (the outline of a region, holes joined by bridges).
+fn inside(outline: &[(f64, f64)], (x, y): (f64, f64)) -> bool {
+    let mut within = false;
+    for w in outline.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if (y0 > y) != (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0) {
+            within = !within;
+        }
+    }
+    within
+}
+
+/// The distance from a point to an outline, px.
+fn distance(outline: &[(f64, f64)], (x, y): (f64, f64)) -> f64 {
+    outline
+        .windows(2)
+        .map(|w| {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            let (dx, dy) = (x1 - x0, y1 - y0);
+            let t =
+                (((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy).max(1e-12)).clamp(0.0, 1.0);
+            (x - x0 - t * dx).hypot(y - y0 - t * dy)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// A number of the legend as written in `lang` (decimal comma in fr and nl).
+fn legend_number(text: &str, lang: &str) -> Option<f64> {
+    let s: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '\u{202f}' | '\u{a0}'))
+        .collect();
+    let s = if lang == "en" {
+        s.replace(',', "")
+    } else {
+        s.replace('.', "").replace(',', ".")
+    };
+    s.parse().ok()
+}
+
+#[test]
+fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_in_its_class()
+-> Result<()> {
+    let server = Upstream::with_shared_files()?;
+    let sandbox = Sandbox::new(&server)?;
+    crate::charts::catalogue(&sandbox)?;
+    sandbox.fetch(&["isoc_r_iacc_h"])?.ok()?;
+    let served = crate::charts::Served::start(&sandbox)?;
+    let svg_path = "/api/v1/charts/internet-access-regions-map.svg";
+
+    // Listed, but the shapes are not fetched yet: a 503 problem, and the embed page says so.
+    let list = served.ok("/api/v1/charts")?.json()?;
+    ensure!(
+        list["charts"]
+            .as_array()
+            .context("charts")?
+            .iter()
+            .any(|c| c["id"] == "internet-access-regions-map" && c["type"] == "map"),
+        "the map is not listed: {list}"
+    );
+    served.get(svg_path)?.problem(503, ID)?;
+    let page = served.get("/embed/internet-access-regions-map?lang=fr")?;
+    ensure!(
+        page.status == 503 && page.text().contains("have not been fetched yet"),
+        "{} {}",
+        page.status,
+        page.text()
+    );
+
+    // Fetched: the served snapshot follows, and the map draws.
+    sandbox.fetch(&[ID])?.ok()?.outcome_is(ID, "published")?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while served.get(svg_path)?.status != 200 {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the map did not draw after the shapes were fetched"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let regional = sandbox.current("isoc_r_iacc_h")?.file;
+    let values = stored_regions(&regional, "2025")?;
+    // The catalogue's query keeps the capital regions and Belgium's.
+    ensure!(
+        values.len() >= 10,
+        "{} regions with a 2025 value",
+        values.len()
+    );
+    let codes = shared_codes()?;
+    ensure!(codes.len() == 334);
+    // Svalbard and Jan Mayen are the one region not drawn (and the alt text says so).
+    let drawn: Vec<&String> = codes.iter().filter(|c| c.as_str() != "NO0B").collect();
+
+    for lang in ["fr", "nl", "en"] {
+        let answer = served.ok(&format!("{svg_path}?lang={lang}"))?;
+        let text = answer.text();
+        let svg = crate::charts::parse_svg(&answer.body)?;
+        let (title, nuts, credit, no_data) = match lang {
+            "fr" => (
+                "Ménages ayant accès à internet par région NUTS 2",
+                "régions NUTS 2",
+                "Limites",
+                "pas de données",
+            ),
+            "nl" => (
+                "Huishoudens met internettoegang per NUTS 2-regio",
+                "NUTS 2-regio's",
+                "Grenzen",
+                "geen gegevens",
+            ),
+            _ => (
+                "Households with internet access by NUTS 2 region",
+                "NUTS 2 regions",
+                "Boundaries",
+                "no data",
+            ),
+        };
+        ensure!(svg.title == title, "{lang}: title {:?}", svg.title);
+        let alt = served
+            .ok(&format!(
+                "/api/v1/charts/internet-access-regions-map.txt?lang={lang}"
+            ))?
+            .text();
+        ensure!(
+            svg.desc == alt && alt.starts_with(title) && alt.contains(nuts) && alt.contains("NO0B"),
+            "{lang}: desc {:?} vs alt {alt:?}",
+            svg.desc
+        );
+        let footer = svg.footer();
+        for word in ["isoc_r_iacc_h", "© EuroGeographics", credit, "CC BY 4.0"] {
+            ensure!(
+                footer.contains(word),
+                "{lang}: the footer lacks {word:?}: {footer}"
+            );
+        }
+
+        // The legend: per class a swatch and "low – high"; then the no-data swatch.
+        let (rects, lines) = rects_and_lines(&text)?;
+        let swatch_left = |y: f64, x: f64| {
+            rects
+                .iter()
+                .find(|r| {
+                    r.4 != "none"
+                        && r.2 > 5.0
+                        && r.2 < 40.0
+                        && (r.1 + r.3 / 2.0 - y).abs() <= 3.0
+                        && r.0 + r.2 <= x
+                        && x - (r.0 + r.2) < 20.0
+                })
+                .cloned()
+        };
+        let mut classes: Vec<(f64, f64, String)> = Vec::new();
+        let mut no_data_swatch = None;
+        for (x, y, _, t) in &svg.texts {
+            if let Some((lo, hi)) = t.split_once(" – ")
+                && let (Some(lo), Some(hi)) = (legend_number(lo, lang), legend_number(hi, lang))
+            {
+                let swatch =
+                    swatch_left(*y, *x).with_context(|| format!("{lang}: no swatch for {t}"))?;
+                classes.push((lo, hi, swatch.4));
+            } else if t == no_data {
+                no_data_swatch = swatch_left(*y, *x);
+            }
+        }
+        ensure!(classes.len() == 5, "{lang}: legend {classes:?}");
+        let no_data_swatch =
+            no_data_swatch.with_context(|| format!("{lang}: no no-data swatch"))?;
+        // The hatching colour: the lines inside the no-data swatch.
+        let within = |p: &(f64, f64), r: &(f64, f64, f64, f64, String)| {
+            p.0 >= r.0 - 0.5 && p.0 <= r.0 + r.2 + 0.5 && p.1 >= r.1 - 0.5 && p.1 <= r.1 + r.3 + 0.5
+        };
+        let hatch = lines
+            .iter()
+            .find(|(_, pts)| pts.len() == 2 && pts.iter().all(|p| within(p, &no_data_swatch)))
+            .map(|(stroke, _)| stroke.clone())
+            .with_context(|| format!("{lang}: the no-data swatch is not hatched"))?;
+
+        // One filled polygon per drawn region, in the fill of its value's class or no data.
+        let shapes = polygons(&text)?;
+        let on_map: Vec<&Shape> = shapes
+            .iter()
+            .filter(|s| s.part == "map" || s.part == "outermost")
+            .collect();
+        for code in &drawn {
+            let mine: Vec<&&Shape> = on_map.iter().filter(|s| &s.geo == *code).collect();
+            ensure!(
+                mine.len() == 1,
+                "{lang}: {code} has {} polygons",
+                mine.len()
+            );
+            let shape = mine[0];
+            match values.get(code.as_str()) {
+                Some(v) => {
+                    // A value on a rounded bound may sit in either neighbouring class.
+                    let fits: Vec<&String> = classes
+                        .iter()
+                        .filter(|(lo, hi, _)| *v >= lo - 0.05 && *v <= hi + 0.05)
+                        .map(|c| &c.2)
+                        .collect();
+                    ensure!(
+                        fits.contains(&&shape.fill),
+                        "{lang}: {code} = {v} is filled {} but its class is one of {fits:?} ({classes:?})",
+                        shape.fill
+                    );
+                }
+                None => ensure!(
+                    shape.fill == no_data_swatch.4,
+                    "{lang}: {code} has no value but is filled {}",
+                    shape.fill
+                ),
+            }
+        }
+        ensure!(
+            on_map.len() == drawn.len(),
+            "{lang}: {} polygons for {} regions",
+            on_map.len(),
+            drawn.len()
+        );
+        for code in [
+            "FRY1", "FRY2", "FRY3", "FRY4", "FRY5", "PT20", "PT30", "ES70",
+        ] {
+            ensure!(
+                shapes
+                    .iter()
+                    .any(|s| s.geo == code && s.part == "outermost"),
+                "{lang}: {code} has no box"
+            );
+        }
+        // The hatching lies on regions without data (a line runs on across neighbouring ones:
+        // sampled along its length), never on one with a value (its middle).
+        let hatching: Vec<&Vec<(f64, f64)>> = lines
+            .iter()
+            .filter(|(stroke, pts)| *stroke == hatch && pts.len() == 2)
+            .map(|(_, p)| p)
+            .collect();
+        ensure!(
+            hatching.len() > 100,
+            "{lang}: {} hatching lines",
+            hatching.len()
+        );
+        let map_shapes: Vec<&Shape> = shapes.iter().filter(|s| s.part == "map").collect();
+        let shape_of = |geo: &str| map_shapes.iter().find(|s| s.geo == geo).context("drawn");
+        for geo in ["FRK2", "ITC4", "ES41"] {
+            let shape = shape_of(geo)?;
+            let crossing = hatching
+                .iter()
+                .filter(|p| {
+                    let (a, b) = (p[0], p[1]);
+                    let steps = ((b.0 - a.0).hypot(b.1 - a.1)).ceil().max(1.0) as usize;
+                    (1..steps).any(|i| {
+                        let t = i as f64 / steps as f64;
+                        inside(
+                            &shape.points,
+                            (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t),
+                        )
+                    })
+                })
+                .count();
+            ensure!(
+                !values.contains_key(geo) && crossing > 3,
+                "{lang}: {geo} has no data and {crossing} hatching lines"
+            );
+        }
+        // (A piece along a border may have its middle within a pixel of it: the outline is
+        // rounded to pixels, the hatching is not.)
+        for geo in values.keys() {
+            let shape = shape_of(geo)?;
+            let hatched = hatching
+                .iter()
+                .map(|p| ((p[0].0 + p[1].0) / 2.0, (p[0].1 + p[1].1) / 2.0))
+                .filter(|m| inside(&shape.points, *m) && distance(&shape.points, *m) > 1.5)
+                .count();
+            ensure!(
+                hatched == 0,
+                "{lang}: {geo} has a value and {hatched} hatching lines"
+            );
+        }
+
+        // BE10 in the inset: in its class colour, many pixels wide.
+        let be10 = values.get("BE10").context("BE10 2025")?;
+        let inset = shapes
+            .iter()
+            .find(|s| s.geo == "BE10" && s.part == "inset")
+            .with_context(|| format!("{lang}: BE10 is not in the inset"))?;
+        let fits: Vec<&String> = classes
+            .iter()
+            .filter(|(lo, hi, _)| *be10 >= lo - 0.05 && *be10 <= hi + 0.05)
+            .map(|c| &c.2)
+            .collect();
+        ensure!(
+            fits.contains(&&inset.fill),
+            "{lang}: BE10 in the inset is {}",
+            inset.fill
+        );
+        let xs = inset.points.iter().map(|p| p.0);
+        let wide = xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min);
+        ensure!(wide >= 15.0, "{lang}: BE10 is {wide} px wide in the inset");
+
+        // The PNG at an asked size.
+        let png = served.ok(&format!(
+            "/api/v1/charts/internet-access-regions-map.png?lang={lang}&w=640&h=400"
+        ))?;
+        ensure!(png.header("content-type") == "image/png");
+        let reader = png::Decoder::new(std::io::Cursor::new(&png.body))
+            .read_info()
+            .context("the PNG decodes")?;
+        ensure!((reader.info().width, reader.info().height) == (640, 400));
+    }
+
+    // Its data and its embed page.
+    let csv = served
+        .ok("/api/v1/charts/internet-access-regions-map.csv")?
+        .text();
+    ensure!(
+        csv.starts_with("geo,name,period,value,flags,class,class_low,class_high\n")
+            && csv.contains("\nBE10,"),
+        "{csv}"
+    );
+    let page = served.ok("/embed/internet-access-regions-map?lang=nl")?;
+    ensure!(page.text().contains("EuroGeographics") && !page.text().contains("<script"));
+    // A geo that is not a region of the map, a year without values: 404 naming them.
+    served
+        .get(&format!("{svg_path}?geo=BE"))?
+        .problem(404, "geo")?;
+    served
+        .get(&format!("{svg_path}?to=1999"))?
+        .problem(404, "to")?;
     Ok(())
 }

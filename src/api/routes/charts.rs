@@ -191,11 +191,17 @@ impl From<ChartError> for ApiError {
 
 fn prepared(app: &App, snapshot: &Snapshot, a: &Asked) -> Result<Prepared, ApiError> {
     let facts = app.charts.facts(&snapshot.store)?;
+    let shapes = if a.chart.kind == charts::Kind::Map {
+        app.charts.shapes(&snapshot.store)?
+    } else {
+        None
+    };
     let inputs = prepare::Inputs {
         figures: &snapshot.figures,
         catalog: &app.ctx.catalog,
         store: &snapshot.store,
         facts: facts.as_deref(),
+        shapes,
     };
     Ok(prepare::prepare(&a.chart, &a.ask, a.lang, &inputs)?)
 }
@@ -364,7 +370,7 @@ fn parquet(p: &Prepared) -> Result<Vec<u8>, ApiError> {
         let cells: Vec<&str> = rows.iter().map(|r| r[i].as_str()).collect();
         let numeric = matches!(
             *name,
-            "value" | "eu27_value" | "index_eu_100" | "weighted_score"
+            "value" | "eu27_value" | "index_eu_100" | "weighted_score" | "class_low" | "class_high"
         );
         if numeric {
             let values: Vec<Option<f64>> = cells.iter().map(|c| c.parse().ok()).collect();

@@ -253,6 +253,8 @@ fn chart_inputs<'a>(
         catalog: &app.ctx.catalog,
         store: &snapshot.store,
         facts,
+        // The pages draw sparklines and trajectories, never a map.
+        shapes: None,
     }
 }
 
@@ -354,6 +356,8 @@ fn trajectory_chart(roadmap: &str, target: &str, geo: &str) -> Chart {
         notes: None,
         width: 800,
         height: 500,
+        classes: 5,
+        classing: charts::definition::Classing::Natural,
         file: std::path::PathBuf::from("(pages)"),
     }
 }

@@ -81,13 +81,16 @@ pub(super) fn style<'a>(format: &'a dyn Fn(f64) -> String) -> MapStyle<'a> {
     MapStyle {
         fills: &FILLS,
         no_data: NO_DATA,
+        no_data_fill: BACKGROUND,
         stroke: STROKE,
         background: BACKGROUND,
         text: TEXT,
+        muted: TEXT,
         font: "sans-serif",
         font_size: 12.0,
         format,
         no_data_label: "Pas de données",
+        highlight_name: None,
     }
 }
 
@@ -149,9 +152,34 @@ fn each_region_is_one_polygon_filled_with_its_class_colour_in_drawing_order() {
     let (svg, drawn) = render((800, 500), &values, &breaks, None);
     let doc = roxmltree::Document::parse(&svg).expect("the SVG is XML");
     let polygons = elements(&doc, "polygon");
-    // 334 regions less the 9 distant ones; one polygon each.
+    // 334 regions less the 9 distant ones; one polygon each; then the 8 outermost regions, one
+    // polygon each in a box of its own.
     assert_eq!(drawn.regions.len(), 325);
-    assert_eq!(polygons.len(), drawn.regions.len());
+    assert_eq!(polygons.len(), drawn.polygons.len());
+    let parts = |part: Part| drawn.polygons.iter().filter(|p| p.1 == part).count();
+    assert_eq!(parts(Part::Map), 325);
+    assert_eq!(parts(Part::Outermost), 8);
+    assert_eq!(drawn.outermost.len(), 8);
+    for ((polygon, (geo, part)), box_) in polygons
+        .iter()
+        .zip(&drawn.polygons)
+        .filter(|(_, p)| p.1 == Part::Outermost)
+        .zip(&drawn.outermost)
+    {
+        assert_eq!((part, geo), (&Part::Outermost, &box_.0));
+        let expected = values.get(geo).map_or(hex(BACKGROUND), |v| {
+            hex(FILLS[breaks::class_of(*v, &breaks)])
+        });
+        assert_eq!(polygon.attribute("fill"), Some(expected.as_str()), "{geo}");
+        let [l, t, r, b] = box_.1;
+        assert!(
+            points(polygon).iter().all(|(x, y)| *x >= f64::from(l) - 0.5
+                && *x <= f64::from(r) + 0.5
+                && *y >= f64::from(t) - 0.5
+                && *y <= f64::from(b) + 0.5),
+            "{geo} inside its box"
+        );
+    }
     for (polygon, region) in polygons.iter().zip(&drawn.regions) {
         let expected = match region.class {
             Some(class) => hex(FILLS[class]),
@@ -213,7 +241,7 @@ fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
             .filter(|l| l.iter().any(|p| contains(&outline, *p)))
             .count()
     };
-    for code in ["FRK2", "ES30", "DE21", "PL91"] {
+    for code in ["FRK2", "ES30", "DE21", "PL92"] {
         let i = drawn
             .regions
             .iter()
@@ -313,7 +341,12 @@ fn brussels_capital_is_ringed_on_the_map_and_shown_in_an_inset_in_its_class_colo
     // its class colour, and many times larger than on the map.
     let (hx, hy) = drawn.highlight.expect("an inset");
     assert!(hx > 560, "the inset is in the panel right of the map: {hx}");
-    let inset = &polygons[drawn.regions.len()..];
+    let inset: Vec<roxmltree::Node> = polygons
+        .iter()
+        .zip(&drawn.polygons)
+        .filter(|(_, p)| p.1 == Part::Inset)
+        .map(|(n, _)| *n)
+        .collect();
     assert!(inset.len() >= 3, "BE10 and its neighbours: {}", inset.len());
     let under: Vec<&roxmltree::Node> = inset
         .iter()

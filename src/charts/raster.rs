@@ -1,0 +1,335 @@
+//! The PNG of a chart's SVG: resvg parses and fills the shapes, and the text is filled here with
+//! tiny-skia from the bundled font's glyph outlines, converted to paths once per process (usvg
+//! would shape every `<text>` and convert every glyph outline again for each image, most of a
+//! PNG's time). The glyphs are placed as the SVG asks (`x`, `y`, `dy` in `em`/`ex` as usvg reads
+//! them, `text-anchor`, `font-size`, `fill`, `opacity`) with the advances and kerning that
+//! `style::text_width` measures, anti-aliased, on top of the shapes. A `<text>` this does not
+//! read (a rotation, a weight, another font) is left in the SVG for resvg to draw. Must not know
+//! what a chart is: SVG text in, PNG bytes out.
+
+use std::sync::OnceLock;
+
+use resvg::tiny_skia::{self, FillRule, Paint, Path, PathBuilder, Pixmap, Transform};
+
+use super::ChartError;
+use super::style;
+
+/// The bundled font's glyphs as paths in font units (y up), by glyph id, and its metrics.
+struct Glyphs {
+    font: ab_glyph::FontRef<'static>,
+    paths: Vec<Option<Path>>,
+    units: f32,
+}
+
+fn glyphs() -> Option<&'static Glyphs> {
+    use ab_glyph::Font as _;
+    static GLYPHS: OnceLock<Option<Glyphs>> = OnceLock::new();
+    GLYPHS
+        .get_or_init(|| {
+            let font = ab_glyph::FontRef::try_from_slice(style::FONT_TTF).ok()?;
+            let paths = (0..font.glyph_count())
+                .map(|id| outline(&font, ab_glyph::GlyphId(id as u16)))
+                .collect();
+            let units = font.units_per_em().unwrap_or(2048.0);
+            Some(Glyphs { font, paths, units })
+        })
+        .as_ref()
+}
+
+/// One glyph's outline as a path: its curves in order, a new contour wherever a curve does not
+/// start where the previous one ended.
+fn outline(font: &ab_glyph::FontRef<'static>, id: ab_glyph::GlyphId) -> Option<Path> {
+    use ab_glyph::{Font as _, OutlineCurve, Point};
+    let curves = font.outline(id)?.curves;
+    let mut path = PathBuilder::new();
+    let mut end: Option<Point> = None;
+    for curve in &curves {
+        let start = match curve {
+            OutlineCurve::Line(a, _) | OutlineCurve::Quad(a, _, _) | OutlineCurve::Cubic(a, ..) => {
+                *a
+            }
+        };
+        if end != Some(start) {
+            if end.is_some() {
+                path.close();
+            }
+            path.move_to(start.x, start.y);
+        }
+        end = Some(match curve {
+            OutlineCurve::Line(_, b) => {
+                path.line_to(b.x, b.y);
+                *b
+            }
+            OutlineCurve::Quad(_, c, b) => {
+                path.quad_to(c.x, c.y, b.x, b.y);
+                *b
+            }
+            OutlineCurve::Cubic(_, c1, c2, b) => {
+                path.cubic_to(c1.x, c1.y, c2.x, c2.y, b.x, b.y);
+                *b
+            }
+        });
+    }
+    if end.is_some() {
+        path.close();
+    }
+    path.finish()
+}
+
+/// A `<text>` element read from the SVG.
+struct Label {
+    x: f32,
+    y: f32,
+    /// The baseline offset, px.
+    dy: f32,
+    /// 0 start, 0.5 middle, 1 end.
+    anchor: f32,
+    size: f32,
+    colour: tiny_skia::Color,
+    text: String,
+}
+
+/// The attributes of a start tag (`<text a="b" …>`), unescaped.
+fn attributes(tag: &str) -> Vec<(&str, String)> {
+    let mut out = Vec::new();
+    let mut rest = tag;
+    while let Some(eq) = rest.find("=\"") {
+        let name = rest[..eq].trim();
+        let after = &rest[eq + 2..];
+        let Some(close) = after.find('"') else { break };
+        out.push((name, unescape(&after[..close])));
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn colour(hex: &str, opacity: f32) -> Option<tiny_skia::Color> {
+    let hex = hex.strip_prefix('#')?;
+    if hex.len() != 6 {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    let mut c = tiny_skia::Color::from_rgba8(byte(0)?, byte(2)?, byte(4)?, 255);
+    c.apply_opacity(opacity);
+    Some(c)
+}
+
+/// Reads a `<text …>content</text>` as plotters writes it, or `None` when it asks for what this
+/// does not draw (then resvg draws it).
+fn label(tag: &str, content: &str) -> Option<Label> {
+    let mut l = Label {
+        x: 0.0,
+        y: 0.0,
+        dy: 0.0,
+        anchor: 0.0,
+        size: 16.0,
+        colour: tiny_skia::Color::BLACK,
+        text: unescape(content.trim()),
+    };
+    let mut fill = "#000000".to_owned();
+    let mut opacity = 1.0;
+    let mut dy = String::new();
+    for (name, value) in attributes(tag) {
+        match name {
+            "x" => l.x = value.parse().ok()?,
+            "y" => l.y = value.parse().ok()?,
+            "dy" => dy = value,
+            "text-anchor" => {
+                l.anchor = match value.as_str() {
+                    "start" => 0.0,
+                    "middle" => 0.5,
+                    "end" => 1.0,
+                    _ => return None,
+                }
+            }
+            "font-size" => l.size = value.parse().ok()?,
+            "font-family" if value == style::FONT_FAMILY => {}
+            "fill" => fill = value,
+            "opacity" => opacity = value.parse().ok()?,
+            _ => return None,
+        }
+    }
+    // usvg's units: 1em = the font size, 1ex = half of it.
+    l.dy = if dy.is_empty() {
+        0.0
+    } else if let Some(n) = dy.strip_suffix("em") {
+        n.parse::<f32>().ok()? * l.size
+    } else if let Some(n) = dy.strip_suffix("ex") {
+        n.parse::<f32>().ok()? * l.size / 2.0
+    } else {
+        dy.strip_suffix("px").unwrap_or(&dy).parse().ok()?
+    };
+    l.colour = colour(&fill, opacity)?;
+    Some(l)
+}
+
+/// The SVG without the `<text>` elements this module draws, and those elements.
+fn split_text(svg: &str) -> (String, Vec<Label>) {
+    let mut shapes = String::with_capacity(svg.len());
+    let mut labels = Vec::new();
+    let mut rest = svg;
+    while let Some(at) = rest.find("<text ") {
+        let Some(open_end) = rest[at..].find('>').map(|e| at + e) else {
+            break;
+        };
+        let Some(close) = rest[open_end..].find("</text>").map(|e| open_end + e) else {
+            break;
+        };
+        let end = close + "</text>".len();
+        match label(&rest[at + 6..open_end], &rest[open_end + 1..close]) {
+            Some(l) => {
+                shapes.push_str(&rest[..at]);
+                labels.push(l);
+            }
+            None => shapes.push_str(&rest[..end]),
+        }
+        rest = &rest[end..];
+    }
+    shapes.push_str(rest);
+    (shapes, labels)
+}
+
+fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+    static DB: OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_font_data(style::FONT_TTF.to_vec());
+        db.set_sans_serif_family(style::FONT_FAMILY);
+        std::sync::Arc::new(db)
+    })
+    .clone()
+}
+
+/// The PNG of an SVG drawn by `charts::svg` (without its embedded font): the shapes by resvg,
+/// the text from the cached glyphs, anti-aliased.
+pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
+    let (shapes, labels) = match glyphs() {
+        Some(_) => split_text(svg),
+        None => (svg.to_owned(), Vec::new()),
+    };
+    let options = resvg::usvg::Options {
+        fontdb: fonts(),
+        font_family: style::FONT_FAMILY.to_owned(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(&shapes, &options)
+        .map_err(|e| ChartError::Render(e.to_string()))?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| ChartError::Render("empty image".into()))?;
+    resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+    if let Some(g) = glyphs() {
+        draw_labels(&mut pixmap, g, &labels);
+    }
+    encode(&pixmap)
+}
+
+/// The PNG file of a pixmap: a chart's background is opaque, so RGB without alpha (nothing to
+/// demultiply), compressed fast (fdeflate); a pixmap with any transparency as tiny-skia encodes it.
+fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, ChartError> {
+    let render = |e: &dyn std::fmt::Display| ChartError::Render(e.to_string());
+    let data = pixmap.data();
+    if data.chunks_exact(4).any(|p| p[3] != 255) {
+        return pixmap.encode_png().map_err(|e| render(&e));
+    }
+    let rgb: Vec<u8> = data
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    {
+        let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        encoder.set_filter(png::FilterType::Up);
+        let mut writer = encoder.write_header().map_err(|e| render(&e))?;
+        writer.write_image_data(&rgb).map_err(|e| render(&e))?;
+        writer.finish().map_err(|e| render(&e))?;
+    }
+    Ok(out)
+}
+
+fn draw_labels(pixmap: &mut Pixmap, g: &Glyphs, labels: &[Label]) {
+    use ab_glyph::Font as _;
+    let mut paint = Paint {
+        anti_alias: true,
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    for l in labels {
+        paint.set_color(l.colour);
+        let scale = l.size / g.units;
+        ids.clear();
+        ids.extend(l.text.chars().map(|c| g.font.glyph_id(c)));
+        // Advances and kerning in font units, as `style::text_width` measures them.
+        let mut pens = Vec::with_capacity(ids.len());
+        let mut pen = 0.0;
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                pen += g.font.kern_unscaled(ids[i - 1], *id);
+            }
+            pens.push(pen);
+            pen += g.font.h_advance_unscaled(*id);
+        }
+        let x0 = l.x - l.anchor * pen * scale;
+        let baseline = l.y + l.dy;
+        for (id, pen) in ids.iter().zip(&pens) {
+            let Some(Some(path)) = g.paths.get(usize::from(id.0)) else {
+                continue;
+            };
+            let at = Transform::from_row(scale, 0.0, 0.0, -scale, x0 + pen * scale, baseline);
+            pixmap.fill_path(path, &paint, FillRule::Winding, at, None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plotters_text_is_read_and_taken_out_and_other_text_left_to_resvg() {
+        let svg = "<svg><rect x=\"0\"/>\n<text x=\"10\" y=\"20\" dy=\"0.5ex\" text-anchor=\"end\" font-family=\"DejaVu Sans\" font-size=\"12\" opacity=\"1\" fill=\"#1A1A1A\">\nA &amp; B\n</text>\n<text x=\"1\" y=\"2\" transform=\"rotate(90, 1, 2)\">\nup\n</text>\n</svg>";
+        let (shapes, labels) = split_text(svg);
+        assert_eq!(labels.len(), 1);
+        let l = &labels[0];
+        assert_eq!(
+            (l.x, l.y, l.dy, l.anchor, l.size),
+            (10.0, 20.0, 3.0, 1.0, 12.0)
+        );
+        assert_eq!(l.text, "A & B");
+        assert!(!shapes.contains("A &amp; B") && shapes.contains("rotate(90"));
+        assert!(shapes.contains("<rect"));
+    }
+
+    #[test]
+    fn a_label_is_drawn_where_the_svg_puts_it_in_its_colour() {
+        // "H" in the text colour, anchored at its end at x = 100: ink left of 100, none right.
+        let svg = "<svg width=\"200\" height=\"60\" viewBox=\"0 0 200 60\" xmlns=\"http://www.w3.org/2000/svg\"><rect x=\"0\" y=\"0\" width=\"200\" height=\"60\" fill=\"#FFFFFF\"/>\n<text x=\"100\" y=\"30\" dy=\"0.5ex\" text-anchor=\"end\" font-family=\"DejaVu Sans\" font-size=\"40\" opacity=\"1\" fill=\"#0072B2\">\nH\n</text>\n</svg>";
+        let bytes = png(svg).expect("png");
+        let pixmap = Pixmap::decode_png(&bytes).expect("decodes");
+        let ink = |x0: u32, x1: u32| {
+            (x0..x1)
+                .flat_map(|x| (0..60).map(move |y| (x, y)))
+                .filter(|&(x, y)| {
+                    let p = pixmap.pixel(x, y).expect("in");
+                    p.red() < 100 && p.blue() > 150
+                })
+                .count()
+        };
+        assert!(ink(60, 100) > 100, "the H is drawn left of its end anchor");
+        assert_eq!(ink(101, 200), 0, "nothing right of the anchor");
+    }
+}
