@@ -754,9 +754,10 @@ fn the_embed_page_has_no_script_and_oembed_describes_it() -> Result<()> {
         .ok("/api/v1/charts/internet-access-brussels.csv")?
         .text();
     ensure!(
-        csv.starts_with("geo,period,value,flags\n") && csv.contains("\nBE10,2020,"),
+        csv.starts_with("geo,period,value,flags\r\n") && csv.contains("\r\nBE10,2020,"),
         "{csv}"
     );
+    crate::support::crlf_lines("the chart's CSV", &csv)?;
     let zip = served.ok("/api/v1/charts/internet-access-brussels.zip")?;
     ensure!(zip.header("content-type") == "application/zip" && zip.body.starts_with(b"PK"));
     for name in ["data.csv", "metadata.json", "README.md"] {

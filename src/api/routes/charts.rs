@@ -348,10 +348,10 @@ pub async fn chart(
     .await
 }
 
-/// The chart's data as CSV.
+/// The chart's data as CSV (RFC 4180, CRLF, as every CSV of the API).
 fn csv(p: &Prepared) -> Result<Vec<u8>, ApiError> {
     let (header, rows) = words::table(p);
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    let mut writer = crate::api::encode::csv_writer(Vec::new());
     writer.write_record(&header).map_err(ApiError::internal)?;
     for row in rows {
         writer.write_record(&row).map_err(ApiError::internal)?;
