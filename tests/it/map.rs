@@ -595,10 +595,11 @@ fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_i
         .ok("/api/v1/charts/internet-access-regions-map.csv")?
         .text();
     ensure!(
-        csv.starts_with("geo,name,period,value,flags,class,class_low,class_high\n")
-            && csv.contains("\nBE10,"),
+        csv.starts_with("geo,name,period,value,flags,class,class_low,class_high\r\n")
+            && csv.contains("\r\nBE10,"),
         "{csv}"
     );
+    crate::support::crlf_lines("the map's CSV", &csv)?;
     let page = served.ok("/embed/internet-access-regions-map?lang=nl")?;
     ensure!(page.text().contains("EuroGeographics") && !page.text().contains("<script"));
     // A geo that is not a region of the map, a year without values: 404 naming them.
