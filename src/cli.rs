@@ -14,10 +14,11 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use desi_city::catalog::{BuiltIn, Catalog, Folder, GeoGroups, Provider};
+use desi_city::commands::{with_fix, with_load};
 use desi_city::config::{DEFAULT_CONFIG_FILE, Overrides, Settings};
 use desi_city::fetch::parse::{Format, ParseOptions};
 use desi_city::fetch::{self, Context, ImportMeta, Observer, RefreshOptions, Refreshed};
-use desi_city::indicators::{IndicatorError, Load, definitions, desi, figures, roadmap, values};
+use desi_city::indicators::{IndicatorError, definitions, desi, figures, roadmap, values};
 use desi_city::store::Store;
 use desi_city::{api, schedule};
 
@@ -383,63 +384,6 @@ fn report(error: &anyhow::Error) -> String {
         out.push_str(&text);
     }
     out
-}
-
-/// An engine error with the command that loads the dataset it lacks, when that is the problem.
-pub(crate) fn with_fix(error: &IndicatorError) -> String {
-    let error = error.root();
-    let fix = match error {
-        IndicatorError::NoData {
-            load: load @ Load::Fetch(sources),
-            ..
-        } => {
-            let id = match sources.as_slice() {
-                [one] => one.as_str(),
-                _ => "ID",
-            };
-            format!(
-                "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
-                load_command(load)
-            )
-        }
-        IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", load_command(load)),
-        IndicatorError::Input { load, .. } => format!(
-            "Re-import it with `{}`, or fix the key.",
-            load_command(load)
-        ),
-        other => return other.to_string(),
-    };
-    format!("{error} {fix}")
-}
-
-/// A roadmap row's note, followed by the command that loads the dataset it says is missing.
-fn note_of(row: &roadmap::Progress) -> String {
-    let note = row.note.as_deref().unwrap_or_default();
-    match &row.missing {
-        Some(load @ Load::Fetch(sources)) => {
-            let id = match sources.as_slice() {
-                [one] => one.as_str(),
-                _ => "ID",
-            };
-            format!(
-                "{note} (run `{}`, or `desi-city import FILE --dataset {id}`)",
-                load_command(load)
-            )
-        }
-        Some(load) => format!("{note} (run `{}`)", load_command(load)),
-        None => note.to_owned(),
-    }
-}
-
-/// The command that puts a dataset into the store.
-fn load_command(load: &Load) -> String {
-    match load {
-        Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
-        Load::Import(import) => format!(
-            "desi-city import {} --dataset {} --format {}",
-            import.file, import.dataset, import.format
-        ),
-    }
 }
 
 fn init_logging(json: bool, command: &Command) {
@@ -1436,7 +1380,7 @@ fn write_progress(
                     &num(m.compound_projection),
                     &m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
                     m.status.as_str(),
-                    &note_of(r),
+                    &with_load(r.note.as_deref().unwrap_or_default(), r.missing.as_ref()),
                 ])?;
             }
             w.flush()
@@ -1471,7 +1415,11 @@ fn write_progress(
                     .map(|t| t.title.get(lang.code()))
                     .unwrap_or(&r.target);
                 let status = match &r.note {
-                    Some(_) => format!("{}: {}", m.status.as_str(), note_of(r)),
+                    Some(_) => format!(
+                        "{}: {}",
+                        m.status.as_str(),
+                        with_load(r.note.as_deref().unwrap_or_default(), r.missing.as_ref())
+                    ),
                     None => m.status.as_str().to_owned(),
                 };
                 table.add_row([

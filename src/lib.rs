@@ -8,16 +8,17 @@
 //! - [`indicators`]: DuckDB over the store: the Commission's composite DESI from `indicators/methodology/`,
 //!   and each indicator of `indicators/*.toml` (definitions, values, EU value, ranks, change).
 //! - [`geo`]: region shapes from the store (GISCO NUTS 2021), ETRS89-LAEA projection, class breaks.
-//! - [`charts`]: plotters drawings; [`charts::map`]: the NUTS-2 choropleth.
 //! - [`ngsi`]: the figures as NGSI-LD `KeyPerformanceIndicator` entities (FIWARE Smart Data Models).
 //! - [`schedule`]: tokio-cron-scheduler wiring: jobs call `fetch::refresh`.
 //! - [`charts`]: charts of `charts/*.toml` drawn from the figures: SVG (plotters), PNG (resvg), alt text.
 //! - [`pages`]: the HTML pages (dashboard, indicators, targets), from templates and `i18n/` texts.
+//! - [`commands`]: what to run to load a missing dataset, in the words the API and the CLI share.
 //! - [`api`]: the axum HTTP API, and the pages' routes.
 
 pub mod api;
 pub mod catalog;
 pub mod charts;
+pub mod commands;
 pub mod config;
 pub mod fetch;
 pub mod geo;

@@ -20,7 +20,8 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::indicators::{IndicatorError, Load};
+use crate::commands::with_fix;
+use crate::indicators::IndicatorError;
 use crate::store::StoreError;
 
 /// The body of every error (RFC 9457), as `application/problem+json`.
@@ -250,63 +251,6 @@ impl From<IndicatorError> for ApiError {
     }
 }
 
-/// The engine's error with what to run when a dataset is not in the store or lacks what is needed,
-/// in the words the API has always used (the engine names the dataset and how it is loaded, not
-/// the command).
-pub fn with_fix(error: &IndicatorError) -> String {
-    let error = error.root();
-    let fix = match error {
-        IndicatorError::NoData {
-            load: load @ Load::Fetch(sources),
-            ..
-        } => {
-            let id = match sources.as_slice() {
-                [one] => one.as_str(),
-                _ => "ID",
-            };
-            format!(
-                "Fetch it with `{}`, or load a downloaded file with `desi-city import FILE --dataset {id}`.",
-                command(load)
-            )
-        }
-        IndicatorError::NoData { load, .. } => format!("Import it with `{}`.", command(load)),
-        IndicatorError::Input { load, .. } => {
-            format!("Re-import it with `{}`, or fix the key.", command(load))
-        }
-        other => return other.to_string(),
-    };
-    format!("{error} {fix}")
-}
-
-/// A note about a dataset not in the store (a roadmap target's), followed by what loads it.
-pub fn with_load(note: &str, missing: Option<&Load>) -> String {
-    match missing {
-        Some(load @ Load::Fetch(sources)) => {
-            let id = match sources.as_slice() {
-                [one] => one.as_str(),
-                _ => "ID",
-            };
-            format!(
-                "{note} (run `{}`, or `desi-city import FILE --dataset {id}`)",
-                command(load)
-            )
-        }
-        Some(load) => format!("{note} (run `{}`)", command(load)),
-        None => note.to_owned(),
-    }
-}
-
-/// The command that loads a dataset.
-fn command(load: &Load) -> String {
-    match load {
-        Load::Fetch(sources) => format!("desi-city fetch {}", sources.join(" ")),
-        Load::Import(import) => format!(
-            "desi-city import {} --dataset {} --format {}",
-            import.file, import.dataset, import.format
-        ),
-    }
-}
-
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
@@ -413,6 +357,8 @@ pub async fn not_found(uri: axum::http::Uri) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::with_load;
+    use crate::indicators::Load;
 
     #[tokio::test]
     async fn a_bad_parameter_is_a_400_problem_that_is_not_cached() {

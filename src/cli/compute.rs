@@ -43,7 +43,7 @@ const SCORECARD_SECTION: &str = "desi-city-regional-scorecard-own-method";
 enum Missing {
     #[error("{}", unavailable(.0))]
     Unavailable(Unavailable),
-    #[error("{}", super::with_fix(.0))]
+    #[error("{}", desi_city::commands::with_fix(.0))]
     Engine(#[source] Arc<IndicatorError>),
     #[error("no scorecard was computed for this region")]
     NoScorecard,
@@ -55,7 +55,7 @@ fn unavailable(why: &Unavailable) -> String {
         Unavailable::NotFetched { dataset } => format!(
             "{why} (`desi-city fetch {dataset}`, or `desi-city import FILE --dataset {dataset}`)"
         ),
-        Unavailable::Failed(error) => super::with_fix(error),
+        Unavailable::Failed(error) => desi_city::commands::with_fix(error),
         _ => why.to_string(),
     }
 }

@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use super::figures::{LangQuery, MAX_GEOS, licence_url};
-use crate::api::error::{ApiError, with_load};
+use crate::api::error::ApiError;
 use crate::api::negotiate::{self, Format, JSON_ONLY, Q};
 use crate::api::reply::{self, Freshness};
 use crate::api::{AppState, Body, Head};
+use crate::commands::with_load;
 use crate::indicators::desi::{Edition, Level};
 use crate::indicators::figures::{self as desi, RankedScore};
 use crate::indicators::values::CAPITALS_GROUP;

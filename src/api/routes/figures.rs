@@ -623,7 +623,7 @@ fn note(why: &Unavailable) -> String {
         Unavailable::NotFetched { dataset } => format!(
             "{why} (`desi-city fetch {dataset}`, or `desi-city import FILE --dataset {dataset}`)"
         ),
-        Unavailable::Failed(error) => crate::api::error::with_fix(error),
+        Unavailable::Failed(error) => crate::commands::with_fix(error),
         _ => why.to_string(),
     }
 }
