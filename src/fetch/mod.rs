@@ -811,6 +811,18 @@ pub fn ingest(
 ) -> Result<Version, IngestError> {
     let parsed = parse::parse(format, dataset, bytes, options)?;
     let sha256 = hex::encode(Sha256::digest(bytes));
+    publish_file(store, dataset, parsed, sha256, format, meta)
+}
+
+/// Publishes the rows parsed from a file loaded by hand, with the file's provenance.
+fn publish_file(
+    store: &Store,
+    dataset: &str,
+    parsed: parse::Parsed,
+    sha256: String,
+    format: Format,
+    meta: ImportMeta,
+) -> Result<Version, IngestError> {
     let meta = VersionMeta {
         source_url: meta.source_url,
         fetched_at: Utc::now(),
@@ -851,22 +863,9 @@ pub fn import(
             let parsed = parse::parse(format, dataset, bytes, options)?;
             match current {
                 Some(v) if same_rows(store, &v, &parsed)? => Refreshed::Unchanged(v),
-                _ => {
-                    let meta = VersionMeta {
-                        source_url: meta.source_url,
-                        fetched_at: Utc::now(),
-                        upstream_updated: parsed.updated.clone(),
-                        sha256,
-                        parser_version: parse::PARSER_VERSION.to_owned(),
-                        format: format.as_str().to_owned(),
-                        licence: meta.licence,
-                        attribution: meta.attribution,
-                        dimensions: parsed.dimensions.clone(),
-                        etag: None,
-                        last_modified: None,
-                    };
-                    Refreshed::Published(store.publish(dataset, &[parsed.batch], meta)?)
-                }
+                _ => Refreshed::Published(publish_file(
+                    store, dataset, parsed, sha256, format, meta,
+                )?),
             }
         }
     };
