@@ -340,6 +340,38 @@ fn bad(parameter: &'static str, detail: impl Into<String>) -> ChartError {
     }
 }
 
+/// The year a ranking or a map shows: `to` when one of `members` has a value then (else `not_in`
+/// with `to` and the years that have one), or without `to` the latest year in which at least half
+/// of `members` have a value, or the last year any has (else `none`).
+fn shown_year(
+    table: &Table,
+    members: &[&str],
+    has_value: impl Fn(&str, i32) -> bool,
+    to: Option<i32>,
+    not_in: impl FnOnce(i32, String) -> ChartError,
+    none: impl FnOnce() -> ChartError,
+) -> Result<i32, ChartError> {
+    let years: std::collections::BTreeSet<i32> = members
+        .iter()
+        .flat_map(|g| table.rows_of(g).iter().filter(|r| r.value.is_some()))
+        .filter_map(|r| r.year)
+        .collect();
+    match to {
+        Some(t) if years.contains(&t) => Ok(t),
+        Some(t) => {
+            let listed: Vec<String> = years.iter().map(|y| y.to_string()).collect();
+            Err(not_in(t, listed.join(", ")))
+        }
+        None => years
+            .iter()
+            .rev()
+            .find(|y| members.iter().filter(|g| has_value(g, **y)).count() * 2 >= members.len())
+            .or(years.last())
+            .copied()
+            .ok_or_else(none),
+    }
+}
+
 /// A list of codes for a message, cut after 30.
 fn listing(codes: &[&str]) -> String {
     let mut s = codes
@@ -561,49 +593,28 @@ pub fn prepare(
                     .find(|r| r.year == Some(year))
                     .and_then(|r| r.value.map(|v| (v, r.flags.clone().unwrap_or_default())))
             };
-            let years: std::collections::BTreeSet<i32> = members
-                .iter()
-                .flat_map(|g| table.rows_of(g).iter().filter(|r| r.value.is_some()))
-                .filter_map(|r| r.year)
-                .collect();
-            let year = match to {
-                Some(t) => {
-                    if !years.contains(&t) {
-                        return Err(bad(
-                            "to",
-                            format!(
-                                "{} has no value in {t} for the {group_name} group; years with values: {}",
-                                indicator.id,
-                                years
-                                    .iter()
-                                    .map(|y| y.to_string())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        ));
-                    }
-                    t
-                }
-                // The latest year in which at least half the group has a value.
-                None => *years
-                    .iter()
-                    .rev()
-                    .find(|y| {
-                        members
-                            .iter()
-                            .filter(|g| value_in(g, **y).is_some())
-                            .count()
-                            * 2
-                            >= members.len()
-                    })
-                    .or(years.last())
-                    .ok_or_else(|| {
-                        ChartError::Unavailable(format!(
-                            "{} has no value for the {group_name} group",
+            let members_ref: Vec<&str> = members.iter().map(String::as_str).collect();
+            let year = shown_year(
+                table,
+                &members_ref,
+                |g, y| value_in(g, y).is_some(),
+                to,
+                |t, years| {
+                    bad(
+                        "to",
+                        format!(
+                            "{} has no value in {t} for the {group_name} group; years with values: {years}",
                             indicator.id
-                        ))
-                    })?,
-            };
+                        ),
+                    )
+                },
+                || {
+                    ChartError::Unavailable(format!(
+                        "{} has no value for the {group_name} group",
+                        indicator.id
+                    ))
+                },
+            )?;
             if value_in(&highlight, year).is_none() {
                 return Err(bad(
                     "geo",
@@ -1220,47 +1231,27 @@ fn prepare_map(
                     .map(|v| (v, r.flags.clone().unwrap_or_default()))
             })
     };
-    let years: std::collections::BTreeSet<i32> = regions
-        .iter()
-        .flat_map(|g| table.rows_of(g).iter().filter(|r| r.value.is_some()))
-        .filter_map(|r| r.year)
-        .collect();
-    let year = match to {
-        Some(t) if years.contains(&t) => t,
-        Some(t) => {
-            return Err(bad(
+    let year = shown_year(
+        table,
+        &regions,
+        |g, y| value_in(g, y).is_some(),
+        to,
+        |t, years| {
+            bad(
                 "to",
                 format!(
-                    "{} has no NUTS-2 value in {t}; years with values: {}",
-                    indicator.id,
-                    years
-                        .iter()
-                        .map(|y| y.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{} has no NUTS-2 value in {t}; years with values: {years}",
+                    indicator.id
                 ),
-            ));
-        }
-        // The latest year in which at least half the regions with data have a value.
-        None => *years
-            .iter()
-            .rev()
-            .find(|y| {
-                regions
-                    .iter()
-                    .filter(|g| value_in(g, **y).is_some())
-                    .count()
-                    * 2
-                    >= regions.len()
-            })
-            .or(years.last())
-            .ok_or_else(|| {
-                ChartError::Unavailable(format!(
-                    "{} has no NUTS-2 value yet: fetch its source ({})",
-                    indicator.id, indicator.source
-                ))
-            })?,
-    };
+            )
+        },
+        || {
+            ChartError::Unavailable(format!(
+                "{} has no NUTS-2 value yet: fetch its source ({})",
+                indicator.id, indicator.source
+            ))
+        },
+    )?;
     if value_in(&highlight, year).is_none() {
         return Err(bad(
             "geo",
