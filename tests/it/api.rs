@@ -6,11 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result, ensure};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -107,43 +106,13 @@ impl Served {
             "--methodology-dir",
             &format!("{indicators}/methodology"),
         ]);
-        cmd.envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(File::create(&log)?));
-        let mut child = KillOnDrop(cmd.spawn().context("Failed to start desi-city serve")?);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(4)
-            .enable_all()
-            .build()?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .no_gzip()
-            .build()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(exit) = child.0.try_wait()? {
-                bail!(
-                    "serve exited with {exit}: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            let url = format!("{base}/health");
-            let ok = runtime
-                .block_on(async { client.get(url).send().await })
-                .is_ok();
-            if ok {
-                break;
-            }
-            ensure!(Instant::now() < deadline, "serve did not answer in 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        cmd.envs(env.iter().copied());
+        let s = crate::support::serve(cmd, port, &log, 4, Duration::from_secs(30))?;
         Ok(Served {
-            _child: child,
-            base,
-            runtime,
-            client,
+            _child: s.child,
+            base: s.base,
+            runtime: s.runtime,
+            client: s.client,
             log,
         })
     }

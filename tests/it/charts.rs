@@ -11,11 +11,9 @@
 //! with the code under test.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result, ensure};
 use serde_json::Value;
 
 use crate::support::{KillOnDrop, Sandbox, cell};
@@ -148,43 +146,13 @@ impl Served {
             &repo("indicators/methodology"),
         ]);
         cmd.env("DESI_CITY_CHARTS_DIR", repo("charts"))
-            .env("DESI_CITY_COMPUTE_PER_SECOND", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(File::create(&log)?));
-        let mut child = KillOnDrop(cmd.spawn().context("Failed to start desi-city serve")?);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .no_gzip()
-            .build()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(exit) = child.0.try_wait()? {
-                bail!(
-                    "serve exited with {exit}: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            let url = format!("{base}/health");
-            if runtime
-                .block_on(async { client.get(url).send().await })
-                .is_ok()
-            {
-                break;
-            }
-            ensure!(Instant::now() < deadline, "serve did not answer in 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            .env("DESI_CITY_COMPUTE_PER_SECOND", "0");
+        let s = crate::support::serve(cmd, port, &log, 2, Duration::from_secs(60))?;
         Ok(Served {
-            _child: child,
-            base,
-            runtime,
-            client,
+            _child: s.child,
+            base: s.base,
+            runtime: s.runtime,
+            client: s.client,
             log,
         })
     }

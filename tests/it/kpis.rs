@@ -8,9 +8,7 @@
 //! expansion by a JSON-LD processor (pyld) is `.ci/standards.py`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail, ensure};
 use serde_json::Value;
@@ -79,7 +77,7 @@ impl Served {
             .port();
         let indicators = concat!(env!("CARGO_MANIFEST_DIR"), "/indicators");
         let log = sandbox.root.join("serve-kpis.stderr");
-        let mut cmd = sandbox.command(&[
+        let cmd = sandbox.command(&[
             "serve",
             "--no-schedule",
             "--addr",
@@ -89,38 +87,12 @@ impl Served {
             "--methodology-dir",
             &format!("{indicators}/methodology"),
         ]);
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(File::create(&log)?));
-        let mut child = KillOnDrop(cmd.spawn().context("Failed to start desi-city serve")?);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .no_gzip()
-            .build()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let health = format!("{base}/health");
-        while runtime
-            .block_on(async { client.get(&health).send().await })
-            .is_err()
-        {
-            if let Some(exit) = child.0.try_wait()? {
-                bail!(
-                    "serve exited with {exit}: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            ensure!(Instant::now() < deadline, "serve did not answer in 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let s = crate::support::serve(cmd, port, &log, 1, Duration::from_secs(60))?;
         Ok(Served {
-            _child: child,
-            base,
-            runtime,
-            client,
+            _child: s.child,
+            base: s.base,
+            runtime: s.runtime,
+            client: s.client,
         })
     }
 

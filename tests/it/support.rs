@@ -397,6 +397,67 @@ pub fn run_command(mut cmd: Command, args: Vec<String>, timeout: Duration) -> Re
 
 /// A child process killed (SIGKILL) and reaped when dropped, so that a failing test leaves no
 /// server behind.
+/// A started `desi-city serve` (killed when dropped), its base URL, and a blocking client for it
+/// (no gzip: tests ask for codings themselves).
+pub struct Serving {
+    pub child: KillOnDrop,
+    pub base: String,
+    pub runtime: tokio::runtime::Runtime,
+    pub client: reqwest::Client,
+}
+
+/// Starts `cmd` (a `desi-city serve` listening on 127.0.0.1:`port`) with its stderr in `log`, and
+/// waits until its `/health` answers, at most `wait`; fails with the log if it exits first.
+pub fn serve(
+    mut cmd: Command,
+    port: u16,
+    log: &Path,
+    workers: usize,
+    wait: Duration,
+) -> Result<Serving> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(log)?));
+    let mut child = KillOnDrop(cmd.spawn().context("Failed to start desi-city serve")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_gzip()
+        .build()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + wait;
+    let health = format!("{base}/health");
+    loop {
+        if let Some(exit) = child.0.try_wait()? {
+            bail!(
+                "serve exited with {exit}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        if runtime
+            .block_on(async { client.get(&health).send().await })
+            .is_ok()
+        {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "serve did not answer in {} s",
+            wait.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(Serving {
+        child,
+        base,
+        runtime,
+        client,
+    })
+}
+
 pub struct KillOnDrop(pub Child);
 
 impl Drop for KillOnDrop {
