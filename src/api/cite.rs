@@ -5,6 +5,8 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::catalog::Texts;
+use crate::indicators::definitions::Indicator;
+use crate::store::Version;
 
 /// What a citation names.
 pub struct CiteInput {
@@ -22,6 +24,22 @@ pub struct CiteInput {
 }
 
 impl CiteInput {
+    /// The citation of `indicator` for `geo`, from `version` of its source, served at `base`.
+    pub fn of(indicator: &Indicator, geo: &str, version: &Version, base: &str) -> CiteInput {
+        CiteInput {
+            indicator_id: indicator.id.clone(),
+            indicator_title: indicator.title.clone(),
+            geo: geo.to_owned(),
+            eurostat_code: indicator.eurostat_code.clone(),
+            dataset_id: indicator.source.clone(),
+            version: version.version.clone(),
+            published_at: version.published_at,
+            upstream_updated: version.meta.upstream_updated.clone(),
+            licence: version.meta.licence.clone(),
+            url: format!("{base}/api/v1/indicators/{}/series?geo={geo}", indicator.id),
+        }
+    }
+
     /// The year of the upstream update when it parses, else of the version's publication.
     fn year(&self) -> i32 {
         self.upstream_updated

@@ -714,18 +714,7 @@ pub async fn cite(
     };
     let kind = kind.to_owned();
     app.answer(&headers, client, head, move || {
-        let input = citation::CiteInput {
-            indicator_id: indicator.id.clone(),
-            indicator_title: indicator.title.clone(),
-            geo: geo.clone(),
-            eurostat_code: indicator.eurostat_code.clone(),
-            dataset_id: indicator.source.clone(),
-            version: version.version.clone(),
-            published_at: version.published_at,
-            upstream_updated: version.meta.upstream_updated.clone(),
-            licence: version.meta.licence.clone(),
-            url: format!("{base}/api/v1/indicators/{}/series?geo={geo}", indicator.id),
-        };
+        let input = citation::CiteInput::of(&indicator, &geo, &version, &base);
         Ok(match kind.as_str() {
             "text" => Body {
                 bytes: citation::plain(&input, lang).into_bytes().into(),

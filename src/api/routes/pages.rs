@@ -317,18 +317,7 @@ pub async fn indicator(
             .next();
         let citation = match (cited, snapshot.current(&indicator.source)) {
             (Some(geo), Some(version)) => Some(crate::api::cite::plain(
-                &crate::api::cite::CiteInput {
-                    indicator_id: indicator.id.clone(),
-                    indicator_title: indicator.title.clone(),
-                    geo: geo.clone(),
-                    eurostat_code: indicator.eurostat_code.clone(),
-                    dataset_id: indicator.source.clone(),
-                    version: version.version.clone(),
-                    published_at: version.published_at,
-                    upstream_updated: version.meta.upstream_updated.clone(),
-                    licence: version.meta.licence.clone(),
-                    url: format!("{base}/api/v1/indicators/{}/series?geo={geo}", indicator.id),
-                },
+                &crate::api::cite::CiteInput::of(&indicator, &geo, version, &base),
                 lang,
             )),
             _ => None,
