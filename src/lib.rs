@@ -15,6 +15,12 @@
 //! - [`commands`]: what to run to load a missing dataset, in the words the API and the CLI share.
 //! - [`api`]: the axum HTTP API, and the pages' routes.
 
+/// mimalloc for every allocation of the process: Rust's through this, C and C++ (DuckDB) through its
+/// `override` of malloc and free. Set here, in the library, so the binary, the tests and the
+/// benchmarks measure the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod api;
 pub mod catalog;
 pub mod charts;
