@@ -57,6 +57,9 @@ struct Cli {
     /// The chart definitions [env: DESI_CITY_CHARTS_DIR] [default: built in]
     #[arg(long, global = true, value_name = "DIR")]
     charts_dir: Option<PathBuf>,
+    /// The pages' texts, one <lang>.toml per language [env: DESI_CITY_I18N_DIR] [default: built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    i18n_dir: Option<PathBuf>,
     /// A configuration file [env: DESI_CITY_CONFIG] [default: ./desi-city.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -421,6 +424,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         methodology_dir: cli.methodology_dir.clone(),
         roadmaps_dir: cli.roadmaps_dir.clone(),
         charts_dir: cli.charts_dir.clone(),
+        i18n_dir: cli.i18n_dir.clone(),
         addr,
     };
     let settings = Settings::load(&overrides, |k| std::env::var(k).ok())?;
@@ -928,7 +932,7 @@ const EXAMPLE_CONFIG: &str = include_str!("../desi-city.example.toml");
 
 fn init_cmd(dir: &Path) -> Result<ExitCode> {
     let mut files: Vec<(PathBuf, std::borrow::Cow<'static, [u8]>)> = Vec::new();
-    for which in BuiltIn::ALL {
+    for which in BuiltIn::ALL.into_iter().chain([BuiltIn::I18n]) {
         for (path, bytes) in Folder::built_in(which).all_files() {
             files.push((Path::new(which.name()).join(path), bytes.into()));
         }
@@ -936,7 +940,7 @@ fn init_cmd(dir: &Path) -> Result<ExitCode> {
     let config = EXAMPLE_CONFIG
         .lines()
         .map(|line| {
-            match ["datasets_dir", "indicators_dir", "charts_dir"]
+            match ["datasets_dir", "indicators_dir", "charts_dir", "i18n_dir"]
                 .iter()
                 .find(|key| line.starts_with(&format!("# {key} =")))
             {
