@@ -1320,7 +1320,7 @@ fn unknown_geo(geo: &str, dataset: &str, rows: &[values::IndicatorValue]) -> Ind
 }
 
 /// The columns of `roadmap --format csv`.
-const PROGRESS_CSV_COLUMNS: [&str; 19] = [
+const PROGRESS_CSV_COLUMNS: [&str; 20] = [
     "roadmap",
     "target",
     "indicator",
@@ -1340,6 +1340,7 @@ const PROGRESS_CSV_COLUMNS: [&str; 19] = [
     "projected_year",
     "status",
     "note",
+    "reason",
 ];
 
 /// Roadmap progress as a table for people or as CSV ([`PROGRESS_CSV_COLUMNS`], RFC 4180,
@@ -1384,7 +1385,11 @@ fn write_progress(
                     &num(m.compound_projection),
                     &m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
                     m.status.as_str(),
-                    &with_load(r.note.as_deref().unwrap_or_default(), r.missing.as_ref()),
+                    &with_load(&r.note().unwrap_or_default(), r.missing.as_ref()),
+                    r.reason
+                        .as_ref()
+                        .map(roadmap::Reason::code)
+                        .unwrap_or_default(),
                 ])?;
             }
             w.flush()
@@ -1418,11 +1423,11 @@ fn write_progress(
                     .find(|t| t.id == r.target)
                     .map(|t| t.title.get(lang.code()))
                     .unwrap_or(&r.target);
-                let status = match &r.note {
-                    Some(_) => format!(
+                let status = match r.note() {
+                    Some(note) => format!(
                         "{}: {}",
                         m.status.as_str(),
-                        with_load(r.note.as_deref().unwrap_or_default(), r.missing.as_ref())
+                        with_load(&note, r.missing.as_ref())
                     ),
                     None => m.status.as_str().to_owned(),
                 };
