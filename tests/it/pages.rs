@@ -775,9 +775,11 @@ fn a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_err
     Ok(())
 }
 
-/// The notes `/api/v1/roadmaps/{id}` gives (target, geo, English note, reason code) for the
-/// dashboard's city, country and the EU.
-fn api_notes(served: &Served) -> Result<Vec<(String, String, String, String, String)>> {
+/// One progress row's note as the API gives it: roadmap, target, geo, English note, reason code.
+type ApiNote = (String, String, String, String, String);
+
+/// The notes `/api/v1/roadmaps/{id}` gives for the dashboard's city, country and the EU.
+fn api_notes(served: &Served) -> Result<Vec<ApiNote>> {
     let mut notes = Vec::new();
     let list = served.api("/api/v1/roadmaps")?;
     for r in list["roadmaps"].as_array().context("roadmaps")? {
