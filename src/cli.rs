@@ -57,6 +57,9 @@ struct Cli {
     /// The chart definitions [env: DESI_CITY_CHARTS_DIR] [default: built in]
     #[arg(long, global = true, value_name = "DIR")]
     charts_dir: Option<PathBuf>,
+    /// The pages' texts, one <lang>.toml per language [env: DESI_CITY_I18N_DIR] [default: built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    i18n_dir: Option<PathBuf>,
     /// A configuration file [env: DESI_CITY_CONFIG] [default: ./desi-city.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -421,6 +424,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         methodology_dir: cli.methodology_dir.clone(),
         roadmaps_dir: cli.roadmaps_dir.clone(),
         charts_dir: cli.charts_dir.clone(),
+        i18n_dir: cli.i18n_dir.clone(),
         addr,
     };
     let settings = Settings::load(&overrides, |k| std::env::var(k).ok())?;
@@ -928,7 +932,7 @@ const EXAMPLE_CONFIG: &str = include_str!("../desi-city.example.toml");
 
 fn init_cmd(dir: &Path) -> Result<ExitCode> {
     let mut files: Vec<(PathBuf, std::borrow::Cow<'static, [u8]>)> = Vec::new();
-    for which in BuiltIn::ALL {
+    for which in BuiltIn::ALL.into_iter().chain([BuiltIn::I18n]) {
         for (path, bytes) in Folder::built_in(which).all_files() {
             files.push((Path::new(which.name()).join(path), bytes.into()));
         }
@@ -936,7 +940,7 @@ fn init_cmd(dir: &Path) -> Result<ExitCode> {
     let config = EXAMPLE_CONFIG
         .lines()
         .map(|line| {
-            match ["datasets_dir", "indicators_dir", "charts_dir"]
+            match ["datasets_dir", "indicators_dir", "charts_dir", "i18n_dir"]
                 .iter()
                 .find(|key| line.starts_with(&format!("# {key} =")))
             {
@@ -1316,7 +1320,7 @@ fn unknown_geo(geo: &str, dataset: &str, rows: &[values::IndicatorValue]) -> Ind
 }
 
 /// The columns of `roadmap --format csv`.
-const PROGRESS_CSV_COLUMNS: [&str; 19] = [
+const PROGRESS_CSV_COLUMNS: [&str; 20] = [
     "roadmap",
     "target",
     "indicator",
@@ -1336,6 +1340,7 @@ const PROGRESS_CSV_COLUMNS: [&str; 19] = [
     "projected_year",
     "status",
     "note",
+    "reason",
 ];
 
 /// Roadmap progress as a table for people or as CSV ([`PROGRESS_CSV_COLUMNS`], RFC 4180,
@@ -1380,7 +1385,11 @@ fn write_progress(
                     &num(m.compound_projection),
                     &m.projected_year.map(|y| y.to_string()).unwrap_or_default(),
                     m.status.as_str(),
-                    &with_load(r.note.as_deref().unwrap_or_default(), r.missing.as_ref()),
+                    &with_load(&r.note().unwrap_or_default(), r.missing.as_ref()),
+                    r.reason
+                        .as_ref()
+                        .map(roadmap::Reason::code)
+                        .unwrap_or_default(),
                 ])?;
             }
             w.flush()
@@ -1414,11 +1423,11 @@ fn write_progress(
                     .find(|t| t.id == r.target)
                     .map(|t| t.title.get(lang.code()))
                     .unwrap_or(&r.target);
-                let status = match &r.note {
-                    Some(_) => format!(
+                let status = match r.note() {
+                    Some(note) => format!(
                         "{}: {}",
                         m.status.as_str(),
-                        with_load(r.note.as_deref().unwrap_or_default(), r.missing.as_ref())
+                        with_load(&note, r.missing.as_ref())
                     ),
                     None => m.status.as_str().to_owned(),
                 };

@@ -25,7 +25,7 @@ pub enum ConfigError {
     /// is the source; the text adds every accepted key.
     #[error(
         "{file}: {source}Accepted keys: data_dir, datasets_dir, indicators_dir, methodology_dir, roadmaps_dir, \
-         charts_dir, addr, keep_versions, and in [upstream]: \
+         charts_dir, i18n_dir, addr, keep_versions, and in [upstream]: \
          eurostat_url, desi_url, ods_url, gisco_url, timeout_secs, retries, retry_base_ms, max_response_mb, \
          and in [api]: admin_token, public_url, compute_per_second, trusted_proxies."
     )]
@@ -72,6 +72,9 @@ pub struct Settings {
     /// `charts_dir` / `DESI_CITY_CHARTS_DIR` / `--charts-dir`: the chart definitions (default: the
     /// shipped `charts/`, built in).
     pub charts_dir: Option<PathBuf>,
+    /// `i18n_dir` / `DESI_CITY_I18N_DIR` / `--i18n-dir`: the pages' texts, one `<lang>.toml` per
+    /// language (default: the shipped `i18n/`, built in), for a translator to edit a copy.
+    pub i18n_dir: Option<PathBuf>,
     /// `addr` / `DESI_CITY_ADDR` / `serve --addr`: where the API listens (default `127.0.0.1:8080`).
     pub addr: String,
     /// `keep_versions` / `DESI_CITY_KEEP_VERSIONS`: versions kept per dataset (default 10).
@@ -208,6 +211,7 @@ impl Default for Settings {
             methodology_dir: None,
             roadmaps_dir: None,
             charts_dir: None,
+            i18n_dir: None,
             addr: "127.0.0.1:8080".to_owned(),
             keep_versions: 10,
             upstream: Upstream {
@@ -243,6 +247,7 @@ struct FileSettings {
     methodology_dir: Option<PathBuf>,
     roadmaps_dir: Option<PathBuf>,
     charts_dir: Option<PathBuf>,
+    i18n_dir: Option<PathBuf>,
     addr: Option<String>,
     keep_versions: Option<usize>,
     upstream: Option<FileUpstream>,
@@ -288,6 +293,7 @@ pub struct Overrides {
     pub methodology_dir: Option<PathBuf>,
     pub roadmaps_dir: Option<PathBuf>,
     pub charts_dir: Option<PathBuf>,
+    pub i18n_dir: Option<PathBuf>,
     pub addr: Option<String>,
 }
 
@@ -316,6 +322,7 @@ impl Settings {
             (&overrides.methodology_dir, &mut settings.methodology_dir),
             (&overrides.roadmaps_dir, &mut settings.roadmaps_dir),
             (&overrides.charts_dir, &mut settings.charts_dir),
+            (&overrides.i18n_dir, &mut settings.i18n_dir),
         ] {
             if let Some(dir) = flag {
                 *slot = Some(dir.clone());
@@ -359,6 +366,11 @@ impl Settings {
         folder(&self.charts_dir, BuiltIn::Charts)
     }
 
+    /// The pages' texts in use (`<lang>.toml` per language).
+    pub fn i18n(&self) -> Folder {
+        folder(&self.i18n_dir, BuiltIn::I18n)
+    }
+
     fn apply_file(&mut self, file: &Path) -> Result<()> {
         let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
             file: file.to_owned(),
@@ -385,6 +397,7 @@ impl Settings {
             (parsed.methodology_dir, &mut self.methodology_dir),
             (parsed.roadmaps_dir, &mut self.roadmaps_dir),
             (parsed.charts_dir, &mut self.charts_dir),
+            (parsed.i18n_dir, &mut self.i18n_dir),
         ] {
             if let Some(dir) = value {
                 *slot = Some(base.join(dir));
@@ -517,6 +530,7 @@ impl Settings {
             ("DESI_CITY_METHODOLOGY_DIR", &mut self.methodology_dir),
             ("DESI_CITY_ROADMAPS_DIR", &mut self.roadmaps_dir),
             ("DESI_CITY_CHARTS_DIR", &mut self.charts_dir),
+            ("DESI_CITY_I18N_DIR", &mut self.i18n_dir),
         ] {
             if let Some(dir) = env(var).filter(|v| !v.is_empty()) {
                 *slot = Some(PathBuf::from(dir));
@@ -849,7 +863,7 @@ mod tests {
             "datasets_dir = \"my-datasets\"\nindicators_dir = \"/abs/indicators\"\nroadmaps_dir = \"r\"\n",
         );
         let overrides = Overrides {
-            config: Some(file),
+            config: Some(file.clone()),
             charts_dir: Some(PathBuf::from("flag-charts")),
             ..Default::default()
         };
@@ -864,6 +878,37 @@ mod tests {
         assert_eq!(s.roadmaps().label(), Path::new("/env/roadmaps"));
         assert_eq!(s.methodology().label(), Path::new("/env/methodology"));
         assert_eq!(s.charts().label(), Path::new("flag-charts"));
+        assert!(s.i18n().is_built_in());
+        assert_eq!(s.i18n().label(), Path::new("(built-in)/i18n"));
+
+        // The pages' texts: file < env < flag, like the other folders.
+        std::fs::write(&file, "i18n_dir = \"texts\"\n").unwrap();
+        let from_file = |env| {
+            Settings::load(
+                &Overrides {
+                    config: Some(file.clone()),
+                    ..Default::default()
+                },
+                env,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            from_file(env_of(&[])).i18n().label(),
+            dir.path().join("texts")
+        );
+        let env = env_of(&[("DESI_CITY_I18N_DIR", "/env/i18n")]);
+        assert_eq!(from_file(env).i18n().label(), Path::new("/env/i18n"));
+        let s = Settings::load(
+            &Overrides {
+                config: Some(file.clone()),
+                i18n_dir: Some(PathBuf::from("flag-i18n")),
+                ..Default::default()
+            },
+            env_of(&[("DESI_CITY_I18N_DIR", "/env/i18n")]),
+        )
+        .unwrap();
+        assert_eq!(s.i18n().label(), Path::new("flag-i18n"));
 
         // Without its own key, the methodology follows the indicators folder.
         let s = Settings::load(

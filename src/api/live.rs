@@ -98,6 +98,7 @@ impl Live {
     /// The store's current snapshot, with its figures computed. Blocking (DuckDB).
     pub fn open(store: Store, model: Arc<Model>) -> Result<Live, StoreError> {
         let snapshot = Snapshot::new(&store, store.manifest()?, &model, None);
+        region_names(&snapshot.store);
         Ok(Live {
             store,
             model,
@@ -120,9 +121,21 @@ impl Live {
         }
         let previous = self.current.load_full();
         let snapshot = Snapshot::new(&self.store, manifest, &self.model, Some(&previous.figures));
+        region_names(&snapshot.store);
         tracing::info!(snapshot = %snapshot.id, "Serving a new version of the data.");
         self.current.store(Arc::new(snapshot));
         Ok(true)
+    }
+}
+
+/// Gives the charts and the pages the region names of `store`'s current region shapes
+/// (`charts::style::geo_name`); without shapes, or shapes that cannot be read (logged), the
+/// names already set stay.
+fn region_names(store: &Store) {
+    match crate::geo::names(store) {
+        Ok(Some(names)) => crate::charts::style::set_region_names(names),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "Region names could not be read."),
     }
 }
 

@@ -55,6 +55,8 @@ pub struct App {
     pub model: Arc<Model>,
     /// The chart definitions of `charts/` (`charts_dir`).
     pub charts: Arc<crate::charts::Charts>,
+    /// The pages' templates and texts (`i18n_dir`).
+    pub pages: Arc<crate::pages::Pages>,
     pub cache: Cache,
     /// Small Parquet files, kept in memory for downloads.
     pub files: Arc<download::Files>,
@@ -221,6 +223,8 @@ pub enum AppError {
     Definitions(#[source] crate::catalog::CatalogError),
     #[error("Failed to read the store's current snapshot")]
     Store(#[source] crate::store::StoreError),
+    #[error("Failed to load the pages' texts")]
+    Pages(#[source] crate::pages::PageError),
 }
 
 impl App {
@@ -228,6 +232,9 @@ impl App {
     /// (DuckDB).
     pub fn new(ctx: Arc<Context>, folders: &Folders) -> Result<AppState, AppError> {
         let model = Model::load(&ctx.catalog, folders).map_err(AppError::Definitions)?;
+        let pages = Arc::new(
+            crate::pages::Pages::load_from(&ctx.settings.i18n()).map_err(AppError::Pages)?,
+        );
         for problem in &model.problems {
             tracing::warn!(error = %problem, "A definition file did not load; what needs it answers 503.");
         }
@@ -243,6 +250,7 @@ impl App {
             live,
             model,
             charts,
+            pages,
             cache: Cache::new(32 << 20),
             files: Arc::new(download::Files::new(32 << 20, 4 << 20)),
             csv_digests: download::CsvDigests::default(),
@@ -582,7 +590,10 @@ pub fn router(app: AppState) -> Router {
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(error::method_not_allowed))
         // A browser's error is an HTML page; every other client keeps problem+json.
-        .layer(axum::middleware::from_fn(routes::pages::html_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            routes::pages::html_errors,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             metrics::track,

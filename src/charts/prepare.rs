@@ -916,7 +916,9 @@ fn prepare_trajectory(
     else {
         return Err(ChartError::Unavailable(format!(
             "target {target_id} cannot be measured: {}",
-            target.unmeasured.as_deref().unwrap_or("no indicator")
+            target
+                .unmeasured_note()
+                .unwrap_or_else(|| "no indicator".to_owned())
         )));
     };
     let table = table(inputs, indicator)?;

@@ -256,7 +256,10 @@ pub fn decimals_for(span: f64) -> usize {
     }
 }
 
-/// The name of a geo in `lang` (the code itself for geos not listed).
+/// The name of a geo in `lang`, the one resolver of the charts and the pages: the EU, the member
+/// states and Belgium's regions in the language (the table below); any other region by the name
+/// the store's region shapes give it ([`set_region_names`]: GISCO's `NAME_LATN`, e.g. `Praha` for
+/// `CZ01`); the code itself when neither names it.
 pub fn geo_name(code: &str, lang: &str) -> String {
     let i = match lang {
         "fr" => 1,
@@ -268,7 +271,26 @@ pub fn geo_name(code: &str, lang: &str) -> String {
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, names)| names[i].to_owned())
+        .or_else(|| {
+            REGION_NAMES
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(code)
+                .cloned()
+        })
         .unwrap_or_else(|| code.to_owned())
+}
+
+/// The region names read from the store (code → name), for [`geo_name`].
+static REGION_NAMES: std::sync::RwLock<std::collections::BTreeMap<String, String>> =
+    std::sync::RwLock::new(std::collections::BTreeMap::new());
+
+/// Sets the names [`geo_name`] gives the regions its own table does not list: those of the
+/// store's current region shapes (`crate::geo::names`), set by whoever opens a store snapshot
+/// (the server at start and after each publish). NUTS 2021 is a closed classification, so a name
+/// never changes meaning between versions; an empty map leaves the codes.
+pub fn set_region_names(names: std::collections::BTreeMap<String, String>) {
+    *REGION_NAMES.write().unwrap_or_else(|p| p.into_inner()) = names;
 }
 
 /// en, fr, nl, de.

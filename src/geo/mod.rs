@@ -11,6 +11,8 @@
 pub mod breaks;
 pub mod project;
 
+use std::collections::BTreeMap;
+
 use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
@@ -57,6 +59,34 @@ pub enum GeoError {
     },
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
+}
+
+/// The Latin-script name (`NAME_LATN`, the `geo_label` column) of every region of the store's
+/// current version of [`DATASET`], by code; `None` when it has no version yet.
+pub fn names(store: &Store) -> Result<Option<BTreeMap<String, String>>, GeoError> {
+    let Some(current) = store.current(DATASET)? else {
+        return Ok(None);
+    };
+    let mut names = BTreeMap::new();
+    for batch in store.read(DATASET, Some(&current.version))? {
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| GeoError::MissingColumn {
+                    version: current.version.clone(),
+                    column: name.to_owned(),
+                })
+                .and_then(|c| Ok(cast(c, &DataType::Utf8)?))
+        };
+        let (geo, label) = (column("geo")?, column("geo_label")?);
+        let (geo, label) = (geo.as_string::<i32>(), label.as_string::<i32>());
+        for i in 0..batch.num_rows() {
+            if geo.is_valid(i) && label.is_valid(i) && !label.value(i).trim().is_empty() {
+                names.insert(geo.value(i).to_owned(), label.value(i).trim().to_owned());
+            }
+        }
+    }
+    Ok(Some(names))
 }
 
 /// A point or a size in projected metres (easting, northing).

@@ -47,7 +47,7 @@ use crate::catalog::Folder;
 use serde::Deserialize;
 
 use super::definitions::{DefinitionError, Definitions};
-use super::{Load, values};
+use super::{IndicatorError, Load, values};
 use crate::catalog::{GeoGroups, Texts};
 use crate::store::Store;
 
@@ -107,8 +107,9 @@ pub struct Target {
     pub title: Texts,
     /// An indicator id of `indicators/`; `None` when the file says there is none yet.
     pub indicator: Option<String>,
-    /// Why there is no indicator (the file's `status`), when `indicator` is `None`.
-    pub unmeasured: Option<String>,
+    /// Why the target cannot be measured (the file's `status`, a unit refused, a published
+    /// value missing), when `indicator` is `None`.
+    pub unmeasured: Option<Reason>,
     /// The dataset whose absence from the store left the target unmeasured (its published
     /// value could not be read), and how it is loaded: the API and the CLI say the command.
     pub missing: Option<Load>,
@@ -122,6 +123,84 @@ pub struct Target {
     /// Where the target value is published, when the file says so (`value_from`); [`resolve`]
     /// replaces `value` with it.
     pub value_from: Option<ValueFrom>,
+}
+
+impl Target {
+    /// [`Target::unmeasured`] in words (the API's and the CLI's `unmeasured`).
+    pub fn unmeasured_note(&self) -> Option<String> {
+        self.unmeasured.as_ref().map(Reason::to_string)
+    }
+}
+
+/// Why a target is not measured, or what limits its measure, for one geo: a typed reason with its
+/// parameters (the pages write it in their language); its `Display` is the English note of the
+/// API and the command line, and [`Reason::code`] its stable machine code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// The roadmap file names no indicator: its `status` (and `note`), in the file's words.
+    NoIndicator {
+        status: String,
+        note: Option<String>,
+    },
+    /// The indicator's unit is not of the target's kind (the problem in words).
+    UnitMismatch { problem: String },
+    /// The target value is read from a published fact (`value_from`) that could not be read.
+    TargetNotPublished { source: String, problem: String },
+    /// The indicator's file did not load.
+    IndicatorNotLoaded { indicator: String },
+    /// The indicator's table could not be computed (e.g. its dataset is not in the store).
+    NoTable {
+        indicator: String,
+        /// The dataset not in the store, when that is the cause.
+        dataset: Option<String>,
+        problem: String,
+    },
+    /// The indicator has no value for the geo.
+    NoValue { indicator: String, geo: String },
+    /// The indicator has fewer than two yearly values from the target's baseline year on.
+    FewerThanTwoYears { indicator: String, from: i32 },
+}
+
+impl Reason {
+    /// The stable machine code of the reason (the API's and the CSV's `reason`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NoIndicator { .. } => "no_indicator",
+            Reason::UnitMismatch { .. } => "unit_mismatch",
+            Reason::TargetNotPublished { .. } => "target_not_published",
+            Reason::IndicatorNotLoaded { .. } => "indicator_not_loaded",
+            Reason::NoTable { .. } => "no_table",
+            Reason::NoValue { .. } => "no_value",
+            Reason::FewerThanTwoYears { .. } => "fewer_than_two_years",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::NoIndicator {
+                status,
+                note: Some(note),
+            } => write!(f, "{status}: {note}"),
+            Reason::NoIndicator { status, note: None } => write!(f, "{status}"),
+            Reason::UnitMismatch { problem } => write!(f, "unit mismatch: {problem}"),
+            Reason::TargetNotPublished { problem, .. } => {
+                write!(f, "target value not published: {problem}")
+            }
+            Reason::IndicatorNotLoaded { indicator } => write!(
+                f,
+                "indicator {indicator} did not load (its file's problem is listed with the indicator definitions)"
+            ),
+            Reason::NoTable { problem, .. } => write!(f, "{problem}"),
+            Reason::NoValue { indicator, geo } => {
+                write!(f, "no value of {indicator} for {geo} in the store")
+            }
+            Reason::FewerThanTwoYears { indicator, from } => {
+                write!(f, "fewer than two years of {indicator} from {from} on")
+            }
+        }
+    }
 }
 
 /// A published fact holding a target value: one cell of a store dataset.
@@ -444,9 +523,9 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
         }
         let unmeasured = match (&indicator, t.status, t.note) {
             (Some(_), _, _) => None,
-            (None, status, note) => Some(match note {
-                Some(n) => format!("{}: {n}", status.unwrap_or_default()),
-                None => status.unwrap_or_default(),
+            (None, status, note) => Some(Reason::NoIndicator {
+                status: status.unwrap_or_default(),
+                note,
             }),
         };
         targets.push(Target {
@@ -541,7 +620,9 @@ pub fn check_units(roadmap: &mut Roadmap, definitions: &Definitions) -> Vec<Road
             have.describe(),
             indicator.unit
         );
-        target.unmeasured = Some(format!("unit mismatch: {problem}"));
+        target.unmeasured = Some(Reason::UnitMismatch {
+            problem: problem.clone(),
+        });
         target.indicator = None;
         errors.push(RoadmapError::Invalid {
             file: roadmap.file.clone(),
@@ -605,7 +686,10 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
                     );
                     notes.push(format!("{}: {reason}", target.id));
                     target.indicator = None;
-                    target.unmeasured = Some(format!("target value not published: {reason}"));
+                    target.unmeasured = Some(Reason::TargetNotPublished {
+                        source: from.source.clone(),
+                        problem: reason,
+                    });
                     continue;
                 }
                 if value != target.value {
@@ -619,7 +703,10 @@ pub fn resolve(roadmap: &mut Roadmap, store: &Store) -> Vec<String> {
             Err(reason) => {
                 notes.push(format!("{}: {reason}", target.id));
                 target.indicator = None;
-                target.unmeasured = Some(format!("target value not published: {reason}"));
+                target.unmeasured = Some(Reason::TargetNotPublished {
+                    source: from.source.clone(),
+                    problem: reason,
+                });
                 target.missing = missing;
             }
         }
@@ -927,9 +1014,16 @@ pub struct Progress {
     pub target_value: f64,
     pub measures: Measures,
     /// Why a target could not be measured, or what limits it.
-    pub note: Option<String>,
+    pub reason: Option<Reason>,
     /// A dataset not in the store that the note is about, and how it is loaded.
     pub missing: Option<Load>,
+}
+
+impl Progress {
+    /// The reason in words: the `note` of the API and the command line.
+    pub fn note(&self) -> Option<String> {
+        self.reason.as_ref().map(Reason::to_string)
+    }
 }
 
 /// The year of a period as published (`2023`, `2023-Q1`, `2023-05`).
@@ -989,7 +1083,7 @@ pub fn progress(
                 roadmap.thresholds,
             )
         };
-        let row = |geo: &String, measures: Measures, note: Option<String>| Progress {
+        let row = |geo: &String, measures: Measures, reason: Option<Reason>| Progress {
             roadmap: roadmap.id.clone(),
             target: target.id.clone(),
             indicator: target.indicator.clone(),
@@ -997,11 +1091,14 @@ pub fn progress(
             target_year: target.year,
             target_value: target.value,
             measures,
-            note,
+            reason,
             missing: target.missing.clone(),
         };
         let Some(id) = &target.indicator else {
-            let note = target.unmeasured.clone().unwrap_or_default();
+            let note = target.unmeasured.clone().unwrap_or(Reason::NoIndicator {
+                status: String::new(),
+                note: None,
+            });
             out.extend(
                 geos.iter()
                     .map(|g| row(g, empty(Status::NotMeasurable), Some(note.clone()))),
@@ -1009,9 +1106,9 @@ pub fn progress(
             continue;
         };
         let Some(indicator) = definitions.get(id) else {
-            let note = format!(
-                "indicator {id} did not load (its file's problem is listed with the indicator definitions)"
-            );
+            let note = Reason::IndicatorNotLoaded {
+                indicator: id.clone(),
+            };
             out.extend(
                 geos.iter()
                     .map(|g| row(g, empty(Status::NotMeasurable), Some(note.clone()))),
@@ -1021,7 +1118,14 @@ pub fn progress(
         let table = match tables(indicator) {
             Ok(table) => table,
             Err(error) => {
-                let note = error.to_string();
+                let note = Reason::NoTable {
+                    indicator: id.clone(),
+                    dataset: match error.as_ref() {
+                        IndicatorError::NoData { dataset, .. } => Some(dataset.clone()),
+                        _ => None,
+                    },
+                    problem: error.to_string(),
+                };
                 out.extend(
                     geos.iter()
                         .map(|g| row(g, empty(Status::NoData), Some(note.clone()))),
@@ -1049,13 +1153,14 @@ pub fn progress(
                 .collect();
             let measures = measure(&series, goal, roadmap.thresholds);
             let note = match measures.status {
-                Status::NoData if series.is_empty() => {
-                    Some(format!("no value of {id} for {geo} in the store"))
-                }
-                Status::NoData => Some(format!(
-                    "fewer than two years of {id} from {} on",
-                    target.baseline_from
-                )),
+                Status::NoData if series.is_empty() => Some(Reason::NoValue {
+                    indicator: id.clone(),
+                    geo: geo.clone(),
+                }),
+                Status::NoData => Some(Reason::FewerThanTwoYears {
+                    indicator: id.clone(),
+                    from: target.baseline_from,
+                }),
                 _ => None,
             };
             out.push(row(geo, measures, note));
@@ -1279,7 +1384,7 @@ source = "Decision (EU) 2022/2481"
         );
         assert_eq!(r.targets[1].indicator, None);
         assert_eq!(
-            r.targets[1].unmeasured.as_deref(),
+            r.targets[1].unmeasured_note().as_deref(),
             Some("no indicator yet: no coverage dataset")
         );
     }
@@ -1426,7 +1531,7 @@ unit = "PC_HH"
         assert_eq!(r.targets[0].indicator, None);
         assert!(
             r.targets[0]
-                .unmeasured
+                .unmeasured_note()
                 .as_deref()
                 .is_some_and(|n| n.contains("unit mismatch")),
             "{:?}",
@@ -1535,7 +1640,7 @@ unit = "PC_HH"
         let mut r = with_value_from(&FROM.replace("desi_dsk_bab", "desi_no_such_kpi"));
         let notes = resolve(&mut r, &store);
         assert_eq!(r.targets[0].indicator, None);
-        let reason = r.targets[0].unmeasured.clone().unwrap_or_default();
+        let reason = r.targets[0].unmeasured_note().unwrap_or_default();
         assert_mentions(
             &reason,
             &["target value not published", "no fact", "desi_no_such_kpi"],
@@ -1545,15 +1650,17 @@ unit = "PC_HH"
         let mut r = with_value_from(&FROM.replace("source = \"desi\"", "source = \"absent\""));
         resolve(&mut r, &store);
         assert_mentions(
-            r.targets[0].unmeasured.as_deref().unwrap_or_default(),
+            r.targets[0]
+                .unmeasured_note()
+                .as_deref()
+                .unwrap_or_default(),
             &["dataset absent is not in the store"],
         );
         // What loads it is data here; the API and the CLI say the command.
         assert_eq!(r.targets[0].missing, Some(Load::fetch("absent")));
         assert!(
             !r.targets[0]
-                .unmeasured
-                .as_deref()
+                .unmeasured_note()
                 .unwrap_or_default()
                 .contains("desi-city"),
             "{:?}",
@@ -1563,7 +1670,10 @@ unit = "PC_HH"
         let mut r = with_value_from(&FROM.replace("unit_measure =", "units ="));
         resolve(&mut r, &store);
         assert_mentions(
-            r.targets[0].unmeasured.as_deref().unwrap_or_default(),
+            r.targets[0]
+                .unmeasured_note()
+                .as_deref()
+                .unwrap_or_default(),
             &["value_from.filter.units", "no column"],
         );
     }
@@ -1584,7 +1694,10 @@ unit = "PC_HH"
         resolve(&mut r, &store);
         assert_eq!(r.targets[0].value, 20_000_000.0);
         assert_mentions(
-            r.targets[0].unmeasured.as_deref().unwrap_or_default(),
+            r.targets[0]
+                .unmeasured_note()
+                .as_deref()
+                .unwrap_or_default(),
             &["th_ind", "a count in thousands", "persons employed"],
         );
     }

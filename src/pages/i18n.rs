@@ -4,6 +4,7 @@
 //! No HTTP, no figures.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -41,14 +42,17 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, s
 
 impl Texts {
     /// Parses one language's file; `file` names it in errors.
-    pub fn parse(lang: &'static str, file: &str, text: &str) -> Result<Texts> {
+    pub fn parse(lang: &'static str, file: &Path, text: &str) -> Result<Texts> {
+        const FIX_TOML: &str = "Write each text as key = \"text\" under its [table], as in the shipped file, with the quotes closed";
         let value: toml::Value = toml::from_str(text).map_err(|e| PageError::Texts {
             file: file.to_owned(),
-            message: e.to_string(),
+            problem: format!("not valid TOML: {}", e.to_string().trim_end()),
+            fix: FIX_TOML,
         })?;
         let tree = serde_json::to_value(&value).map_err(|e| PageError::Texts {
             file: file.to_owned(),
-            message: e.to_string(),
+            problem: e.to_string(),
+            fix: FIX_TOML,
         })?;
         let mut flat = BTreeMap::new();
         flatten("", &tree, &mut flat);
@@ -59,7 +63,8 @@ impl Texts {
             if !ok {
                 return Err(PageError::Texts {
                     file: file.to_owned(),
-                    message: format!("{key} is not a text (or a list of texts)"),
+                    problem: format!("key {key} is not a text (or a list of texts)"),
+                    fix: "Write it as key = \"text\" (or, where en.toml has a list, [\"text\", …])",
                 });
             }
         }
@@ -75,7 +80,8 @@ impl Texts {
         if months.len() != 12 {
             return Err(PageError::Texts {
                 file: file.to_owned(),
-                message: format!("date.months has {} names, not 12", months.len()),
+                problem: format!("key date.months has {} names, not 12", months.len()),
+                fix: "List the twelve months' names, January first, as in en.toml",
             });
         }
         Ok(Texts {
@@ -87,17 +93,19 @@ impl Texts {
     }
 
     /// Refuses a file that lacks a key of `reference` (or has it as another kind of value).
-    pub fn has_every_key_of(&self, reference: &Texts, file: &str) -> Result<()> {
+    pub fn has_every_key_of(&self, reference: &Texts, file: &Path) -> Result<()> {
         for (key, value) in &reference.flat {
-            match self.flat.get(key) {
-                Some(v) if v.is_string() == value.is_string() => {}
-                _ => {
-                    return Err(PageError::Texts {
-                        file: file.to_owned(),
-                        message: format!("{key} is missing"),
-                    });
-                }
-            }
+            let problem = match self.flat.get(key) {
+                Some(v) if v.is_string() == value.is_string() => continue,
+                Some(_) if value.is_string() => format!("key {key} is a list, not a text"),
+                Some(_) => format!("key {key} is a text, not a list"),
+                None => format!("key {key} is missing"),
+            };
+            return Err(PageError::Texts {
+                file: file.to_owned(),
+                problem,
+                fix: super::FIX_KEY,
+            });
         }
         Ok(())
     }

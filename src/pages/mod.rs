@@ -4,7 +4,7 @@
 //!
 //! Figures in, HTML out: [`view`] turns one snapshot's `Figures` (and the sources' states) into
 //! template contexts, [`i18n`] gives every word from the translation files of `i18n/` (built into
-//! the binary) and writes numbers (through `charts::style`, the one number writer) and dates for
+//! the binary, or the copy `i18n_dir` names) and writes numbers (through `charts::style`, the one number writer) and dates for
 //! the language, and [`Pages::render`] fills the templates of `templates/pages/` (minijinja,
 //! auto-escaped, undefined values refused). Knows nothing of HTTP: `api::routes::pages` serves it.
 //! Must not compute figures (no SQL, no DuckDB) nor read the store.
@@ -13,7 +13,8 @@ pub mod i18n;
 pub mod view;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
 
 pub use i18n::Texts;
 
@@ -25,8 +26,14 @@ pub const STATEMENT_DATE: (i32, u32, u32) = (2026, 12, 1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    #[error("i18n/{file}: {message}. Fix the file (every key of en.toml must be there, as text).")]
-    Texts { file: String, message: String },
+    /// A text file that cannot be read, is not TOML, or lacks (or mistypes) a key: the file (with
+    /// its folder: `i18n_dir` or the built-in `i18n/`), the key, and the fix.
+    #[error("{}: {problem}. {fix}", file.display())]
+    Texts {
+        file: std::path::PathBuf,
+        problem: String,
+        fix: &'static str,
+    },
     #[error("template {name}: {source}")]
     Template {
         name: String,
@@ -68,24 +75,32 @@ const TEMPLATES: [(&str, &str); 7] = [
 /// The pages' stylesheet, served as a file (the pages' CSP allows no inline style).
 pub const CSS: &str = include_str!("../../templates/pages/pages.css");
 
+/// The fix of a text file that lacks a key or has one of another kind.
+pub const FIX_KEY: &str = "Add the key with its text in this language, as in en.toml: every key of en.toml must be in each language's file (no key falls back to English)";
+
 /// The templates and the texts of every language, loaded once.
 pub struct Pages {
     env: minijinja::Environment<'static>,
     texts: BTreeMap<&'static str, Texts>,
+    /// A short hash of every text file read: part of the pages' ETags, so that edited texts are
+    /// never answered `304 Not Modified` with the old ones.
+    id: String,
 }
 
 impl Pages {
-    /// The built-in templates and texts (`templates/pages/`, `i18n/`), loaded at first use.
-    pub fn get() -> &'static Pages {
-        static PAGES: OnceLock<Pages> = OnceLock::new();
-        PAGES.get_or_init(|| {
-            Pages::load().expect("the built-in templates and texts are valid (tested)")
-        })
-    }
-
     /// Loads the built-in templates and texts; a text file that does not parse, or lacks a key of
     /// `en.toml`, is an error naming the file and the key.
     pub fn load() -> Result<Pages> {
+        Pages::load_from(&crate::catalog::Folder::built_in(
+            crate::catalog::BuiltIn::I18n,
+        ))
+    }
+
+    /// Loads the built-in templates and the texts of `folder` (`i18n_dir`, or the built-in
+    /// `i18n/`): one `<lang>.toml` per language of [`LANGUAGES`], each with every key of
+    /// `en.toml`. A file that cannot be read, does not parse, or lacks a key is an error naming
+    /// the file, the key and the fix; no text falls back to another language.
+    pub fn load_from(folder: &crate::catalog::Folder) -> Result<Pages> {
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         for (name, source) in TEMPLATES {
@@ -95,24 +110,35 @@ impl Pages {
                     source,
                 })?;
         }
-        let folder = crate::catalog::Folder::built_in(crate::catalog::BuiltIn::I18n);
         let mut texts = BTreeMap::new();
+        let mut hash = Sha256::new();
         for lang in LANGUAGES {
-            let file = format!("{lang}.toml");
-            let text = folder.read_to_string(&file).map_err(|e| PageError::Texts {
-                file: file.clone(),
-                message: e.to_string(),
-            })?;
+            let file = folder.path(&format!("{lang}.toml"));
+            let text = folder
+                .read_to_string(&format!("{lang}.toml"))
+                .map_err(|e| PageError::Texts {
+                    file: file.clone(),
+                    problem: format!("the file could not be read ({e})"),
+                    fix: "Put one file per language (fr.toml, nl.toml, en.toml, de.toml) in the folder i18n_dir (DESI_CITY_I18N_DIR, --i18n-dir) names; desi-city init writes the shipped ones",
+                })?;
+            hash.update(text.as_bytes());
             texts.insert(lang, Texts::parse(lang, &file, &text)?);
         }
         let english = texts.get("en").cloned().ok_or_else(|| PageError::Texts {
-            file: "en.toml".into(),
-            message: "missing".into(),
+            file: folder.path("en.toml"),
+            problem: "missing".into(),
+            fix: "Put en.toml back: it is the reference every language follows",
         })?;
         for (lang, t) in &texts {
-            t.has_every_key_of(&english, &format!("{lang}.toml"))?;
+            t.has_every_key_of(&english, &folder.path(&format!("{lang}.toml")))?;
         }
-        Ok(Pages { env, texts })
+        let id = hex::encode(&hash.finalize()[..8]);
+        Ok(Pages { env, texts, id })
+    }
+
+    /// A short hash of the texts (see [`Pages`]).
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// The texts of `lang` (one of [`LANGUAGES`]; English otherwise).
@@ -190,5 +216,87 @@ mod tests {
             assert_eq!(t.get("language.code"), lang);
         }
         assert!(en.keys().len() > 100, "{}", en.keys().len());
+    }
+
+    /// A copy of the built-in texts in a temporary folder, with `edit` applied to `file`.
+    fn copy_with(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let built_in = crate::catalog::Folder::built_in(crate::catalog::BuiltIn::I18n);
+        for lang in LANGUAGES {
+            let name = format!("{lang}.toml");
+            let mut text = built_in.read_to_string(&name).unwrap();
+            if name == file {
+                text = edit(text);
+            }
+            std::fs::write(dir.path().join(&name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_translators_copy_of_the_texts_is_read_from_i18n_dir() {
+        let dir = copy_with("fr.toml", |t| {
+            t.replace(
+                "[site]\nname = \"desi-city\"",
+                "[site]\nname = \"desi-city Bruxelles\"",
+            )
+        });
+        let pages = Pages::load_from(&crate::catalog::Folder::disk(dir.path())).unwrap();
+        assert_eq!(pages.texts("fr").get("site.name"), "desi-city Bruxelles");
+        assert_eq!(pages.texts("nl").get("site.name"), "desi-city");
+        assert_ne!(
+            pages.id(),
+            Pages::load().unwrap().id(),
+            "the ETags change with the texts"
+        );
+    }
+
+    #[test]
+    fn a_text_file_that_lacks_a_key_or_does_not_parse_is_refused_naming_the_file_the_key_and_the_fix()
+     {
+        let message = |dir: &tempfile::TempDir| {
+            Pages::load_from(&crate::catalog::Folder::disk(dir.path()))
+                .err()
+                .expect("refused")
+                .to_string()
+        };
+        let dir = copy_with("de.toml", |t| {
+            let at = t.find("\nchart_unavailable = ").unwrap();
+            let end = at + 1 + t[at + 1..].find('\n').unwrap();
+            format!("{}{}", &t[..at], &t[end..])
+        });
+        let m = message(&dir);
+        assert!(
+            m.contains(&dir.path().join("de.toml").display().to_string()),
+            "{m}"
+        );
+        assert!(m.contains("key reason.chart_unavailable is missing"), "{m}");
+        assert!(
+            m.contains("Add the key") && m.contains("no key falls back to English"),
+            "{m}"
+        );
+
+        let dir = copy_with("nl.toml", |t| t.replace("[status]", "[status"));
+        let m = message(&dir);
+        assert!(m.contains("nl.toml") && m.contains("not valid TOML"), "{m}");
+        assert!(m.contains("quotes closed"), "{m}");
+
+        let dir = copy_with("fr.toml", |t| t.replace("reached = ", "reached = 1 #"));
+        let m = message(&dir);
+        assert!(
+            m.contains("fr.toml") && m.contains("key status.reached is not a text"),
+            "{m}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let m = message(&dir);
+        assert!(
+            m.contains("fr.toml") && m.contains("could not be read"),
+            "{m}"
+        );
+        assert!(
+            m.contains("i18n_dir") && m.contains("desi-city init"),
+            "{m}"
+        );
     }
 }

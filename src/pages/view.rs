@@ -10,12 +10,12 @@ use serde_json::{Value, json};
 use super::Texts;
 use super::i18n::decimals;
 use crate::catalog::{Catalog, DesiDimension};
-use crate::charts::style;
-use crate::indicators::definitions::Indicator;
+use crate::charts::{Chart, Kind, style};
+use crate::indicators::definitions::{Definitions, Indicator};
 use crate::indicators::desi::{Edition, Level};
 use crate::indicators::figures::{Figures, Stale};
 use crate::indicators::regional;
-use crate::indicators::roadmap::{Progress, Roadmap, Status, Target};
+use crate::indicators::roadmap::{Progress, Reason, Roadmap, Status, Target};
 use crate::indicators::values::{CAPITALS_GROUP, EU_AGGREGATE, IndicatorValue, Table};
 use crate::store::Manifest;
 use crate::store::SourceStatus;
@@ -27,6 +27,8 @@ pub struct Inputs<'a> {
     pub manifest: &'a Manifest,
     /// The city of the dashboard (`[dashboard] geo`).
     pub geo: &'a str,
+    /// The chart files (`charts/`): a target's trajectory links the one drawn for it.
+    pub charts: &'a [Chart],
 }
 
 impl Inputs<'_> {
@@ -279,9 +281,99 @@ fn status_view(t: &Texts, status: Status) -> Value {
     })
 }
 
-/// One progress row of a roadmap table.
-fn progress_row(t: &Texts, roadmap: &Roadmap, target: Option<&Target>, p: &Progress) -> Value {
+/// Why a target is not measured (or what limits it), in the language: the engine's reason with
+/// its parameters (an indicator by its title in `definitions`, a geo by its name), never its
+/// English note.
+pub fn reason(t: &Texts, definitions: &Definitions, reason: &Reason) -> String {
     let lang = t.lang();
+    let titled = |id: &str| {
+        definitions
+            .get(id)
+            .map_or_else(|| id.to_owned(), |i| i.title.get(lang).to_owned())
+    };
+    match reason {
+        Reason::NoIndicator { .. } => t.get("reason.no_indicator").to_owned(),
+        Reason::UnitMismatch { .. } => t.get("reason.unit_mismatch").to_owned(),
+        Reason::TargetNotPublished { source, .. } => {
+            t.fmt("reason.target_not_published", &[("source", source)])
+        }
+        Reason::IndicatorNotLoaded { indicator } => t.fmt(
+            "reason.indicator_not_loaded",
+            &[("indicator", &titled(indicator))],
+        ),
+        Reason::NoTable {
+            dataset: Some(dataset),
+            ..
+        } => t.fmt("reason.not_in_store", &[("dataset", dataset)]),
+        Reason::NoTable { indicator, .. } => {
+            t.fmt("reason.no_table", &[("indicator", &titled(indicator))])
+        }
+        Reason::NoValue { indicator, geo } => t.fmt(
+            "reason.no_value",
+            &[
+                ("indicator", &titled(indicator)),
+                ("geo", &style::geo_name(geo, lang)),
+            ],
+        ),
+        Reason::FewerThanTwoYears { indicator, from } => t.fmt(
+            "reason.fewer_than_two_years",
+            &[
+                ("indicator", &titled(indicator)),
+                ("from", &from.to_string()),
+            ],
+        ),
+    }
+}
+
+/// Why a chart is not drawn, in the language. The English page says the chart's own reason; the
+/// others say what kind of reason it is (the charts' reasons are English text).
+pub fn chart_reason(t: &Texts, error: &crate::charts::ChartError) -> String {
+    use crate::charts::ChartError;
+    if t.lang() == "en" {
+        return error.to_string();
+    }
+    match error {
+        ChartError::Unavailable(_) => t.get("reason.chart_unavailable").to_owned(),
+        _ => t.get("reason.chart_not_drawn").to_owned(),
+    }
+}
+
+/// The chart file that draws the trajectory of `target` of `roadmap` for `geo` (its first geo),
+/// when one is shipped.
+pub fn shipped_trajectory<'c>(
+    charts: &'c [Chart],
+    roadmap: &str,
+    target: &str,
+    geo: &str,
+) -> Option<&'c Chart> {
+    charts.iter().find(|c| {
+        c.kind == Kind::TargetTrajectory
+            && c.roadmap.as_deref() == Some(roadmap)
+            && c.target.as_deref() == Some(target)
+            && c.geos.first().map(String::as_str) == Some(geo)
+    })
+}
+
+/// One progress row of a roadmap table.
+fn progress_row(
+    t: &Texts,
+    definitions: &Definitions,
+    charts: &[Chart],
+    roadmap: &Roadmap,
+    target: Option<&Target>,
+    p: &Progress,
+) -> Value {
+    let lang = t.lang();
+    // The trajectory chart: the chart file drawn for it, else the one on the target's page.
+    let trajectory = match shipped_trajectory(charts, &roadmap.id, &p.target, &p.geo) {
+        Some(chart) => {
+            json!({ "chart": chart.id, "href": format!("/embed/{}?lang={lang}", chart.id) })
+        }
+        None => json!({
+            "chart": null,
+            "href": format!("/targets/{}/{}?lang={lang}#trajectory", roadmap.id, p.target),
+        }),
+    };
     let unit = target.map_or("", |t| t.unit.as_str());
     let m = &p.measures;
     let q = |v: f64| t.quantity(v, decimals(v).max(1), unit);
@@ -304,7 +396,9 @@ fn progress_row(t: &Texts, roadmap: &Roadmap, target: Option<&Target>, p: &Progr
         "actual": m.actual_yearly_change.map(|v| t.signed(v, 2)),
         "projected": m.projected_year,
         "status": status_view(t, m.status),
-        "note": p.note,
+        "note": p.reason.as_ref().map(|r| reason(t, definitions, r)),
+        "reason": p.reason.as_ref().map(Reason::code),
+        "trajectory": trajectory,
     })
 }
 
@@ -326,7 +420,7 @@ fn roadmaps(i: &Inputs, t: &Texts) -> Vec<Value> {
                 .filter(|p| trio.contains(&p.geo.as_str()))
                 .map(|p| {
                     let target = roadmap.targets.iter().find(|tg| tg.id == p.target);
-                    progress_row(t, roadmap, target, p)
+                    progress_row(t, &model.definitions, i.charts, roadmap, target, p)
                 })
                 .collect();
             (!rows.is_empty()).then(|| {
@@ -535,6 +629,10 @@ pub struct ChartView {
     pub embed: Option<String>,
     pub snippet: Option<String>,
     pub data: Option<String>,
+    /// The chart file's id and its SVG and PNG, when it has one.
+    pub id: Option<String>,
+    pub svg: Option<String>,
+    pub png: Option<String>,
 }
 
 impl ChartView {
@@ -542,6 +640,7 @@ impl ChartView {
         json!({
             "src": self.src, "alt": self.alt, "width": self.width, "height": self.height,
             "embed": self.embed, "snippet": self.snippet, "data": self.data,
+            "id": self.id, "svg": self.svg, "png": self.png,
         })
     }
 }
@@ -569,10 +668,18 @@ pub fn indicator(
     let table = i.figures.table(&indicator.id);
     let (table, why) = match table {
         Some(Ok(table)) => (Some(table.as_ref()), None),
-        Some(Err(e)) => (None, Some(e.to_string())),
+        Some(Err(e)) => (
+            None,
+            Some(match e.as_ref() {
+                crate::indicators::IndicatorError::NoData { dataset, .. } => {
+                    t.fmt("reason.not_in_store", &[("dataset", dataset)])
+                }
+                _ => t.fmt("reason.no_table", &[("indicator", &indicator.id)]),
+            }),
+        ),
         None => (
             None,
-            Some(format!("{} has not been fetched yet", indicator.source)),
+            Some(t.fmt("reason.not_in_store", &[("dataset", &indicator.source)])),
         ),
     };
     let geos = indicator_geos(i, indicator, table);
@@ -643,6 +750,8 @@ pub fn indicator(
 /// One roadmap target's page: its definition, progress per geo and trajectory charts.
 pub fn target(
     t: &Texts,
+    definitions: &Definitions,
+    charts_files: &[Chart],
     roadmap: &Roadmap,
     target: &Target,
     progress: &[Progress],
@@ -653,7 +762,7 @@ pub fn target(
     let rows: Vec<Value> = progress
         .iter()
         .filter(|p| p.target == target.id)
-        .map(|p| progress_row(t, roadmap, Some(target), p))
+        .map(|p| progress_row(t, definitions, charts_files, roadmap, Some(target), p))
         .collect();
     json!({
         "title": t.fmt("target.title", &[("title", target.title.get(lang))]),
@@ -691,4 +800,124 @@ pub fn error(t: &Texts, status: u16, title: &str, detail: &str) -> Value {
         "title": t.fmt("error.title", &[("status", &status.to_string()), ("title", title)]),
         "detail": detail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_reason() -> Vec<Reason> {
+        vec![
+            Reason::NoIndicator {
+                status: "no indicator yet".into(),
+                note: Some("no coverage dataset".into()),
+            },
+            Reason::UnitMismatch {
+                problem: "the target is a count but indicator x is a percentage".into(),
+            },
+            Reason::TargetNotPublished {
+                source: "desi".into(),
+                problem: "dataset desi is not in the store".into(),
+            },
+            Reason::IndicatorNotLoaded {
+                indicator: "ict_specialists".into(),
+            },
+            Reason::NoTable {
+                indicator: "gigabit_coverage".into(),
+                dataset: Some("desi".into()),
+                problem: "dataset desi is not in the store.".into(),
+            },
+            Reason::NoTable {
+                indicator: "gigabit_coverage".into(),
+                dataset: None,
+                problem: "DuckDB failed: out of memory".into(),
+            },
+            Reason::NoValue {
+                indicator: "households_internet_access".into(),
+                geo: "BE10".into(),
+            },
+            Reason::FewerThanTwoYears {
+                indicator: "basic_digital_skills_desi".into(),
+                from: 2020,
+            },
+        ]
+    }
+
+    #[test]
+    fn every_reason_is_written_in_french_dutch_and_german_never_in_the_engines_english() {
+        let pages = super::super::Pages::load().unwrap();
+        let settings = crate::config::Settings::default();
+        let catalog = crate::catalog::Catalog::load(settings.datasets()).unwrap();
+        let model = crate::indicators::model::Model::load(
+            &catalog,
+            &crate::indicators::model::Folders::of(&settings),
+        )
+        .unwrap();
+        let d = &model.definitions;
+        for r in every_reason() {
+            let english = r.to_string();
+            let mut seen = std::collections::BTreeSet::new();
+            for lang in ["fr", "nl", "de"] {
+                let text = reason(pages.texts(lang), d, &r);
+                assert!(!text.is_empty() && !text.contains('{'), "{lang}: {text}");
+                assert_ne!(text, english, "{lang}");
+                assert!(!text.contains(&english), "{lang}: {text}");
+                seen.insert(text.clone());
+                // The parameters are kept (a geo by its name in the language).
+                match &r {
+                    Reason::FewerThanTwoYears { indicator, from } => {
+                        // The indicator by its title in the language.
+                        let title = d.get(indicator).unwrap().title.get(lang);
+                        assert!(
+                            text.contains(title) && text.contains(&from.to_string()),
+                            "{text}"
+                        );
+                    }
+                    Reason::NoValue { geo, .. } => {
+                        assert!(text.contains(&style::geo_name(geo, lang)), "{text}");
+                    }
+                    Reason::NoTable {
+                        dataset: Some(d), ..
+                    } => assert!(text.contains(d.as_str()), "{text}"),
+                    _ => {}
+                }
+            }
+            assert_eq!(seen.len(), 3, "three languages, three texts: {seen:?}");
+        }
+        // An indicator the definitions do not hold keeps its id.
+        let r = Reason::FewerThanTwoYears {
+            indicator: "no_such_indicator".into(),
+            from: 2020,
+        };
+        assert_eq!(reason(pages.texts("en"), d, &r), r.to_string());
+    }
+
+    #[test]
+    fn a_shipped_trajectory_chart_is_found_by_its_roadmap_target_and_geo() {
+        let settings = crate::config::Settings::default();
+        let catalog = crate::catalog::Catalog::load(settings.datasets()).unwrap();
+        let model = crate::indicators::model::Model::load(
+            &catalog,
+            &crate::indicators::model::Folders::of(&settings),
+        )
+        .unwrap();
+        let charts = crate::charts::Charts::load(&settings.charts(), &model);
+        let found = |r, t, g| shipped_trajectory(&charts.charts, r, t, g).map(|c| c.id.as_str());
+        assert_eq!(
+            found("eu-digital-decade-2030", "ict-specialists", "EU27_2020"),
+            Some("ict-specialists-trajectory")
+        );
+        assert_eq!(
+            found(
+                "brussels-capital-example",
+                "households-internet-access",
+                "BE10"
+            ),
+            Some("internet-access-brussels-trajectory")
+        );
+        assert_eq!(
+            found("eu-digital-decade-2030", "ict-specialists", "BE"),
+            None
+        );
+    }
 }

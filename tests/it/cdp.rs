@@ -332,4 +332,107 @@ impl Browser {
             screenshot,
         })
     }
+
+    /// The colour scheme the pages are shown in (`light` or `dark`: `prefers-color-scheme`), for
+    /// the visits that follow.
+    pub fn color_scheme(&self, scheme: &str) -> Result<()> {
+        self.tab(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+        )?;
+        Ok(())
+    }
+
+    /// The contrast of every visible text of the page shown: per element holding text (not in an
+    /// SVG image, not visually hidden), its computed colour over its effective background (the
+    /// background colours of it and its ancestors composited, white below them all), as WCAG 2.1
+    /// defines the ratio, with the minimum it needs (3 for large text: 24 px, or 18.66 px bold;
+    /// 4.5 otherwise).
+    pub fn text_contrasts(&self) -> Result<Vec<Contrast>> {
+        let v = self.tab(
+            "Runtime.evaluate",
+            json!({"expression": CONTRAST_JS, "returnByValue": true}),
+        )?;
+        ensure!(
+            v["exceptionDetails"].is_null(),
+            "the contrast script failed: {}",
+            v["exceptionDetails"]
+        );
+        Ok(serde_json::from_value(v["result"]["value"].clone())?)
+    }
 }
+
+/// One text's contrast.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Contrast {
+    pub text: String,
+    pub tag: String,
+    pub class: String,
+    pub color: String,
+    pub background: String,
+    pub ratio: f64,
+    pub need: f64,
+}
+
+impl std::fmt::Display for Contrast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2}:1 (needs {}) for <{} class={:?}> {:?}: {} on {}",
+            self.ratio, self.need, self.tag, self.class, self.text, self.color, self.background
+        )
+    }
+}
+
+/// Runs in the page (Runtime.evaluate: the page's CSP concerns its own scripts, not DevTools').
+const CONTRAST_JS: &str = r#"(() => {
+  const parse = s => {
+    const m = /rgba?\(([^)]+)\)/.exec(s);
+    if (!m) return null;
+    const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const background = el => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    let bg = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return bg;
+  };
+  const lum = c => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const rgb = c => 'rgb(' + c.slice(0, 3).map(Math.round).join(', ') + ')';
+  const out = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const el = n.parentElement;
+    if (!el || seen.has(el)) continue;
+    seen.add(el);
+    if (el.closest('svg, script, style, noscript, template')) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility !== 'visible' || s.display === 'none') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) continue;
+    const bg = background(el);
+    const fg = over(parse(s.color) || [0, 0, 0, 1], bg);
+    const size = parseFloat(s.fontSize);
+    const weight = parseInt(s.fontWeight, 10) || 400;
+    const large = size >= 24 || (size >= 18.66 && weight >= 700);
+    out.push({
+      text: n.textContent.trim().slice(0, 60), tag: el.tagName.toLowerCase(),
+      class: typeof el.className === 'string' ? el.className : '',
+      color: rgb(fg), background: rgb(bg),
+      ratio: Math.round(ratio(fg, bg) * 100) / 100, need: large ? 3 : 4.5,
+    });
+  }
+  return out;
+})()"#;

@@ -9,8 +9,12 @@
 //! back for the language) is the value `/api/v1/dimensions` gives for the same indicator and geo;
 //! the scorecard's the one `/api/v1/regions` gives; the roadmap's latest values those of
 //! `/api/v1/roadmaps/{id}`. ETag/304, compression, and errors: an HTML page for a browser,
-//! problem+json for an API client. The browser test (headless Chromium over the DevTools
-//! protocol, `crate::cdp`) is in [`a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_errors_or_failed_requests`].
+//! problem+json for an API client. The engine's reasons (a target not measured, a chart not
+//! drawn) are in the page's language, never the API's English note; regions are named from the
+//! stored GISCO shapes, on the pages and in the charts alike; a target with a shipped trajectory
+//! chart links it; a translator's copy of the texts (`i18n_dir`) is served, a broken one refused.
+//! The browser test (headless Chromium over the DevTools protocol, `crate::cdp`), with the
+//! contrast of every text, is in [`a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_errors_or_failed_requests_and_every_text_has_aa_contrast`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
@@ -27,7 +31,7 @@ fn repo(rel: &str) -> String {
 }
 
 /// The shipped catalogue, its households, regional and platform sources fetched, the DESI 2022
-/// and 2020 inputs imported.
+/// and 2020 inputs and GISCO's NUTS-2 shapes (whose names the pages show) imported.
 fn store(server: &Upstream) -> Result<Sandbox> {
     let sandbox = Sandbox::new(server)?;
     for entry in std::fs::read_dir(repo("datasets"))? {
@@ -57,6 +61,11 @@ fn store(server: &Upstream) -> Result<Sandbox> {
             "desi-wide",
         ),
         ("desi/2020/indicators_raw.csv", "desi_2020_raw", "desi-csv"),
+        (
+            "geo/NUTS_RG_60M_2021_4326_LEVL_2.geojson",
+            "gisco_nuts2_2021",
+            "geojson",
+        ),
     ] {
         let path = shared_file(file);
         sandbox
@@ -648,7 +657,7 @@ fn pages_revalidate_compress_and_answer_a_browser_with_an_html_error_and_an_api_
 }
 
 #[test]
-fn a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_errors_or_failed_requests()
+fn a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_errors_or_failed_requests_and_every_text_has_aa_contrast()
 -> Result<()> {
     let Some(chromium) = crate::cdp::chromium()? else {
         return Ok(());
@@ -665,7 +674,7 @@ fn a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_err
         ),
         (
             "target",
-            "/targets/brussels-capital-example/households-internet-access?lang=en",
+            "/targets/brussels-capital-example/households-internet-access?lang=nl",
         ),
         ("embed", "/embed/internet-access-brussels?lang=fr"),
     ] {
@@ -697,5 +706,368 @@ fn a_real_browser_loads_the_pages_at_phone_and_desktop_sizes_without_console_err
         }
     }
     println!("{taken} screenshots in {}", shots.display());
+
+    // WCAG 2.1 AA, 1.4.3: every text at least 4.5:1 (3:1 when large) against what is behind it,
+    // in the light and the dark colour scheme (the embed page has one), at both sizes.
+    // The check itself tells a text just below 4.5:1 (#777 on white, 4.48:1) from one just above
+    // (#767676, 4.54:1), composites a translucent background, and lets large text pass at 3:1.
+    browser.visit(
+        "data:text/html,<body style='background:%23fff'><p style='color:%23777'>below</p>\
+         <p style='color:%23767676'>above</p><div style='background:rgba(0,0,0,0.5)'>\
+         <p style='color:%23000'>translucent</p></div><h1 style='font-size:32px;color:%23949494'>large</h1></body>",
+        800,
+        600,
+    )?;
+    let probe: BTreeMap<String, (f64, f64)> = browser
+        .text_contrasts()?
+        .into_iter()
+        .map(|c| (c.text.clone(), (c.ratio, c.need)))
+        .collect();
+    ensure!(
+        probe.get("below") == Some(&(4.48, 4.5))
+            && probe.get("above") == Some(&(4.54, 4.5))
+            && probe
+                .get("large")
+                .is_some_and(|(r, n)| *n == 3.0 && *r >= 3.0 && *r < 4.5)
+            && probe
+                .get("translucent")
+                .is_some_and(|(r, _)| *r > 5.0 && *r < 5.6),
+        "the contrast check measures wrongly: {probe:?}"
+    );
+    let mut lowest: Option<crate::cdp::Contrast> = None;
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for scheme in ["light", "dark"] {
+        browser.color_scheme(scheme)?;
+        for path in [
+            "/?lang=fr",
+            "/indicators/households_internet_access_regional?lang=nl",
+            "/targets/brussels-capital-example/households-internet-access?lang=de",
+            "/embed/internet-access-brussels?lang=en",
+        ] {
+            for (width, height) in [(360, 800), (1280, 900)] {
+                let url = format!("{}{path}", served.base);
+                let visit = browser.visit(&url, width, height)?;
+                ensure!(visit.problems.is_empty(), "{url}: {:#?}", visit.problems);
+                let texts = browser.text_contrasts()?;
+                ensure!(texts.len() >= 10, "{url}: only {} texts found", texts.len());
+                for c in texts {
+                    checked += 1;
+                    if c.ratio < c.need {
+                        failures.push(format!("{scheme} {url} at {width}px: {c}"));
+                    }
+                    if lowest.as_ref().is_none_or(|l| c.ratio < l.ratio) {
+                        lowest = Some(c);
+                    }
+                }
+            }
+        }
+    }
+    browser.color_scheme("light")?;
+    ensure!(
+        failures.is_empty(),
+        "{} texts below the WCAG AA contrast:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let lowest = lowest.context("no text")?;
+    println!("{checked} texts checked; the lowest contrast: {lowest}");
+    Ok(())
+}
+
+/// One progress row's note as the API gives it: roadmap, target, geo, English note, reason code.
+type ApiNote = (String, String, String, String, String);
+
+/// The notes `/api/v1/roadmaps/{id}` gives for the dashboard's city, country and the EU.
+fn api_notes(served: &Served) -> Result<Vec<ApiNote>> {
+    let mut notes = Vec::new();
+    let list = served.api("/api/v1/roadmaps")?;
+    for r in list["roadmaps"].as_array().context("roadmaps")? {
+        let id = r["id"].as_str().context("id")?;
+        let one = served.api(&format!("/api/v1/roadmaps/{id}"))?;
+        for p in one["progress"].as_array().context("progress")? {
+            if let (Some(note), Some(reason)) = (p["note"].as_str(), p["reason"].as_str())
+                && ["BE10", "BE", "EU27_2020"].contains(&p["geo"].as_str().unwrap_or_default())
+            {
+                notes.push((
+                    id.to_owned(),
+                    p["target"].as_str().context("target")?.to_owned(),
+                    p["geo"].as_str().context("geo")?.to_owned(),
+                    note.to_owned(),
+                    reason.to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(notes)
+}
+
+#[test]
+fn the_french_dutch_and_german_pages_write_the_engines_reasons_in_their_language_never_its_english_note()
+-> Result<()> {
+    let (_server, _sandbox, served) = served()?;
+    let notes = api_notes(&served)?;
+    ensure!(
+        notes.iter().any(|n| n.4 == "fewer_than_two_years"),
+        "the store gives no target with fewer than two years of data: {notes:?}"
+    );
+    let row_note = |html: &Html, target: &str, geo: &str| -> Option<String> {
+        html.select(&sel(&format!(
+            "tr[data-target=\"{target}\"][data-geo=\"{geo}\"] td small"
+        )))
+        .next()
+        .map(|s| s.text().collect::<String>().trim().to_owned())
+    };
+    for (roadmap, target, geo, english, reason) in &notes {
+        let english = english.split(" (run `").next().unwrap_or(english);
+        for lang in ["fr", "nl", "de", "en"] {
+            for path in [
+                format!("/?lang={lang}"),
+                format!("/targets/{roadmap}/{target}?lang={lang}"),
+            ] {
+                let page = served.get(&path)?;
+                ensure!(page.status == 200, "{path}: {}", page.status);
+                let html = Html::parse_document(&page.text());
+                let Some(shown) = row_note(&html, target, geo) else {
+                    bail!("{path}: no note on the row of {target} for {geo} ({reason})");
+                };
+                ensure!(
+                    !shown.is_empty(),
+                    "{path}: an empty note for {target} {geo}"
+                );
+                let text: String = html.root_element().text().collect();
+                if lang == "en" {
+                    // The English page says it in en.toml's words (the indicator by its title).
+                    if reason == "fewer_than_two_years" {
+                        ensure!(
+                            shown.starts_with("fewer than two years of ") && shown != english,
+                            "{path}: {shown:?} vs the API's {english:?}"
+                        );
+                    }
+                } else {
+                    ensure!(
+                        !text.contains(english) && shown != english,
+                        "{path}: the engine's English note {english:?} is on the {lang} page ({shown:?})"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Latin-script name (`NAME_LATN`) of every region of the shared GISCO file, by code.
+fn gisco_names() -> Result<BTreeMap<String, String>> {
+    let file = shared_file("geo/NUTS_RG_60M_2021_4326_LEVL_2.geojson");
+    let geojson: Value = serde_json::from_slice(&std::fs::read(&file)?)?;
+    geojson["features"]
+        .as_array()
+        .context("features")?
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            Ok((
+                p["NUTS_ID"].as_str().context("NUTS_ID")?.to_owned(),
+                p["NAME_LATN"].as_str().context("NAME_LATN")?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn capital_regions_are_named_from_the_stored_gisco_shapes_with_their_codes_on_the_pages_and_in_the_charts()
+-> Result<()> {
+    let (_server, _sandbox, served) = served()?;
+    let names = gisco_names()?;
+    for lang in ["fr", "nl", "en"] {
+        let page = served.get(&format!("/?lang={lang}"))?;
+        let html = Html::parse_document(&page.text());
+        let mut named = 0;
+        for row in html.select(&sel("#scorecard ~ div tr[data-geo]")) {
+            let geo = row.value().attr("data-geo").context("geo")?;
+            let th: String = row
+                .select(&sel("th"))
+                .next()
+                .context("th")?
+                .text()
+                .collect();
+            let code: String = row
+                .select(&sel("th .geo-code"))
+                .next()
+                .with_context(|| format!("{lang}: the row of {geo} shows no code: {th:?}"))?
+                .text()
+                .collect();
+            ensure!(code == geo, "{lang}: {geo}'s code shown as {code:?}");
+            if geo != "BE10" {
+                let name = names
+                    .get(geo)
+                    .with_context(|| format!("GISCO has no {geo}"))?;
+                ensure!(
+                    th.starts_with(name.as_str()),
+                    "{lang}: {geo} is shown as {th:?}, not by GISCO's name {name:?}"
+                );
+                named += 1;
+            }
+        }
+        ensure!(named >= 3, "{lang}: only {named} capital regions named");
+    }
+    // The charts take their names from the same resolver: the ranking's text alternative names
+    // its highest and lowest capital regions (its bars keep the codes, as the chart file draws them).
+    let svg = served.get("/api/v1/charts/internet-access-capitals.svg?lang=en")?;
+    ensure!(svg.status == 200, "ranking chart: {}", svg.status);
+    let text = svg.text();
+    let desc = text
+        .split_once("<desc")
+        .and_then(|(_, d)| d.split_once("</desc>"))
+        .map(|(d, _)| d.to_owned())
+        .context("the chart has no <desc>")?;
+    let shown: Vec<&String> = names
+        .iter()
+        .filter(|(code, _)| code.len() == 4 && !code.starts_with("BE"))
+        .map(|(_, name)| name)
+        .filter(|name| desc.contains(name.as_str()))
+        .collect();
+    ensure!(
+        !shown.is_empty(),
+        "the ranking's text names no capital region by GISCO's name: {desc}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_target_page_and_the_dashboard_link_the_trajectory_chart_file_shipped_for_that_target()
+-> Result<()> {
+    let (_server, _sandbox, served) = served()?;
+    // Each trajectory chart file of charts/: its roadmap, target and geo, read from the file.
+    let mut shipped = Vec::new();
+    for entry in std::fs::read_dir(repo("charts"))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let file: toml::Value = toml::from_str(&std::fs::read_to_string(&path)?)?;
+        if file.get("type").and_then(|t| t.as_str()) == Some("target-trajectory") {
+            let s = |k: &str| {
+                file.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let geo = file
+                .get("geos")
+                .and_then(|g| g.as_array())
+                .and_then(|g| g.first())
+                .and_then(|g| g.as_str())
+                .context("geos")?
+                .to_owned();
+            shipped.push((s("id"), s("roadmap"), s("target"), geo));
+        }
+    }
+    ensure!(
+        shipped.len() >= 3,
+        "only {} trajectory charts shipped",
+        shipped.len()
+    );
+    let dashboard = Html::parse_document(&served.get("/?lang=fr")?.text());
+    for (id, roadmap, target, geo) in &shipped {
+        let page = served.get(&format!("/targets/{roadmap}/{target}?lang=nl"))?;
+        ensure!(page.status == 200, "{roadmap}/{target}: {}", page.status);
+        let html = Html::parse_document(&page.text());
+        let figure = html
+            .select(&sel(&format!("figure[data-chart=\"{id}\"] img")))
+            .next()
+            .with_context(|| format!("{roadmap}/{target}: no picture of chart {id}"))?;
+        let src = figure.value().attr("src").unwrap_or_default();
+        ensure!(
+            src == format!("/api/v1/charts/{id}.svg?lang=nl"),
+            "{id}: the picture is {src:?}"
+        );
+        let links: Vec<String> = html
+            .select(&sel(&format!("ul.chart-links[data-chart=\"{id}\"] a")))
+            .filter_map(|a| a.value().attr("href").map(str::to_owned))
+            .collect();
+        for want in [
+            format!("/api/v1/charts/{id}.svg?lang=nl"),
+            format!("/api/v1/charts/{id}.png?lang=nl"),
+            format!("/embed/{id}?lang=nl"),
+        ] {
+            ensure!(links.contains(&want), "{id}: {want} not linked: {links:?}");
+            let answer = served.get(&want)?;
+            ensure!(answer.status == 200, "{want}: {}", answer.status);
+        }
+        let png = served.get(&format!("/api/v1/charts/{id}.png?lang=nl"))?;
+        ensure!(png.body.starts_with(b"\x89PNG"), "{id}: the PNG is not one");
+        // The dashboard's roadmap row of the target for that geo, when it shows it.
+        if let Some(row) = dashboard
+            .select(&sel(&format!(
+                "tr[data-target=\"{target}\"][data-geo=\"{geo}\"]"
+            )))
+            .next()
+        {
+            let a = row
+                .select(&sel("a.trajectory"))
+                .next()
+                .with_context(|| format!("the dashboard's row of {target} links no trajectory"))?;
+            ensure!(
+                a.value().attr("data-chart") == Some(id.as_str())
+                    && a.value().attr("href") == Some(format!("/embed/{id}?lang=fr").as_str()),
+                "{target}: the dashboard links {:?}",
+                a.value().attr("href")
+            );
+        }
+    }
+    let trajectories = dashboard.select(&sel("a.trajectory[data-chart]")).count();
+    ensure!(
+        trajectories >= 2,
+        "the dashboard links only {trajectories} chart files"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_translators_copy_of_the_texts_named_by_i18n_dir_is_served_and_a_broken_one_is_refused_naming_the_file_and_key()
+-> Result<()> {
+    let server = Upstream::with_shared_files()?;
+    let mut sandbox = Sandbox::new(&server)?;
+    let texts = sandbox.root.join("texts");
+    std::fs::create_dir_all(&texts)?;
+    for lang in ["fr", "nl", "en", "de"] {
+        let mut text = std::fs::read_to_string(repo(&format!("i18n/{lang}.toml")))?;
+        if lang == "nl" {
+            text = text.replacen(
+                "\nhome = \"",
+                "\nhome = \"Overzicht van de Stad (vertaald) — ",
+                1,
+            );
+        }
+        std::fs::write(texts.join(format!("{lang}.toml")), text)?;
+    }
+    sandbox.set("DESI_CITY_I18N_DIR", texts.to_str().context("UTF-8")?);
+    {
+        let served = Served::start(&sandbox)?;
+        let nl = served.get("/?lang=nl")?.text();
+        ensure!(
+            nl.contains("Overzicht van de Stad (vertaald)"),
+            "the edited text is not served"
+        );
+        let fr = served.get("/?lang=fr")?.text();
+        ensure!(
+            !fr.contains("(vertaald)"),
+            "the Dutch edit is on the French page"
+        );
+    }
+    // A key removed from the German file: serve refuses to start, naming the file and the key.
+    let de = std::fs::read_to_string(texts.join("de.toml"))?;
+    let at = de
+        .find("\nno_value = ")
+        .context("dashboard.no_value in de.toml")?;
+    let end = at + 1 + de[at + 1..].find('\n').context("end of line")?;
+    std::fs::write(
+        texts.join("de.toml"),
+        format!("{}{}", &de[..at], &de[end..]),
+    )?;
+    let run = sandbox.run(&["serve", "--no-schedule", "--addr", "127.0.0.1:0"])?;
+    run.failed()?;
+    run.stderr_has(&["de.toml", "dashboard.no_value", "is missing", "Add the key"])?;
     Ok(())
 }

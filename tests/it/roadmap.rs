@@ -62,7 +62,7 @@ fn progress(sandbox: &Sandbox, id: &str) -> Result<HashMap<(String, String), Row
     let header = split_csv(lines.next().context("no CSV header")?);
     ensure!(
         header.join(",")
-            == "roadmap,target,indicator,geo,baseline_period,baseline_value,latest_period,latest_value,target_period,target_value,share_covered,required_yearly_change,actual_yearly_change,pace_ratio,linear_projection,compound_projection,projected_year,status,note",
+            == "roadmap,target,indicator,geo,baseline_period,baseline_value,latest_period,latest_value,target_period,target_value,share_covered,required_yearly_change,actual_yearly_change,pace_ratio,linear_projection,compound_projection,projected_year,status,note,reason",
         "unexpected header {header:?}"
     );
     let mut rows = HashMap::new();

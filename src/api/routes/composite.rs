@@ -337,7 +337,8 @@ fn roadmap_json(r: &roadmap::Roadmap, lang: &str) -> Value {
             "id": t.id,
             "title": t.title.get(lang),
             "indicator": t.indicator,
-            "unmeasured": t.unmeasured.as_deref().map(|u| with_load(u, t.missing.as_ref())),
+            "unmeasured": t.unmeasured_note().map(|u| with_load(&u, t.missing.as_ref())),
+            "unmeasured_reason": t.unmeasured.as_ref().map(|r| r.code()),
             "value": t.value,
             "unit": t.unit,
             "year": t.year,
@@ -458,7 +459,8 @@ pub async fn roadmap(
                     "compound_projection": m.compound_projection,
                     "projected_year": m.projected_year,
                     "status": m.status.as_str(),
-                    "note": p.note.as_deref().map(|n| with_load(n, p.missing.as_ref())),
+                    "note": p.note().map(|n| with_load(&n, p.missing.as_ref())),
+                    "reason": p.reason.as_ref().map(|r| r.code()),
                 })
             })
             .collect();

@@ -198,12 +198,13 @@ fn reply_of(head: Head, body: Payload, lang: &'static str) -> Reply {
 }
 
 fn rendered(
+    pages: &Pages,
     name: &str,
     lang: &'static str,
     path: &str,
     view: serde_json::Value,
 ) -> Result<String, ApiError> {
-    Pages::get()
+    pages
         .render(name, lang, path, view)
         .map_err(ApiError::internal)
 }
@@ -218,7 +219,11 @@ pub async fn dashboard(
     let snapshot = app.live.snapshot();
     let (states, fingerprint) = source_states(&app, &snapshot).await?;
     let geo = app.ctx.settings.dashboard.geo.clone();
-    let head = Head::of_snapshot(&app, &snapshot, &["page", "/", lang, &geo, &fingerprint]);
+    let head = Head::of_snapshot(
+        &app,
+        &snapshot,
+        &["page", "/", lang, &geo, &fingerprint, app.pages.id()],
+    );
     let work = app.clone();
     page(&app, &headers, head, lang, move || {
         let inputs = Inputs {
@@ -226,10 +231,11 @@ pub async fn dashboard(
             catalog: &work.ctx.catalog,
             manifest: &snapshot.manifest,
             geo: &geo,
+            charts: &work.charts.charts,
         };
-        let t = Pages::get().texts(lang);
+        let t = work.pages.texts(lang);
         let view = view::dashboard(&inputs, t, &states, &snapshot.id, snapshot.modified);
-        rendered("dashboard.html", lang, "/", view)
+        rendered(&work.pages, "dashboard.html", lang, "/", view)
     })
     .await
 }
@@ -275,7 +281,11 @@ pub async fn indicator(
     let base = app.base_url(&headers);
     let geo = app.ctx.settings.dashboard.geo.clone();
     let path = format!("/indicators/{id}");
-    let head = Head::of_snapshot(&app, &snapshot, &["page", &path, lang, &geo, &base]);
+    let head = Head::of_snapshot(
+        &app,
+        &snapshot,
+        &["page", &path, lang, &geo, &base, app.pages.id()],
+    );
     let work = app.clone();
     page(&app, &headers, head, lang, move || {
         let inputs = Inputs {
@@ -283,11 +293,15 @@ pub async fn indicator(
             catalog: &work.ctx.catalog,
             manifest: &snapshot.manifest,
             geo: &geo,
+            charts: &work.charts.charts,
         };
-        let t = Pages::get().texts(lang);
+        let t = work.pages.texts(lang);
         let chart_id = format!("series-{}", indicator.id);
         let chart = match work.charts.get(&chart_id) {
-            None => Err(t.fmt("indicator.no_data", &[("why", "no chart file")])),
+            None => Err(t.fmt(
+                "indicator.no_data",
+                &[("why", t.get("reason.no_chart_file"))],
+            )),
             Some(chart) => {
                 match charts::prepare::prepare(
                     chart,
@@ -303,8 +317,13 @@ pub async fn indicator(
                         embed: Some(format!("/embed/{chart_id}?lang={lang}")),
                         snippet: Some(snippet(&base, &chart_id, lang, &p.title, chart.height)),
                         data: Some(format!("/api/v1/charts/{chart_id}.csv?lang={lang}")),
+                        id: Some(chart_id.clone()),
+                        svg: Some(format!("/api/v1/charts/{chart_id}.svg?lang={lang}")),
+                        png: Some(format!("/api/v1/charts/{chart_id}.png?lang={lang}")),
                     }),
-                    Err(e) => Err(t.fmt("indicator.no_data", &[("why", &e.to_string())])),
+                    Err(e) => {
+                        Err(t.fmt("indicator.no_data", &[("why", &view::chart_reason(t, &e))]))
+                    }
                 }
             }
         };
@@ -323,7 +342,7 @@ pub async fn indicator(
             _ => None,
         };
         let view = view::indicator(&inputs, t, &indicator, chart, citation);
-        rendered("indicator.html", lang, &path, view)
+        rendered(&work.pages, "indicator.html", lang, &path, view)
     })
     .await
 }
@@ -396,11 +415,16 @@ pub async fn target(
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     let (roadmap, target) = find_target(&app, &roadmap_id, &target_id)?;
     let snapshot = app.live.snapshot();
+    let base = app.base_url(&headers);
     let path = format!("/targets/{roadmap_id}/{target_id}");
-    let head = Head::of_snapshot(&app, &snapshot, &["page", &path, lang]);
+    let head = Head::of_snapshot(
+        &app,
+        &snapshot,
+        &["page", &path, lang, &base, app.pages.id()],
+    );
     let work = app.clone();
     page(&app, &headers, head, lang, move || {
-        let t = Pages::get().texts(lang);
+        let t = work.pages.texts(lang);
         let roadmap = snapshot
             .figures
             .roadmap_definition(&roadmap.id)
@@ -417,27 +441,54 @@ pub async fn target(
             .geos
             .iter()
             .map(|geo| {
-                let chart = trajectory_chart(&roadmap.id, &target.id, geo);
+                // The chart file drawn for this target and geo, when one is shipped; else the
+                // page's own trajectory.
+                let shipped =
+                    view::shipped_trajectory(&work.charts.charts, &roadmap.id, &target.id, geo);
+                let own = trajectory_chart(&roadmap.id, &target.id, geo);
+                let chart = shipped.unwrap_or(&own);
                 let drawn = charts::prepare::prepare(
-                    &chart,
+                    chart,
                     &Ask::default(),
                     lang,
                     &chart_inputs(&work, &snapshot, facts.as_deref()),
                 )
-                .map(|p| ChartView {
-                    src: format!("{path}/trajectory.svg?geo={geo}&lang={lang}"),
-                    alt: words::alt(&p),
-                    width: chart.width,
-                    height: chart.height,
-                    ..ChartView::default()
+                .map(|p| match shipped {
+                    Some(c) => ChartView {
+                        src: format!("/api/v1/charts/{}.svg?lang={lang}", c.id),
+                        alt: words::alt(&p),
+                        width: c.width,
+                        height: c.height,
+                        embed: Some(format!("/embed/{}?lang={lang}", c.id)),
+                        snippet: Some(snippet(&base, &c.id, lang, &p.title, c.height)),
+                        data: Some(format!("/api/v1/charts/{}.csv?lang={lang}", c.id)),
+                        id: Some(c.id.clone()),
+                        svg: Some(format!("/api/v1/charts/{}.svg?lang={lang}", c.id)),
+                        png: Some(format!("/api/v1/charts/{}.png?lang={lang}", c.id)),
+                    },
+                    None => ChartView {
+                        src: format!("{path}/trajectory.svg?geo={geo}&lang={lang}"),
+                        alt: words::alt(&p),
+                        width: chart.width,
+                        height: chart.height,
+                        ..ChartView::default()
+                    },
                 })
-                .map_err(|e| e.to_string());
+                .map_err(|e| view::chart_reason(t, &e));
                 (geo.clone(), drawn)
             })
             .collect();
         let progress = snapshot.figures.roadmap(&roadmap.id).unwrap_or_default();
-        let view = view::target(t, &roadmap, &target, progress, charts);
-        rendered("target.html", lang, &path, view)
+        let view = view::target(
+            t,
+            &snapshot.figures.model().definitions,
+            &work.charts.charts,
+            &roadmap,
+            &target,
+            progress,
+            charts,
+        );
+        rendered(&work.pages, "target.html", lang, &path, view)
     })
     .await
 }
@@ -509,14 +560,22 @@ pub async fn accessibility(
 ) -> Result<Response, ApiError> {
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     let head = Head {
-        etag: reply::etag(&["page", "/accessibility", lang, &app.model.id]),
+        etag: reply::etag(&[
+            "page",
+            "/accessibility",
+            lang,
+            &app.model.id,
+            app.pages.id(),
+        ]),
         last_modified: None,
         freshness: Freshness::Current,
         licence: None,
     };
+    let work = app.clone();
     page(&app, &headers, head, lang, move || {
-        let t = Pages::get().texts(lang);
+        let t = work.pages.texts(lang);
         rendered(
+            &work.pages,
             "accessibility.html",
             lang,
             "/accessibility",
@@ -587,7 +646,7 @@ fn error_lang(request: &Request) -> &'static str {
 /// Middleware: a problem+json answer to a request that prefers HTML ([`prefers_html`]) becomes
 /// an HTML page with the same status, title and detail (and the same headers: `Allow`,
 /// `Retry-After`, `Cache-Control: no-store`); every other answer passes unchanged.
-pub async fn html_errors(request: Request, next: Next) -> Response {
+pub async fn html_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
     if !prefers_html(request.headers()) {
         return next.run(request).await;
     }
@@ -612,8 +671,8 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
         .or(status.canonical_reason())
         .unwrap_or("Error");
     let detail = problem["detail"].as_str().unwrap_or_default();
-    let t = Pages::get().texts(lang);
-    let html = match Pages::get().render(
+    let t = app.pages.texts(lang);
+    let html = match app.pages.render(
         "error.html",
         lang,
         &path,
