@@ -212,6 +212,11 @@ pub struct Scorecard {
     /// 1 = best among the capital regions scored in the same period (the region included).
     pub rank_capitals: u32,
     pub ranked_capitals: u32,
+    /// Every capital region with a total in the period, this region included, scored on this
+    /// region's scale (its peers' min and max): the ranking behind `rank_capitals`, best first.
+    /// Another region's own scorecard uses its own country's regions as peers, so its total and
+    /// rank are on another scale: compare regions through this list, not across scorecards.
+    pub capitals: Vec<(String, f64)>,
     /// Indicators of the method with no value for the region in the period (or no data at all).
     pub missing: Vec<String>,
 }
@@ -377,20 +382,19 @@ pub fn score(
     let (country_dimensions, country_total) = aggregate(method, &theirs);
     let country_complete = own.keys().all(|k| theirs.contains_key(k));
 
-    let mut ranked = 0u32;
-    let mut ahead = 0u32;
+    let mut capitals = vec![(region.to_owned(), total)];
     for capital in capital_set.iter().filter(|c| **c != region) {
         let (_, t) = aggregate(
             method,
             &indicator_scores(method, &table, &peers, period, capital),
         );
         if let Some(t) = t {
-            ranked += 1;
-            if t > total {
-                ahead += 1;
-            }
+            capitals.push(((*capital).to_owned(), t));
         }
     }
+    let ahead = capitals.iter().filter(|(_, t)| *t > total).count() as u32;
+    let ranked = capitals.len() as u32 - 1;
+    capitals.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
     let indicators = method
         .indicators
@@ -432,6 +436,7 @@ pub fn score(
         country_total: country_total.filter(|_| country_complete),
         rank_capitals: ahead + 1,
         ranked_capitals: ranked + 1,
+        capitals,
         missing: method
             .indicators
             .iter()
@@ -669,6 +674,11 @@ weight = 1
         assert_eq!(card.country_total, Some(68.75));
         // YY10: a 0, b 0, c 100 → 0, 100 → 25: XX10 ranks first of two capitals.
         assert_eq!((card.rank_capitals, card.ranked_capitals), (1, 2));
+        // The ranking behind it, on XX10's scale, best first.
+        assert_eq!(
+            card.capitals,
+            [("XX10".to_owned(), 65.625), ("YY10".to_owned(), 25.0)]
+        );
         assert!(card.missing.is_empty());
         assert!(card.label.contains("not the Commission"));
     }

@@ -16,7 +16,7 @@ use crate::indicators::desi::{Edition, Level};
 use crate::indicators::figures::{Figures, Stale};
 use crate::indicators::regional;
 use crate::indicators::roadmap::{Progress, Reason, Roadmap, Status, Target};
-use crate::indicators::values::{CAPITALS_GROUP, EU_AGGREGATE, IndicatorValue, Table};
+use crate::indicators::values::{EU_AGGREGATE, IndicatorValue, Table};
 use crate::store::Manifest;
 use crate::store::SourceStatus;
 
@@ -436,55 +436,48 @@ fn roadmaps(i: &Inputs, t: &Texts) -> Vec<Value> {
         .collect()
 }
 
-/// The regional scorecard of the capital regions, the city's row marked (a NUTS-2 city only).
+/// The regional scorecard of the capital regions, the city's row marked (a NUTS-2 city only). The
+/// rows are the capitals on the city's own scale (its scorecard's `capitals`): another region's
+/// scorecard has its own country's regions as peers, so its total and rank are on another scale.
 fn scorecard(i: &Inputs, t: &Texts) -> Option<Value> {
     if !regional::is_nuts2(i.geo) {
         return None;
     }
     let lang = t.lang();
     let model = i.figures.model();
-    let mut capitals = model
-        .groups
-        .get(CAPITALS_GROUP)
-        .map(|g| g.codes.clone())
-        .unwrap_or_default();
-    if !capitals.iter().any(|c| c == i.geo) {
-        capitals.push(i.geo.to_owned());
-    }
     let label = model.regional.as_ref().ok().map(|m| m.label.clone());
-    let cards = i.figures.scorecards(&capitals).ok()?;
-    let mut rows: Vec<Value> = Vec::new();
-    let mut city = None;
-    let mut ranked: Vec<_> = cards
+    let cards = i.figures.scorecards(&[i.geo.to_owned()]).ok()?;
+    let Some((_, Ok(c))) = cards.first() else {
+        return Some(json!({ "label": label, "rows": [], "city": null }));
+    };
+    let city = json!({
+        "rank": t.fmt("scorecard.rank_of", &[("rank", &c.rank_capitals.to_string()), ("n", &c.ranked_capitals.to_string())]),
+        "total": c.total,
+        "total_text": t.number(c.total, 1),
+        "country": c.country_total.map(|v| format!(
+            "{}: {}",
+            t.fmt("scorecard.country_total", &[("country", &style::geo_name(&c.country, lang))]),
+            t.number(v, 1)
+        )),
+        "period": t.fmt("scorecard.period", &[("period", &c.period)]),
+    });
+    let rows: Vec<Value> = c
+        .capitals
         .iter()
-        .filter_map(|(geo, c)| c.as_ref().ok().map(|c| (geo, c)))
+        .map(|(geo, total)| {
+            // Ties share a rank: 1 + how many are strictly ahead.
+            let rank = 1 + c.capitals.iter().filter(|(_, t)| t > total).count();
+            json!({
+                "geo": geo,
+                "name": style::geo_name(geo, lang),
+                "rank": rank,
+                "total": total,
+                "total_text": t.number(*total, 1),
+                "period": c.period,
+                "here": geo.as_str() == i.geo,
+            })
+        })
         .collect();
-    ranked.sort_by_key(|(_, c)| c.rank_capitals);
-    for (geo, c) in &ranked {
-        let here = geo.as_str() == i.geo;
-        if here {
-            city = Some(json!({
-                "rank": t.fmt("scorecard.rank_of", &[("rank", &c.rank_capitals.to_string()), ("n", &c.ranked_capitals.to_string())]),
-                "total": c.total,
-                "total_text": t.number(c.total, 1),
-                "country": c.country_total.map(|v| format!(
-                    "{}: {}",
-                    t.fmt("scorecard.country_total", &[("country", &style::geo_name(&c.country, lang))]),
-                    t.number(v, 1)
-                )),
-                "period": t.fmt("scorecard.period", &[("period", &c.period)]),
-            }));
-        }
-        rows.push(json!({
-            "geo": geo,
-            "name": style::geo_name(geo, lang),
-            "rank": c.rank_capitals,
-            "total": c.total,
-            "total_text": t.number(c.total, 1),
-            "period": c.period,
-            "here": here,
-        }));
-    }
     Some(json!({ "label": label, "rows": rows, "city": city }))
 }
 

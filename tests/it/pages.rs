@@ -427,11 +427,17 @@ fn every_page_in_every_language_parses_its_links_resolve_and_its_cards_show_the_
         }
     }
 
-    // The scorecard's totals are /regions', the roadmap's latest values /roadmaps/{id}'s.
+    // The scorecard's rows are the city's `capitals` of /regions (every capital on the city's
+    // scale), best first, ranks agreeing with the totals; the roadmap's latest values are
+    // /roadmaps/{id}'s.
     let page = served.get("/?lang=en")?;
     let html = Html::parse_document(&page.text());
-    let regions = served.api("/api/v1/regions")?;
+    let regions = served.api("/api/v1/regions?geo=BE10")?;
+    let capitals = regions["regions"][0]["capitals"]
+        .as_array()
+        .context("/regions?geo=BE10 has no capitals")?;
     let mut totals = 0;
+    let mut previous: Option<(f64, u64)> = None;
     for row in html.select(&sel("#scorecard ~ div tr[data-geo]")) {
         let geo = row.value().attr("data-geo").context("geo")?;
         let shown: f64 = row
@@ -440,19 +446,37 @@ fn every_page_in_every_language_parses_its_links_resolve_and_its_cards_show_the_
             .and_then(|d| d.value().attr("value"))
             .context("a total")?
             .parse()?;
-        let api = regions["regions"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        let rank: u64 = row
+            .select(&sel("td"))
+            .next()
+            .map(|td| td.text().collect::<String>())
+            .context("a rank cell")?
+            .trim()
+            .parse()
+            .with_context(|| format!("{geo}: the first cell is not a rank"))?;
+        let api = capitals
+            .iter()
             .find(|r| r["geo"] == geo)
-            .with_context(|| format!("/regions has no {geo}"))?;
+            .with_context(|| format!("/regions?geo=BE10 capitals have no {geo}"))?;
         ensure!(
             api["total"].as_f64() == Some(shown),
             "{geo}: {shown} vs {}",
             api["total"]
         );
+        if let Some((total, before)) = previous {
+            ensure!(
+                shown <= total && (rank == before) == (shown == total) && rank >= before,
+                "{geo}: rank {rank} with {shown} after rank {before} with {total}"
+            );
+        }
+        previous = Some((shown, rank));
         totals += 1;
     }
+    ensure!(
+        totals == capitals.len(),
+        "{totals} scorecard rows for {} capitals",
+        capitals.len()
+    );
     ensure!(totals >= 3, "only {totals} scorecard rows compared");
     let mut progress = 0;
     for row in html.select(&sel("tr[data-target]")) {

@@ -303,6 +303,7 @@ pub async fn regions(
                     "country_total": c.country_total,
                     "rank_capitals": c.rank_capitals,
                     "ranked_capitals": c.ranked_capitals,
+                    "capitals": c.capitals.iter().map(|(geo, total)| json!({"geo": geo, "total": total})).collect::<Vec<_>>(),
                     "dimensions": c.dimensions.iter().map(|d| json!({
                         "dimension": d.dimension, "score": d.score, "country_score": d.country_score,
                     })).collect::<Vec<_>>(),
