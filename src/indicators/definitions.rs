@@ -157,6 +157,7 @@ struct RawSupplement {
 fn fixed_columns(format: Format) -> Option<&'static [&'static str]> {
     match format {
         Format::DesiCsv | Format::DesiFacts => Some(&["indicator", "breakdown", "unit_measure"]),
+        Format::DesiWide => Some(&["indicator"]),
         _ => None,
     }
 }

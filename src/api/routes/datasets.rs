@@ -199,6 +199,8 @@ fn imported(v: &Version) -> Source {
             filters: Default::default(),
         },
         ods: None,
+        by_data_year: None,
+        import_only: true,
         numeric: true,
         max_loss: 0.2,
         file: std::path::PathBuf::from(&v.meta.source_url),
