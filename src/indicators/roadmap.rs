@@ -112,6 +112,9 @@ pub struct Target {
     /// The dataset whose absence from the store left the target unmeasured (its published
     /// value could not be read), and how it is loaded: the API and the CLI say the command.
     pub missing: Option<Load>,
+    /// The file's `note` on a measured target: why its data may fall short, added to the note
+    /// of a geo left with no data (fewer than two years).
+    pub data_note: Option<String>,
     pub value: f64,
     pub unit: String,
     pub year: i32,
@@ -442,12 +445,15 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
                 "Name where the target comes from, or write \"illustrative target, not an official commitment\".",
             ));
         }
-        let unmeasured = match (&indicator, t.status, t.note) {
-            (Some(_), _, _) => None,
-            (None, status, note) => Some(match note {
-                Some(n) => format!("{}: {n}", status.unwrap_or_default()),
-                None => status.unwrap_or_default(),
-            }),
+        let (unmeasured, data_note) = match (&indicator, t.status, t.note) {
+            (Some(_), _, note) => (None, note),
+            (None, status, note) => (
+                Some(match note {
+                    Some(n) => format!("{}: {n}", status.unwrap_or_default()),
+                    None => status.unwrap_or_default(),
+                }),
+                None,
+            ),
         };
         targets.push(Target {
             id: t.id,
@@ -455,6 +461,7 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
             indicator,
             unmeasured,
             missing: None,
+            data_note,
             value: t.value,
             unit: t.unit,
             year: t.year,
@@ -1052,10 +1059,16 @@ pub fn progress(
                 Status::NoData if series.is_empty() => {
                     Some(format!("no value of {id} for {geo} in the store"))
                 }
-                Status::NoData => Some(format!(
-                    "fewer than two years of {id} from {} on",
-                    target.baseline_from
-                )),
+                Status::NoData => Some(match &target.data_note {
+                    Some(why) => format!(
+                        "fewer than two years of {id} from {} on: {why}",
+                        target.baseline_from
+                    ),
+                    None => format!(
+                        "fewer than two years of {id} from {} on",
+                        target.baseline_from
+                    ),
+                }),
                 _ => None,
             };
             out.push(row(geo, measures, note));
