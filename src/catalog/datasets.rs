@@ -240,6 +240,9 @@ pub struct Source {
     /// `import_only = true`: no live upstream; the file is loaded with `desi-city import`, never
     /// fetched or scheduled (`schedule` and `path` are then absent, `schedule` is empty here).
     pub import_only: bool,
+    /// `import_file` (import-only sources): the file to import, relative to the project root,
+    /// named in the messages that say how to load the dataset.
+    pub import_file: Option<String>,
     /// `numeric` (default true): the values are numbers, so a response with text where a value
     /// belongs is refused. False for domains that publish text values (PRODCOM's `":C"`, `"KG"`).
     pub numeric: bool,
@@ -328,6 +331,7 @@ struct RawSource {
     by_data_year: Option<ByDataYear>,
     #[serde(default)]
     import_only: bool,
+    import_file: Option<String>,
     numeric: Option<bool>,
     max_loss: Option<f64>,
 }
@@ -503,6 +507,12 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
             s
         }
     };
+    if raw.import_file.is_some() && !raw.import_only {
+        return Err(check.invalid(
+            "import_file",
+            "is only for import_only = true (a fetched source is loaded from its upstream). Remove the line, or add import_only = true.".to_owned(),
+        ));
+    }
     if let Some(table) = &raw.by_data_year {
         if !matches!(raw.format, Format::DesiWide | Format::DesiCsv) {
             return Err(check.invalid(
@@ -566,6 +576,7 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         ods: raw.ods,
         by_data_year: raw.by_data_year,
         import_only: raw.import_only,
+        import_file: raw.import_file,
         numeric: raw.numeric.unwrap_or(true),
         max_loss,
         file: file.to_path_buf(),

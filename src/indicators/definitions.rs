@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::{Import, Load};
+
 use crate::catalog::{
     Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts, observation,
 };
@@ -88,6 +90,9 @@ pub struct Indicator {
     /// values come first, a supplement fills the (geo, period) cells the sources before it lack,
     /// and each value keeps its own source dataset.
     pub also: Vec<Supplement>,
+    /// How the main source gets into the store: fetched, or (an import-only source of
+    /// `datasets/`) its file imported in its format.
+    pub load: Load,
     /// The file it was read from.
     pub file: PathBuf,
 }
@@ -351,7 +356,16 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
             filter: supplement.filter,
         });
     }
+    let load = match catalog.get(&raw.source) {
+        Ok(s) if s.import_only => Load::Import(Box::new(Import {
+            file: s.import_file.clone().unwrap_or_else(|| "FILE".to_owned()),
+            dataset: s.id.clone(),
+            format: s.format.as_str().to_owned(),
+        })),
+        _ => Load::fetch(&raw.source),
+    };
     Ok(Indicator {
+        load,
         id: raw.id,
         dimension,
         subdimension: raw.subdimension,

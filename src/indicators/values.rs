@@ -262,7 +262,7 @@ fn plan(
             if i == 0 {
                 return Err(IndicatorError::NoData {
                     dataset: indicator.source.clone(),
-                    load: Load::fetch(&indicator.source),
+                    load: indicator.load.clone(),
                 });
             }
             continue;
@@ -799,6 +799,7 @@ codes = ["AA1", "BB1"]
             eurostat_code: "test_r".into(),
             verified: None,
             also: Vec::new(),
+            load: Load::fetch("test"),
             file: PathBuf::from("indicators/test.toml"),
         }
     }

@@ -201,6 +201,7 @@ fn imported(v: &Version) -> Source {
         ods: None,
         by_data_year: None,
         import_only: true,
+        import_file: None,
         numeric: true,
         max_loss: 0.2,
         file: std::path::PathBuf::from(&v.meta.source_url),
