@@ -104,6 +104,8 @@ pub struct Supplement {
     pub source: String,
     /// Dimension column → the one code kept.
     pub filter: BTreeMap<String, String>,
+    /// The first year taken from it (`since`), when its earlier years have another definition.
+    pub since: Option<i32>,
 }
 
 impl Indicator {
@@ -155,6 +157,7 @@ struct RawIndicator {
 struct RawSupplement {
     source: String,
     filter: BTreeMap<String, String>,
+    since: Option<i32>,
 }
 
 /// The dimension columns a format's parser always gives (besides `geo`), or `None` when they
@@ -351,9 +354,19 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
             &format!("{key}.filter"),
             &invalid,
         )?;
+        if let Some(year) = supplement.since
+            && !(1950..=2100).contains(&year)
+        {
+            return Err(invalid(
+                &format!("{key}.since"),
+                format!("{year} is not a year"),
+                "Write the first year taken from this source, e.g. since = 2019.",
+            ));
+        }
         also.push(Supplement {
             source: supplement.source,
             filter: supplement.filter,
+            since: supplement.since,
         });
     }
     let load = match catalog.get(&raw.source) {
@@ -797,6 +810,7 @@ hhtyp = "TOTAL"
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+                since: None,
             }]
         );
     }
