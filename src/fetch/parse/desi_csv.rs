@@ -314,8 +314,11 @@ mod tests {
         assert!(col(b, "note").is_null(i));
     }
 
+    /// Per (indicator, edition), each geo's value.
+    type Cells = std::collections::BTreeMap<(String, String), Vec<(String, Option<f64>)>>;
+
     /// The `(indicator, edition) → geo → value` cells of the DESI 2020 file as published.
-    fn cells_2020() -> std::collections::BTreeMap<(String, String), Vec<(String, Option<f64>)>> {
+    fn cells_2020() -> Cells {
         let p = parse("desi_2020", &read("desi/2020/indicators_raw.csv"), None).unwrap();
         let b = &p.batch;
         let mut cells: std::collections::BTreeMap<_, Vec<_>> = Default::default();
