@@ -78,10 +78,15 @@ pub enum CatalogError {
     UnknownSource { id: String, known: Vec<String> },
     /// A source with no live upstream (`import_only = true`) was asked to be fetched.
     #[error(
-        "source \"{id}\" has no live upstream ({}: import_only = true), so it is never fetched: import its file by hand instead, with --dataset {id}.",
-        file.display()
+        "source \"{id}\" has no live upstream ({}: import_only = true), so it is never fetched: import its file{} by hand instead, with --dataset {id}.",
+        file.display(),
+        import_file.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
     )]
-    ImportOnly { id: String, file: PathBuf },
+    ImportOnly {
+        id: String,
+        file: PathBuf,
+        import_file: Option<String>,
+    },
 }
 
 /// Result alias of this module.

@@ -948,6 +948,7 @@ pub fn sources<'a>(
                 return Err(crate::catalog::CatalogError::ImportOnly {
                     id: source.id.clone(),
                     file: source.file.clone(),
+                    import_file: source.import_file.clone(),
                 });
             }
             Ok(source)
