@@ -23,7 +23,7 @@ pub fn shared(rel: &str) -> PathBuf {
 
 /// The shared files and the store dataset each becomes: every real file an indicator or a
 /// composite of the shipped definitions reads.
-pub const INPUTS: [(&str, Format, &str); 9] = [
+pub const INPUTS: [(&str, Format, &str); 11] = [
     (
         "isoc_ci_in_h",
         Format::JsonStat,
@@ -61,6 +61,18 @@ pub const INPUTS: [(&str, Format, &str); 9] = [
         Format::DesiCsv,
         "desi/2020/indicators_raw.csv",
     ),
+    // The same two files read per data year for indicator files (`[by_data_year]` of their
+    // dataset files, which `import_with` applies).
+    (
+        "desi_2022_raw",
+        Format::DesiWide,
+        "desi/2022/indicators_raw.csv",
+    ),
+    (
+        "desi_2020_raw_by_year",
+        Format::DesiCsv,
+        "desi/2020/indicators_raw.csv",
+    ),
 ];
 
 pub struct Setup {
@@ -73,10 +85,10 @@ pub struct Setup {
 pub fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), 1).expect("store");
-    for (dataset, format, rel) in INPUTS {
-        import(&store, dataset, format, rel);
-    }
     let catalog = Catalog::load(repo("datasets")).expect("catalogue");
+    for (dataset, format, rel) in INPUTS {
+        import_with(&store, &catalog, dataset, format, rel);
+    }
     let folders = Folders {
         datasets: Folder::disk(repo("datasets")),
         indicators: Folder::disk(repo("indicators")),
@@ -93,19 +105,25 @@ pub fn setup() -> Setup {
 }
 
 pub fn import(store: &Store, dataset: &str, format: Format, rel: &str) {
+    import_options(store, dataset, format, rel, &ParseOptions::default());
+}
+
+/// [`import`] with the parse options of the dataset's catalogue file, when it has one (as
+/// `desi-city import` does).
+pub fn import_with(store: &Store, catalog: &Catalog, dataset: &str, format: Format, rel: &str) {
+    let options = catalog
+        .get(dataset)
+        .map(fetch::parse_options)
+        .unwrap_or_default();
+    import_options(store, dataset, format, rel, &options);
+}
+
+fn import_options(store: &Store, dataset: &str, format: Format, rel: &str, options: &ParseOptions) {
     let bytes = std::fs::read(shared(rel)).expect("a shared file");
     let meta = ImportMeta {
         source_url: format!("file:{rel}"),
         licence: "CC-BY-4.0".into(),
         attribution: "bench".into(),
     };
-    fetch::ingest(
-        store,
-        dataset,
-        &bytes,
-        format,
-        &ParseOptions::default(),
-        meta,
-    )
-    .expect("the shared file imports");
+    fetch::ingest(store, dataset, &bytes, format, options, meta).expect("the shared file imports");
 }

@@ -346,7 +346,8 @@ fn dataset_node(
         "dct:source": upstream(source),
         "dct:spatial": source.query.geo.iter().map(|g| spatial(g)).collect::<Vec<_>>(),
         "dct:accrualPeriodicity": frequency(source),
-        "desi:fetchSchedule": source.schedule,
+        // An import-only source has no schedule (JSON-LD drops the null).
+        "desi:fetchSchedule": (!source.import_only).then_some(&source.schedule),
         "dcat:theme": source.dimensions.iter().map(|d| theme(*d)).collect::<Vec<_>>(),
         "dcat:keyword": keywords,
         "dcat:distribution": current.map(|v| distributions(source, v, csv, base)).unwrap_or_default(),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::geo::{GeoGroups, bad_geo_code, is_geo_code};
 use super::{CatalogError, Result};
 
-pub use super::format::{Format, OdsMapping};
+pub use super::format::{ByDataYear, Format, OdsMapping};
 
 /// Who publishes a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ impl Provider {
     pub fn formats(self) -> &'static [Format] {
         match self {
             Provider::Eurostat => &[Format::JsonStat, Format::Tsv, Format::SdmxCsv],
-            Provider::Desi => &[Format::DesiCsv, Format::DesiFacts],
+            Provider::Desi => &[Format::DesiCsv, Format::DesiWide, Format::DesiFacts],
             Provider::Opendatasoft => &[Format::OdsCsv],
             Provider::Gisco => &[Format::GeoJson],
         }
@@ -235,6 +235,14 @@ pub struct Source {
     pub query: Query,
     /// For `ods-csv` only.
     pub ods: Option<OdsMapping>,
+    /// `[by_data_year]`: how a file published per DESI edition gives values per data year.
+    pub by_data_year: Option<ByDataYear>,
+    /// `import_only = true`: no live upstream; the file is loaded with `desi-city import`, never
+    /// fetched or scheduled (`schedule` and `path` are then absent, `schedule` is empty here).
+    pub import_only: bool,
+    /// `import_file` (import-only sources): the file to import, relative to the project root,
+    /// named in the messages that say how to load the dataset.
+    pub import_file: Option<String>,
     /// `numeric` (default true): the values are numbers, so a response with text where a value
     /// belongs is refused. False for domains that publish text values (PRODCOM's `":C"`, `"KG"`).
     pub numeric: bool,
@@ -312,7 +320,7 @@ struct RawSource {
     format: Format,
     dimensions: Vec<DesiDimension>,
     level: Level,
-    schedule: String,
+    schedule: Option<String>,
     licence: String,
     licence_url: String,
     attribution: String,
@@ -320,6 +328,10 @@ struct RawSource {
     path: Option<String>,
     query: RawQuery,
     ods: Option<OdsMapping>,
+    by_data_year: Option<ByDataYear>,
+    #[serde(default)]
+    import_only: bool,
+    import_file: Option<String>,
     numeric: Option<bool>,
     max_loss: Option<f64>,
 }
@@ -405,6 +417,13 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         ));
     }
     match (raw.provider, &raw.path) {
+        (_, Some(_)) if raw.import_only => {
+            return Err(check.invalid(
+                "path",
+                "is not used with import_only = true (there is no live upstream to fetch). Remove the line, or remove import_only.".to_owned(),
+            ));
+        }
+        (_, None) if raw.import_only => {}
         (Provider::Eurostat, Some(_)) => {
             return Err(check.invalid(
                 "path",
@@ -415,7 +434,7 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
             return Err(check.invalid(
                 "path",
                 format!(
-                    "is required for provider \"{provider}\": the URL path (and query string) after the provider's base URL, e.g. path = \"/api/explore/v2.1/catalog/datasets/<dataset>/exports/csv\"."
+                    "is required for provider \"{provider}\": the URL path (and query string) after the provider's base URL, e.g. path = \"/api/explore/v2.1/catalog/datasets/<dataset>/exports/csv\"; or, for a file with no live upstream, import_only = true."
                 ),
             ));
         }
@@ -469,7 +488,45 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
             format!("\"{twice}\" is listed twice. Remove one of them."),
         ));
     }
-    validate_schedule(&raw.schedule).map_err(|message| check.invalid("schedule", message))?;
+    let schedule = match (raw.schedule, raw.import_only) {
+        (Some(_), true) => {
+            return Err(check.invalid(
+                "schedule",
+                "is not used with import_only = true (an import-only source is never fetched). Remove the line, or remove import_only.".to_owned(),
+            ));
+        }
+        (None, true) => String::new(),
+        (None, false) => {
+            return Err(check.invalid(
+                "schedule",
+                "is missing. Give a cron of six fields, seconds first, e.g. schedule = \"0 15 6 * * *\"; or, for a file with no live upstream, import_only = true.".to_owned(),
+            ));
+        }
+        (Some(s), false) => {
+            validate_schedule(&s).map_err(|message| check.invalid("schedule", message))?;
+            s
+        }
+    };
+    if raw.import_file.is_some() && !raw.import_only {
+        return Err(check.invalid(
+            "import_file",
+            "is only for import_only = true (a fetched source is loaded from its upstream). Remove the line, or add import_only = true.".to_owned(),
+        ));
+    }
+    if let Some(table) = &raw.by_data_year {
+        if !matches!(raw.format, Format::DesiWide | Format::DesiCsv) {
+            return Err(check.invalid(
+                "by_data_year",
+                format!(
+                    "is only for format = \"desi-wide\" or \"desi-csv\" (a file published per DESI edition), not \"{}\". Remove the table.",
+                    raw.format
+                ),
+            ));
+        }
+        if let Some(problem) = table.problem() {
+            return Err(check.invalid("by_data_year", format!("{problem}.")));
+        }
+    }
 
     // Licence.
     if raw.licence.trim().is_empty() {
@@ -509,7 +566,7 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         format: raw.format,
         dimensions: raw.dimensions,
         level: raw.level,
-        schedule: raw.schedule,
+        schedule,
         licence: raw.licence,
         licence_url: raw.licence_url,
         attribution: raw.attribution,
@@ -517,6 +574,9 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
         path: raw.path,
         query,
         ods: raw.ods,
+        by_data_year: raw.by_data_year,
+        import_only: raw.import_only,
+        import_file: raw.import_file,
         numeric: raw.numeric.unwrap_or(true),
         max_loss,
         file: file.to_path_buf(),

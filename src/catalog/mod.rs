@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use datasets::{
-    DesiDimension, Format, Frequency, Level, OdsMapping, Provider, Query, Source, Texts,
+    ByDataYear, DesiDimension, Format, Frequency, Level, OdsMapping, Provider, Query, Source, Texts,
 };
 pub use folder::{BuiltIn, Folder};
 pub use geo::{GEO_GROUPS_FILE, GeoGroup, GeoGroups, UnknownGroup};
@@ -76,6 +76,17 @@ pub enum CatalogError {
     /// A source id was asked for that the catalogue does not define.
     #[error("unknown source \"{id}\". Known sources: {}.", known.join(", "))]
     UnknownSource { id: String, known: Vec<String> },
+    /// A source with no live upstream (`import_only = true`) was asked to be fetched.
+    #[error(
+        "source \"{id}\" has no live upstream ({}: import_only = true), so it is never fetched: import its file{} by hand instead, with --dataset {id}.",
+        file.display(),
+        import_file.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
+    )]
+    ImportOnly {
+        id: String,
+        file: PathBuf,
+        import_file: Option<String>,
+    },
 }
 
 /// Result alias of this module.
@@ -713,8 +724,18 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
                     DigitalPublicServices,
                 ],
             ),
+            ("desi_2020_raw_by_year", &[Connectivity, InternetUse]),
             (
                 "desi_2022",
+                &[
+                    Connectivity,
+                    HumanCapital,
+                    DigitalIntegration,
+                    DigitalPublicServices,
+                ],
+            ),
+            (
+                "desi_2022_raw",
                 &[
                     Connectivity,
                     HumanCapital,
@@ -809,10 +830,42 @@ path = "/nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_2.geojson"
     }
 
     #[test]
+    fn an_import_only_source_has_no_schedule_and_a_schedule_or_path_beside_it_is_refused() {
+        let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
+        let raw = catalog.get("desi_2022_raw").expect("shipped");
+        assert!(raw.import_only);
+        assert_eq!(raw.schedule, "");
+        assert!(raw.by_data_year.is_some());
+        let text =
+            std::fs::read_to_string(shipped_datasets_dir().join("desi_2022_raw.toml")).unwrap();
+        let with_schedule = text.replace(
+            "import_only = true",
+            "import_only = true\nschedule = \"0 1 2 * * *\"",
+        );
+        let message = load_error("desi_2022_raw.toml", &with_schedule);
+        assert_mentions(&message, &["key \"schedule\"", "import_only"]);
+        let neither = text.replace("import_only = true", "");
+        let message = load_error("desi_2022_raw.toml", &neither);
+        assert_mentions(&message, &["key \"path\"", "import_only = true"]);
+    }
+
+    #[test]
+    fn a_by_data_year_table_with_a_short_years_list_is_refused_naming_the_code() {
+        let text =
+            std::fs::read_to_string(shipped_datasets_dir().join("desi_2022_raw.toml")).unwrap();
+        let bad = text.replace(
+            "\"1b1\" = [2016, 2017, 2018, 2019, 2020, 2021]",
+            "\"1b1\" = [2021]",
+        );
+        let message = load_error("desi_2022_raw.toml", &bad);
+        assert_mentions(&message, &["key \"by_data_year\"", "years.1b1"]);
+    }
+
+    #[test]
     fn the_shipped_schedules_are_staggered() {
         let catalog = Catalog::load(shipped_datasets_dir()).expect("shipped catalogue");
         let mut seen: HashMap<&str, &str> = HashMap::new();
-        for source in &catalog.sources {
+        for source in catalog.sources.iter().filter(|s| !s.import_only) {
             if let Some(other) = seen.insert(source.schedule.as_str(), source.id.as_str()) {
                 panic!(
                     "{} and {} share the schedule {:?}",

@@ -145,6 +145,11 @@ pub enum RefreshErrorKind {
     /// A source validated before its task started was gone from the catalogue when it ran.
     #[error("the source disappeared from the catalogue")]
     Vanished,
+    /// An import-only source (`import_only = true`) has no upstream to fetch.
+    #[error(
+        "it has no live upstream (import_only = true in its dataset file): it is imported by hand, never fetched; nothing was recorded"
+    )]
+    ImportOnly,
 }
 
 /// A response that lost more of the current version than the catalogue allows.
@@ -256,6 +261,7 @@ impl RefreshError {
 pub fn parse_options(source: &Source) -> ParseOptions {
     ParseOptions {
         ods: source.ods.clone(),
+        by_data_year: source.by_data_year.clone(),
     }
 }
 
@@ -284,6 +290,14 @@ pub async fn refresh(
     options: &RefreshOptions,
     observer: &dyn Observer,
 ) -> Result<Refreshed, RefreshError> {
+    if source.import_only {
+        // Not a failed run: there is nothing to fetch, and the source's state stays as it is.
+        return Err(RefreshError::new(
+            source,
+            None,
+            RefreshErrorKind::ImportOnly,
+        ));
+    }
     let started_at = Utc::now();
     let result = refresh_inner(ctx, source, options, observer).await;
     let outcome = match &result {
@@ -918,13 +932,26 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
-/// Sources selected by id (all when `ids` is empty), or the error naming the unknown one.
+/// Sources to fetch, selected by id (all that have a live upstream when `ids` is empty), or the
+/// error naming the unknown one, or the import-only one (`import_only = true`: imported by hand).
 pub fn sources<'a>(
     catalog: &'a Catalog,
     ids: &[String],
 ) -> Result<Vec<&'a Source>, crate::catalog::CatalogError> {
     if ids.is_empty() {
-        return Ok(catalog.sources.iter().collect());
+        return Ok(catalog.sources.iter().filter(|s| !s.import_only).collect());
     }
-    ids.iter().map(|id| catalog.get(id)).collect()
+    ids.iter()
+        .map(|id| {
+            let source = catalog.get(id)?;
+            if source.import_only {
+                return Err(crate::catalog::CatalogError::ImportOnly {
+                    id: source.id.clone(),
+                    file: source.file.clone(),
+                    import_file: source.import_file.clone(),
+                });
+            }
+            Ok(source)
+        })
+        .collect()
 }

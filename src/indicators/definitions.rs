@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::{Import, Load};
+
 use crate::catalog::{
     Catalog, DesiDimension, Folder, Format, Level, Provider, Source, Texts, observation,
 };
@@ -88,6 +90,9 @@ pub struct Indicator {
     /// values come first, a supplement fills the (geo, period) cells the sources before it lack,
     /// and each value keeps its own source dataset.
     pub also: Vec<Supplement>,
+    /// How the main source gets into the store: fetched, or (an import-only source of
+    /// `datasets/`) its file imported in its format.
+    pub load: Load,
     /// The file it was read from.
     pub file: PathBuf,
 }
@@ -99,6 +104,8 @@ pub struct Supplement {
     pub source: String,
     /// Dimension column → the one code kept.
     pub filter: BTreeMap<String, String>,
+    /// The first year taken from it (`since`), when its earlier years have another definition.
+    pub since: Option<i32>,
 }
 
 impl Indicator {
@@ -150,6 +157,7 @@ struct RawIndicator {
 struct RawSupplement {
     source: String,
     filter: BTreeMap<String, String>,
+    since: Option<i32>,
 }
 
 /// The dimension columns a format's parser always gives (besides `geo`), or `None` when they
@@ -157,6 +165,7 @@ struct RawSupplement {
 fn fixed_columns(format: Format) -> Option<&'static [&'static str]> {
     match format {
         Format::DesiCsv | Format::DesiFacts => Some(&["indicator", "breakdown", "unit_measure"]),
+        Format::DesiWide => Some(&["indicator"]),
         _ => None,
     }
 }
@@ -345,12 +354,31 @@ pub fn parse(file: &Path, text: &str, catalog: &Catalog) -> Result<Indicator, De
             &format!("{key}.filter"),
             &invalid,
         )?;
+        if let Some(year) = supplement.since
+            && !(1950..=2100).contains(&year)
+        {
+            return Err(invalid(
+                &format!("{key}.since"),
+                format!("{year} is not a year"),
+                "Write the first year taken from this source, e.g. since = 2019.",
+            ));
+        }
         also.push(Supplement {
             source: supplement.source,
             filter: supplement.filter,
+            since: supplement.since,
         });
     }
+    let load = match catalog.get(&raw.source) {
+        Ok(s) if s.import_only => Load::Import(Box::new(Import {
+            file: s.import_file.clone().unwrap_or_else(|| "FILE".to_owned()),
+            dataset: s.id.clone(),
+            format: s.format.as_str().to_owned(),
+        })),
+        _ => Load::fetch(&raw.source),
+    };
     Ok(Indicator {
+        load,
         id: raw.id,
         dimension,
         subdimension: raw.subdimension,
@@ -782,6 +810,7 @@ hhtyp = "TOTAL"
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+                since: None,
             }]
         );
     }

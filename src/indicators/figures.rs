@@ -23,7 +23,7 @@ use super::model::Model;
 use super::regional::{self, Scorecard};
 use super::roadmap::{self, Progress, Roadmap};
 use super::values::{self, IndicatorValue, Table};
-use super::{IndicatorError, Load, Result};
+use super::{IndicatorError, Result};
 use crate::catalog::DesiDimension;
 use crate::store::Store;
 
@@ -302,7 +302,7 @@ impl Figures {
             tables.get(&indicator.id).cloned().unwrap_or_else(|| {
                 Err(Arc::new(IndicatorError::NoData {
                     dataset: indicator.source.clone(),
-                    load: Load::fetch(&indicator.source),
+                    load: indicator.load.clone(),
                 }))
             })
         };
@@ -733,7 +733,7 @@ mod tests {
             desi: Vec::new(),
             regional: Err(Arc::new(IndicatorError::NoData {
                 dataset: "none".into(),
-                load: Load::fetch("none"),
+                load: crate::indicators::Load::fetch("none"),
             })),
             roadmaps: Vec::new(),
             problems: Vec::new(),

@@ -113,6 +113,9 @@ pub struct Target {
     /// The dataset whose absence from the store left the target unmeasured (its published
     /// value could not be read), and how it is loaded: the API and the CLI say the command.
     pub missing: Option<Load>,
+    /// The file's `note` on a measured target: why its data may fall short, added to the note
+    /// of a geo left with no data (fewer than two years).
+    pub data_note: Option<String>,
     pub value: f64,
     pub unit: String,
     pub year: i32,
@@ -157,8 +160,13 @@ pub enum Reason {
     },
     /// The indicator has no value for the geo.
     NoValue { indicator: String, geo: String },
-    /// The indicator has fewer than two yearly values from the target's baseline year on.
-    FewerThanTwoYears { indicator: String, from: i32 },
+    /// The indicator has fewer than two yearly values from the target's baseline year on; `why`
+    /// is the roadmap file's `note` on the target (why its data fall short), in the file's words.
+    FewerThanTwoYears {
+        indicator: String,
+        from: i32,
+        why: Option<String>,
+    },
 }
 
 impl Reason {
@@ -196,9 +204,16 @@ impl std::fmt::Display for Reason {
             Reason::NoValue { indicator, geo } => {
                 write!(f, "no value of {indicator} for {geo} in the store")
             }
-            Reason::FewerThanTwoYears { indicator, from } => {
-                write!(f, "fewer than two years of {indicator} from {from} on")
-            }
+            Reason::FewerThanTwoYears {
+                indicator,
+                from,
+                why: None,
+            } => write!(f, "fewer than two years of {indicator} from {from} on"),
+            Reason::FewerThanTwoYears {
+                indicator,
+                from,
+                why: Some(why),
+            } => write!(f, "fewer than two years of {indicator} from {from} on: {why}"),
         }
     }
 }
@@ -521,12 +536,15 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
                 "Name where the target comes from, or write \"illustrative target, not an official commitment\".",
             ));
         }
-        let unmeasured = match (&indicator, t.status, t.note) {
-            (Some(_), _, _) => None,
-            (None, status, note) => Some(Reason::NoIndicator {
-                status: status.unwrap_or_default(),
-                note,
-            }),
+        let (unmeasured, data_note) = match (&indicator, t.status, t.note) {
+            (Some(_), _, note) => (None, note),
+            (None, status, note) => (
+                Some(Reason::NoIndicator {
+                    status: status.unwrap_or_default(),
+                    note,
+                }),
+                None,
+            ),
         };
         targets.push(Target {
             id: t.id,
@@ -534,6 +552,7 @@ pub fn parse(file: &Path, text: &str, known: &BTreeSet<String>) -> Result<Roadma
             indicator,
             unmeasured,
             missing: None,
+            data_note,
             value: t.value,
             unit: t.unit,
             year: t.year,
@@ -1160,6 +1179,7 @@ pub fn progress(
                 Status::NoData => Some(Reason::FewerThanTwoYears {
                     indicator: id.clone(),
                     from: target.baseline_from,
+                    why: target.data_note.clone(),
                 }),
                 _ => None,
             };

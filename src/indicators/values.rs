@@ -217,6 +217,8 @@ pub fn connection(groups: &GeoGroups) -> Result<Connection> {
 struct Source<'a> {
     dataset: &'a str,
     filter: &'a BTreeMap<String, String>,
+    /// The first year taken (a supplement's `since`).
+    since: Option<i32>,
 }
 
 /// The main source, then the supplements (`[[also]]`), in the file's order: a supplement fills
@@ -225,10 +227,12 @@ fn sources(indicator: &Indicator) -> Vec<Source<'_>> {
     std::iter::once(Source {
         dataset: &indicator.source,
         filter: &indicator.filter,
+        since: None,
     })
     .chain(indicator.also.iter().map(|s| Source {
         dataset: &s.source,
         filter: &s.filter,
+        since: s.since,
     }))
     .collect()
 }
@@ -262,7 +266,7 @@ fn plan(
             if i == 0 {
                 return Err(IndicatorError::NoData {
                     dataset: indicator.source.clone(),
-                    load: Load::fetch(&indicator.source),
+                    load: indicator.load.clone(),
                 });
             }
             continue;
@@ -286,6 +290,10 @@ fn plan(
             }
             conditions.push(format!("{} = ?", sql_identifier(column)));
             own_bound.push(Value::Text(code.clone()));
+        }
+        if let Some(year) = source.since {
+            conditions.push("year(period_start) >= ?".to_owned());
+            own_bound.push(Value::Int(year));
         }
         // `src` numbers the sources read, in order (one without a version is skipped). `ind`,
         // `sign` and `src` are numbers this code made; the path is the store's.
@@ -799,6 +807,7 @@ codes = ["AA1", "BB1"]
             eurostat_code: "test_r".into(),
             verified: None,
             also: Vec::new(),
+            load: Load::fetch("test_r"),
             file: PathBuf::from("indicators/test.toml"),
         }
     }
@@ -907,6 +916,32 @@ codes = ["AA1", "BB1"]
         assert_eq!((rows[0].geo.as_str(), rows[0].rank_eu27), ("AA", Some(2)));
         assert_eq!(rows[0].change, Some(4.0), "2021 is read for the change");
         assert_eq!((rows[1].geo.as_str(), rows[1].rank_eu27), ("CC", Some(3)));
+    }
+
+    #[test]
+    fn a_supplement_since_a_year_gives_none_of_its_earlier_years() {
+        let (_dir, store) = store_with_data();
+        // Main: I_B (AA 2022 only); supplement: I_A, which also has AA 2021.
+        let mut ind = indicator(&[("indic_is", "I_B"), ("unit", "PC_IND")], true);
+        let also = |since| crate::indicators::definitions::Supplement {
+            source: "test_r".into(),
+            filter: [("indic_is", "I_A"), ("unit", "PC_IND")]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            since,
+        };
+        ind.also = vec![also(None)];
+        let periods = |ind: &Indicator| -> Vec<String> {
+            compute(&store, &groups(), ind, &request(&["AA"]))
+                .expect("computes")
+                .into_iter()
+                .map(|r| r.period)
+                .collect()
+        };
+        assert_eq!(periods(&ind), ["2021", "2022"]);
+        ind.also = vec![also(Some(2022))];
+        assert_eq!(periods(&ind), ["2022"]);
     }
 
     #[test]

@@ -315,13 +315,25 @@ pub fn reason(t: &Texts, definitions: &Definitions, reason: &Reason) -> String {
                 ("geo", &style::geo_name(geo, lang)),
             ],
         ),
-        Reason::FewerThanTwoYears { indicator, from } => t.fmt(
-            "reason.fewer_than_two_years",
-            &[
-                ("indicator", &titled(indicator)),
-                ("from", &from.to_string()),
-            ],
-        ),
+        Reason::FewerThanTwoYears {
+            indicator,
+            from,
+            why,
+        } => {
+            let text = t.fmt(
+                "reason.fewer_than_two_years",
+                &[
+                    ("indicator", &titled(indicator)),
+                    ("from", &from.to_string()),
+                ],
+            );
+            // The roadmap file's note on the target is English only (as its `status` and
+            // `source`): the English page adds it, the others keep to their language.
+            match why {
+                Some(why) if lang == "en" => format!("{text}: {why}"),
+                _ => text,
+            }
+        }
     }
 }
 
@@ -832,6 +844,12 @@ mod tests {
             Reason::FewerThanTwoYears {
                 indicator: "basic_digital_skills_desi".into(),
                 from: 2020,
+                why: None,
+            },
+            Reason::FewerThanTwoYears {
+                indicator: "enterprises_ai_cloud_data_analytics".into(),
+                from: 2020,
+                why: Some("the KPI is published for data year 2025 only".into()),
             },
         ]
     }
@@ -858,7 +876,7 @@ mod tests {
                 seen.insert(text.clone());
                 // The parameters are kept (a geo by its name in the language).
                 match &r {
-                    Reason::FewerThanTwoYears { indicator, from } => {
+                    Reason::FewerThanTwoYears { indicator, from, .. } => {
                         // The indicator by its title in the language.
                         let title = d.get(indicator).unwrap().title.get(lang);
                         assert!(
@@ -881,6 +899,7 @@ mod tests {
         let r = Reason::FewerThanTwoYears {
             indicator: "no_such_indicator".into(),
             from: 2020,
+            why: None,
         };
         assert_eq!(reason(pages.texts("en"), d, &r), r.to_string());
     }

@@ -34,7 +34,8 @@ impl Schedule {
     pub async fn start(ctx: Arc<Context>) -> Result<Schedule, ScheduleError> {
         let scheduler = JobScheduler::new().await?;
         let mut jobs = BTreeMap::new();
-        for source in &ctx.catalog.sources {
+        // An import-only source (`import_only = true`) has no upstream: it gets no job.
+        for source in ctx.catalog.sources.iter().filter(|s| !s.import_only) {
             let id = source.id.clone();
             let ctx_job = ctx.clone();
             let job = Job::new_async(source.schedule.as_str(), move |_uuid, _lock| {
@@ -81,7 +82,7 @@ impl Schedule {
 /// After the round, one line sums up the failures and says how to load files by hand.
 async fn fill_empty(ctx: Arc<Context>) {
     let mut results = Vec::new();
-    for source in &ctx.catalog.sources {
+    for source in ctx.catalog.sources.iter().filter(|s| !s.import_only) {
         let store = ctx.store.clone();
         let id = source.id.clone();
         let empty = tokio::task::spawn_blocking(move || store.current(&id))

@@ -1,5 +1,6 @@
 //! Golden tests over `indicators/`: every indicator file, computed by the real binary over a store
-//! fetched with the shipped catalogue from the local server (the real files of ../shared/data),
+//! fetched with the shipped catalogue from the local server (the real files of ../shared/data;
+//! the Commission's import-only files imported),
 //! and compared with its accepted snapshot in `tests/it/snapshots/`. Adding an indicator means
 //! adding its file and accepting a snapshot (`INSTA_UPDATE=always cargo test --release --test it
 //! golden`, then review the `.snap` file), not writing Rust. An indicator whose source has no
@@ -21,12 +22,19 @@ const FETCHED: [&str; 7] = [
     "desi_dd_trajectories",
 ];
 
+/// The Commission's files no upstream serves (import-only sources of `datasets/`), imported as
+/// `desi-city import FILE --dataset ID` does.
+const IMPORTED: [(&str, &str); 2] = [
+    ("desi_2022_raw", "desi/2022/indicators_raw.csv"),
+    ("desi_2020_raw_by_year", "desi/2020/indicators_raw.csv"),
+];
+
 fn repo(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
 /// A sandbox with the shipped catalogue, its upstream URLs on the local server, and the
-/// datasets of [`FETCHED`] fetched.
+/// datasets of [`FETCHED`] fetched and those of [`IMPORTED`] imported.
 fn shipped_store(server: &Upstream) -> Result<Sandbox> {
     let sandbox = Sandbox::new(server)?;
     for entry in std::fs::read_dir(repo("datasets"))? {
@@ -41,6 +49,11 @@ fn shipped_store(server: &Upstream) -> Result<Sandbox> {
         }
     }
     sandbox.fetch(&FETCHED)?.ok()?;
+    for (id, rel) in IMPORTED {
+        let path = crate::upstream::shared_file(rel);
+        let path = path.to_str().context("UTF-8 path")?;
+        sandbox.run(&["import", path, "--dataset", id])?.ok()?;
+    }
     Ok(sandbox)
 }
 

@@ -11,6 +11,7 @@ mod api;
 mod cdp;
 mod charts;
 mod cli;
+mod commission;
 mod crash;
 mod desi;
 mod faults;

@@ -7,6 +7,11 @@
 //! kept, including those published without a value (the DESI method treats a blank as missing,
 //! the record still names the observation). Must not compute scores or impute anything.
 //!
+//! With a dataset's `[by_data_year]` table (`datasets/desi_2020_raw_by_year.toml`) the period
+//! is instead the record's data year, the attribute `edition` keeps the edition, values are
+//! scaled, the file's `EU` is written `EU27_2020`, and a record the table does not keep
+//! (an unlisted indicator, an edition repeating a later one's data year) gives no row.
+//!
 //! What both DESI CSVs read (this export and the platform's facts, `desi_facts`) is here once:
 //! the header and its columns ([`Header`]), a value cell ([`value`]) and the table ([`finish`]).
 
@@ -17,7 +22,7 @@ use arrow::array::{ArrayRef, StringBuilder};
 
 use super::builder::Rows;
 use super::csv::{self, Records};
-use super::{Format, ParseError, Parsed};
+use super::{ByDataYear, Format, ParseError, Parsed};
 
 fn malformed(format: Format, line: Option<usize>, reason: impl Into<String>) -> ParseError {
     ParseError::Malformed {
@@ -141,7 +146,11 @@ const DIMS: [(&str, &str); 4] = [
     ("ref_area", "geo"),
 ];
 
-pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
+pub(super) fn parse(
+    dataset: &str,
+    bytes: &[u8],
+    by_year: Option<&ByDataYear>,
+) -> Result<Parsed, ParseError> {
     let text = super::utf8_text(Format::DesiCsv, bytes)?;
     let mut records = Records::new(text, b',');
     let mut fields: Vec<Cow<'_, str>> = Vec::new();
@@ -173,6 +182,9 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     let mut rows = Rows::new(DIMS.len(), text.len() / 100);
     let mut notes = StringBuilder::new();
     let mut observations = StringBuilder::new();
+    let mut editions = StringBuilder::new();
+    let indicator_col = dim_cols[0];
+    let geo_index = DIMS.len() - 1;
 
     while records
         .next_row(&mut fields, width)
@@ -181,26 +193,58 @@ pub(super) fn parse(dataset: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     {
         let cell = |i: usize| fields.get(i).map(|f| f.trim()).unwrap_or_default();
         let opt = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
-        for (d, &c) in dim_cols.iter().enumerate() {
-            rows.dim(d, cell(c), None);
-        }
-        rows.period(opt(Some(time_col)));
+        let edition = opt(Some(time_col));
         let (num, raw) = value(opt(Some(value_col)));
-        rows.obs.push(num, raw, opt(flag_col), None);
+        match by_year {
+            None => {
+                for (d, &c) in dim_cols.iter().enumerate() {
+                    rows.dim(d, cell(c), None);
+                }
+                rows.period(edition);
+                rows.obs.push(num, raw, opt(flag_col), None);
+            }
+            Some(table) => {
+                let Some((year, kept, scale)) =
+                    edition.and_then(|e| table.cell(cell(indicator_col), e))
+                else {
+                    continue;
+                };
+                for (d, &c) in dim_cols.iter().enumerate() {
+                    let code = if d == geo_index {
+                        super::data_year::geo(table, cell(c))
+                    } else {
+                        cell(c)
+                    };
+                    rows.dim(d, code, None);
+                }
+                rows.period(Some(&year.to_string()));
+                let published = opt(Some(value_col)).unwrap_or_default();
+                rows.obs.push(
+                    num.map(|n| super::data_year::scaled(n, published, scale)),
+                    raw,
+                    opt(flag_col),
+                    None,
+                );
+                editions.append_value(kept);
+            }
+        }
         notes.append_option(opt(note_col));
         observations.append_option(opt(observation_col));
     }
 
-    let attributes: Vec<(String, ArrayRef)> = vec![
+    let mut attributes: Vec<(String, ArrayRef)> = vec![
         ("note".to_owned(), Arc::new(notes.finish())),
         ("observation".to_owned(), Arc::new(observations.finish())),
     ];
+    if by_year.is_some() {
+        attributes.push(("edition".to_owned(), Arc::new(editions.finish())));
+    }
     finish(rows, dataset, &DIMS, attributes)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::{col, read, values};
+    use super::super::testdata::{by_data_year, col, read, values};
     use super::*;
     use arrow::array::Array;
 
@@ -215,7 +259,7 @@ mod tests {
             super::super::Format::detect(text.as_bytes()),
             Some(Format::DesiCsv)
         );
-        let p = parse("desi", text.as_bytes()).unwrap();
+        let p = parse("desi", text.as_bytes(), None).unwrap();
         assert_eq!(
             p.dimensions,
             ["indicator", "breakdown", "unit_measure", "geo"]
@@ -229,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_desi_2020_file_parses_every_record_with_four_dimensions() {
-        let p = parse("desi_2020", &read("desi/2020/indicators_raw.csv")).unwrap();
+        let p = parse("desi_2020", &read("desi/2020/indicators_raw.csv"), None).unwrap();
         let b = &p.batch;
         assert_eq!(
             p.dimensions,
@@ -250,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_belgian_2015_record_keeps_its_value_and_observation_uri() {
-        let p = parse("desi_2020", &read("desi/2020/indicators_raw.csv")).unwrap();
+        let p = parse("desi_2020", &read("desi/2020/indicators_raw.csv"), None).unwrap();
         let b = &p.batch;
         let i = (0..b.num_rows())
             .find(|&i| {
@@ -270,12 +314,101 @@ mod tests {
         assert!(col(b, "note").is_null(i));
     }
 
+    /// Per (indicator, edition), each geo's value.
+    type Cells = std::collections::BTreeMap<(String, String), Vec<(String, Option<f64>)>>;
+
+    /// The `(indicator, edition) → geo → value` cells of the DESI 2020 file as published.
+    fn cells_2020() -> Cells {
+        let p = parse("desi_2020", &read("desi/2020/indicators_raw.csv"), None).unwrap();
+        let b = &p.batch;
+        let mut cells: std::collections::BTreeMap<_, Vec<_>> = Default::default();
+        for i in 0..b.num_rows() {
+            let value = (!values(b).is_null(i)).then(|| values(b).value(i));
+            cells
+                .entry((
+                    col(b, "indicator").value(i).to_owned(),
+                    col(b, "period").value(i).to_owned(),
+                ))
+                .or_default()
+                .push((col(b, "geo").value(i).to_owned(), value));
+        }
+        for v in cells.values_mut() {
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        cells
+    }
+
+    #[test]
+    fn the_2020_file_read_per_data_year_gives_percent_the_edition_and_only_listed_codes() {
+        let table = by_data_year("desi_2020_raw_by_year");
+        let p = parse(
+            "desi_2020_raw_by_year",
+            &read("desi/2020/indicators_raw.csv"),
+            Some(&table),
+        )
+        .unwrap();
+        let b = &p.batch;
+        let find = |ind: &str, geo: &str, period: &str| {
+            (0..b.num_rows())
+                .find(|&i| {
+                    col(b, "indicator").value(i) == ind
+                        && col(b, "geo").value(i) == geo
+                        && col(b, "period").value(i) == period
+                })
+                .unwrap_or_else(|| panic!("no row {ind} {geo} {period}"))
+        };
+        // BE internet users: 0.889287 in edition 2020, data year 2019.
+        let i = find("desi_3a2_iu", "BE", "2019");
+        assert_eq!(values(b).value(i), 88.9287);
+        assert_eq!(col(b, "edition").value(i), "desi_2020");
+        let i = find("desi_3a2_iu", "EU27_2020", "2014");
+        assert_eq!(values(b).value(i), 74.5853);
+        assert_eq!(col(b, "edition").value(i), "desi_2015");
+        // 3b2's edition 2018 repeats 2017's values: one row for data year 2016, from DESI 2018.
+        let i = find("desi_3b2_mvg", "BE", "2016");
+        assert_eq!(col(b, "edition").value(i), "desi_2018");
+        // An indicator the table does not list is not kept.
+        assert!((0..b.num_rows()).all(|i| col(b, "indicator").value(i) != "desi_4a1_eis"));
+        let listed: std::collections::BTreeSet<&str> = (0..b.num_rows())
+            .map(|i| col(b, "indicator").value(i))
+            .collect();
+        assert_eq!(listed.len(), table.years.len());
+    }
+
+    #[test]
+    fn the_2020_data_years_follow_the_files_repeated_editions_and_the_2022_metadata() {
+        // The rule of datasets/desi_2020_raw_by_year.toml: editions given one data year hold the
+        // same values for every geo; consecutive editions given different years do not.
+        let table = by_data_year("desi_2020_raw_by_year");
+        let cells = cells_2020();
+        for (code, years) in &table.years {
+            for i in 0..years.len() {
+                for j in i + 1..years.len() {
+                    if years[i] == 0 || years[j] == 0 {
+                        continue;
+                    }
+                    let a = &cells[&(code.clone(), table.labels[i].clone())];
+                    let b = &cells[&(code.clone(), table.labels[j].clone())];
+                    if years[i] == years[j] {
+                        assert_eq!(a, b, "{code}: editions {i} and {j} share a year");
+                    } else if j == i + 1 {
+                        assert_ne!(a, b, "{code}: editions {i} and {j} have different years");
+                    }
+                }
+            }
+        }
+        // The cross-check: the household survey's fixed broadband take-up has, in editions
+        // 2017-2020, the data years the DESI 2022 metadata gives its 2a1 in the same editions.
+        let y2022 = by_data_year("desi_2022_raw");
+        assert_eq!(table.years["desi_1a1_fbbtc"][2..], y2022.years["2a1"][..4]);
+    }
+
     #[test]
     fn flags_and_notes_are_carried_when_present() {
         let text = "observation,time_period,ref_area,indicator,breakdown,unit_measure,value,flag,note\n\
             http://x/1,2019,BE,desi_1a1,total_hh,pc_hh,12.5,e,\"Estimate, see source\"\n\
             http://x/2,2019,BE,desi_1a2,total_hh,pc_hh,,,\n";
-        let p = parse("d", text.as_bytes()).unwrap();
+        let p = parse("d", text.as_bytes(), None).unwrap();
         let b = &p.batch;
         assert_eq!(col(b, "flags").value(0), "e");
         assert_eq!(col(b, "note").value(0), "Estimate, see source");
@@ -287,6 +420,7 @@ mod tests {
         let err = parse(
             "d",
             b"observation,time_period,indicator,value\nx,2019,a,1\n",
+            None,
         )
         .unwrap_err();
         assert!(err.to_string().contains("ref_area"), "{err}");

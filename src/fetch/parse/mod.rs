@@ -25,6 +25,7 @@
 mod builder;
 pub use builder::FIXED_COLUMNS;
 mod csv;
+mod data_year;
 mod desi_csv;
 mod desi_facts;
 mod desi_wide;
@@ -49,7 +50,7 @@ const ERROR_BODY_MAX: usize = 64 * 1024;
 
 /// The formats desi-city reads: the catalogue's vocabulary (`crate::catalog::Format`); content
 /// sniffing ([`Format::detect`]) is the parsers' business, so it lives here.
-pub use crate::catalog::{Format, OdsMapping};
+pub use crate::catalog::{ByDataYear, Format, OdsMapping};
 
 impl Format {
     /// Guesses the format from the first bytes: GeoJSON (`{` and `"FeatureCollection"` near the
@@ -120,6 +121,8 @@ impl Format {
 pub struct ParseOptions {
     /// Required for [`Format::OdsCsv`].
     pub ods: Option<OdsMapping>,
+    /// For [`Format::DesiWide`] and [`Format::DesiCsv`]: read per data year, not per edition.
+    pub by_data_year: Option<ByDataYear>,
 }
 
 /// A parsed response.
@@ -237,8 +240,8 @@ pub fn parse(
         Format::JsonStat => jsonstat::parse(dataset, strip_bom(bytes)),
         Format::Tsv => tsv::parse(dataset, bytes),
         Format::SdmxCsv => sdmx_csv::parse(dataset, bytes),
-        Format::DesiCsv => desi_csv::parse(dataset, bytes),
-        Format::DesiWide => desi_wide::parse(dataset, bytes),
+        Format::DesiCsv => desi_csv::parse(dataset, bytes, options.by_data_year.as_ref()),
+        Format::DesiWide => desi_wide::parse(dataset, bytes, options.by_data_year.as_ref()),
         Format::DesiFacts => desi_facts::parse(dataset, bytes),
         Format::OdsCsv => ods_csv::parse(dataset, bytes, options.ods.as_ref()),
         Format::GeoJson => geojson::parse(dataset, strip_bom(bytes)),
@@ -572,6 +575,21 @@ pub(crate) mod testdata {
             PathBuf::from("/work/shared/data")
         };
         base.join(rel)
+    }
+
+    /// The `[by_data_year]` table of a shipped dataset file (`datasets/<id>.toml`).
+    pub fn by_data_year(id: &str) -> super::ByDataYear {
+        #[derive(serde::Deserialize)]
+        struct File {
+            by_data_year: super::ByDataYear,
+        }
+        let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets"))
+            .join(format!("{id}.toml"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let file: File =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        file.by_data_year
     }
 
     pub fn read(rel: &str) -> Vec<u8> {
