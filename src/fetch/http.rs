@@ -294,16 +294,20 @@ impl HttpClient {
         {
             return Attempt::Fail(too_large(Some(n), 0));
         }
-        let capacity = declared.unwrap_or(0).min(self.max_body);
-        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        // The chunks are kept as they come and joined once at the end: a growing buffer would,
+        // at each doubling, hold the old and the new copy (the allocator does not give the old
+        // one back at once), twice the bound at worst.
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut read = 0u64;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     on_bytes(chunk.len() as u64);
-                    if (body.len() + chunk.len()) as u64 > self.max_body {
-                        return Attempt::Fail(too_large(None, (body.len() + chunk.len()) as u64));
+                    read += chunk.len() as u64;
+                    if read > self.max_body {
+                        return Attempt::Fail(too_large(None, read));
                     }
-                    body.extend_from_slice(&chunk);
+                    chunks.push(chunk);
                 }
                 Ok(None) => break,
                 Err(e) if e.is_timeout() => {
@@ -324,7 +328,11 @@ impl HttpClient {
                 }
             }
         }
-        let body = Bytes::from(body);
+        let body = match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => Bytes::from(chunks.concat()),
+        };
         if status.is_success() {
             return Attempt::Done(Fetched::Body {
                 bytes: body,
