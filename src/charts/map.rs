@@ -1,15 +1,17 @@
 //! The NUTS-2 choropleth: each region of [`Shapes`] filled with the colour of its value's class,
 //! regions without a value hatched, a legend with the class bounds, and the highlighted region
 //! (Brussels-Capital, a few pixels wide at the scale of Europe) ringed on the map and shown again
-//! magnified in an inset, so it is always visible. Draws on any plotters backend (SVG or bitmap)
-//! inside the area it is given; the title, the footer (source, licence, © EuroGeographics), the
-//! alt text and PNG conversion are the caller's.
+//! magnified in an inset, so it is always visible. Draws on plotters' SVG backend inside the area
+//! it is given, then [`hatched`] turns the no-data fills into one hatching `<pattern>`; the title,
+//! the footer (source, licence, © EuroGeographics), the alt text and PNG conversion are the
+//! caller's.
 //!
 //! Each region is one filled polygon (a multipolygon's parts and its holes joined into one
 //! outline by zero-width bridges, filled with the non-zero rule, so a hole stays open), drawn
 //! largest first so that an enclave (BE10 in BE24, Berlin in Brandenburg) lies on top of the
-//! region around it; then the no-data hatching (45° lines, clipped to the region by an even-odd
-//! scan, aligned across regions) and the borders, one polyline per ring. Vertices that fall on
+//! region around it (a region without data in a fill marked for [`hatched`]: 45° lines in user
+//! space, so they run on across neighbouring regions); then the borders, one polyline per ring.
+//! Vertices that fall on
 //! the pixel of the previous one are dropped. Must not read the store, format numbers or choose
 //! colours: the caller gives the shapes, the values, the breaks and the style.
 
@@ -104,8 +106,12 @@ pub struct DrawnRegion {
     pub centroid: (i32, i32),
 }
 
-/// Pixels between two hatching lines of the no-data fill.
-const HATCH_SPACING: f64 = 4.0;
+/// Pixels between two hatching lines of the no-data fill, along an axis (the 45° lines
+/// `x + y = c` with `c` a multiple of it, so that a line runs on across neighbouring regions).
+const HATCH_SPACING: u32 = 4;
+/// The opacity that marks a no-data fill in plotters' SVG, which [`hatched`] makes the pattern
+/// (no other element of a chart has it).
+const NO_DATA_MARK: f64 = 0.996;
 /// The inset shows this many times the highlighted region's size around it (for BE10: the
 /// middle of Belgium).
 const INSET_ZOOM_OUT: f64 = 6.0;
@@ -383,10 +389,8 @@ pub fn draw<DB: DrawingBackend>(
         };
         area.draw(&Rectangle::new(
             [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
-            style.no_data_fill.filled(),
+            no_data_marked(style).filled(),
         ))?;
-        let square = vec![(b.l, b.t), (b.r, b.t), (b.r, b.b), (b.l, b.b), (b.l, b.t)];
-        hatch(area, &[square], style)?;
         area.draw(&Rectangle::new(
             [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
             style.stroke_box(),
@@ -565,6 +569,44 @@ fn legend_rows(present: &[f64], breaks: &[f64], style: &MapStyle) -> Vec<(String
         .collect()
 }
 
+/// The no-data fill as plotters writes it, marked for [`hatched`].
+fn no_data_marked(style: &MapStyle) -> plotters::style::RGBAColor {
+    style.no_data_fill.mix(NO_DATA_MARK)
+}
+
+/// The SVG plotters wrote for [`draw`] with its no-data fills hatched: each fill marked by
+/// [`NO_DATA_MARK`] becomes one `<pattern>` (`{id}-no-data`, in user space, so the lines of
+/// neighbouring regions meet), defined once after the `<svg>` tag: one pattern tile instead of a
+/// line element per hatching stroke, for the browser and resvg alike.
+/// `no_data` and `no_data_fill` are the [`MapStyle`]'s.
+pub fn hatched(svg: &str, no_data: RGBColor, no_data_fill: RGBColor, id: &str) -> String {
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    let marked = format!("opacity=\"{NO_DATA_MARK}\" fill=\"{}\"", hex(no_data_fill));
+    if !svg.contains(&marked) {
+        return svg.to_owned();
+    }
+    let pattern = format!("{id}-no-data");
+    let mut out = svg.replace(&marked, &format!("opacity=\"1\" fill=\"url(#{pattern})\""));
+    let Some(open) = out
+        .find("<svg")
+        .and_then(|at| out[at..].find('>').map(|end| at + end + 1))
+    else {
+        return out;
+    };
+    let s = HATCH_SPACING;
+    let defs = format!(
+        "\n<defs><pattern id=\"{pattern}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\"><rect width=\"{s}\" height=\"{s}\" fill=\"{}\"/><path d=\"M-1,1L1,-1M0,{s}L{s},0M{},{}L{},{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1\"/></pattern></defs>",
+        hex(no_data_fill),
+        s - 1,
+        s + 1,
+        s + 1,
+        s - 1,
+        hex(no_data),
+    );
+    out.insert_str(open, &defs);
+    out
+}
+
 fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
     match (class, style.fills.last()) {
         (Some(c), Some(last)) => *style.fills.get(c).unwrap_or(last),
@@ -572,8 +614,8 @@ fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
     }
 }
 
-/// Fills `regions` in the order given, then hatches the surface of those without a value (in one
-/// scan, so a line runs on across neighbouring regions without data), then draws every border;
+/// Fills `regions` in the order given (those without a value in the marked no-data fill), then
+/// draws every border;
 /// `clip` keeps each ring inside a box. Returns the region of each polygon filled, in order.
 fn paint<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -583,7 +625,6 @@ fn paint<DB: DrawingBackend>(
     style: &MapStyle,
 ) -> Result<Vec<String>, DB> {
     let mut filled = Vec::with_capacity(regions.len());
-    let mut no_data: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
     for (region, class) in regions {
         // Each polygon's rings in pixels: the exterior, then its holes.
@@ -621,19 +662,51 @@ fn paint<DB: DrawingBackend>(
             outline.extend_from_slice(ring);
             outline.push(anchor);
         }
-        area.draw(&Filled::new(outline, fill_of(style, *class).filled()))?;
+        let fill = match class {
+            Some(_) => fill_of(style, *class).filled(),
+            None => no_data_marked(style).filled(),
+        };
+        area.draw(&Filled::new(outline, fill))?;
         filled.push(region.code.clone());
-        if class.is_none() {
-            no_data.extend(rings.into_iter().map(|(r, _)| r));
-        }
         borders.extend(pixel_rings.into_iter().filter(|r| r.len() >= 2));
     }
-    hatch(area, &no_data, style)?;
     let border = style.stroke.stroke_width(1);
-    for ring in borders {
-        area.draw(&PathElement::new(ring, border))?;
+    for run in shared_once(&borders) {
+        area.draw(&PathElement::new(run, border))?;
     }
     Ok(filled)
+}
+
+/// The borders of `rings` with each edge once: a border two regions share is in both their
+/// rings (the same pixels, one ring running it the other way) and is drawn once. Returns the
+/// runs of consecutive edges not drawn before, as polylines.
+fn shared_once(rings: &[Vec<(i32, i32)>]) -> Vec<Vec<(i32, i32)>> {
+    let edges: usize = rings.iter().map(Vec::len).sum();
+    let mut seen: std::collections::HashSet<((i32, i32), (i32, i32))> =
+        std::collections::HashSet::with_capacity(edges);
+    let mut runs = Vec::new();
+    for ring in rings {
+        let mut run: Vec<(i32, i32)> = Vec::new();
+        for w in ring.windows(2) {
+            let key = if w[0] <= w[1] {
+                (w[0], w[1])
+            } else {
+                (w[1], w[0])
+            };
+            if seen.insert(key) {
+                if run.is_empty() {
+                    run.push(w[0]);
+                }
+                run.push(w[1]);
+            } else if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+        }
+        if run.len() >= 2 {
+            runs.push(run);
+        }
+    }
+    runs
 }
 
 /// A ring's vertices rounded to pixels, a vertex on the pixel of the previous one dropped, closed.
@@ -711,82 +784,6 @@ fn clip_ring(ring: &[(f64, f64)], b: Px) -> Vec<(f64, f64)> {
         points.push(first);
     }
     points
-}
-
-/// The no-data hatching of the surface the rings enclose (even-odd): 45° lines `x + y = c`,
-/// `c` a multiple of [`HATCH_SPACING`] so that lines meet across regions. A border two of the
-/// rings share is crossed twice at the same point: both crossings are dropped, so the line runs
-/// on. Each edge is filed under the lines it crosses, so a line looks only at its own edges.
-fn hatch<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    rings: &[Vec<(f64, f64)>],
-    style: &MapStyle,
-) -> Result<(), DB> {
-    let line = style.no_data.stroke_width(1);
-    let us = rings.iter().flatten().map(|(x, y)| x + y);
-    let (lo, hi) = us.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), u| {
-        (lo.min(u), hi.max(u))
-    });
-    if !lo.is_finite() {
-        return Ok(());
-    }
-    let first = (lo / HATCH_SPACING).ceil() as i64;
-    let last = (hi / HATCH_SPACING).floor() as i64;
-    if last < first {
-        return Ok(());
-    }
-    type Edge = ((f64, f64), (f64, f64));
-    let mut buckets: Vec<Vec<Edge>> = vec![Vec::new(); (last - first + 1) as usize];
-    for ring in rings {
-        for w in ring.windows(2) {
-            let (u0, u1) = (w[0].0 + w[0].1, w[1].0 + w[1].1);
-            // Filed generously (a line one step beyond either end too); the half-open test
-            // below decides, so a vertex on a line counts once.
-            let (a, b) = (u0.min(u1), u0.max(u1));
-            let from = ((a / HATCH_SPACING).floor() as i64).max(first);
-            let to = ((b / HATCH_SPACING).ceil() as i64).min(last);
-            for k in from..=to {
-                buckets[(k - first) as usize].push((w[0], w[1]));
-            }
-        }
-    }
-    let mut crossings: Vec<f64> = Vec::new();
-    for (k, edges) in buckets.iter().enumerate() {
-        let c = (first + k as i64) as f64 * HATCH_SPACING;
-        crossings.clear();
-        for &((x0, y0), (x1, y1)) in edges {
-            let (u0, u1) = (x0 + y0, x1 + y1);
-            if (u0 <= c) != (u1 <= c) {
-                let t = (c - u0) / (u1 - u0);
-                crossings.push((x0 - y0) + t * ((x1 - y1) - (x0 - y0)));
-            }
-        }
-        crossings.sort_by(f64::total_cmp);
-        // Drop the pairs of crossings of a shared border.
-        let mut kept: Vec<f64> = Vec::with_capacity(crossings.len());
-        for v in crossings.iter().copied() {
-            match kept.last() {
-                Some(last) if (v - last).abs() < 1e-6 => {
-                    kept.pop();
-                }
-                _ => kept.push(v),
-            }
-        }
-        for pair in kept.chunks_exact(2) {
-            let (v0, v1) = (pair[0], pair[1]);
-            if v1 - v0 < 1.0 {
-                continue;
-            }
-            let at = |v: f64| {
-                (
-                    ((c + v) / 2.0).round() as i32,
-                    ((c - v) / 2.0).round() as i32,
-                )
-            };
-            area.draw(&PathElement::new(vec![at(v0), at(v1)], line))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
