@@ -86,12 +86,22 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let breaks = breaks::natural(&all, 5);
             let mut svg = String::with_capacity(512 * 1024);
-            {
+            let drawn = {
                 let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-                map::draw(&area, &shapes, &values, &breaks, Some("BE10"), &style).expect("draws");
+                let drawn = map::draw(&area, &shapes, &values, &breaks, Some("BE10"), &style)
+                    .expect("draws");
                 area.present().expect("presents");
-            }
-            map::hatched(&svg, style.no_data, style.no_data_fill, "bench").into_bytes()
+                drawn
+            };
+            map::finish(
+                &svg,
+                &drawn,
+                style.background,
+                style.no_data,
+                style.no_data_fill,
+                "bench",
+            )
+            .into_bytes()
         })
     });
     group.bench_function("shapes-load-and-project", |b| {

@@ -10,10 +10,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{ChartError, RenderError};
 use super::place::{Boxed, Placer, Side};
 use super::prepare::{Body, CommissionLine, Point, Prepared, Trajectory};
 use super::style::{self, Colours, FONT_FAMILY, Theme, Word, word};
+use super::{ChartError, RenderError};
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Chart2d<'a, 'b> =
@@ -94,7 +94,7 @@ pub fn svg(
     theme: Theme,
 ) -> Result<String, ChartError> {
     let mut out = String::new();
-    let mut named: Option<(Vec<(String, super::map::Part)>, (RGBColor, RGBColor))> = None;
+    let mut named: Option<(super::map::Drawn, [RGBColor; 3])> = None;
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
         let c = theme.colours();
@@ -250,8 +250,10 @@ pub fn svg(
     }
     let out = merge_polylines(&dashes(out));
     Ok(match named {
-        Some((polygons, (no_data, no_data_fill))) => super::map::hatched(
-            &name_polygons(&out, &polygons),
+        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish(
+            &out,
+            &drawn,
+            background,
             no_data,
             no_data_fill,
             &prepared.id,
@@ -368,14 +370,15 @@ pub fn map_fills(classes: usize) -> &'static [RGBColor] {
     sequential(classes)
 }
 
-/// The choropleth in the plot area; returns the region of each polygon drawn, in order.
+/// The choropleth in the plot area; returns what it drew (for `map::finish`) and the colours
+/// `map::finish` needs.
 fn map_chart(
     plot: &Area<'_>,
     prepared: &Prepared,
     data: &super::prepare::MapData,
     theme: Theme,
     m: Metrics,
-) -> Result<(Vec<(String, super::map::Part)>, (RGBColor, RGBColor)), ChartError> {
+) -> Result<(super::map::Drawn, [RGBColor; 3]), ChartError> {
     let c = theme.colours();
     let lang = prepared.lang;
     let decimals = prepared.decimals.max(1);
@@ -430,28 +433,12 @@ fn map_chart(
             .map_err(err)?;
         }
     }
-    Ok((drawn.polygons, (map_style.no_data, map_style.no_data_fill)))
-}
-
-/// plotters writes no attributes of ours: each `<polygon` of a map, in the order drawn, gets
-/// `data-geo` (its region) and `data-part` (map, outermost, inset), for readers and tests.
-fn name_polygons(svg: &str, polygons: &[(String, super::map::Part)]) -> String {
-    let mut out = String::with_capacity(svg.len() + polygons.len() * 40);
-    let mut rest = svg;
-    let mut names = polygons.iter();
-    while let Some(at) = rest.find("<polygon") {
-        let end = at + "<polygon".len();
-        out.push_str(&rest[..end]);
-        if let Some((geo, part)) = names.next() {
-            out.push_str(&format!(
-                " data-geo=\"{geo}\" data-part=\"{}\"",
-                part.as_str()
-            ));
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    let colours = [
+        map_style.background,
+        map_style.no_data,
+        map_style.no_data_fill,
+    ];
+    Ok((drawn, colours))
 }
 
 /// The width of `text` in px, measured with the bundled font (plotters' own estimate, without a
@@ -641,13 +628,16 @@ fn dashes(svg: String) -> String {
     if !svg.contains(MARK) {
         return svg;
     }
+    let marks: Vec<(String, &str)> = DASHES
+        .iter()
+        .map(|(_, opacity, array)| (format!("opacity=\"{opacity}\" stroke="), *array))
+        .collect();
     let mut out = String::with_capacity(svg.len() + 1024);
     let mut rest = svg.as_str();
     while let Some(at) = rest.find(MARK) {
         let after = &rest[at..];
-        let found = DASHES.iter().find_map(|(_, opacity, array)| {
-            let marked = format!("opacity=\"{opacity}\" stroke=");
-            after.starts_with(&marked).then_some((marked.len(), *array))
+        let found = marks.iter().find_map(|(marked, array)| {
+            after.starts_with(marked).then_some((marked.len(), *array))
         });
         match found {
             Some((len, array)) => {
@@ -1302,10 +1292,10 @@ fn trajectory(
     let text_h = (m.base * 0.92).ceil();
     let near = [3.0, 8.0, 16.0, 28.0, 44.0];
     let label = |placer: &mut Placer,
-                     text: String,
-                     anchors: &[(f64, f64)],
-                     first: Side,
-                     lead: Option<(RGBColor, Dash)>|
+                 text: String,
+                 anchors: &[(f64, f64)],
+                 first: Side,
+                 lead: Option<(RGBColor, Dash)>|
      -> Result<(), ChartError> {
         let lead_w = if lead.is_some() { sample + 4.0 } else { 0.0 };
         let w = f64::from(text_width(root, &text, &small)) + lead_w;

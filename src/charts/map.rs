@@ -2,7 +2,8 @@
 //! regions without a value hatched, a legend with the class bounds, and the highlighted region
 //! (Brussels-Capital, a few pixels wide at the scale of Europe) ringed on the map and shown again
 //! magnified in an inset, so it is always visible. Draws on plotters' SVG backend inside the area
-//! it is given, then [`hatched`] turns the no-data fills into one hatching `<pattern>`; the title,
+//! it is given, the regions' polygons and borders written beside it ([`Drawn::geometry`]), then
+//! [`finish`] puts them in place and turns the no-data fills into one hatching `<pattern>`; the title,
 //! the footer (source, licence, © EuroGeographics), the alt text and PNG conversion are the
 //! caller's.
 //!
@@ -12,14 +13,14 @@
 //! region around it (a region without data in a fill marked for [`hatched`]: 45° lines in user
 //! space, so they run on across neighbouring regions); then the borders, one polyline per ring.
 //! Vertices that fall on
-//! the pixel of the previous one are dropped. Must not read the store, format numbers or choose
+//! the pixel of the previous one, or on the straight line between their neighbours, are dropped. Must not read the store, format numbers or choose
 //! colours: the caller gives the shapes, the values, the breaks and the style.
 
 use std::collections::BTreeMap;
 
 use plotters::coord::Shift;
 use plotters::drawing::DrawingAreaErrorKind;
-use plotters::element::{Circle, PathElement, Polygon as Filled, Rectangle};
+use plotters::element::{Circle, PathElement, Rectangle};
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, IntoFont, RGBColor, TextStyle};
@@ -76,6 +77,10 @@ pub struct Drawn {
     pub polygons: Vec<(String, Part)>,
     /// The boxes of the outermost regions drawn: code and box (left, top, right, bottom), px.
     pub outermost: Vec<(String, [i32; 4])>,
+    /// The SVG of each group of regions painted (their polygons, named `data-geo` and
+    /// `data-part`, and their borders), written here rather than through plotters (far fewer
+    /// instructions); [`finish`] puts each where plotters' SVG holds its placeholder.
+    pub geometry: Vec<String>,
 }
 
 /// Where a polygon is drawn.
@@ -311,10 +316,19 @@ pub fn draw<DB: DrawingBackend>(
 
     // The map of Europe.
     let frame = Frame::fit(shapes.extent(), map_box);
-    let mut polygons: Vec<(String, Part)> = paint(area, &regions, &frame, None, style)?
-        .into_iter()
-        .map(|g| (g, Part::Map))
-        .collect();
+    let mut geometry = Vec::new();
+    let mut polygons: Vec<(String, Part)> = paint(
+        area,
+        &regions,
+        &frame,
+        None,
+        style,
+        Part::Map,
+        &mut geometry,
+    )?
+    .into_iter()
+    .map(|g| (g, Part::Map))
+    .collect();
     let mut outermost_drawn = Vec::new();
     let small = TextStyle::from((style.font, style.font_size * 0.75).into_font())
         .color(&style.text)
@@ -337,9 +351,17 @@ pub fn draw<DB: DrawingBackend>(
         let corners = [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)];
         area.draw(&Rectangle::new(corners, style.background.filled()))?;
         polygons.extend(
-            paint(area, &[(*region, *class)], &fit, Some(*b), style)?
-                .into_iter()
-                .map(|g| (g, Part::Outermost)),
+            paint(
+                area,
+                &[(*region, *class)],
+                &fit,
+                Some(*b),
+                style,
+                Part::Outermost,
+                &mut geometry,
+            )?
+            .into_iter()
+            .map(|g| (g, Part::Outermost)),
         );
         area.draw(&Rectangle::new(corners, style.stroke_box()))?;
         area.draw_text(
@@ -412,6 +434,7 @@ pub fn draw<DB: DrawingBackend>(
             highlight: None,
             polygons,
             outermost: outermost_drawn,
+            geometry,
         });
     };
     let region = target.0;
@@ -473,6 +496,7 @@ pub fn draw<DB: DrawingBackend>(
             highlight: Some((cx.round() as i32, cy.round() as i32)),
             polygons,
             outermost: outermost_drawn,
+            geometry,
         });
     }
 
@@ -500,9 +524,17 @@ pub fn draw<DB: DrawingBackend>(
         style.background.filled(),
     ))?;
     polygons.extend(
-        paint(area, &near, &inset, Some(inset_box), style)?
-            .into_iter()
-            .map(|g| (g, Part::Inset)),
+        paint(
+            area,
+            &near,
+            &inset,
+            Some(inset_box),
+            style,
+            Part::Inset,
+            &mut geometry,
+        )?
+        .into_iter()
+        .map(|g| (g, Part::Inset)),
     );
     area.draw(&Rectangle::new(
         [
@@ -543,6 +575,7 @@ pub fn draw<DB: DrawingBackend>(
         highlight: Some(centre),
         polygons,
         outermost: outermost_drawn,
+        geometry,
     })
 }
 
@@ -623,9 +656,13 @@ fn paint<DB: DrawingBackend>(
     frame: &Frame,
     clip: Option<Px>,
     style: &MapStyle,
+    part: Part,
+    geometry: &mut Vec<String>,
 ) -> Result<Vec<String>, DB> {
     let mut filled = Vec::with_capacity(regions.len());
     let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
+    let base = area.get_base_pixel();
+    let mut svg = String::with_capacity(64 * 1024);
     for (region, class) in regions {
         // Each polygon's rings in pixels: the exterior, then its holes.
         let mut rings: Vec<(Vec<(f64, f64)>, bool)> = Vec::new();
@@ -662,19 +699,140 @@ fn paint<DB: DrawingBackend>(
             outline.extend_from_slice(ring);
             outline.push(anchor);
         }
-        let fill = match class {
-            Some(_) => fill_of(style, *class).filled(),
-            None => no_data_marked(style).filled(),
-        };
-        area.draw(&Filled::new(outline, fill))?;
+        // As plotters' SVG backend writes a filled polygon, with the region named.
+        svg.push_str("<polygon data-geo=\"");
+        svg.push_str(&crate::charts::escape(&region.code));
+        svg.push_str("\" data-part=\"");
+        svg.push_str(part.as_str());
+        match class {
+            Some(_) => {
+                svg.push_str("\" opacity=\"1\" fill=\"");
+                svg.push_str(&hex(fill_of(style, *class)));
+            }
+            None => {
+                svg.push_str(&format!("\" opacity=\"{NO_DATA_MARK}\" fill=\""));
+                svg.push_str(&hex(style.no_data_fill));
+            }
+        }
+        svg.push_str("\" points=\"");
+        for p in &outline {
+            push_point(&mut svg, *p, base);
+            svg.push(' ');
+        }
+        svg.push_str("\"/>\n");
         filled.push(region.code.clone());
         borders.extend(pixel_rings.into_iter().filter(|r| r.len() >= 2));
     }
-    let border = style.stroke.stroke_width(1);
-    for run in shared_once(&borders) {
-        area.draw(&PathElement::new(run, border))?;
+    let runs = shared_once(&borders);
+    if !runs.is_empty() {
+        svg.push_str("<path fill=\"none\" opacity=\"1\" stroke=\"");
+        svg.push_str(&hex(style.stroke));
+        svg.push_str("\" stroke-width=\"1\" d=\"");
+        for run in runs {
+            for (i, p) in run.into_iter().enumerate() {
+                svg.push(if i == 0 { 'M' } else { 'L' });
+                push_point(&mut svg, p, base);
+            }
+        }
+        svg.push_str("\"/>\n");
     }
+    // Where the geometry goes in plotters' SVG: a mark [`finish`] replaces by it.
+    area.draw(&Rectangle::new(
+        [(0, 0), (1, 1)],
+        placeholder(style).filled(),
+    ))?;
+    geometry.push(svg);
     Ok(filled)
+}
+
+/// `#RRGGBB`, as plotters writes a colour.
+fn hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// `x,y` of a pixel of the area, in the SVG's coordinates (offset by the area's origin).
+fn push_point(svg: &mut String, (x, y): (i32, i32), base: (i32, i32)) {
+    push_int(svg, x + base.0);
+    svg.push(',');
+    push_int(svg, y + base.1);
+}
+
+/// An integer in decimal, without the formatting machinery (hundreds of thousands per map).
+fn push_int(svg: &mut String, n: i32) {
+    if n < 0 {
+        svg.push('-');
+    }
+    let mut n = n.unsigned_abs();
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        svg.push(char::from(*d));
+    }
+}
+
+/// The opacity that marks where [`paint`] put a group of regions in plotters' SVG.
+const PLACEHOLDER_MARK: f64 = 0.993;
+
+fn placeholder(style: &MapStyle) -> plotters::style::RGBAColor {
+    style.background.mix(PLACEHOLDER_MARK)
+}
+
+/// The SVG plotters wrote for [`draw`], finished: each placeholder replaced by the regions
+/// [`draw`] wrote beside it (`drawn.geometry`, in order), then the no-data fills [`hatched`].
+/// `background`, `no_data` and `no_data_fill` are the [`MapStyle`]'s.
+pub fn finish(
+    svg: &str,
+    drawn: &Drawn,
+    background: RGBColor,
+    no_data: RGBColor,
+    no_data_fill: RGBColor,
+    id: &str,
+) -> String {
+    // The placeholder as plotters writes it (at the area's origin: `<rect x=".." y=".." …`).
+    let mark = format!(
+        " width=\"1\" height=\"1\" opacity=\"{PLACEHOLDER_MARK}\" fill=\"{}\" stroke=\"none\"/>\n",
+        hex(background)
+    );
+    let mut out =
+        String::with_capacity(svg.len() + drawn.geometry.iter().map(String::len).sum::<usize>());
+    let mut rest = svg;
+    let mut groups = drawn.geometry.iter();
+    while let Some(at) = rest.find(&mark) {
+        let Some(open) = rest[..at].rfind("<rect ") else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(groups.next().map_or("", String::as_str));
+        rest = &rest[at + mark.len()..];
+    }
+    out.push_str(rest);
+    hatched(&out, no_data, no_data_fill, id)
+}
+
+/// A hasher for pixel edges (the standard one is built against hostile keys; these are ours).
+#[derive(Default)]
+struct EdgeHasher(u64);
+
+impl std::hash::Hasher for EdgeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n as u32)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 /// The borders of `rings` with each edge once: a border two regions share is in both their
@@ -682,8 +840,10 @@ fn paint<DB: DrawingBackend>(
 /// runs of consecutive edges not drawn before, as polylines.
 fn shared_once(rings: &[Vec<(i32, i32)>]) -> Vec<Vec<(i32, i32)>> {
     let edges: usize = rings.iter().map(Vec::len).sum();
-    let mut seen: std::collections::HashSet<((i32, i32), (i32, i32))> =
-        std::collections::HashSet::with_capacity(edges);
+    let mut seen: std::collections::HashSet<
+        ((i32, i32), (i32, i32)),
+        std::hash::BuildHasherDefault<EdgeHasher>,
+    > = std::collections::HashSet::with_capacity_and_hasher(edges, Default::default());
     let mut runs = Vec::new();
     for ring in rings {
         let mut run: Vec<(i32, i32)> = Vec::new();
@@ -723,6 +883,30 @@ fn snap(ring: &[(f64, f64)]) -> Vec<(i32, i32)> {
     {
         out.push(first);
     }
+    straight(out)
+}
+
+/// A closed pixel ring without the vertices that lie on the straight segment between their two
+/// neighbours (the same picture in fewer points). Decided by each vertex's own neighbours, so a
+/// border two rings share loses the same vertices in both; the first vertex is kept.
+fn straight(ring: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
+    if ring.len() < 4 {
+        return ring;
+    }
+    let mut out = Vec::with_capacity(ring.len());
+    out.push(ring[0]);
+    for w in ring.windows(3) {
+        let (a, b, c) = (w[0], w[1], w[2]);
+        let cross = i64::from(b.0 - a.0) * i64::from(c.1 - a.1)
+            - i64::from(b.1 - a.1) * i64::from(c.0 - a.0);
+        let between = i64::from(b.0 - a.0) * i64::from(c.0 - b.0)
+            + i64::from(b.1 - a.1) * i64::from(c.1 - b.1)
+            > 0;
+        if cross != 0 || !between {
+            out.push(b);
+        }
+    }
+    out.push(ring[ring.len() - 1]);
     out
 }
 

@@ -245,18 +245,36 @@ mod tests {
         // A line along y = 50; the label wants to sit on it, right of (100, 50).
         p.line(&[(0.0, 50.0), (200.0, 50.0)]);
         let first = p
-            .place(&[(100.0, 50.0)], &[Side::Right, Side::Above], &[4.0], 40.0, 12.0)
+            .place(
+                &[(100.0, 50.0)],
+                &[Side::Right, Side::Above],
+                &[4.0],
+                40.0,
+                12.0,
+            )
             .expect("a place");
         assert!(first.b <= 48.0, "above the line: {first:?}");
         let second = p
-            .place(&[(100.0, 50.0)], &[Side::Above, Side::Below], &[4.0], 40.0, 12.0)
+            .place(
+                &[(100.0, 50.0)],
+                &[Side::Above, Side::Below],
+                &[4.0],
+                40.0,
+                12.0,
+            )
             .expect("a place");
         assert!(!second.overlaps(&first) && second.t >= 52.0, "{second:?}");
         // No room left anywhere near: none.
         let mut full = Placer::new(Boxed::new(0.0, 0.0, 30.0, 30.0), 2.0);
         full.line(&[(0.0, 15.0), (30.0, 15.0)]);
         assert_eq!(
-            full.place(&[(15.0, 15.0)], &Side::from(Side::Right), &[2.0], 40.0, 12.0),
+            full.place(
+                &[(15.0, 15.0)],
+                &Side::from(Side::Right),
+                &[2.0],
+                40.0,
+                12.0
+            ),
             None
         );
     }

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use arrow::array::{Array, Float64Array, StringArray};
 
-use super::{ChartError, Unavailable};
 use super::definition::{Chart, Kind};
 use super::style::{self, Word, word};
+use super::{ChartError, Unavailable};
 use crate::catalog::{Catalog, DesiDimension, Provider};
 use crate::geo::{self, Shapes, breaks};
 use crate::indicators::IndicatorError;
@@ -629,10 +629,7 @@ pub fn prepare(
                 },
                 || {
                     ChartError::from(Unavailable::NoValue {
-                        detail: format!(
-                            "{} has no value for the {group_name} group",
-                            indicator.id
-                        ),
+                        detail: format!("{} has no value for the {group_name} group", indicator.id),
                     })
                 },
             )?;

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use resvg::tiny_skia::{self, FillRule, Paint, Path, PathBuilder, Pixmap, Transform};
 
-use super::{ChartError, RenderError};
 use super::style;
+use super::{ChartError, RenderError};
 
 /// The bundled font's glyphs as paths in font units (y up), by glyph id, and its metrics.
 struct Glyphs {
@@ -225,11 +225,10 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
     };
     let tree = resvg::usvg::Tree::from_str(&shapes, &options).map_err(RenderError::from)?;
     let size = tree.size().to_int_size();
-    let mut pixmap =
-        Pixmap::new(size.width(), size.height()).ok_or(RenderError::Size {
-            width: size.width(),
-            height: size.height(),
-        })?;
+    let mut pixmap = Pixmap::new(size.width(), size.height()).ok_or(RenderError::Size {
+        width: size.width(),
+        height: size.height(),
+    })?;
     resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
     if let Some(g) = glyphs() {
         draw_labels(&mut pixmap, g, &labels);

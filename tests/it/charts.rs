@@ -235,8 +235,12 @@ fn line_styles(svg: &str) -> Result<std::collections::BTreeSet<(String, String)>
         })
         .map(|n| {
             (
-                n.attribute("stroke").unwrap_or_default().to_ascii_lowercase(),
-                n.attribute("stroke-dasharray").unwrap_or("solid").to_owned(),
+                n.attribute("stroke")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                n.attribute("stroke-dasharray")
+                    .unwrap_or("solid")
+                    .to_owned(),
             )
         })
         .collect())
@@ -293,7 +297,10 @@ fn labels_clear_of_lines(svg: &str) -> Result<()> {
             _ => x,
         };
         // Digits and capitals rise 0.73 em; descenders fall 0.24 em (DejaVu Sans).
-        boxes.push(((l, baseline - 0.73 * size, l + w, baseline + 0.24 * size), content));
+        boxes.push((
+            (l, baseline - 0.73 * size, l + w, baseline + 0.24 * size),
+            content,
+        ));
     }
     ensure!(boxes.len() > 5, "{} texts", boxes.len());
     let segments = plotted_segments(&doc);
@@ -763,11 +770,17 @@ fn every_chart_type_renders_in_french_dutch_and_english_with_each_value_where_it
         let (commission, lines) = match lang {
             "fr" => (
                 "Commission européenne :",
-                ["trajectoire selon le rythme passé", "chemin vers l'objectif"],
+                [
+                    "trajectoire selon le rythme passé",
+                    "chemin vers l'objectif",
+                ],
             ),
             "nl" => (
                 "Europese Commissie:",
-                ["traject volgens het vroegere tempo", "pad naar de doelstelling"],
+                [
+                    "traject volgens het vroegere tempo",
+                    "pad naar de doelstelling",
+                ],
             ),
             _ => (
                 "European Commission:",
@@ -777,7 +790,10 @@ fn every_chart_type_renders_in_french_dutch_and_english_with_each_value_where_it
         for line in lines {
             let label = format!("{commission} {line}");
             let n = svg.texts.iter().filter(|t| t.3 == label).count();
-            ensure!(n == 2, "{lang}: {label:?} is written {n} times, not in the legend and along its line");
+            ensure!(
+                n == 2,
+                "{lang}: {label:?} is written {n} times, not in the legend and along its line"
+            );
         }
         for id in ["ict-specialists-trajectory", "5g-trajectory"] {
             let body = served
@@ -791,7 +807,10 @@ fn every_chart_type_renders_in_french_dutch_and_english_with_each_value_where_it
                 ensure!(styles.len() >= 4, "{lang}: line styles {styles:?}");
                 let dashes: std::collections::BTreeSet<&String> =
                     styles.iter().map(|s| &s.1).collect();
-                ensure!(dashes.len() == styles.len(), "{lang}: two lines share a dash: {styles:?}");
+                ensure!(
+                    dashes.len() == styles.len(),
+                    "{lang}: two lines share a dash: {styles:?}"
+                );
             }
         }
     }

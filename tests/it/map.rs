@@ -438,7 +438,9 @@ fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_i
         let pattern = doc
             .descendants()
             .find(|n| {
-                n.has_tag_name("pattern") && n.attribute("id").map(str::to_ascii_lowercase).as_deref() == Some(pattern_id.as_str())
+                n.has_tag_name("pattern")
+                    && n.attribute("id").map(str::to_ascii_lowercase).as_deref()
+                        == Some(pattern_id.as_str())
             })
             .with_context(|| format!("{lang}: no pattern {pattern_id}"))?;
         ensure!(pattern.attribute("patternUnits") == Some("userSpaceOnUse"));

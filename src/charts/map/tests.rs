@@ -110,7 +110,10 @@ fn render(
         area.present().expect("the SVG is written");
         drawn
     };
-    (hatched(&svg, NO_DATA, BACKGROUND, "test"), drawn)
+    (
+        finish(&svg, &drawn, BACKGROUND, NO_DATA, BACKGROUND, "test"),
+        drawn,
+    )
 }
 
 /// The fill of a region without a value: the hatching pattern.
@@ -488,5 +491,35 @@ fn clipping_keeps_the_part_of_a_ring_inside_the_box() {
             }
         )
         .is_empty()
+    );
+}
+
+#[test]
+fn vertices_on_a_straight_run_are_dropped_and_corners_and_spikes_kept() {
+    // A square with points along two of its sides, and a spike out and back on the third.
+    let ring = vec![
+        (0, 0),
+        (2, 0),
+        (4, 0),
+        (4, 2),
+        (4, 4),
+        (2, 4),
+        (2, 6),
+        (2, 4),
+        (0, 4),
+        (0, 0),
+    ];
+    assert_eq!(
+        straight(ring),
+        vec![
+            (0, 0),
+            (4, 0),
+            (4, 4),
+            (2, 4),
+            (2, 6),
+            (2, 4),
+            (0, 4),
+            (0, 0)
+        ]
     );
 }
