@@ -577,7 +577,7 @@ enum Dash {
     /// 5 on, 3 off: the EU reference of a profile.
     Reference,
     /// 9 on, 3 off, 2 on, 3 off: the Commission's path to the target.
-    DashDot,
+    LongShort,
 }
 
 /// The dash patterns, their dash arrays and the opacity that marks a polyline drawn with each
@@ -586,7 +586,7 @@ const DASHES: [(Dash, f64, &str); 4] = [
     (Dash::Dashed, 0.999, "6 4"),
     (Dash::Dotted, 0.998, "2 3"),
     (Dash::Reference, 0.997, "5 3"),
-    (Dash::DashDot, 0.995, "9 3 2 3"),
+    (Dash::LongShort, 0.995, "9 3 2 3"),
 ];
 
 /// `colour` marked for `dash`.
@@ -1144,7 +1144,7 @@ fn trajectory(
     let required = c.series[1];
     let commission = |line: CommissionLine| match line {
         CommissionLine::Trajectory => (c.series[3], Dash::Dotted),
-        CommissionLine::Path => (c.series[4], Dash::DashDot),
+        CommissionLine::Path => (c.series[4], Dash::LongShort),
     };
     let px = |chart: &Chart2d<'_, '_>, (year, v): (i32, f64)| {
         let p = chart.backend_coord(&(f64::from(year), v));
@@ -1222,7 +1222,9 @@ fn trajectory(
 
     // The legend: what each mark and line is, in a corner of the plot clear of the lines.
     let legend = font(m.base * 0.88, c.text);
-    let mut entries: Vec<(String, Option<(RGBColor, Option<Dash>)>)> = vec![
+    // What each entry shows: a marker (None), or a line in a colour, solid or dashed.
+    type Sample = Option<(RGBColor, Option<Dash>)>;
+    let mut entries: Vec<(String, Sample)> = vec![
         (word(Word::History, lang).to_owned(), None),
         (word(Word::Trend, lang).to_owned(), Some((trend, None))),
         (

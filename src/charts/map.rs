@@ -840,10 +840,9 @@ impl std::hash::Hasher for EdgeHasher {
 /// runs of consecutive edges not drawn before, as polylines.
 fn shared_once(rings: &[Vec<(i32, i32)>]) -> Vec<Vec<(i32, i32)>> {
     let edges: usize = rings.iter().map(Vec::len).sum();
-    let mut seen: std::collections::HashSet<
-        ((i32, i32), (i32, i32)),
-        std::hash::BuildHasherDefault<EdgeHasher>,
-    > = std::collections::HashSet::with_capacity_and_hasher(edges, Default::default());
+    type Edge = ((i32, i32), (i32, i32));
+    let mut seen: std::collections::HashSet<Edge, std::hash::BuildHasherDefault<EdgeHasher>> =
+        std::collections::HashSet::with_capacity_and_hasher(edges, Default::default());
     let mut runs = Vec::new();
     for ring in rings {
         let mut run: Vec<(i32, i32)> = Vec::new();
