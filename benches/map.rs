@@ -1,7 +1,7 @@
 //! Map benchmark: `charts::map::draw` of the NUTS-2 choropleth, 800×500, into an SVG string, over
 //! the real GISCO shapes (loaded once, as the service keeps them) and the real regional values of
 //! `../shared/data` (households with internet access, 2025, Jenks breaks in five classes) with
-//! BE10 highlighted: from the values to the SVG bytes. Also `Shapes::from_batches` (the load and
+//! BE10 highlighted: from the values to the SVG bytes (the no-data fills made the hatching pattern). Also `Shapes::from_batches` (the load and
 //! projection, once per version of the shapes) and the breaks. Run with `cargo bench --bench map`.
 
 use std::collections::BTreeMap;
@@ -86,12 +86,22 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let breaks = breaks::natural(&all, 5);
             let mut svg = String::with_capacity(512 * 1024);
-            {
+            let drawn = {
                 let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-                map::draw(&area, &shapes, &values, &breaks, Some("BE10"), &style).expect("draws");
+                let drawn = map::draw(&area, &shapes, &values, &breaks, Some("BE10"), &style)
+                    .expect("draws");
                 area.present().expect("presents");
-            }
-            svg.into_bytes()
+                drawn
+            };
+            map::finish(
+                &svg,
+                &drawn,
+                style.background,
+                style.no_data,
+                style.no_data_fill,
+                "bench",
+            )
+            .into_bytes()
         })
     });
     group.bench_function("shapes-load-and-project", |b| {

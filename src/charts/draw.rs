@@ -10,16 +10,17 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::ChartError;
-use super::prepare::{Body, Point, Prepared, Trajectory};
+use super::place::{Boxed, Placer, Side};
+use super::prepare::{Body, CommissionLine, Point, Prepared, Trajectory};
 use super::style::{self, Colours, FONT_FAMILY, Theme, Word, word};
+use super::{ChartError, RenderError};
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Chart2d<'a, 'b> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-fn err<E: std::fmt::Display>(e: E) -> ChartError {
-    ChartError::Render(e.to_string())
+fn err(e: plotters::drawing::DrawingAreaErrorKind<std::io::Error>) -> ChartError {
+    RenderError::Draw(e).into()
 }
 
 /// Sizes of one drawing, from its width.
@@ -93,7 +94,7 @@ pub fn svg(
     theme: Theme,
 ) -> Result<String, ChartError> {
     let mut out = String::new();
-    let mut named: Option<Vec<(String, super::map::Part)>> = None;
+    let mut named: Option<(super::map::Drawn, [RGBColor; 3])> = None;
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
         let c = theme.colours();
@@ -249,7 +250,14 @@ pub fn svg(
     }
     let out = merge_polylines(&dashes(out));
     Ok(match named {
-        Some(polygons) => name_polygons(&out, &polygons),
+        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish(
+            &out,
+            &drawn,
+            background,
+            no_data,
+            no_data_fill,
+            &prepared.id,
+        ),
         None => out,
     })
 }
@@ -362,14 +370,15 @@ pub fn map_fills(classes: usize) -> &'static [RGBColor] {
     sequential(classes)
 }
 
-/// The choropleth in the plot area; returns the region of each polygon drawn, in order.
+/// The choropleth in the plot area; returns what it drew (for `map::finish`) and the colours
+/// `map::finish` needs.
 fn map_chart(
     plot: &Area<'_>,
     prepared: &Prepared,
     data: &super::prepare::MapData,
     theme: Theme,
     m: Metrics,
-) -> Result<Vec<(String, super::map::Part)>, ChartError> {
+) -> Result<(super::map::Drawn, [RGBColor; 3]), ChartError> {
     let c = theme.colours();
     let lang = prepared.lang;
     let decimals = prepared.decimals.max(1);
@@ -424,28 +433,12 @@ fn map_chart(
             .map_err(err)?;
         }
     }
-    Ok(drawn.polygons)
-}
-
-/// plotters writes no attributes of ours: each `<polygon` of a map, in the order drawn, gets
-/// `data-geo` (its region) and `data-part` (map, outermost, inset), for readers and tests.
-fn name_polygons(svg: &str, polygons: &[(String, super::map::Part)]) -> String {
-    let mut out = String::with_capacity(svg.len() + polygons.len() * 40);
-    let mut rest = svg;
-    let mut names = polygons.iter();
-    while let Some(at) = rest.find("<polygon") {
-        let end = at + "<polygon".len();
-        out.push_str(&rest[..end]);
-        if let Some((geo, part)) = names.next() {
-            out.push_str(&format!(
-                " data-geo=\"{geo}\" data-part=\"{}\"",
-                part.as_str()
-            ));
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    let colours = [
+        map_style.background,
+        map_style.no_data,
+        map_style.no_data_fill,
+    ];
+    Ok((drawn, colours))
 }
 
 /// The width of `text` in px, measured with the bundled font (plotters' own estimate, without a
@@ -571,7 +564,35 @@ fn dashed(
     colour: RGBColor,
     width: u32,
 ) -> Result<(), ChartError> {
-    dash_pattern(chart, a, b, colour, width, 6.0, 4.0)
+    dash_pattern(chart, a, b, colour, width, Dash::Dashed)
+}
+
+/// The dash patterns a line may have (SVG `stroke-dasharray`, px).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dash {
+    /// 6 on, 4 off: a break in series, desi-city's path to the target.
+    Dashed,
+    /// 2 on, 3 off: the Commission's trajectory from past performance.
+    Dotted,
+    /// 5 on, 3 off: the EU reference of a profile.
+    Reference,
+    /// 9 on, 3 off, 2 on, 3 off: the Commission's path to the target.
+    LongShort,
+}
+
+/// The dash patterns, their dash arrays and the opacity that marks a polyline drawn with each
+/// (plotters writes no dash array: [`dashes`] turns the mark into one).
+const DASHES: [(Dash, f64, &str); 4] = [
+    (Dash::Dashed, 0.999, "6 4"),
+    (Dash::Dotted, 0.998, "2 3"),
+    (Dash::Reference, 0.997, "5 3"),
+    (Dash::LongShort, 0.995, "9 3 2 3"),
+];
+
+/// `colour` marked for `dash`.
+fn dash_colour(colour: RGBColor, dash: Dash) -> RGBAColor {
+    let opacity = DASHES.iter().find(|d| d.0 == dash).map_or(1.0, |d| d.1);
+    colour.mix(opacity)
 }
 
 fn dash_pattern(
@@ -580,8 +601,7 @@ fn dash_pattern(
     b: (f64, f64),
     colour: RGBColor,
     width: u32,
-    dash: f64,
-    gap: f64,
+    dash: Dash,
 ) -> Result<(), ChartError> {
     let pa = chart.backend_coord(&a);
     let pb = chart.backend_coord(&b);
@@ -589,39 +609,51 @@ fn dash_pattern(
         return Ok(());
     }
     // One polyline, marked by an opacity no other element has; `dashes` makes it an SVG dash
-    // array (plotters writes none), so a viewer and resvg draw one path, not one per dash.
-    let marker = DASHES
-        .iter()
-        .position(|d| d.1 == (dash, gap))
-        .ok_or_else(|| ChartError::Render(format!("no dash pattern {dash} {gap}")))?;
+    // array, so a viewer and resvg draw one path, not one per dash.
+    if !DASHES.iter().any(|d| d.0 == dash) {
+        return Err(RenderError::DashPattern(format!("{dash:?}")).into());
+    }
     chart
         .draw_series(std::iter::once(PathElement::new(
             vec![a, b],
-            ShapeStyle::from(&colour.mix(DASHES[marker].0)).stroke_width(width),
+            ShapeStyle::from(&dash_colour(colour, dash)).stroke_width(width),
         )))
         .map_err(err)?;
     Ok(())
 }
 
-/// The dash patterns (dash, gap in px) and the opacity that marks a polyline drawn with each.
-const DASHES: [(f64, (f64, f64)); 3] = [
-    (0.999, (6.0, 4.0)),
-    (0.998, (2.0, 3.0)),
-    (0.997, (5.0, 3.0)),
-];
-
-/// Every polyline marked by a [`DASHES`] opacity, opaque with its dash array.
+/// Every polyline marked by a [`DASHES`] opacity, opaque with its dash array (one pass).
 fn dashes(svg: String) -> String {
-    if !svg.contains("opacity=\"0.99") {
+    const MARK: &str = "opacity=\"0.99";
+    if !svg.contains(MARK) {
         return svg;
     }
-    let mut out = svg;
-    for (opacity, (dash, gap)) in DASHES {
-        out = out.replace(
-            &format!("opacity=\"{opacity}\""),
-            &format!("opacity=\"1\" stroke-dasharray=\"{dash} {gap}\""),
-        );
+    let marks: Vec<(String, &str)> = DASHES
+        .iter()
+        .map(|(_, opacity, array)| (format!("opacity=\"{opacity}\" stroke="), *array))
+        .collect();
+    let mut out = String::with_capacity(svg.len() + 1024);
+    let mut rest = svg.as_str();
+    while let Some(at) = rest.find(MARK) {
+        let after = &rest[at..];
+        let found = marks.iter().find_map(|(marked, array)| {
+            after.starts_with(marked).then_some((marked.len(), *array))
+        });
+        match found {
+            Some((len, array)) => {
+                out.push_str(&rest[..at]);
+                out.push_str("opacity=\"1\" stroke-dasharray=\"");
+                out.push_str(array);
+                out.push_str("\" stroke=");
+                rest = &rest[at + len..];
+            }
+            None => {
+                out.push_str(&rest[..at + MARK.len()]);
+                rest = &rest[at + MARK.len()..];
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -979,8 +1011,7 @@ fn profile(
         (100.0, n as f64),
         c.series[2],
         2,
-        5.0,
-        3.0,
+        Dash::Reference,
     )?;
     let eu_at = chart.backend_coord(&(100.0, n as f64));
     root.draw(&Text::new(
@@ -1106,23 +1137,45 @@ fn trajectory(
         Some(span as usize / step + 1),
     )?;
     let r = (m.base * 0.36).max(3.0) as i32;
+    // Each line its own colour and dash (never colour alone): desi-city's trajectory solid and
+    // its path dashed, the Commission's trajectory dotted and its path dash-dotted.
     let history = c.series[0];
     let trend = c.series[0];
     let required = c.series[1];
-    let published = c.series[3];
-    // The Commission's own trajectories, dotted.
+    let commission = |line: CommissionLine| match line {
+        CommissionLine::Trajectory => (c.series[3], Dash::Dotted),
+        CommissionLine::Path => (c.series[4], Dash::LongShort),
+    };
+    let px = |chart: &Chart2d<'_, '_>, (year, v): (i32, f64)| {
+        let p = chart.backend_coord(&(f64::from(year), v));
+        (f64::from(p.0), f64::from(p.1))
+    };
+    // Labels keep clear of the lines, the markers and each other, inside the plot.
+    let (left, top) = chart.backend_coord(&(f64::from(y0) - 0.5, v1));
+    let (right, bottom) = chart.backend_coord(&(f64::from(y1) + 0.8, v0));
+    let mut placer = Placer::new(
+        Boxed {
+            l: f64::from(left),
+            t: f64::from(top),
+            r: f64::from(right),
+            b: f64::from(bottom),
+        },
+        3.0,
+    );
     for p in &t.published {
+        let (colour, dash) = commission(p.line);
         for w in p.points.windows(2) {
             dash_pattern(
                 &mut chart,
                 (f64::from(w[0].0), w[0].1),
                 (f64::from(w[1].0), w[1].1),
-                published,
+                colour,
                 2,
-                2.0,
-                3.0,
+                dash,
             )?;
         }
+        let points: Vec<(f64, f64)> = p.points.iter().map(|q| px(&chart, *q)).collect();
+        placer.line(&points);
     }
     if let Some([a, b]) = t.required {
         dashed(
@@ -1132,6 +1185,7 @@ fn trajectory(
             required,
             2,
         )?;
+        placer.line(&[px(&chart, a), px(&chart, b)]);
     }
     if let Some([a, b]) = t.trend {
         chart
@@ -1140,6 +1194,7 @@ fn trajectory(
                 ShapeStyle::from(&trend).stroke_width(2),
             )))
             .map_err(err)?;
+        placer.line(&[px(&chart, a), px(&chart, b)]);
     }
     for p in &t.history {
         if let Some(v) = p.value {
@@ -1151,16 +1206,118 @@ fn trajectory(
                 r,
                 c.background,
             )?;
+            placer.block(Boxed::around(px(&chart, (p.year, v)), f64::from(r)));
         }
     }
-    // The target: a square, with its year and value.
-    let at = chart.backend_coord(&(f64::from(t.target.0), t.target.1));
+    // The target: a square.
+    let target_at = px(&chart, t.target);
     let s = r + 2;
+    let at = (target_at.0 as i32, target_at.1 as i32);
     root.draw(&Rectangle::new(
         [(at.0 - s, at.1 - s), (at.0 + s, at.1 + s)],
         ShapeStyle::from(&required).filled(),
     ))
     .map_err(err)?;
+    placer.block(Boxed::around(target_at, f64::from(s)));
+
+    // The legend: what each mark and line is, in a corner of the plot clear of the lines.
+    let legend = font(m.base * 0.88, c.text);
+    // What each entry shows: a marker (None), or a line in a colour, solid or dashed.
+    type Sample = Option<(RGBColor, Option<Dash>)>;
+    let mut entries: Vec<(String, Sample)> = vec![
+        (word(Word::History, lang).to_owned(), None),
+        (word(Word::Trend, lang).to_owned(), Some((trend, None))),
+        (
+            word(Word::Required, lang).to_owned(),
+            Some((required, Some(Dash::Dashed))),
+        ),
+    ];
+    for p in &t.published {
+        let (colour, dash) = commission(p.line);
+        entries.push((p.label.clone(), Some((colour, Some(dash)))));
+    }
+    let lh = (m.base * 1.25).round();
+    let sample = 24.0;
+    let legend_w = sample
+        + 6.0
+        + entries
+            .iter()
+            .map(|e| f64::from(text_width(root, &e.0, &legend)))
+            .fold(0.0, f64::max);
+    let legend_h = lh * entries.len() as f64;
+    let area = placer.bounds();
+    let inset = 8.0;
+    let corners = [
+        (area.l + inset, area.t + inset),
+        (area.r - inset - legend_w, area.b - inset - legend_h),
+        (area.r - inset - legend_w, area.t + inset),
+        (area.l + inset, area.b - inset - legend_h),
+    ];
+    let spot = placer
+        .first_free(&corners, legend_w, legend_h)
+        .unwrap_or_else(|| Boxed::new(corners[0].0, corners[0].1, legend_w, legend_h));
+    for (k, (label, kind)) in entries.into_iter().enumerate() {
+        let y = (spot.t + lh * (k as f64 + 0.5)) as i32;
+        let x = spot.l as i32;
+        match kind {
+            None => {
+                root.draw(&Circle::new(
+                    (x + sample as i32 / 2, y),
+                    r,
+                    ShapeStyle::from(&history).filled(),
+                ))
+                .map_err(err)?;
+            }
+            Some((colour, dash)) => {
+                let paint = match dash {
+                    Some(d) => ShapeStyle::from(&dash_colour(colour, d)),
+                    None => ShapeStyle::from(&colour),
+                };
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + sample as i32, y)],
+                    paint.stroke_width(2),
+                ))
+                .map_err(err)?;
+            }
+        }
+        root.draw(&Text::new(
+            label,
+            (x + sample as i32 + 6, y),
+            legend.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
+    }
+
+    // The labels, each where it touches nothing: the target's year and value, where the trend
+    // reaches the target, and each Commission line named along it.
+    let small = font(m.base * 0.92, c.text);
+    let text_h = (m.base * 0.92).ceil();
+    let near = [3.0, 8.0, 16.0, 28.0, 44.0];
+    let label = |placer: &mut Placer,
+                 text: String,
+                 anchors: &[(f64, f64)],
+                 first: Side,
+                 lead: Option<(RGBColor, Dash)>|
+     -> Result<(), ChartError> {
+        let lead_w = if lead.is_some() { sample + 4.0 } else { 0.0 };
+        let w = f64::from(text_width(root, &text, &small)) + lead_w;
+        let b = placer.place_or_first(anchors, &Side::from(first), &near, w, text_h);
+        if let Some((colour, dash)) = lead {
+            let y = ((b.t + b.b) / 2.0) as i32;
+            root.draw(&PathElement::new(
+                vec![(b.l as i32, y), ((b.l + sample) as i32, y)],
+                ShapeStyle::from(&dash_colour(colour, dash)).stroke_width(2),
+            ))
+            .map_err(err)?;
+        }
+        root.draw(&Text::new(
+            text,
+            ((b.l + lead_w) as i32, b.t as i32),
+            small.pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(err)?;
+        Ok(())
+    };
     let target_text = format!(
         "{} {}{} {}",
         word(Word::Target, lang),
@@ -1168,85 +1325,36 @@ fn trajectory(
         super::prepare::colon(lang),
         style::quantity(t.target.1, prepared.decimals, &prepared.unit, lang)
     );
-    let small = font(m.base * 0.92, c.text);
-    root.draw(&Text::new(
+    label(
+        &mut placer,
         target_text,
-        (at.0 - s - 4, at.1 - s - 3),
-        small.pos(Pos::new(HPos::Right, VPos::Bottom)),
-    ))
-    .map_err(err)?;
-    // Where the trend reaches the target, or that it does not.
+        &[target_at],
+        Side::AboveLeft,
+        None,
+    )?;
     if let Some([_, end]) = t.trend {
-        let end_at = chart.backend_coord(&(f64::from(end.0), end.1));
         let text = match t.projected_year {
             Some(y) => format!("{} {y}", word(Word::Projected, lang)),
             None => word(Word::NotReached, lang).to_owned(),
         };
-        // Right of the trend's end when it fits (left of it, the last markers may stand).
-        let right_edge = plot.get_base_pixel().0 + plot.dim_in_pixel().0 as i32;
-        let (x, anchor) = if end_at.0 + 4 + text_width(root, &text, &small) <= right_edge {
-            (end_at.0 + 4, HPos::Left)
-        } else {
-            (end_at.0 - s - 4, HPos::Right)
-        };
-        root.draw(&Text::new(
+        label(
+            &mut placer,
             text,
-            (x, end_at.1 + s + 3),
-            small.pos(Pos::new(anchor, VPos::Top)),
-        ))
-        .map_err(err)?;
+            &[px(&chart, end)],
+            Side::BelowRight,
+            None,
+        )?;
     }
-    // The legend: what each mark and line is.
-    let legend = font(m.base * 0.88, c.text);
-    let (px, py) = plot.get_base_pixel();
-    let mut y = py + 6;
-    let x = px + (m.base * 3.6) as i32 + 12;
-    let mut entries: Vec<(String, u8, RGBColor)> = vec![
-        (word(Word::History, lang).to_owned(), 0, history),
-        (word(Word::Trend, lang).to_owned(), 1, trend),
-        (word(Word::Required, lang).to_owned(), 2, required),
-    ];
     for p in &t.published {
-        entries.push((p.label.clone(), 3, published));
-    }
-    let lh = (m.base * 1.25) as i32;
-    for (label, kind, colour) in entries {
-        match kind {
-            0 => {
-                root.draw(&Circle::new(
-                    (x + 10, y),
-                    r,
-                    ShapeStyle::from(&colour).filled(),
-                ))
-                .map_err(err)?;
-            }
-            1 => {
-                root.draw(&PathElement::new(
-                    vec![(x, y), (x + 20, y)],
-                    ShapeStyle::from(&colour).stroke_width(2),
-                ))
-                .map_err(err)?;
-            }
-            _ => {
-                let (dash, gap) = if kind == 2 { (6, 4) } else { (2, 3) };
-                let mut k = 0;
-                while k < 20 {
-                    root.draw(&PathElement::new(
-                        vec![(x + k, y), (x + (k + dash).min(20), y)],
-                        ShapeStyle::from(&colour).stroke_width(2),
-                    ))
-                    .map_err(err)?;
-                    k += dash + gap;
-                }
-            }
-        }
-        root.draw(&Text::new(
-            label,
-            (x + 26, y),
-            legend.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
-        .map_err(err)?;
-        y += lh;
+        // Anchored along the line, from its end back to its start.
+        let anchors: Vec<(f64, f64)> = p.points.iter().rev().map(|q| px(&chart, *q)).collect();
+        label(
+            &mut placer,
+            p.label.clone(),
+            &anchors,
+            Side::AboveLeft,
+            Some(commission(p.line)),
+        )?;
     }
     Ok(())
 }

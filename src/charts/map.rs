@@ -1,23 +1,26 @@
 //! The NUTS-2 choropleth: each region of [`Shapes`] filled with the colour of its value's class,
 //! regions without a value hatched, a legend with the class bounds, and the highlighted region
 //! (Brussels-Capital, a few pixels wide at the scale of Europe) ringed on the map and shown again
-//! magnified in an inset, so it is always visible. Draws on any plotters backend (SVG or bitmap)
-//! inside the area it is given; the title, the footer (source, licence, © EuroGeographics), the
-//! alt text and PNG conversion are the caller's.
+//! magnified in an inset, so it is always visible. Draws on plotters' SVG backend inside the area
+//! it is given, the regions' polygons and borders written beside it ([`Drawn::geometry`]), then
+//! [`finish`] puts them in place and turns the no-data fills into one hatching `<pattern>`; the title,
+//! the footer (source, licence, © EuroGeographics), the alt text and PNG conversion are the
+//! caller's.
 //!
 //! Each region is one filled polygon (a multipolygon's parts and its holes joined into one
 //! outline by zero-width bridges, filled with the non-zero rule, so a hole stays open), drawn
 //! largest first so that an enclave (BE10 in BE24, Berlin in Brandenburg) lies on top of the
-//! region around it; then the no-data hatching (45° lines, clipped to the region by an even-odd
-//! scan, aligned across regions) and the borders, one polyline per ring. Vertices that fall on
-//! the pixel of the previous one are dropped. Must not read the store, format numbers or choose
+//! region around it (a region without data in a fill marked for [`hatched`]: 45° lines in user
+//! space, so they run on across neighbouring regions); then the borders, one polyline per ring.
+//! Vertices that fall on
+//! the pixel of the previous one, or on the straight line between their neighbours, are dropped. Must not read the store, format numbers or choose
 //! colours: the caller gives the shapes, the values, the breaks and the style.
 
 use std::collections::BTreeMap;
 
 use plotters::coord::Shift;
 use plotters::drawing::DrawingAreaErrorKind;
-use plotters::element::{Circle, PathElement, Polygon as Filled, Rectangle};
+use plotters::element::{Circle, PathElement, Rectangle};
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, IntoFont, RGBColor, TextStyle};
@@ -74,6 +77,10 @@ pub struct Drawn {
     pub polygons: Vec<(String, Part)>,
     /// The boxes of the outermost regions drawn: code and box (left, top, right, bottom), px.
     pub outermost: Vec<(String, [i32; 4])>,
+    /// The SVG of each group of regions painted (their polygons, named `data-geo` and
+    /// `data-part`, and their borders), written here rather than through plotters (far fewer
+    /// instructions); [`finish`] puts each where plotters' SVG holds its placeholder.
+    pub geometry: Vec<String>,
 }
 
 /// Where a polygon is drawn.
@@ -104,8 +111,12 @@ pub struct DrawnRegion {
     pub centroid: (i32, i32),
 }
 
-/// Pixels between two hatching lines of the no-data fill.
-const HATCH_SPACING: f64 = 4.0;
+/// Pixels between two hatching lines of the no-data fill, along an axis (the 45° lines
+/// `x + y = c` with `c` a multiple of it, so that a line runs on across neighbouring regions).
+const HATCH_SPACING: u32 = 4;
+/// The opacity that marks a no-data fill in plotters' SVG, which [`hatched`] makes the pattern
+/// (no other element of a chart has it).
+const NO_DATA_MARK: f64 = 0.996;
 /// The inset shows this many times the highlighted region's size around it (for BE10: the
 /// middle of Belgium).
 const INSET_ZOOM_OUT: f64 = 6.0;
@@ -305,10 +316,19 @@ pub fn draw<DB: DrawingBackend>(
 
     // The map of Europe.
     let frame = Frame::fit(shapes.extent(), map_box);
-    let mut polygons: Vec<(String, Part)> = paint(area, &regions, &frame, None, style)?
-        .into_iter()
-        .map(|g| (g, Part::Map))
-        .collect();
+    let mut geometry = Vec::new();
+    let mut polygons: Vec<(String, Part)> = paint(
+        area,
+        &regions,
+        &frame,
+        None,
+        style,
+        Part::Map,
+        &mut geometry,
+    )?
+    .into_iter()
+    .map(|g| (g, Part::Map))
+    .collect();
     let mut outermost_drawn = Vec::new();
     let small = TextStyle::from((style.font, style.font_size * 0.75).into_font())
         .color(&style.text)
@@ -331,9 +351,17 @@ pub fn draw<DB: DrawingBackend>(
         let corners = [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)];
         area.draw(&Rectangle::new(corners, style.background.filled()))?;
         polygons.extend(
-            paint(area, &[(*region, *class)], &fit, Some(*b), style)?
-                .into_iter()
-                .map(|g| (g, Part::Outermost)),
+            paint(
+                area,
+                &[(*region, *class)],
+                &fit,
+                Some(*b),
+                style,
+                Part::Outermost,
+                &mut geometry,
+            )?
+            .into_iter()
+            .map(|g| (g, Part::Outermost)),
         );
         area.draw(&Rectangle::new(corners, style.stroke_box()))?;
         area.draw_text(
@@ -383,10 +411,8 @@ pub fn draw<DB: DrawingBackend>(
         };
         area.draw(&Rectangle::new(
             [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
-            style.no_data_fill.filled(),
+            no_data_marked(style).filled(),
         ))?;
-        let square = vec![(b.l, b.t), (b.r, b.t), (b.r, b.b), (b.l, b.b), (b.l, b.t)];
-        hatch(area, &[square], style)?;
         area.draw(&Rectangle::new(
             [(b.l as i32, b.t as i32), (b.r as i32, b.b as i32)],
             style.stroke_box(),
@@ -408,6 +434,7 @@ pub fn draw<DB: DrawingBackend>(
             highlight: None,
             polygons,
             outermost: outermost_drawn,
+            geometry,
         });
     };
     let region = target.0;
@@ -469,6 +496,7 @@ pub fn draw<DB: DrawingBackend>(
             highlight: Some((cx.round() as i32, cy.round() as i32)),
             polygons,
             outermost: outermost_drawn,
+            geometry,
         });
     }
 
@@ -496,9 +524,17 @@ pub fn draw<DB: DrawingBackend>(
         style.background.filled(),
     ))?;
     polygons.extend(
-        paint(area, &near, &inset, Some(inset_box), style)?
-            .into_iter()
-            .map(|g| (g, Part::Inset)),
+        paint(
+            area,
+            &near,
+            &inset,
+            Some(inset_box),
+            style,
+            Part::Inset,
+            &mut geometry,
+        )?
+        .into_iter()
+        .map(|g| (g, Part::Inset)),
     );
     area.draw(&Rectangle::new(
         [
@@ -539,6 +575,7 @@ pub fn draw<DB: DrawingBackend>(
         highlight: Some(centre),
         polygons,
         outermost: outermost_drawn,
+        geometry,
     })
 }
 
@@ -565,6 +602,44 @@ fn legend_rows(present: &[f64], breaks: &[f64], style: &MapStyle) -> Vec<(String
         .collect()
 }
 
+/// The no-data fill as plotters writes it, marked for [`hatched`].
+fn no_data_marked(style: &MapStyle) -> plotters::style::RGBAColor {
+    style.no_data_fill.mix(NO_DATA_MARK)
+}
+
+/// The SVG plotters wrote for [`draw`] with its no-data fills hatched: each fill marked by
+/// [`NO_DATA_MARK`] becomes one `<pattern>` (`{id}-no-data`, in user space, so the lines of
+/// neighbouring regions meet), defined once after the `<svg>` tag: one pattern tile instead of a
+/// line element per hatching stroke, for the browser and resvg alike.
+/// `no_data` and `no_data_fill` are the [`MapStyle`]'s.
+pub fn hatched(svg: &str, no_data: RGBColor, no_data_fill: RGBColor, id: &str) -> String {
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    let marked = format!("opacity=\"{NO_DATA_MARK}\" fill=\"{}\"", hex(no_data_fill));
+    if !svg.contains(&marked) {
+        return svg.to_owned();
+    }
+    let pattern = format!("{id}-no-data");
+    let mut out = svg.replace(&marked, &format!("opacity=\"1\" fill=\"url(#{pattern})\""));
+    let Some(open) = out
+        .find("<svg")
+        .and_then(|at| out[at..].find('>').map(|end| at + end + 1))
+    else {
+        return out;
+    };
+    let s = HATCH_SPACING;
+    let defs = format!(
+        "\n<defs><pattern id=\"{pattern}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\"><rect width=\"{s}\" height=\"{s}\" fill=\"{}\"/><path d=\"M-1,1L1,-1M0,{s}L{s},0M{},{}L{},{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1\"/></pattern></defs>",
+        hex(no_data_fill),
+        s - 1,
+        s + 1,
+        s + 1,
+        s - 1,
+        hex(no_data),
+    );
+    out.insert_str(open, &defs);
+    out
+}
+
 fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
     match (class, style.fills.last()) {
         (Some(c), Some(last)) => *style.fills.get(c).unwrap_or(last),
@@ -572,8 +647,8 @@ fn fill_of(style: &MapStyle, class: Option<usize>) -> RGBColor {
     }
 }
 
-/// Fills `regions` in the order given, then hatches the surface of those without a value (in one
-/// scan, so a line runs on across neighbouring regions without data), then draws every border;
+/// Fills `regions` in the order given (those without a value in the marked no-data fill), then
+/// draws every border;
 /// `clip` keeps each ring inside a box. Returns the region of each polygon filled, in order.
 fn paint<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -581,10 +656,13 @@ fn paint<DB: DrawingBackend>(
     frame: &Frame,
     clip: Option<Px>,
     style: &MapStyle,
+    part: Part,
+    geometry: &mut Vec<String>,
 ) -> Result<Vec<String>, DB> {
     let mut filled = Vec::with_capacity(regions.len());
-    let mut no_data: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
+    let base = area.get_base_pixel();
+    let mut svg = String::with_capacity(64 * 1024);
     for (region, class) in regions {
         // Each polygon's rings in pixels: the exterior, then its holes.
         let mut rings: Vec<(Vec<(f64, f64)>, bool)> = Vec::new();
@@ -621,19 +699,173 @@ fn paint<DB: DrawingBackend>(
             outline.extend_from_slice(ring);
             outline.push(anchor);
         }
-        area.draw(&Filled::new(outline, fill_of(style, *class).filled()))?;
-        filled.push(region.code.clone());
-        if class.is_none() {
-            no_data.extend(rings.into_iter().map(|(r, _)| r));
+        // As plotters' SVG backend writes a filled polygon, with the region named.
+        svg.push_str("<polygon data-geo=\"");
+        svg.push_str(&crate::charts::escape(&region.code));
+        svg.push_str("\" data-part=\"");
+        svg.push_str(part.as_str());
+        match class {
+            Some(_) => {
+                svg.push_str("\" opacity=\"1\" fill=\"");
+                svg.push_str(&hex(fill_of(style, *class)));
+            }
+            None => {
+                svg.push_str(&format!("\" opacity=\"{NO_DATA_MARK}\" fill=\""));
+                svg.push_str(&hex(style.no_data_fill));
+            }
         }
+        svg.push_str("\" points=\"");
+        for p in &outline {
+            push_point(&mut svg, *p, base);
+            svg.push(' ');
+        }
+        svg.push_str("\"/>\n");
+        filled.push(region.code.clone());
         borders.extend(pixel_rings.into_iter().filter(|r| r.len() >= 2));
     }
-    hatch(area, &no_data, style)?;
-    let border = style.stroke.stroke_width(1);
-    for ring in borders {
-        area.draw(&PathElement::new(ring, border))?;
+    let runs = shared_once(&borders);
+    if !runs.is_empty() {
+        svg.push_str("<path fill=\"none\" opacity=\"1\" stroke=\"");
+        svg.push_str(&hex(style.stroke));
+        svg.push_str("\" stroke-width=\"1\" d=\"");
+        for run in runs {
+            for (i, p) in run.into_iter().enumerate() {
+                svg.push(if i == 0 { 'M' } else { 'L' });
+                push_point(&mut svg, p, base);
+            }
+        }
+        svg.push_str("\"/>\n");
     }
+    // Where the geometry goes in plotters' SVG: a mark [`finish`] replaces by it.
+    area.draw(&Rectangle::new(
+        [(0, 0), (1, 1)],
+        placeholder(style).filled(),
+    ))?;
+    geometry.push(svg);
     Ok(filled)
+}
+
+/// `#RRGGBB`, as plotters writes a colour.
+fn hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// `x,y` of a pixel of the area, in the SVG's coordinates (offset by the area's origin).
+fn push_point(svg: &mut String, (x, y): (i32, i32), base: (i32, i32)) {
+    push_int(svg, x + base.0);
+    svg.push(',');
+    push_int(svg, y + base.1);
+}
+
+/// An integer in decimal, without the formatting machinery (hundreds of thousands per map).
+fn push_int(svg: &mut String, n: i32) {
+    if n < 0 {
+        svg.push('-');
+    }
+    let mut n = n.unsigned_abs();
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        svg.push(char::from(*d));
+    }
+}
+
+/// The opacity that marks where [`paint`] put a group of regions in plotters' SVG.
+const PLACEHOLDER_MARK: f64 = 0.993;
+
+fn placeholder(style: &MapStyle) -> plotters::style::RGBAColor {
+    style.background.mix(PLACEHOLDER_MARK)
+}
+
+/// The SVG plotters wrote for [`draw`], finished: each placeholder replaced by the regions
+/// [`draw`] wrote beside it (`drawn.geometry`, in order), then the no-data fills [`hatched`].
+/// `background`, `no_data` and `no_data_fill` are the [`MapStyle`]'s.
+pub fn finish(
+    svg: &str,
+    drawn: &Drawn,
+    background: RGBColor,
+    no_data: RGBColor,
+    no_data_fill: RGBColor,
+    id: &str,
+) -> String {
+    // The placeholder as plotters writes it (at the area's origin: `<rect x=".." y=".." …`).
+    let mark = format!(
+        " width=\"1\" height=\"1\" opacity=\"{PLACEHOLDER_MARK}\" fill=\"{}\" stroke=\"none\"/>\n",
+        hex(background)
+    );
+    let mut out =
+        String::with_capacity(svg.len() + drawn.geometry.iter().map(String::len).sum::<usize>());
+    let mut rest = svg;
+    let mut groups = drawn.geometry.iter();
+    while let Some(at) = rest.find(&mark) {
+        let Some(open) = rest[..at].rfind("<rect ") else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(groups.next().map_or("", String::as_str));
+        rest = &rest[at + mark.len()..];
+    }
+    out.push_str(rest);
+    hatched(&out, no_data, no_data_fill, id)
+}
+
+/// A hasher for pixel edges (the standard one is built against hostile keys; these are ours).
+#[derive(Default)]
+struct EdgeHasher(u64);
+
+impl std::hash::Hasher for EdgeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n as u32)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// The borders of `rings` with each edge once: a border two regions share is in both their
+/// rings (the same pixels, one ring running it the other way) and is drawn once. Returns the
+/// runs of consecutive edges not drawn before, as polylines.
+fn shared_once(rings: &[Vec<(i32, i32)>]) -> Vec<Vec<(i32, i32)>> {
+    let edges: usize = rings.iter().map(Vec::len).sum();
+    type Edge = ((i32, i32), (i32, i32));
+    let mut seen: std::collections::HashSet<Edge, std::hash::BuildHasherDefault<EdgeHasher>> =
+        std::collections::HashSet::with_capacity_and_hasher(edges, Default::default());
+    let mut runs = Vec::new();
+    for ring in rings {
+        let mut run: Vec<(i32, i32)> = Vec::new();
+        for w in ring.windows(2) {
+            let key = if w[0] <= w[1] {
+                (w[0], w[1])
+            } else {
+                (w[1], w[0])
+            };
+            if seen.insert(key) {
+                if run.is_empty() {
+                    run.push(w[0]);
+                }
+                run.push(w[1]);
+            } else if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+        }
+        if run.len() >= 2 {
+            runs.push(run);
+        }
+    }
+    runs
 }
 
 /// A ring's vertices rounded to pixels, a vertex on the pixel of the previous one dropped, closed.
@@ -650,6 +882,30 @@ fn snap(ring: &[(f64, f64)]) -> Vec<(i32, i32)> {
     {
         out.push(first);
     }
+    straight(out)
+}
+
+/// A closed pixel ring without the vertices that lie on the straight segment between their two
+/// neighbours (the same picture in fewer points). Decided by each vertex's own neighbours, so a
+/// border two rings share loses the same vertices in both; the first vertex is kept.
+fn straight(ring: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
+    if ring.len() < 4 {
+        return ring;
+    }
+    let mut out = Vec::with_capacity(ring.len());
+    out.push(ring[0]);
+    for w in ring.windows(3) {
+        let (a, b, c) = (w[0], w[1], w[2]);
+        let cross = i64::from(b.0 - a.0) * i64::from(c.1 - a.1)
+            - i64::from(b.1 - a.1) * i64::from(c.0 - a.0);
+        let between = i64::from(b.0 - a.0) * i64::from(c.0 - b.0)
+            + i64::from(b.1 - a.1) * i64::from(c.1 - b.1)
+            > 0;
+        if cross != 0 || !between {
+            out.push(b);
+        }
+    }
+    out.push(ring[ring.len() - 1]);
     out
 }
 
@@ -711,82 +967,6 @@ fn clip_ring(ring: &[(f64, f64)], b: Px) -> Vec<(f64, f64)> {
         points.push(first);
     }
     points
-}
-
-/// The no-data hatching of the surface the rings enclose (even-odd): 45° lines `x + y = c`,
-/// `c` a multiple of [`HATCH_SPACING`] so that lines meet across regions. A border two of the
-/// rings share is crossed twice at the same point: both crossings are dropped, so the line runs
-/// on. Each edge is filed under the lines it crosses, so a line looks only at its own edges.
-fn hatch<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    rings: &[Vec<(f64, f64)>],
-    style: &MapStyle,
-) -> Result<(), DB> {
-    let line = style.no_data.stroke_width(1);
-    let us = rings.iter().flatten().map(|(x, y)| x + y);
-    let (lo, hi) = us.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), u| {
-        (lo.min(u), hi.max(u))
-    });
-    if !lo.is_finite() {
-        return Ok(());
-    }
-    let first = (lo / HATCH_SPACING).ceil() as i64;
-    let last = (hi / HATCH_SPACING).floor() as i64;
-    if last < first {
-        return Ok(());
-    }
-    type Edge = ((f64, f64), (f64, f64));
-    let mut buckets: Vec<Vec<Edge>> = vec![Vec::new(); (last - first + 1) as usize];
-    for ring in rings {
-        for w in ring.windows(2) {
-            let (u0, u1) = (w[0].0 + w[0].1, w[1].0 + w[1].1);
-            // Filed generously (a line one step beyond either end too); the half-open test
-            // below decides, so a vertex on a line counts once.
-            let (a, b) = (u0.min(u1), u0.max(u1));
-            let from = ((a / HATCH_SPACING).floor() as i64).max(first);
-            let to = ((b / HATCH_SPACING).ceil() as i64).min(last);
-            for k in from..=to {
-                buckets[(k - first) as usize].push((w[0], w[1]));
-            }
-        }
-    }
-    let mut crossings: Vec<f64> = Vec::new();
-    for (k, edges) in buckets.iter().enumerate() {
-        let c = (first + k as i64) as f64 * HATCH_SPACING;
-        crossings.clear();
-        for &((x0, y0), (x1, y1)) in edges {
-            let (u0, u1) = (x0 + y0, x1 + y1);
-            if (u0 <= c) != (u1 <= c) {
-                let t = (c - u0) / (u1 - u0);
-                crossings.push((x0 - y0) + t * ((x1 - y1) - (x0 - y0)));
-            }
-        }
-        crossings.sort_by(f64::total_cmp);
-        // Drop the pairs of crossings of a shared border.
-        let mut kept: Vec<f64> = Vec::with_capacity(crossings.len());
-        for v in crossings.iter().copied() {
-            match kept.last() {
-                Some(last) if (v - last).abs() < 1e-6 => {
-                    kept.pop();
-                }
-                _ => kept.push(v),
-            }
-        }
-        for pair in kept.chunks_exact(2) {
-            let (v0, v1) = (pair[0], pair[1]);
-            if v1 - v0 < 1.0 {
-                continue;
-            }
-            let at = |v: f64| {
-                (
-                    ((c + v) / 2.0).round() as i32,
-                    ((c - v) / 2.0).round() as i32,
-                )
-            };
-            area.draw(&PathElement::new(vec![at(v0), at(v1)], line))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //! in the bundled font and the themes of [`style`]), described in words ([`words`]: the alt text
 //! and the data table), and rasterised to PNG from that same SVG with resvg (anti-aliased, the
 //! same font). Knows nothing of HTTP: figures in, bytes and words out. [`map`]: the NUTS-2
-//! choropleth, drawn over the GISCO shapes of `crate::geo`.
+//! choropleth, drawn over the GISCO shapes of `crate::geo`. [`place`]: labels put where they
+//! touch no line, marker or other label.
 
 pub mod definition;
 pub mod draw;
 pub mod map;
+pub mod place;
 pub mod prepare;
 pub mod raster;
 pub mod style;
@@ -59,11 +61,61 @@ pub enum ChartError {
         parameter: &'static str,
         detail: String,
     },
-    /// The data is not there (yet).
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("the chart could not be drawn: {0}")]
-    Render(String),
+    /// The data is not there (yet): why, typed, for the caller to word.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// The store could not be read.
+    #[error("the store could not be read")]
+    Store(#[from] crate::store::StoreError),
+    #[error("the chart could not be drawn")]
+    Render(#[from] RenderError),
+}
+
+/// Why a chart cannot be drawn from the data there is. The engine's reason, typed and worded
+/// without any command: the API, the embed page and the HTML pages word it (the API says what
+/// loads a dataset not fetched yet; a page may translate each variant).
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// A dataset the chart draws from is not in the store yet; `load` is how it gets there.
+    #[error("the data of this chart ({dataset}) has not been fetched yet")]
+    NotFetched {
+        dataset: String,
+        load: crate::indicators::Load,
+    },
+    /// A definition the chart names did not load (its problem is listed where the definition
+    /// problems are): `what` is e.g. "indicator x", "roadmap y", "the DESI 2022 methodology".
+    #[error("{what} is not loaded")]
+    NotLoaded { what: String },
+    /// The engine could not compute what the chart draws (`what`: e.g. "the figures of indicator x").
+    #[error("{what} could not be computed")]
+    NotComputed {
+        what: String,
+        #[source]
+        source: Arc<crate::indicators::IndicatorError>,
+    },
+    /// The data holds no value the chart could draw; `detail` says which.
+    #[error("{detail}")]
+    NoValue { detail: String },
+    /// The stored region shapes cannot be read (a version not stored by the geojson parser).
+    #[error("the stored region shapes cannot be drawn")]
+    Shapes(#[source] crate::geo::GeoError),
+}
+
+/// Why drawing or rasterising failed, with the library's error as the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("plotters could not draw the SVG")]
+    Draw(#[from] plotters::drawing::DrawingAreaErrorKind<std::io::Error>),
+    #[error("plotters wrote no <svg> element")]
+    NoSvgElement,
+    #[error("the dash pattern {0} has no dash array")]
+    DashPattern(String),
+    #[error("resvg could not read the chart's SVG")]
+    Svg(#[from] resvg::usvg::Error),
+    #[error("a {width}×{height} px image cannot be rasterised")]
+    Size { width: u32, height: u32 },
+    #[error("the PNG could not be encoded")]
+    Png(#[from] png::EncodingError),
 }
 
 /// Every chart definition loaded, and the problems of those that did not load.
@@ -115,10 +167,7 @@ impl Charts {
         &self,
         store: &crate::store::Store,
     ) -> Result<Option<Arc<(String, prepare::Facts)>>, ChartError> {
-        let Some(current) = store
-            .current(prepare::TRAJECTORIES)
-            .map_err(|e| ChartError::Render(e.to_string()))?
-        else {
+        let Some(current) = store.current(prepare::TRAJECTORIES)? else {
             return Ok(None);
         };
         let mut held = self.facts.lock().unwrap_or_else(|p| p.into_inner());
@@ -138,19 +187,18 @@ impl Charts {
         &self,
         store: &crate::store::Store,
     ) -> Result<Option<Arc<crate::geo::Shapes>>, ChartError> {
-        let Some(current) = store
-            .current(crate::geo::DATASET)
-            .map_err(|e| ChartError::Render(e.to_string()))?
-        else {
+        let Some(current) = store.current(crate::geo::DATASET)? else {
             return Ok(None);
         };
         let mut held = self.shapes.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(h) = held.as_ref().filter(|h| h.version() == current.version) {
             return Ok(Some(h.clone()));
         }
-        let loaded = crate::geo::Shapes::load(store)
-            .map_err(|e| ChartError::Unavailable(e.to_string()))?
-            .map(Arc::new);
+        let loaded = match crate::geo::Shapes::load(store) {
+            Ok(shapes) => shapes.map(Arc::new),
+            Err(crate::geo::GeoError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(Unavailable::Shapes(e).into()),
+        };
         *held = loaded.clone();
         Ok(loaded)
     }
@@ -190,7 +238,7 @@ fn described(
     let open = drawn
         .find("<svg")
         .and_then(|start| drawn[start..].find('>').map(|end| start + end))
-        .ok_or_else(|| ChartError::Render("plotters wrote no <svg> element".into()))?;
+        .ok_or(RenderError::NoSvgElement)?;
     let id = &prepared.id;
     let mut out = String::with_capacity(drawn.len() + 32 * 1024);
     out.push_str(&drawn[..open]);

@@ -3,16 +3,17 @@
 //! the Commission's own EU trajectories, the published facts of `desi_dd_trajectories`. Every
 //! number drawn comes from here; nothing is typed in a chart file. Asked geos and periods are
 //! checked against the data: a geo or period without a value is the caller's
-//! [`ChartError::Parameter`], data not fetched yet is [`ChartError::Unavailable`]. Must not draw.
+//! [`ChartError::Parameter`], data not fetched yet is [`ChartError::Unavailable`] with a typed [`Unavailable`] reason
+//! (which dataset, how it is loaded) and no command in it: the caller words it. Must not draw.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, Float64Array, StringArray};
 
-use super::ChartError;
 use super::definition::{Chart, Kind};
 use super::style::{self, Word, word};
+use super::{ChartError, Unavailable};
 use crate::catalog::{Catalog, DesiDimension, Provider};
 use crate::geo::{self, Shapes, breaks};
 use crate::indicators::IndicatorError;
@@ -97,11 +98,32 @@ pub struct ProfileRow {
     pub mean: Option<f64>,
 }
 
-/// A line of the Commission's published EU trajectory.
+/// A line the Commission publishes for the EU (`desi_dd_trajectories`).
 #[derive(Debug, Clone)]
 pub struct Published {
+    pub line: CommissionLine,
+    /// "European Commission: …" in the language, for the legend and the direct label.
     pub label: String,
     pub points: Vec<(i32, f64)>,
+}
+
+/// Which of the Commission's lines: each is drawn in a style of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommissionLine {
+    /// Its trajectory from past performance (`dd_baseline_*`).
+    Trajectory,
+    /// Its path to the target (`dd_ideal_*`).
+    Path,
+}
+
+impl CommissionLine {
+    /// The series name in a chart's data (CSV).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommissionLine::Trajectory => "commission_trajectory",
+            CommissionLine::Path => "commission_path",
+        }
+    }
 }
 
 /// A target trajectory.
@@ -270,15 +292,10 @@ pub type Facts = Vec<(String, String, String, String, i32, f64)>;
 
 /// Reads the trajectory facts of the store's current version (blocking: a small Parquet file).
 pub fn read_facts(store: &Store) -> Result<Option<(String, Facts)>, ChartError> {
-    let Some(version) = store
-        .current(TRAJECTORIES)
-        .map_err(|e| ChartError::Render(e.to_string()))?
-    else {
+    let Some(version) = store.current(TRAJECTORIES)? else {
         return Ok(None);
     };
-    let batches = store
-        .read(TRAJECTORIES, Some(&version.version))
-        .map_err(|e| ChartError::Render(e.to_string()))?;
+    let batches = store.read(TRAJECTORIES, Some(&version.version))?;
     let mut facts = Vec::new();
     for batch in batches {
         let text = |name: &str| {
@@ -388,19 +405,22 @@ fn listing(codes: &[&str]) -> String {
 
 fn table<'a>(inputs: &Inputs<'a>, indicator: &Indicator) -> Result<&'a Arc<Table>, ChartError> {
     match inputs.figures.table(&indicator.id) {
-        None => Err(ChartError::Unavailable(format!(
-            "indicator {} has no definition loaded",
-            indicator.id
-        ))),
+        None => Err(Unavailable::NotLoaded {
+            what: format!("indicator {}", indicator.id),
+        }
+        .into()),
         Some(Ok(t)) => Ok(t),
         Some(Err(e)) => match e.root() {
-            IndicatorError::NoData { dataset, .. } => Err(ChartError::Unavailable(format!(
-                "the data of this chart ({dataset}) has not been fetched yet; it will be after the next scheduled fetch (or `desi-city fetch {dataset}`)"
-            ))),
-            other => Err(ChartError::Unavailable(format!(
-                "the figures of indicator {} could not be computed: {other}",
-                indicator.id
-            ))),
+            IndicatorError::NoData { dataset, load } => Err(Unavailable::NotFetched {
+                dataset: dataset.clone(),
+                load: load.clone(),
+            }
+            .into()),
+            _ => Err(Unavailable::NotComputed {
+                what: format!("the figures of indicator {}", indicator.id),
+                source: e.clone(),
+            }
+            .into()),
         },
     }
 }
@@ -485,10 +505,9 @@ pub fn prepare(
     let model = inputs.figures.model();
     let indicator = match &chart.indicator {
         Some(id) => Some(model.definitions.get(id).ok_or_else(|| {
-            ChartError::Unavailable(format!(
-                "{}: indicator {id:?} is not loaded (see the definition problems in /api/v1/sources)",
-                chart.file.display()
-            ))
+            ChartError::from(Unavailable::NotLoaded {
+                what: format!("{}: indicator {id:?}", chart.file.display()),
+            })
         })?),
         None => None,
     };
@@ -609,10 +628,9 @@ pub fn prepare(
                     )
                 },
                 || {
-                    ChartError::Unavailable(format!(
-                        "{} has no value for the {group_name} group",
-                        indicator.id
-                    ))
+                    ChartError::from(Unavailable::NoValue {
+                        detail: format!("{} has no value for the {group_name} group", indicator.id),
+                    })
                 },
             )?;
             if value_in(&highlight, year).is_none() {
@@ -893,12 +911,16 @@ fn prepare_trajectory(
     let roadmap = inputs
         .figures
         .roadmap_definition(roadmap_id)
-        .ok_or_else(|| ChartError::Unavailable(format!("roadmap {roadmap_id} is not loaded")))?;
+        .ok_or_else(|| Unavailable::NotLoaded {
+            what: format!("roadmap {roadmap_id}"),
+        })?;
     let target = roadmap
         .targets
         .iter()
         .find(|t| t.id == target_id)
-        .ok_or_else(|| ChartError::Unavailable(format!("target {target_id} is not loaded")))?;
+        .ok_or_else(|| Unavailable::NotLoaded {
+            what: format!("target {target_id}"),
+        })?;
     let geo = geos.first().cloned().unwrap_or_default();
     if !target.geos.contains(&geo) {
         return Err(bad(
@@ -914,12 +936,15 @@ fn prepare_trajectory(
         .as_deref()
         .and_then(|id| model.definitions.get(id))
     else {
-        return Err(ChartError::Unavailable(format!(
-            "target {target_id} cannot be measured: {}",
-            target
-                .unmeasured_note()
-                .unwrap_or_else(|| "no indicator".to_owned())
-        )));
+        return Err(Unavailable::NoValue {
+            detail: format!(
+                "target {target_id} cannot be measured: {}",
+                target
+                    .unmeasured_note()
+                    .unwrap_or_else(|| "no indicator".to_owned())
+            ),
+        }
+        .into());
     };
     let table = table(inputs, indicator)?;
     let progress = inputs
@@ -928,7 +953,9 @@ fn prepare_trajectory(
         .unwrap_or_default()
         .iter()
         .find(|p| p.target == target_id && p.geo == geo)
-        .ok_or_else(|| ChartError::Unavailable(format!("no progress for {target_id} in {geo}")))?;
+        .ok_or_else(|| Unavailable::NoValue {
+            detail: format!("no progress for {target_id} in {geo}"),
+        })?;
     let history: Vec<Point> = table
         .rows_of(&geo)
         .iter()
@@ -1002,17 +1029,24 @@ fn prepare_trajectory(
             }
             for (breakdown, mut points) in by {
                 points.sort_by_key(|p| p.0);
-                let label = if breakdown.starts_with("dd_baseline") {
-                    word(Word::Commission, lang).to_owned()
+                let line = if breakdown.starts_with("dd_baseline") {
+                    CommissionLine::Trajectory
                 } else {
-                    match lang {
-                        "fr" => "chemin vers l'objectif de la Commission".to_owned(),
-                        "nl" => "pad naar de doelstelling van de Commissie".to_owned(),
-                        "de" => "Zielpfad der Kommission".to_owned(),
-                        _ => "Commission's path to the target".to_owned(),
-                    }
+                    CommissionLine::Path
                 };
-                published.push(Published { label, points });
+                let label = word(
+                    match line {
+                        CommissionLine::Trajectory => Word::CommissionTrajectory,
+                        CommissionLine::Path => Word::CommissionPath,
+                    },
+                    lang,
+                )
+                .to_owned();
+                published.push(Published {
+                    line,
+                    label,
+                    points,
+                });
             }
             if !published.is_empty() && !credits.iter().any(|c| c.dataset == TRAJECTORIES) {
                 credits.push(credit(inputs, TRAJECTORIES, version, lang));
@@ -1055,23 +1089,32 @@ fn prepare_composite(
     let method = match model.methodology(edition) {
         Some(Ok(m)) => m,
         _ => {
-            return Err(ChartError::Unavailable(format!(
-                "the DESI {edition} methodology is not loaded"
-            )));
+            return Err(Unavailable::NotLoaded {
+                what: format!("the DESI {edition} methodology"),
+            }
+            .into());
         }
     };
     let desi = match inputs.figures.desi(edition) {
         Some(Ok(d)) => d,
         Some(Err(e)) => {
-            return Err(ChartError::Unavailable(format!(
-                "the DESI {edition} is not available: {}",
-                e.root()
-            )));
+            return Err(match e.root() {
+                IndicatorError::NoData { dataset, load } => Unavailable::NotFetched {
+                    dataset: dataset.clone(),
+                    load: load.clone(),
+                },
+                _ => Unavailable::NotComputed {
+                    what: format!("the DESI {edition}"),
+                    source: e.clone(),
+                },
+            }
+            .into());
         }
         None => {
-            return Err(ChartError::Unavailable(format!(
-                "the DESI {edition} is not computed"
-            )));
+            return Err(Unavailable::NotLoaded {
+                what: format!("the DESI {edition}"),
+            }
+            .into());
         }
     };
     let years = method.edition_years();
@@ -1135,9 +1178,10 @@ fn prepare_composite(
         });
     }
     if stacks.is_empty() {
-        return Err(ChartError::Unavailable(format!(
-            "the DESI {edition} has no score in {year}: import its input first"
-        )));
+        return Err(Unavailable::NoValue {
+            detail: format!("the DESI {edition} has no score in {year}"),
+        }
+        .into());
     }
     if !stacks.iter().any(|s| s.highlight) {
         return Err(bad(
@@ -1199,13 +1243,13 @@ fn prepare_map(
     inputs: &Inputs<'_>,
 ) -> Result<Prep, ChartError> {
     let table = table(inputs, indicator)?;
-    let shapes = inputs.shapes.clone().ok_or_else(|| {
-        ChartError::Unavailable(format!(
-            "the region shapes of this map ({}) have not been fetched yet; they will be after the next scheduled fetch (or `desi-city fetch {}`)",
-            geo::DATASET,
-            geo::DATASET
-        ))
-    })?;
+    let shapes = inputs
+        .shapes
+        .clone()
+        .ok_or_else(|| Unavailable::NotFetched {
+            dataset: geo::DATASET.to_owned(),
+            load: crate::indicators::Load::fetch(geo::DATASET),
+        })?;
     let highlight = geos.first().cloned().unwrap_or_else(|| "BE10".to_owned());
     if shapes.get(&highlight).is_none() {
         return Err(bad(
@@ -1248,10 +1292,12 @@ fn prepare_map(
             )
         },
         || {
-            ChartError::Unavailable(format!(
-                "{} has no NUTS-2 value yet: fetch its source ({})",
-                indicator.id, indicator.source
-            ))
+            ChartError::from(Unavailable::NoValue {
+                detail: format!(
+                    "{} has no NUTS-2 value yet in {}",
+                    indicator.id, indicator.source
+                ),
+            })
         },
     )?;
     if value_in(&highlight, year).is_none() {

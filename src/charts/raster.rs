@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use resvg::tiny_skia::{self, FillRule, Paint, Path, PathBuilder, Pixmap, Transform};
 
-use super::ChartError;
 use super::style;
+use super::{ChartError, RenderError};
 
 /// The bundled font's glyphs as paths in font units (y up), by glyph id, and its metrics.
 struct Glyphs {
@@ -223,25 +223,25 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
         font_family: style::FONT_FAMILY.to_owned(),
         ..Default::default()
     };
-    let tree = resvg::usvg::Tree::from_str(&shapes, &options)
-        .map_err(|e| ChartError::Render(e.to_string()))?;
+    let tree = resvg::usvg::Tree::from_str(&shapes, &options).map_err(RenderError::from)?;
     let size = tree.size().to_int_size();
-    let mut pixmap = Pixmap::new(size.width(), size.height())
-        .ok_or_else(|| ChartError::Render("empty image".into()))?;
+    let mut pixmap = Pixmap::new(size.width(), size.height()).ok_or(RenderError::Size {
+        width: size.width(),
+        height: size.height(),
+    })?;
     resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
     if let Some(g) = glyphs() {
         draw_labels(&mut pixmap, g, &labels);
     }
-    encode(&pixmap)
+    Ok(encode(&pixmap)?)
 }
 
 /// The PNG file of a pixmap: a chart's background is opaque, so RGB without alpha (nothing to
 /// demultiply), compressed fast (fdeflate); a pixmap with any transparency as tiny-skia encodes it.
-fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, ChartError> {
-    let render = |e: &dyn std::fmt::Display| ChartError::Render(e.to_string());
+fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
     let data = pixmap.data();
     if data.chunks_exact(4).any(|p| p[3] != 255) {
-        return pixmap.encode_png().map_err(|e| render(&e));
+        return Ok(pixmap.encode_png()?);
     }
     let rgb: Vec<u8> = data
         .chunks_exact(4)
@@ -254,9 +254,9 @@ fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, ChartError> {
         encoder.set_depth(png::BitDepth::Eight);
         encoder.set_compression(png::Compression::Fast);
         encoder.set_filter(png::FilterType::Up);
-        let mut writer = encoder.write_header().map_err(|e| render(&e))?;
-        writer.write_image_data(&rgb).map_err(|e| render(&e))?;
-        writer.finish().map_err(|e| render(&e))?;
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&rgb)?;
+        writer.finish()?;
     }
     Ok(out)
 }

@@ -381,11 +381,17 @@ pub fn word(key: Word, lang: &str) -> &'static str {
             "zum Ziel erforderlicher Pfad",
         ],
         Word::Target => ["target", "objectif", "doelstelling", "Ziel"],
-        Word::Commission => [
-            "Commission's EU trajectory",
-            "trajectoire UE de la Commission",
-            "EU-traject van de Commissie",
-            "EU-Verlauf der Kommission",
+        Word::CommissionTrajectory => [
+            "European Commission: trajectory from past performance",
+            "Commission européenne : trajectoire selon le rythme passé",
+            "Europese Commissie: traject volgens het vroegere tempo",
+            "Europäische Kommission: Verlauf nach bisherigem Tempo",
+        ],
+        Word::CommissionPath => [
+            "European Commission: path to the target",
+            "Commission européenne : chemin vers l'objectif",
+            "Europese Commissie: pad naar de doelstelling",
+            "Europäische Kommission: Pfad zum Ziel",
         ],
         Word::Projected => ["reached in", "atteint en", "bereikt in", "erreicht"],
         Word::NotReached => [
@@ -446,7 +452,8 @@ pub enum Word {
     Trend,
     Required,
     Target,
-    Commission,
+    CommissionTrajectory,
+    CommissionPath,
     Projected,
     NotReached,
     Points,

@@ -334,7 +334,7 @@ pub fn alt(p: &Prepared) -> String {
             for published in &t.published {
                 if let Some((y, v)) = published.points.iter().rev().find(|q| q.0 <= t.target.0) {
                     s.push_str(&format!(
-                        " {} {y}{} {}.",
+                        " {}, {y}{} {}.",
                         capitalise(&published.label),
                         super::prepare::colon(lang),
                         q(p, *v)
@@ -627,7 +627,7 @@ pub fn table(p: &Prepared) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 for (y, v) in &published.points {
                     rows.push(vec![
                         t.geo.clone(),
-                        "commission_trajectory".into(),
+                        published.line.as_str().into(),
                         y.to_string(),
                         num(*v),
                         String::new(),

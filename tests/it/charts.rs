@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, ensure};
+use anyhow::{Context as _, Result, bail, ensure};
 use serde_json::Value;
 
 use crate::support::{KillOnDrop, Sandbox, cell};
@@ -192,6 +192,143 @@ impl Served {
         ensure!(a.status == 200, "GET {path}: {} {}", a.status, a.text());
         Ok(a)
     }
+}
+
+/// The line segments of the plotted lines (stroke width 2: the data lines, dashed or not, and
+/// the legend's samples), from every `<polyline>` and every subpath of a `<path>`.
+fn plotted_segments(doc: &roxmltree::Document) -> Vec<((f64, f64), (f64, f64))> {
+    let point = |p: &str| {
+        let (x, y) = p.split_once(',')?;
+        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+    };
+    let mut out = Vec::new();
+    for n in doc.descendants() {
+        if !(n.has_tag_name("polyline") || n.has_tag_name("path"))
+            || n.attribute("stroke-width") != Some("2")
+        {
+            continue;
+        }
+        let runs: Vec<Vec<(f64, f64)>> = if let Some(points) = n.attribute("points") {
+            vec![points.split_whitespace().filter_map(point).collect()]
+        } else {
+            n.attribute("d")
+                .unwrap_or_default()
+                .split('M')
+                .map(|sub| sub.split('L').filter_map(point).collect())
+                .collect()
+        };
+        for run in runs {
+            out.extend(run.windows(2).map(|w| (w[0], w[1])));
+        }
+    }
+    out
+}
+
+/// The distinct (stroke, dash array) pairs of the plotted lines.
+fn line_styles(svg: &str) -> Result<std::collections::BTreeSet<(String, String)>> {
+    let doc = roxmltree::Document::parse(svg)?;
+    Ok(doc
+        .descendants()
+        .filter(|n| {
+            (n.has_tag_name("polyline") || n.has_tag_name("path"))
+                && n.attribute("stroke-width") == Some("2")
+        })
+        .map(|n| {
+            (
+                n.attribute("stroke")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                n.attribute("stroke-dasharray")
+                    .unwrap_or("solid")
+                    .to_owned(),
+            )
+        })
+        .collect())
+}
+
+/// Whether the segment a–b passes through the box (l, t, r, b) (Liang–Barsky).
+fn crosses(bx: (f64, f64, f64, f64), a: (f64, f64), b: (f64, f64)) -> bool {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
+    for (p, q) in [
+        (-dx, a.0 - bx.0),
+        (dx, bx.2 - a.0),
+        (-dy, a.1 - bx.1),
+        (dy, bx.3 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return false;
+            }
+        } else if p < 0.0 {
+            t0 = t0.max(q / p);
+        } else {
+            t1 = t1.min(q / p);
+        }
+        if t0 > t1 {
+            return false;
+        }
+    }
+    true
+}
+
+/// Every text of a chart, as a box measured with the bundled font (the glyphs' height above and
+/// below the baseline plotters sets with `dy`), touches no plotted line, no marker and no other
+/// text.
+fn labels_clear_of_lines(svg: &str) -> Result<()> {
+    let doc = roxmltree::Document::parse(svg)?;
+    let mut boxes: Vec<((f64, f64, f64, f64), String)> = Vec::new();
+    for n in doc.descendants().filter(|n| n.has_tag_name("text")) {
+        let num = |a: &str| n.attribute(a).and_then(|v| v.parse::<f64>().ok());
+        let (Some(x), Some(y), Some(size)) = (num("x"), num("y"), num("font-size")) else {
+            continue;
+        };
+        let content = n.text().unwrap_or_default().trim().to_owned();
+        let baseline = match n.attribute("dy") {
+            Some("0.76em") => y + 0.76 * size,
+            Some("0.5ex") => y + 0.25 * size,
+            Some("-0.5ex") => y - 0.25 * size,
+            _ => y,
+        };
+        let w = desi_city::charts::style::text_width(&content, size);
+        let l = match n.attribute("text-anchor") {
+            Some("middle") => x - w / 2.0,
+            Some("end") => x - w,
+            _ => x,
+        };
+        // Digits and capitals rise 0.73 em; descenders fall 0.24 em (DejaVu Sans).
+        boxes.push((
+            (l, baseline - 0.73 * size, l + w, baseline + 0.24 * size),
+            content,
+        ));
+    }
+    ensure!(boxes.len() > 5, "{} texts", boxes.len());
+    let segments = plotted_segments(&doc);
+    ensure!(segments.len() > 3, "{} line segments", segments.len());
+    let markers: Vec<(f64, f64, f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .filter_map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse::<f64>().ok());
+            let (x, y, r) = (num("cx")?, num("cy")?, num("r")?);
+            Some((x - r, y - r, x + r, y + r))
+        })
+        .collect();
+    let overlap = |a: &(f64, f64, f64, f64), b: &(f64, f64, f64, f64)| {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    };
+    for (i, (bx, text)) in boxes.iter().enumerate() {
+        if let Some((a, b)) = segments.iter().find(|(a, b)| crosses(*bx, *a, *b)) {
+            bail!("the text {text:?} at {bx:?} touches the line {a:?}–{b:?}");
+        }
+        if let Some(m) = markers.iter().find(|m| overlap(bx, m)) {
+            bail!("the text {text:?} at {bx:?} covers the marker {m:?}");
+        }
+        if let Some((other, t)) = boxes[i + 1..].iter().find(|(o, _)| overlap(bx, o)) {
+            bail!("the texts {text:?} at {bx:?} and {t:?} at {other:?} overlap");
+        }
+    }
+    Ok(())
 }
 
 /// A number as the chart writes it in `lang` (decimal comma in fr, nl, de; any grouping).
@@ -628,6 +765,54 @@ fn every_chart_type_renders_in_french_dutch_and_english_with_each_value_where_it
                 || svg.texts.iter().any(|t| t.3.contains("Commissie")),
             "{lang}: the Commission's trajectory is not labelled"
         );
+        // The Commission's two lines: each its own colour and dash array, a legend entry and a
+        // direct label saying "European Commission: …"; no label touches a line or a label.
+        let (commission, lines) = match lang {
+            "fr" => (
+                "Commission européenne :",
+                [
+                    "trajectoire selon le rythme passé",
+                    "chemin vers l'objectif",
+                ],
+            ),
+            "nl" => (
+                "Europese Commissie:",
+                [
+                    "traject volgens het vroegere tempo",
+                    "pad naar de doelstelling",
+                ],
+            ),
+            _ => (
+                "European Commission:",
+                ["trajectory from past performance", "path to the target"],
+            ),
+        };
+        for line in lines {
+            let label = format!("{commission} {line}");
+            let n = svg.texts.iter().filter(|t| t.3 == label).count();
+            ensure!(
+                n == 2,
+                "{lang}: {label:?} is written {n} times, not in the legend and along its line"
+            );
+        }
+        for id in ["ict-specialists-trajectory", "5g-trajectory"] {
+            let body = served
+                .ok(&format!("/api/v1/charts/{id}.svg?lang={lang}"))?
+                .text();
+            let styles = line_styles(&body)?;
+            labels_clear_of_lines(&body).with_context(|| format!("{id} in {lang}"))?;
+            if id == "ict-specialists-trajectory" {
+                // desi-city's trajectory and path, the Commission's trajectory and path: four
+                // (colour, dash array) pairs, no two alike, and no two dash arrays alike either.
+                ensure!(styles.len() >= 4, "{lang}: line styles {styles:?}");
+                let dashes: std::collections::BTreeSet<&String> =
+                    styles.iter().map(|s| &s.1).collect();
+                ensure!(
+                    dashes.len() == styles.len(),
+                    "{lang}: two lines share a dash: {styles:?}"
+                );
+            }
+        }
     }
 
     // Hollow markers where the stored flags say so: every EU value of isoc_ci_in_h.

@@ -234,7 +234,7 @@ fn polygons(svg: &str) -> Result<Vec<Shape>> {
 }
 
 /// (x, y, width, height, fill) of every `<rect>`; (stroke, points) of every `<polyline>` and of
-/// every subpath of a `<path>`.
+/// every subpath of a `<path>` (outside the patterns).
 type Rects = Vec<(f64, f64, f64, f64, String)>;
 type Lines = Vec<(String, Vec<(f64, f64)>)>;
 
@@ -247,7 +247,11 @@ fn rects_and_lines(svg: &str) -> Result<(Rects, Lines)> {
     };
     let mut rects = Vec::new();
     let mut lines = Vec::new();
-    for n in doc.descendants() {
+    // (Not what a `<pattern>` draws inside its tile.)
+    for n in doc
+        .descendants()
+        .filter(|n| n.ancestors().all(|a| !a.has_tag_name("pattern")))
+    {
         if n.has_tag_name("rect") {
             rects.push((
                 num(&n, "x"),
@@ -279,32 +283,6 @@ fn rects_and_lines(svg: &str) -> Result<(Rects, Lines)> {
         }
     }
     Ok((rects, lines))
-}
-
-/// Even-odd point in polygon (the outline of a region, holes joined by bridges).
-fn inside(outline: &[(f64, f64)], (x, y): (f64, f64)) -> bool {
-    let mut within = false;
-    for w in outline.windows(2) {
-        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-        if (y0 > y) != (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0) {
-            within = !within;
-        }
-    }
-    within
-}
-
-/// The distance from a point to an outline, px.
-fn distance(outline: &[(f64, f64)], (x, y): (f64, f64)) -> f64 {
-    outline
-        .windows(2)
-        .map(|w| {
-            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-            let (dx, dy) = (x1 - x0, y1 - y0);
-            let t =
-                (((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy).max(1e-12)).clamp(0.0, 1.0);
-            (x - x0 - t * dx).hypot(y - y0 - t * dy)
-        })
-        .fold(f64::INFINITY, f64::min)
 }
 
 /// A number of the legend as written in `lang` (decimal comma in fr and nl).
@@ -345,7 +323,7 @@ fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_i
     served.get(svg_path)?.problem(503, ID)?;
     let page = served.get("/embed/internet-access-regions-map?lang=fr")?;
     ensure!(
-        page.status == 503 && page.text().contains("have not been fetched yet"),
+        page.status == 503 && page.text().contains("has not been fetched yet"),
         "{} {}",
         page.status,
         page.text()
@@ -448,15 +426,38 @@ fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_i
         ensure!(classes.len() == 5, "{lang}: legend {classes:?}");
         let no_data_swatch =
             no_data_swatch.with_context(|| format!("{lang}: no no-data swatch"))?;
-        // The hatching colour: the lines inside the no-data swatch.
-        let within = |p: &(f64, f64), r: &(f64, f64, f64, f64, String)| {
-            p.0 >= r.0 - 0.5 && p.0 <= r.0 + r.2 + 0.5 && p.1 >= r.1 - 0.5 && p.1 <= r.1 + r.3 + 0.5
-        };
-        let hatch = lines
-            .iter()
-            .find(|(_, pts)| pts.len() == 2 && pts.iter().all(|p| within(p, &no_data_swatch)))
-            .map(|(stroke, _)| stroke.clone())
-            .with_context(|| format!("{lang}: the no-data swatch is not hatched"))?;
+        // The no-data swatch is filled with the hatching pattern: defined in the SVG, in user
+        // space (the lines of neighbouring regions meet), its lines in a colour of their own.
+        let pattern_id = no_data_swatch
+            .4
+            .strip_prefix("url(#")
+            .and_then(|r| r.strip_suffix(')'))
+            .with_context(|| format!("{lang}: the no-data swatch is {}", no_data_swatch.4))?
+            .to_owned();
+        let doc = roxmltree::Document::parse(&text)?;
+        let pattern = doc
+            .descendants()
+            .find(|n| {
+                n.has_tag_name("pattern")
+                    && n.attribute("id").map(str::to_ascii_lowercase).as_deref()
+                        == Some(pattern_id.as_str())
+            })
+            .with_context(|| format!("{lang}: no pattern {pattern_id}"))?;
+        ensure!(pattern.attribute("patternUnits") == Some("userSpaceOnUse"));
+        let hatch = pattern
+            .children()
+            .find(|n| n.has_tag_name("path"))
+            .and_then(|n| n.attribute("stroke"))
+            .with_context(|| format!("{lang}: the pattern has no lines"))?
+            .to_ascii_lowercase();
+        ensure!(
+            classes.iter().all(|c| c.2 != hatch),
+            "{lang}: the hatching is in a class colour {hatch}"
+        );
+        ensure!(
+            !lines.iter().any(|(stroke, _)| *stroke == hatch),
+            "{lang}: hatching drawn as lines besides the pattern"
+        );
 
         // One filled polygon per drawn region, in the fill of its value's class or no data.
         let shapes = polygons(&text)?;
@@ -509,56 +510,6 @@ fn the_nuts2_map_is_a_503_until_the_shapes_are_fetched_then_draws_every_region_i
                 "{lang}: {code} has no box"
             );
         }
-        // The hatching lies on regions without data (a line runs on across neighbouring ones:
-        // sampled along its length), never on one with a value (its middle).
-        let hatching: Vec<&Vec<(f64, f64)>> = lines
-            .iter()
-            .filter(|(stroke, pts)| *stroke == hatch && pts.len() == 2)
-            .map(|(_, p)| p)
-            .collect();
-        ensure!(
-            hatching.len() > 100,
-            "{lang}: {} hatching lines",
-            hatching.len()
-        );
-        let map_shapes: Vec<&Shape> = shapes.iter().filter(|s| s.part == "map").collect();
-        let shape_of = |geo: &str| map_shapes.iter().find(|s| s.geo == geo).context("drawn");
-        for geo in ["FRK2", "ITC4", "ES41"] {
-            let shape = shape_of(geo)?;
-            let crossing = hatching
-                .iter()
-                .filter(|p| {
-                    let (a, b) = (p[0], p[1]);
-                    let steps = ((b.0 - a.0).hypot(b.1 - a.1)).ceil().max(1.0) as usize;
-                    (1..steps).any(|i| {
-                        let t = i as f64 / steps as f64;
-                        inside(
-                            &shape.points,
-                            (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t),
-                        )
-                    })
-                })
-                .count();
-            ensure!(
-                !values.contains_key(geo) && crossing > 3,
-                "{lang}: {geo} has no data and {crossing} hatching lines"
-            );
-        }
-        // (A piece along a border may have its middle within a pixel of it: the outline is
-        // rounded to pixels, the hatching is not.)
-        for geo in values.keys() {
-            let shape = shape_of(geo)?;
-            let hatched = hatching
-                .iter()
-                .map(|p| ((p[0].0 + p[1].0) / 2.0, (p[0].1 + p[1].1) / 2.0))
-                .filter(|m| inside(&shape.points, *m) && distance(&shape.points, *m) > 1.5)
-                .count();
-            ensure!(
-                hatched == 0,
-                "{lang}: {geo} has a value and {hatched} hatching lines"
-            );
-        }
-
         // BE10 in the inset: in its class colour, many pixels wide.
         let be10 = values.get("BE10").context("BE10 2025")?;
         let inset = shapes

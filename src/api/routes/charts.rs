@@ -183,9 +183,30 @@ impl From<ChartError> for ApiError {
             // A well-formed value the data cannot answer (a geo or period without a value):
             // nothing to serve (404), as for a series.
             ChartError::Parameter { .. } => ApiError::NotFound(format!("{error}.")),
-            ChartError::Unavailable(why) => ApiError::Unavailable(format!("{why}.")),
+            ChartError::Unavailable(why) => ApiError::Unavailable(worded(&why)),
             other => ApiError::internal(other),
         }
+    }
+}
+
+/// The engine's reason a chart is not drawn, in the API's words: for a dataset not fetched yet,
+/// when it will be and what loads it by hand (the words of `crate::commands`).
+fn worded(why: &charts::Unavailable) -> String {
+    match why {
+        charts::Unavailable::NotFetched { load, .. } => format!(
+            "{}.",
+            crate::commands::with_load(
+                &format!("{why}; it will be after the next scheduled fetch"),
+                Some(load)
+            )
+        ),
+        charts::Unavailable::NotComputed { source, .. } => {
+            format!("{why}: {}", crate::commands::with_fix(source))
+        }
+        charts::Unavailable::NotLoaded { .. } => {
+            format!("{why} (see the definition problems in /api/v1/sources).")
+        }
+        other => format!("{other}."),
     }
 }
 

@@ -110,8 +110,14 @@ fn render(
         area.present().expect("the SVG is written");
         drawn
     };
-    (svg, drawn)
+    (
+        finish(&svg, &drawn, BACKGROUND, NO_DATA, BACKGROUND, "test"),
+        drawn,
+    )
 }
+
+/// The fill of a region without a value: the hatching pattern.
+const PATTERN: &str = "url(#test-no-data)";
 
 fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
@@ -167,7 +173,7 @@ fn each_region_is_one_polygon_filled_with_its_class_colour_in_drawing_order() {
         .zip(&drawn.outermost)
     {
         assert_eq!((part, geo), (&Part::Outermost, &box_.0));
-        let expected = values.get(geo).map_or(hex(BACKGROUND), |v| {
+        let expected = values.get(geo).map_or(PATTERN.to_owned(), |v| {
             hex(FILLS[breaks::class_of(*v, &breaks)])
         });
         assert_eq!(polygon.attribute("fill"), Some(expected.as_str()), "{geo}");
@@ -183,7 +189,7 @@ fn each_region_is_one_polygon_filled_with_its_class_colour_in_drawing_order() {
     for (polygon, region) in polygons.iter().zip(&drawn.regions) {
         let expected = match region.class {
             Some(class) => hex(FILLS[class]),
-            None => hex(BACKGROUND),
+            None => PATTERN.to_owned(),
         };
         assert_eq!(
             polygon.attribute("fill"),
@@ -210,37 +216,56 @@ fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
     let breaks = breaks::natural(&values.values().copied().collect::<Vec<_>>(), 5);
     let (svg, drawn) = render((800, 500), &values, &breaks, None);
     let doc = roxmltree::Document::parse(&svg).expect("XML");
-    let polygons = elements(&doc, "polygon");
-    // Points along each hatching line, at least 1.5 px from its ends (which are rounded).
-    let lines: Vec<Vec<(f64, f64)>> = elements(&doc, "polyline")
-        .iter()
-        .filter(|n| n.attribute("stroke") == Some(hex(NO_DATA).as_str()))
-        .map(|n| {
-            let p = points(n);
-            let (a, b) = (p[0], p[1]);
-            let length = (b.0 - a.0).hypot(b.1 - a.1);
-            let steps = length.floor() as usize;
-            (0..=steps)
-                .map(|i| i as f64)
-                .filter(|d| *d >= 1.5 && length - d >= 1.5)
-                .map(|d| {
-                    (
-                        a.0 + (b.0 - a.0) * d / length,
-                        a.1 + (b.1 - a.1) * d / length,
-                    )
+    // One pattern, in user space (so that the lines of neighbouring regions meet): a tile of the
+    // no-data fill crossed by 45° lines in the hatching colour, 4 px apart.
+    let patterns = elements(&doc, "pattern");
+    assert_eq!(patterns.len(), 1, "one hatching pattern");
+    let pattern = &patterns[0];
+    assert_eq!(pattern.attribute("id"), Some("test-no-data"));
+    assert_eq!(pattern.attribute("patternUnits"), Some("userSpaceOnUse"));
+    assert_eq!(
+        (pattern.attribute("width"), pattern.attribute("height")),
+        (Some("4"), Some("4"))
+    );
+    let tile = pattern
+        .children()
+        .find(|n| n.has_tag_name("rect"))
+        .expect("a background");
+    assert_eq!(tile.attribute("fill"), Some(hex(BACKGROUND).as_str()));
+    let lines = pattern
+        .children()
+        .find(|n| n.has_tag_name("path"))
+        .expect("lines");
+    assert_eq!(lines.attribute("stroke"), Some(hex(NO_DATA).as_str()));
+    let d = lines.attribute("d").unwrap_or_default();
+    let segments: Vec<Vec<(f64, f64)>> = d
+        .split('M')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.split('L')
+                .filter_map(|p| {
+                    let (x, y) = p.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
                 })
                 .collect()
         })
         .collect();
-    assert!(lines.len() > 100, "{} hatching lines", lines.len());
-    // How many hatching lines run through polygon `i`.
-    let hatched = |i: usize| {
-        let outline = points(&polygons[i]);
-        lines
+    assert!(segments.len() >= 2, "{d}");
+    for seg in &segments {
+        let ((x0, y0), (x1, y1)) = (seg[0], seg[1]);
+        assert!((x1 - x0 + (y1 - y0)).abs() < 1e-9, "a 45° line: {d}");
+        assert_eq!((x0 + y0) % 4.0, 0.0, "on a line x + y = 4k: {d}");
+    }
+    // No line elements of the hatching any more: the pattern draws it.
+    assert!(
+        !elements(&doc, "polyline")
             .iter()
-            .filter(|l| l.iter().any(|p| contains(&outline, *p)))
-            .count()
-    };
+            .chain(elements(&doc, "path").iter())
+            .any(|n| n.attribute("stroke") == Some(hex(NO_DATA).as_str())
+                && n.ancestors().all(|a| !a.has_tag_name("pattern"))),
+        "hatching drawn as lines"
+    );
+    let polygons = elements(&doc, "polygon");
     for code in ["FRK2", "ES30", "DE21", "PL92"] {
         let i = drawn
             .regions
@@ -251,7 +276,11 @@ fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
             drawn.regions[i].class, None,
             "{code} has no value in the excerpt"
         );
-        assert!(hatched(i) > 3, "{code} is hatched ({} lines)", hatched(i));
+        assert_eq!(
+            polygons[i].attribute("fill"),
+            Some(PATTERN),
+            "{code} is hatched"
+        );
     }
     for code in ["AT12", "BG31", "CZ03"] {
         let i = drawn
@@ -260,10 +289,20 @@ fn regions_without_a_value_are_hatched_and_regions_with_one_are_not() {
             .position(|r| r.geo == code)
             .expect(code);
         assert!(drawn.regions[i].class.is_some());
-        assert_eq!(hatched(i), 0, "{code} has a value and no hatching");
+        assert_ne!(
+            polygons[i].attribute("fill"),
+            Some(PATTERN),
+            "{code} has a value and no hatching"
+        );
     }
-    // The no-data row of the legend, in the caller's words.
-    assert!(svg.contains(">\nPas de données\n<") || svg.contains("Pas de données"));
+    // The no-data row of the legend, in the caller's words, its swatch hatched.
+    assert!(svg.contains("Pas de données"));
+    assert!(
+        elements(&doc, "rect")
+            .iter()
+            .any(|r| r.attribute("fill") == Some(PATTERN)),
+        "the legend's no-data swatch is hatched"
+    );
 }
 
 #[test]
@@ -452,5 +491,35 @@ fn clipping_keeps_the_part_of_a_ring_inside_the_box() {
             }
         )
         .is_empty()
+    );
+}
+
+#[test]
+fn vertices_on_a_straight_run_are_dropped_and_corners_and_spikes_kept() {
+    // A square with points along two of its sides, and a spike out and back on the third.
+    let ring = vec![
+        (0, 0),
+        (2, 0),
+        (4, 0),
+        (4, 2),
+        (4, 4),
+        (2, 4),
+        (2, 6),
+        (2, 4),
+        (0, 4),
+        (0, 0),
+    ];
+    assert_eq!(
+        straight(ring),
+        vec![
+            (0, 0),
+            (4, 0),
+            (4, 4),
+            (2, 4),
+            (2, 6),
+            (2, 4),
+            (0, 4),
+            (0, 0)
+        ]
     );
 }
