@@ -26,6 +26,7 @@ pub struct Metrics {
     latency: Family<Labels, Histogram, fn() -> Histogram>,
     cache_hits: Counter,
     cache_misses: Counter,
+    computed: Counter,
     not_modified: Counter,
     datasets: Gauge,
     last_success: Family<Labels, Gauge>,
@@ -51,6 +52,7 @@ impl Metrics {
             Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         let cache_hits = Counter::default();
         let cache_misses = Counter::default();
+        let computed = Counter::default();
         let not_modified = Counter::default();
         let datasets = Gauge::default();
         let last_success = Family::<Labels, Gauge>::default();
@@ -74,6 +76,11 @@ impl Metrics {
             "answer_cache_misses",
             "Computed answers that had to be computed",
             cache_misses.clone(),
+        );
+        registry.register(
+            "answers_computed",
+            "Answers computed (requests that waited for the same answer under way are not counted)",
+            computed.clone(),
         );
         registry.register(
             "not_modified",
@@ -101,6 +108,7 @@ impl Metrics {
             latency,
             cache_hits,
             cache_misses,
+            computed,
             not_modified,
             datasets,
             last_success,
@@ -114,6 +122,11 @@ impl Metrics {
         } else {
             self.cache_misses.inc();
         }
+    }
+
+    /// One answer computed (not one served from the cache or from another request's computation).
+    pub fn computed(&self) {
+        self.computed.inc();
     }
 
     pub fn not_modified(&self) {

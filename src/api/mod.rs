@@ -69,6 +69,11 @@ pub struct App {
     /// Computations running at once (DuckDB: each holds its own database and threads), so that a
     /// burst of uncached requests queues instead of exhausting memory.
     computing: tokio::sync::Semaphore,
+    /// Answers being computed, by ETag: a request for an answer under way waits for it instead
+    /// of computing it again (after a publish, or once the cache was emptied, a burst of the same
+    /// request computes it once, not once per request).
+    inflight:
+        Mutex<std::collections::HashMap<String, Arc<tokio::sync::OnceCell<Arc<reply::Reply>>>>>,
     /// The vintages asked for lately (`?as_of=`), with their figures, by snapshot id.
     vintages: Mutex<Vec<(String, Arc<live::Snapshot>)>>,
     /// Each indicator table's rows already encoded (JSON objects, CSV lines), by table and the
@@ -261,6 +266,7 @@ impl App {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
             vintages: Mutex::new(Vec::new()),
+            inflight: Mutex::new(Default::default()),
             rendered: Mutex::new(Default::default()),
         }))
     }
@@ -300,15 +306,37 @@ impl App {
             Err(head) => head,
         };
         self.check_limit(client)?;
-        let body = {
-            let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
-            tokio::task::spawn_blocking(compute).await??
-        };
-        let mut reply = self.reply(head, body);
-        reply.body = reply.body.flattened();
-        let reply = Arc::new(reply);
-        self.cache.insert(reply.clone());
-        Ok(reply.as_ref().into_response())
+        let etag = head.etag.clone();
+        let cell = self
+            .inflight
+            .lock()
+            .map_err(ApiError::internal)?
+            .entry(etag.clone())
+            .or_default()
+            .clone();
+        // One request computes; the others of the same ETag wait for its reply. If it fails, the
+        // next waiter computes (each brings its own `compute`).
+        let reply = cell
+            .get_or_try_init(|| async {
+                self.metrics.computed();
+                let body = {
+                    let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
+                    tokio::task::spawn_blocking(compute).await??
+                };
+                let mut reply = self.reply(head, body);
+                reply.body = reply.body.flattened();
+                let reply = Arc::new(reply);
+                self.cache.insert(reply.clone());
+                Ok::<_, ApiError>(reply)
+            })
+            .await
+            .cloned();
+        if let Ok(mut inflight) = self.inflight.lock()
+            && inflight.get(&etag).is_some_and(|c| Arc::ptr_eq(c, &cell))
+        {
+            inflight.remove(&etag);
+        }
+        Ok(reply?.as_ref().into_response())
     }
 
     /// The answer without computing anything: 304 when `If-None-Match` matches `head.etag` (or,

@@ -1053,6 +1053,49 @@ fn bad_chart_requests_are_problems_naming_the_parameter_and_the_etag_follows_the
         .get("/embed/internet-access-ranking?theme=pink")?
         .problem(400, "theme")?;
 
+    // Sixteen requests at once for an answer nobody asked for yet: one computes it, the others
+    // wait for its reply (the counter of computed answers moves by one), all get the same bytes.
+    let computed = || -> Result<u64> {
+        let text = served.ok("/api/v1/metrics")?.text();
+        text.lines()
+            .find_map(|l| l.strip_prefix("desi_city_answers_computed_total "))
+            .context("no desi_city_answers_computed_total in /metrics")?
+            .trim()
+            .parse()
+            .context("answers computed")
+    };
+    let before = computed()?;
+    let url = format!(
+        "{}/api/v1/charts/internet-access-ranking.png?w=901",
+        served.base
+    );
+    let bodies = served.runtime.block_on(async {
+        let asks: Vec<_> = (0..16)
+            .map(|_| {
+                let (client, url) = (served.client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let r = client.get(&url).send().await?;
+                    ensure!(r.status() == 200, "{}", r.status());
+                    Ok::<_, anyhow::Error>(r.bytes().await?)
+                })
+            })
+            .collect();
+        let mut bodies = Vec::new();
+        for ask in asks {
+            bodies.push(ask.await??);
+        }
+        Ok::<_, anyhow::Error>(bodies)
+    })?;
+    ensure!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "the same chart answered different bytes"
+    );
+    ensure!(
+        computed()? == before + 1,
+        "16 identical requests computed {} answers",
+        computed()? - before
+    );
+
     // Dark theme: the background is the dark one, the same marks.
     let dark = served.ok(&format!("{svg}?theme=dark"))?.text();
     ensure!(dark.contains("#1B1B1F"), "no dark background");
