@@ -307,18 +307,8 @@ impl App {
         };
         self.check_limit(client)?;
         let etag = head.etag.clone();
-        let cell = self
-            .inflight
-            .lock()
-            .map_err(ApiError::internal)?
-            .entry(etag.clone())
-            .or_default()
-            .clone();
-        // One request computes; the others of the same ETag wait for its reply. If it fails, the
-        // next waiter computes (each brings its own `compute`).
-        let reply = cell
-            .get_or_try_init(|| async {
-                self.metrics.computed();
+        let reply = self
+            .computed_once(&etag, || async {
                 let body = {
                     let _slot = self.computing.acquire().await.map_err(ApiError::internal)?;
                     tokio::task::spawn_blocking(compute).await??
@@ -327,16 +317,45 @@ impl App {
                 reply.body = reply.body.flattened();
                 let reply = Arc::new(reply);
                 self.cache.insert(reply.clone());
-                Ok::<_, ApiError>(reply)
+                Ok(reply)
+            })
+            .await?;
+        Ok(reply.as_ref().into_response())
+    }
+
+    /// The reply of `key` from `compute`, unless a request for the same key is computing it
+    /// already: then that one's reply, when it is done. So a burst of the same request after a
+    /// publish, or once the cache was emptied, computes its answer once, not once per request.
+    /// If the computation fails, the next waiter computes (each brings its own `compute`).
+    pub async fn computed_once<F, Fut>(
+        &self,
+        key: &str,
+        compute: F,
+    ) -> Result<Arc<reply::Reply>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Arc<reply::Reply>, ApiError>>,
+    {
+        let cell = self
+            .inflight
+            .lock()
+            .map_err(ApiError::internal)?
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        let reply = cell
+            .get_or_try_init(|| {
+                self.metrics.computed();
+                compute()
             })
             .await
             .cloned();
         if let Ok(mut inflight) = self.inflight.lock()
-            && inflight.get(&etag).is_some_and(|c| Arc::ptr_eq(c, &cell))
+            && inflight.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell))
         {
-            inflight.remove(&etag);
+            inflight.remove(key);
         }
-        Ok(reply?.as_ref().into_response())
+        reply
     }
 
     /// The answer without computing anything: 304 when `If-None-Match` matches `head.etag` (or,

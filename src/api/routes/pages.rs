@@ -132,15 +132,20 @@ where
         cached.as_ref().into_response()
     } else {
         app.metrics.cache(false);
-        let body = tokio::task::spawn_blocking(move || {
-            let html = render()?;
-            compress(html.as_bytes(), coding).map_err(ApiError::internal)
-        })
-        .await??;
-        let mut reply = reply_of(head, body.into(), lang);
-        reply.etag = key;
-        let reply = Arc::new(reply);
-        app.cache.insert(reply.clone());
+        let reply = app
+            .computed_once(&key, || async {
+                let body = tokio::task::spawn_blocking(move || {
+                    let html = render()?;
+                    compress(html.as_bytes(), coding).map_err(ApiError::internal)
+                })
+                .await??;
+                let mut reply = reply_of(head, body.into(), lang);
+                reply.etag = key.clone();
+                let reply = Arc::new(reply);
+                app.cache.insert(reply.clone());
+                Ok(reply)
+            })
+            .await?;
         reply.as_ref().into_response()
     };
     let h = response.headers_mut();
