@@ -34,7 +34,12 @@ fn main_setup() -> (common::Setup, Figures, Charts) {
 
 fn bench(c: &mut Criterion) {
     let (s, figures, charts) = main_setup();
-    let (store, catalog) = (&s.store, &s.catalog);
+    // The store pinned to its manifest, as the service's snapshot reads it (no manifest file read
+    // per lookup).
+    let pinned = s
+        .store
+        .pinned(std::sync::Arc::new(s.store.manifest().expect("manifest")));
+    let (store, catalog) = (&pinned, &s.catalog);
     let facts = charts.facts(store).expect("facts");
     let shapes = charts.shapes(store).expect("shapes");
     let inputs = prepare::Inputs {

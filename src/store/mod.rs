@@ -401,39 +401,42 @@ impl Store {
     /// The current version of `dataset`, if it has one.
     pub fn current(&self, dataset: &str) -> Result<Option<Version>> {
         validate_id("dataset", dataset)?;
-        let manifest = self.read_manifest()?;
-        Ok(manifest
-            .datasets
-            .get(dataset)
-            .and_then(DatasetEntry::current_version)
-            .cloned())
+        self.with_manifest(|manifest| {
+            manifest
+                .datasets
+                .get(dataset)
+                .and_then(DatasetEntry::current_version)
+                .cloned()
+        })
     }
 
     /// The kept versions of `dataset`, newest first (empty for an unknown dataset).
     pub fn versions(&self, dataset: &str) -> Result<Vec<Version>> {
         validate_id("dataset", dataset)?;
-        let mut manifest = self.read_manifest()?;
-        Ok(manifest
-            .datasets
-            .remove(dataset)
-            .map(|entry| entry.versions)
-            .unwrap_or_default())
+        self.with_manifest(|manifest| {
+            manifest
+                .datasets
+                .get(dataset)
+                .map(|entry| entry.versions.clone())
+                .unwrap_or_default()
+        })
     }
 
     /// One kept version; [`StoreError::NotFound`] if the store does not keep it.
     pub fn version(&self, dataset: &str, version: &str) -> Result<Version> {
         validate_id("dataset", dataset)?;
         validate_id("version", version)?;
-        let manifest = self.read_manifest()?;
-        manifest
-            .datasets
-            .get(dataset)
-            .and_then(|entry| entry.version(version))
-            .cloned()
-            .ok_or_else(|| StoreError::NotFound {
-                dataset: dataset.to_owned(),
-                version: Some(version.to_owned()),
-            })
+        self.with_manifest(|manifest| {
+            manifest
+                .datasets
+                .get(dataset)
+                .and_then(|entry| entry.version(version))
+                .cloned()
+        })?
+        .ok_or_else(|| StoreError::NotFound {
+            dataset: dataset.to_owned(),
+            version: Some(version.to_owned()),
+        })
     }
 
     /// The version that was current at `at`: the newest kept one published at or before `at`
@@ -537,6 +540,15 @@ impl Store {
     }
 
     /// The manifest reads answer from: the pinned one, else the one on disk.
+    /// `f` over the manifest: the pinned one as it is (a lookup clones only what it returns, not
+    /// the whole manifest), else the file's.
+    fn with_manifest<R>(&self, f: impl FnOnce(&Manifest) -> R) -> Result<R> {
+        match &self.pinned {
+            Some(manifest) => Ok(f(manifest)),
+            None => Ok(f(&self.load_manifest()?)),
+        }
+    }
+
     fn read_manifest(&self) -> Result<Manifest> {
         match &self.pinned {
             Some(manifest) => Ok(Manifest::clone(manifest)),
