@@ -213,7 +213,10 @@ impl std::fmt::Display for Reason {
                 indicator,
                 from,
                 why: Some(why),
-            } => write!(f, "fewer than two years of {indicator} from {from} on: {why}"),
+            } => write!(
+                f,
+                "fewer than two years of {indicator} from {from} on: {why}"
+            ),
         }
     }
 }

@@ -876,7 +876,9 @@ mod tests {
                 seen.insert(text.clone());
                 // The parameters are kept (a geo by its name in the language).
                 match &r {
-                    Reason::FewerThanTwoYears { indicator, from, .. } => {
+                    Reason::FewerThanTwoYears {
+                        indicator, from, ..
+                    } => {
                         // The indicator by its title in the language.
                         let title = d.get(indicator).unwrap().title.get(lang);
                         assert!(
