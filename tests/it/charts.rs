@@ -25,17 +25,7 @@ fn repo(rel: &str) -> String {
 
 /// The shipped catalogue, written into the sandbox's.
 pub(crate) fn catalogue(sandbox: &Sandbox) -> Result<()> {
-    for entry in std::fs::read_dir(repo("datasets"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path
-                .file_name()
-                .context("a name")?
-                .to_string_lossy()
-                .into_owned();
-            sandbox.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
-        }
-    }
+    sandbox.write_shipped_catalogue()?;
     Ok(())
 }
 

@@ -25,17 +25,7 @@ fn repo(rel: &str) -> String {
 /// two Commission files imported as `desi-city import FILE --dataset ID` does.
 fn store(server: &Upstream) -> Result<Sandbox> {
     let sandbox = Sandbox::new(server)?;
-    for entry in std::fs::read_dir(repo("datasets"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path
-                .file_name()
-                .context("a file name")?
-                .to_string_lossy()
-                .into_owned();
-            sandbox.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
-        }
-    }
+    sandbox.write_shipped_catalogue()?;
     sandbox
         .fetch(&[
             "isoc_ci_in_h",

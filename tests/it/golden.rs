@@ -37,17 +37,7 @@ fn repo(rel: &str) -> std::path::PathBuf {
 /// datasets of [`FETCHED`] fetched and those of [`IMPORTED`] imported.
 fn shipped_store(server: &Upstream) -> Result<Sandbox> {
     let sandbox = Sandbox::new(server)?;
-    for entry in std::fs::read_dir(repo("datasets"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path
-                .file_name()
-                .context("a file name")?
-                .to_string_lossy()
-                .into_owned();
-            sandbox.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
-        }
-    }
+    sandbox.write_shipped_catalogue()?;
     sandbox.fetch(&FETCHED)?.ok()?;
     for (id, rel) in IMPORTED {
         let path = crate::upstream::shared_file(rel);

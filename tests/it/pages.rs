@@ -34,17 +34,7 @@ fn repo(rel: &str) -> String {
 /// and 2020 inputs and GISCO's NUTS-2 shapes (whose names the pages show) imported.
 fn store(server: &Upstream) -> Result<Sandbox> {
     let sandbox = Sandbox::new(server)?;
-    for entry in std::fs::read_dir(repo("datasets"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path
-                .file_name()
-                .context("a name")?
-                .to_string_lossy()
-                .into_owned();
-            sandbox.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
-        }
-    }
+    sandbox.write_shipped_catalogue()?;
     sandbox
         .fetch(&[
             "isoc_ci_in_h",

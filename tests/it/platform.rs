@@ -23,17 +23,7 @@ fn repo(rel: &str) -> String {
 /// facts and the cloud download fetched.
 fn fetched(server: &Upstream) -> Result<Sandbox> {
     let sandbox = Sandbox::new(server)?;
-    for entry in std::fs::read_dir(repo("datasets"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path
-                .file_name()
-                .context("a file name")?
-                .to_string_lossy()
-                .into_owned();
-            sandbox.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
-        }
-    }
+    sandbox.write_shipped_catalogue()?;
     sandbox
         .fetch(&["desi", "desi_dd_trajectories", "isoc_cicce_use"])?
         .ok()?;

@@ -560,6 +560,24 @@ impl Sandbox {
         Ok(self)
     }
 
+    /// Writes every file of the repository's `datasets/` (the shipped catalogue) into the
+    /// catalogue dir: its upstream URLs then point at the local server.
+    pub fn write_shipped_catalogue(&self) -> Result<()> {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
+        for entry in std::fs::read_dir(&shipped)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = path
+                    .file_name()
+                    .context("a file name")?
+                    .to_string_lossy()
+                    .into_owned();
+                self.write_catalogue_file(&name, &std::fs::read_to_string(&path)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes any file into the catalogue dir, returning its path.
     pub fn write_catalogue_file(&self, name: &str, text: &str) -> Result<PathBuf> {
         let path = self.datasets.join(name);
