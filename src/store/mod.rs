@@ -539,7 +539,6 @@ impl Store {
         Manifest::load(self.root())
     }
 
-    /// The manifest reads answer from: the pinned one, else the one on disk.
     /// `f` over the manifest: the pinned one as it is (a lookup clones only what it returns, not
     /// the whole manifest), else the file's.
     fn with_manifest<R>(&self, f: impl FnOnce(&Manifest) -> R) -> Result<R> {
@@ -549,6 +548,7 @@ impl Store {
         }
     }
 
+    /// The manifest reads answer from: the pinned one, else the one on disk.
     fn read_manifest(&self) -> Result<Manifest> {
         match &self.pinned {
             Some(manifest) => Ok(Manifest::clone(manifest)),

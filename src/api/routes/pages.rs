@@ -63,20 +63,28 @@ struct Memo {
 }
 
 static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+/// Held while the memo is renewed: when it expires under load, one request reads the statuses
+/// and the others wait for it (each reading them spawned a blocking thread of its own).
+static RENEWING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn source_states(
     app: &AppState,
     snapshot: &Arc<Snapshot>,
 ) -> Result<(Arc<Vec<SourceState>>, String), ApiError> {
     let key = format!("{}|{}", app.ctx.store.root().display(), snapshot.id);
-    {
+    let fresh = || -> Result<Option<(Arc<Vec<SourceState>>, String)>, ApiError> {
         let memo = MEMO.lock().map_err(ApiError::internal)?;
-        if let Some(m) = memo.as_ref()
-            && m.key == key
-            && m.at.elapsed() < Duration::from_secs(1)
-        {
-            return Ok((m.states.clone(), m.fingerprint.clone()));
-        }
+        Ok(memo
+            .as_ref()
+            .filter(|m| m.key == key && m.at.elapsed() < Duration::from_secs(1))
+            .map(|m| (m.states.clone(), m.fingerprint.clone())))
+    };
+    if let Some(found) = fresh()? {
+        return Ok(found);
+    }
+    let _renewing = RENEWING.lock().await;
+    if let Some(found) = fresh()? {
+        return Ok(found);
     }
     let store = app.ctx.store.clone();
     let statuses = tokio::task::spawn_blocking(move || store.statuses()).await??;
