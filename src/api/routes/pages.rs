@@ -63,16 +63,15 @@ struct Memo {
 }
 
 static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+/// The memo's states and their fingerprint (part of the dashboard's ETag).
+type States = (Arc<Vec<SourceState>>, String);
 /// Held while the memo is renewed: when it expires under load, one request reads the statuses
 /// and the others wait for it (each reading them spawned a blocking thread of its own).
 static RENEWING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn source_states(
-    app: &AppState,
-    snapshot: &Arc<Snapshot>,
-) -> Result<(Arc<Vec<SourceState>>, String), ApiError> {
+async fn source_states(app: &AppState, snapshot: &Arc<Snapshot>) -> Result<States, ApiError> {
     let key = format!("{}|{}", app.ctx.store.root().display(), snapshot.id);
-    let fresh = || -> Result<Option<(Arc<Vec<SourceState>>, String)>, ApiError> {
+    let fresh = || -> Result<Option<States>, ApiError> {
         let memo = MEMO.lock().map_err(ApiError::internal)?;
         Ok(memo
             .as_ref()
