@@ -175,6 +175,19 @@ impl Frame {
 type Result<T, DB> =
     std::result::Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// A region with its class, none when it has no (finite) value: hatched as no data.
+fn classed<'r>(
+    r: &'r Region,
+    values: &BTreeMap<String, f64>,
+    breaks: &[f64],
+) -> (&'r Region, Option<usize>) {
+    let class = values
+        .get(&r.code)
+        .filter(|v| v.is_finite())
+        .map(|v| class_of(*v, breaks));
+    (r, class)
+}
+
 /// Draws the choropleth of `values` (geo code → value; a region without one is no data) over
 /// `shapes` in `area`, classed by `breaks` (from `crate::geo::breaks`), with the legend, the
 /// no-data hatching and, for `highlight`, a ring on the map and an inset.
@@ -195,13 +208,7 @@ pub fn draw<DB: DrawingBackend>(
         .regions()
         .iter()
         .filter(|r| shapes.in_extent(r))
-        .map(|r| {
-            let class = values
-                .get(&r.code)
-                .filter(|v| v.is_finite())
-                .map(|v| class_of(*v, breaks));
-            (r, class)
-        })
+        .map(|r| classed(r, values, breaks))
         .collect();
     regions.sort_by(|a, b| b.0.area.total_cmp(&a.0.area).then(a.0.code.cmp(&b.0.code)));
     let present: Vec<f64> = regions
@@ -262,13 +269,7 @@ pub fn draw<DB: DrawingBackend>(
     let outermost: Vec<(&Region, Option<usize>)> = crate::geo::OUTERMOST
         .iter()
         .filter_map(|code| shapes.get(code))
-        .map(|r| {
-            let class = values
-                .get(&r.code)
-                .filter(|v| v.is_finite())
-                .map(|v| class_of(*v, breaks));
-            (r, class)
-        })
+        .map(|r| classed(r, values, breaks))
         .collect();
     let gap = (style.font_size * 0.3).round().max(2.0);
     let mut boxes: Vec<Px> = Vec::new();
