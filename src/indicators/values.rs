@@ -475,10 +475,16 @@ impl Table {
     /// within the year range.
     pub fn select(&self, request: &Request) -> Vec<usize> {
         let mut out = Vec::new();
+        let unbounded = request.since.is_none() && request.until.is_none();
         for geo in &request.geos {
             let Some(range) = self.by_geo.get(geo) else {
                 continue;
             };
+            if unbounded {
+                // Every row of the geo: its rows are not read.
+                out.extend(range.clone());
+                continue;
+            }
             out.extend(range.clone().filter(|&i| {
                 let year = self.rows[i].year;
                 request.since.is_none_or(|s| year.is_some_and(|y| y >= s))
@@ -866,6 +872,43 @@ codes = ["AA1", "BB1"]
         assert_eq!(aa1.rank_eu27, None);
         assert_eq!(rows[3].flags.as_deref(), Some("e"));
         assert_eq!(rows[3].rank_eu27, None, "the EU is not ranked");
+    }
+
+    #[test]
+    fn a_selection_is_geo_by_geo_in_the_asked_order_within_the_years_asked() {
+        let (_dir, store) = store_with_data();
+        let ind = indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true);
+        let conn = connection(&groups()).expect("a connection");
+        let table = Table::compute(&conn, &store, &groups(), &ind).expect("computes");
+        let picked = |request: &Request| -> Vec<(String, String)> {
+            table
+                .select(request)
+                .into_iter()
+                .map(|i| (table.rows[i].geo.clone(), table.rows[i].period.clone()))
+                .collect()
+        };
+        let all = picked(&request(&["EU27_2020", "BB"]));
+        let geos: Vec<&str> = all.iter().map(|(g, _)| g.as_str()).collect();
+        let first_bb = geos.iter().position(|g| *g == "BB").expect("BB is there");
+        assert!(first_bb > 0, "the EU first, as asked: {all:?}");
+        assert!(geos[..first_bb].iter().all(|g| *g == "EU27_2020"));
+        assert!(geos[first_bb..].iter().all(|g| *g == "BB"));
+        let bb: Vec<&str> = all[first_bb..].iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(bb, ["2021", "2022"], "every period of BB, in time order");
+        let mut from_2022 = request(&["EU27_2020", "BB"]);
+        from_2022.since = Some(2022);
+        let bounded = picked(&from_2022);
+        assert!(!bounded.is_empty() && bounded.iter().all(|(_, p)| p == "2022"));
+        assert_eq!(
+            bounded,
+            all.iter()
+                .filter(|(_, p)| p == "2022")
+                .cloned()
+                .collect::<Vec<_>>()
+        );
+        from_2022.until = Some(2021);
+        assert!(picked(&from_2022).is_empty(), "no year from 2022 to 2021");
+        assert!(picked(&request(&["ZZ"])).is_empty(), "a geo without rows");
     }
 
     #[test]

@@ -373,7 +373,7 @@ pub async fn series(
     Path(id): Path<String>,
     Q(q): Q<SeriesQuery>,
 ) -> Result<Response, ApiError> {
-    let indicator = find(&app, &id)?.clone();
+    let indicator = find(&app, &id)?;
     let format = negotiate::format(q.format.as_deref(), &headers, DATA_FORMATS)?;
     let lang = negotiate::lang(q.lang.as_deref(), &headers)?;
     let from = year("from", q.from)?;
@@ -486,7 +486,9 @@ pub async fn series(
         };
         let selected = table.select(&request);
         let licence_url = licence_url(&app, &indicator.source);
-        let filename = format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension());
+        // A JSON answer is shown, not saved: only the other formats are named for download.
+        let filename = (format != Format::Json)
+            .then(|| format!("{}_{}.{}", indicator.id, geos.join("-"), format.extension()));
         let title = indicator.title.get(lang);
         // Without a peer group, JSON and CSV rows are slices of the table's rows encoded once.
         let encoded = match (format, &peers) {
@@ -587,7 +589,7 @@ pub async fn series(
             bytes,
             content_type: format.media_type(),
             language: Some(lang),
-            filename: (format != Format::Json).then_some(filename),
+            filename,
         })
     })
 }
