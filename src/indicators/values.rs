@@ -125,7 +125,9 @@ pub struct Table {
     pub indicator: String,
     /// Sorted by geo, then time.
     pub rows: Vec<IndicatorValue>,
-    by_geo: HashMap<String, Range<usize>>,
+    /// Each geo's rows. Looked up for every geo of every request: hashed with foldhash, not
+    /// SipHash (a geo code is no attacker's key to flood).
+    by_geo: foldhash::HashMap<String, Range<usize>>,
     groups: BTreeMap<String, GroupColumn>,
     /// The versions read, the main source's first (a supplement without a version is absent).
     pub versions: Vec<Version>,
@@ -391,7 +393,7 @@ impl Table {
 
     fn assemble(indicator: &Indicator, read: Read, got: Gathered) -> Table {
         let Gathered { rows, ranks, .. } = got;
-        let mut by_geo: HashMap<String, Range<usize>> = HashMap::new();
+        let mut by_geo = foldhash::HashMap::<String, Range<usize>>::default();
         for (i, row) in rows.iter().enumerate() {
             by_geo
                 .entry(row.geo.clone())

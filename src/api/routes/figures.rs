@@ -441,7 +441,7 @@ pub async fn series(
         Some(Err(error)) => return Err(ApiError::from(error.clone())),
         None => return Err(not_fetched(&indicator.source, &id)),
     };
-    let version = table.version().clone();
+    let version = table.version();
     if let Some(unknown) = geos.iter().find(|g| !table.has_geo(g)) {
         // A well-formed code the data does not hold: nothing to serve (404).
         return Err(ApiError::NotFound(
@@ -493,11 +493,11 @@ pub async fn series(
         // Without a peer group, JSON and CSV rows are slices of the table's rows encoded once.
         let encoded = match (format, &peers) {
             (Format::Json | Format::Csv, None) => {
-                Some(app.rendered(&table, |b| with_provenance(b, &version))?)
+                Some(app.rendered(&table, |b| with_provenance(b, version))?)
             }
             _ => None,
         };
-        let batch = || with_provenance(table.batch(&selected, peers.as_deref())?, &version);
+        let batch = || with_provenance(table.batch(&selected, peers.as_deref())?, version);
         let bytes: Payload = match format {
             Format::Json => {
                 // The part that is the same for every query of this table, then the query, then
@@ -513,7 +513,7 @@ pub async fn series(
                                 "higher_is_better": indicator.higher_is_better,
                                 "eurostat_code": indicator.eurostat_code,
                             },
-                            "source": provenance(&version, licence_url.as_deref()),
+                            "source": provenance(version, licence_url.as_deref()),
                             "sources": table.versions.iter().map(|v| provenance(v, licence_url.as_deref())).collect::<Vec<_>>(),
                         })
                         .to_string()
@@ -570,13 +570,13 @@ pub async fn series(
                         licence: version.meta.licence.clone(),
                         licence_url: licence_url.clone().unwrap_or_default(),
                         structure_id: "DESI_CITY:INDICATOR_SERIES(1.0)".into(),
-                        extension: provenance(&version, licence_url.as_deref()),
+                        extension: provenance(version, licence_url.as_deref()),
                         labels: [
                             (
                                 "indicator".to_owned(),
                                 [(indicator.id.clone(), title.to_owned())].into(),
                             ),
-                            ("geo".to_owned(), upstream_labels(&app, &version, "geo")),
+                            ("geo".to_owned(), upstream_labels(&app, version, "geo")),
                         ]
                         .into(),
                         units: [(indicator.id.clone(), indicator.unit.clone())].into(),
