@@ -95,20 +95,29 @@ pub fn csv(batches: &[RecordBatch]) -> Result<Vec<u8>> {
 /// The CSV of `batch` as a header line and one line per row (each with its line end), as
 /// [`csv`] writes them: a response is then the header and the lines it selects, concatenated.
 pub fn csv_lines(batch: &RecordBatch) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
-    let line = |record: &mut dyn Iterator<Item = String>| -> Result<Vec<u8>> {
-        let mut w = csv_writer(Vec::new());
-        w.write_record(record)?;
-        Ok(w.into_inner().map_err(|e| e.into_error())?)
+    // One writer for every line (a writer per line zeroed its 8 kB buffer each time): each line
+    // is what the writer added since the previous one.
+    let mut w = csv_writer(Vec::new());
+    let mut written = 0;
+    let mut line = |w: &mut csv::Writer<Vec<u8>>| -> Result<Vec<u8>> {
+        w.flush()?;
+        let all = w.get_ref();
+        let line = all[written..].to_vec();
+        written = all.len();
+        Ok(line)
     };
-    let header = line(&mut batch.schema().fields().iter().map(|f| f.name().clone()))?;
+    w.write_record(batch.schema().fields().iter().map(|f| f.name().as_str()))?;
+    let header = line(&mut w)?;
     let columns: Vec<Cell> = batch
         .columns()
         .iter()
         .map(Cell::new)
         .collect::<Result<_>>()?;
-    let lines = (0..batch.num_rows())
-        .map(|row| line(&mut columns.iter().map(|c| c.text(row).to_string())))
-        .collect::<Result<_>>()?;
+    let mut lines = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        w.write_record(columns.iter().map(|c| c.text(row)))?;
+        lines.push(line(&mut w)?);
+    }
     Ok((header, lines))
 }
 
@@ -512,6 +521,16 @@ mod tests {
     }
 
     /// The real JSON-stat response of isoc_ci_in_h, through our parser.
+    #[test]
+    fn the_csv_lines_of_a_batch_are_its_csv_line_by_line() {
+        let (batch, _) = real();
+        let (header, lines) = csv_lines(&batch).expect("encodes");
+        assert_eq!(lines.len(), batch.num_rows());
+        assert!(lines.iter().all(|l| l.ends_with(b"\r\n") && l.len() > 2));
+        let joined: Vec<u8> = std::iter::once(header).chain(lines).flatten().collect();
+        assert_eq!(joined, csv(&[batch]).expect("encodes"));
+    }
+
     fn real() -> (RecordBatch, Vec<String>) {
         let parsed = parse(
             Format::JsonStat,
