@@ -16,8 +16,9 @@
 //! - [`api`]: the axum HTTP API, and the pages' routes.
 
 /// mimalloc for every allocation of the process: Rust's through this, C and C++ (DuckDB) through its
-/// `override` of malloc and free. Set here, in the library, so the binary, the tests and the
-/// benchmarks measure the same allocator.
+/// `override` of malloc and free; built `no_thp`, so that Linux does not back its arenas with 2 MiB
+/// pages however little of them is used. Set here, in the library, so the binary, the tests and
+/// the benchmarks measure the same allocator.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
