@@ -70,7 +70,7 @@ pub struct App {
     /// burst of uncached requests queues instead of exhausting memory.
     computing: tokio::sync::Semaphore,
     /// Answers being computed, by ETag: a request for an answer under way waits for it instead
-    /// of computing it again (after a publish, or once the cache was emptied, a burst of the same
+    /// of computing it again (after a publish, or once the cache evicted it, a burst of the same
     /// request computes it once, not once per request).
     inflight:
         Mutex<std::collections::HashMap<String, Arc<tokio::sync::OnceCell<Arc<reply::Reply>>>>>,
@@ -325,7 +325,7 @@ impl App {
 
     /// The reply of `key` from `compute`, unless a request for the same key is computing it
     /// already: then that one's reply, when it is done. So a burst of the same request after a
-    /// publish, or once the cache was emptied, computes its answer once, not once per request.
+    /// publish, or once the cache evicted it, computes its answer once, not once per request.
     /// If the computation fails, the next waiter computes (each brings its own `compute`).
     pub async fn computed_once<F, Fut>(
         &self,

@@ -5,8 +5,7 @@
 //! `immutable` for versioned URLs), `Vary` (on the 304 as on its 200), the licence `Link`, and an
 //! in-memory cache of encoded bodies keyed by ETag. Knows nothing of what the bodies mean.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -296,55 +295,50 @@ pub fn by_body(
     }
 }
 
-/// Encoded answers by ETag, bounded in total bytes: when an answer would overflow it, the cache
-/// is emptied first (answers are cheap to compute once, and a new data version makes the old
-/// entries unreachable anyway). An answer larger than a tenth of the budget is not kept.
+/// Encoded answers by ETag, bounded in total bytes. When it is full, quick_cache's S3-FIFO
+/// eviction makes room: an answer asked for once goes first, one asked for again stays, so a
+/// stream of one-off queries (random geo sets, an old version's answers, which a new data
+/// version makes unreachable) does not push out what dashboards poll. An answer larger than a
+/// tenth of the budget is not kept.
 pub struct Cache {
-    entries: RwLock<Entries>,
+    entries: quick_cache::sync::Cache<String, Arc<Reply>, Size>,
     max_bytes: usize,
 }
 
-#[derive(Default)]
-struct Entries {
-    map: HashMap<String, Arc<Reply>>,
-    bytes: usize,
+/// An entry's weight: its body and its key, in bytes.
+#[derive(Clone)]
+struct Size;
+
+impl quick_cache::Weighter<String, Arc<Reply>> for Size {
+    fn weight(&self, etag: &String, reply: &Arc<Reply>) -> u64 {
+        (reply.body.len() + etag.len()) as u64
+    }
 }
 
 impl Cache {
     pub fn new(max_bytes: usize) -> Cache {
+        // The number of entries only sizes the tables; the bound is in bytes.
+        let entries = (max_bytes / 4096).max(16);
         Cache {
-            entries: RwLock::new(Entries::default()),
+            entries: quick_cache::sync::Cache::with_weighter(entries, max_bytes as u64, Size),
             max_bytes,
         }
     }
 
     pub fn get(&self, etag: &str) -> Option<Arc<Reply>> {
-        self.entries.read().ok()?.map.get(etag).cloned()
+        self.entries.get(etag)
     }
 
     pub fn insert(&self, reply: Arc<Reply>) {
-        let size = reply.body.len() + reply.etag.len();
-        if size > self.max_bytes / 10 {
+        if reply.body.len() + reply.etag.len() > self.max_bytes / 10 {
             return;
         }
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.bytes + size > self.max_bytes {
-                entries.map.clear();
-                entries.bytes = 0;
-            }
-            if let Some(old) = entries.map.insert(reply.etag.clone(), reply) {
-                entries.bytes -= old.body.len() + old.etag.len();
-            }
-            entries.bytes += size;
-        }
+        self.entries.insert(reply.etag.clone(), reply);
     }
 
     /// Entries and bytes held.
     pub fn size(&self) -> (usize, usize) {
-        self.entries
-            .read()
-            .map(|e| (e.map.len(), e.bytes))
-            .unwrap_or_default()
+        (self.entries.len(), self.entries.weight() as usize)
     }
 }
 
@@ -479,11 +473,11 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_is_bounded_in_bytes_and_skips_large_bodies() {
-        let cache = Cache::new(100);
-        let reply = |tag: &str, body: &[u8]| {
+    fn the_cache_is_bounded_in_bytes_skips_large_bodies_and_keeps_what_is_asked_again() {
+        let cache = Cache::new(100_000);
+        let reply = |tag: &str, len: usize| {
             Arc::new(Reply {
-                body: Bytes::copy_from_slice(body).into(),
+                body: Bytes::from(vec![b'x'; len]).into(),
                 content_type: "text/plain",
                 etag: tag.to_owned(),
                 last_modified: None,
@@ -493,18 +487,31 @@ mod tests {
                 filename: None,
             })
         };
-        cache.insert(reply("a", b"1"));
-        cache.insert(reply("big", b"123456789012"));
-        assert!(cache.get("big").is_none());
-        cache.insert(reply("b", b"12"));
-        assert_eq!(cache.size(), (2, 5));
-        cache.insert(reply("b", b"123"));
-        assert_eq!(cache.size(), (2, 6));
-        for i in 0..10 {
-            cache.insert(reply(&format!("e{i}"), b"12345678"));
-            assert!(cache.size().1 <= 100);
+        cache.insert(reply("big", 10_001));
+        assert!(cache.get("big").is_none(), "over a tenth of the budget");
+        cache.insert(reply("hot", 999));
+        cache.insert(reply("b", 998));
+        assert_eq!(cache.size(), (2, 2_001));
+        cache.insert(reply("b", 1_998));
+        assert_eq!(cache.size(), (2, 3_001), "a key replaced, not added");
+        // What a dashboard polls, among streams of answers asked for once: before it (the
+        // cache full of them) and after it.
+        for i in 0..1_000 {
+            cache.insert(reply(&format!("before{i:03}"), 995));
+            assert!(cache.size().1 <= 100_000, "within the budget");
         }
-        assert!(cache.get("a").is_none());
-        assert!(cache.get("e9").is_some());
+        cache.insert(reply("polled", 999));
+        for i in 0..1_000 {
+            assert!(
+                cache.get("hot").is_some(),
+                "still held after {i} one-off answers"
+            );
+            assert!(
+                cache.get("polled").is_some(),
+                "still held after {i} one-off answers"
+            );
+            cache.insert(reply(&format!("once{i:03}"), 996));
+            assert!(cache.size().1 <= 100_000, "within the budget");
+        }
     }
 }
