@@ -520,7 +520,6 @@ mod tests {
         assert_eq!(doc["role"]["metric"], json!(["unit"]));
     }
 
-    /// The real JSON-stat response of isoc_ci_in_h, through our parser.
     #[test]
     fn the_csv_lines_of_a_batch_are_its_csv_line_by_line() {
         let (batch, _) = real();
@@ -531,6 +530,7 @@ mod tests {
         assert_eq!(joined, csv(&[batch]).expect("encodes"));
     }
 
+    /// The real JSON-stat response of isoc_ci_in_h, through our parser.
     fn real() -> (RecordBatch, Vec<String>) {
         let parsed = parse(
             Format::JsonStat,
