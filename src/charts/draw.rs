@@ -1083,6 +1083,36 @@ fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// Points along a polyline every `step` px, from its end back to its start.
+fn along(line: &[(f64, f64)], step: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for w in line.windows(2).rev() {
+        let (a, b) = (w[0], w[1]);
+        let n = ((b.0 - a.0).hypot(b.1 - a.1) / step).ceil().max(1.0);
+        for i in 0..n as usize {
+            let t = 1.0 - i as f64 / n;
+            out.push((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t));
+        }
+    }
+    out.extend(line.first().copied());
+    out
+}
+
+/// The point of `line` nearest to the box `b`, of its points every 2 px (the one nearest its
+/// end of those as near).
+fn nearest_on(line: &[(f64, f64)], b: &Boxed) -> (f64, f64) {
+    along(line, 2.0)
+        .into_iter()
+        .map(|p| {
+            let q = (p.0.clamp(b.l, b.r), p.1.clamp(b.t, b.b));
+            (p, (q.0 - p.0).hypot(q.1 - p.1))
+        })
+        .fold(((0.0, 0.0), f64::INFINITY), |best, x| {
+            if x.1 < best.1 - 1e-9 { x } else { best }
+        })
+        .0
+}
+
 fn trajectory(
     root: &Area<'_>,
     plot: &Area<'_>,
@@ -1296,12 +1326,13 @@ fn trajectory(
     let label = |placer: &mut Placer,
                  text: String,
                  anchors: &[(f64, f64)],
-                 first: Side,
+                 sides: &[Side],
+                 gaps: &[f64],
                  lead: Option<(RGBColor, Dash)>|
-     -> Result<(), ChartError> {
+     -> Result<Boxed, ChartError> {
         let lead_w = if lead.is_some() { sample + 4.0 } else { 0.0 };
         let w = f64::from(text_width(root, &text, &small)) + lead_w;
-        let b = placer.place_or_first(anchors, &Side::from(first), &near, w, text_h);
+        let b = placer.place_or_first(anchors, sides, gaps, w, text_h);
         if let Some((colour, dash)) = lead {
             let y = ((b.t + b.b) / 2.0) as i32;
             root.draw(&PathElement::new(
@@ -1316,7 +1347,7 @@ fn trajectory(
             small.pos(Pos::new(HPos::Left, VPos::Top)),
         ))
         .map_err(err)?;
-        Ok(())
+        Ok(b)
     };
     let target_text = format!(
         "{} {}{} {}",
@@ -1329,7 +1360,8 @@ fn trajectory(
         &mut placer,
         target_text,
         &[target_at],
-        Side::AboveLeft,
+        &Side::from(Side::AboveLeft),
+        &near,
         None,
     )?;
     if let Some([_, end]) = t.trend {
@@ -1341,20 +1373,66 @@ fn trajectory(
             &mut placer,
             text,
             &[px(&chart, end)],
-            Side::BelowRight,
+            &Side::from(Side::BelowRight),
+            &near,
             None,
         )?;
     }
+    // Each Commission line named at its end, the label moved off it only as far as it must go,
+    // nearest first; where nothing near the end is free (the target's label is there), just off
+    // the line, from its end back; else further from the end. A label more than `LEADER` px from
+    // its line gets a thin line from the line's nearest point to it.
+    const LEADER: f64 = 12.0;
+    let further = [3.0, 6.0, 10.0, 16.0, 24.0, 34.0, 46.0, 60.0, 80.0];
+    // Ending where the line ends first (the lines end at the plot's right edge), then around.
+    let mut ends = vec![Side::AboveEnd, Side::BelowEnd];
+    ends.extend(Side::from(Side::AboveLeft));
     for p in &t.published {
-        // Anchored along the line, from its end back to its start.
-        let anchors: Vec<(f64, f64)> = p.points.iter().rev().map(|q| px(&chart, *q)).collect();
-        label(
-            &mut placer,
+        let line: Vec<(f64, f64)> = p.points.iter().map(|q| px(&chart, *q)).collect();
+        let Some(&end) = line.last() else {
+            continue;
+        };
+        let (colour, dash) = commission(p.line);
+        let lead_w = sample + 4.0;
+        // As wide as drawn: plotters' SVG writes the font size divided by 1.24 (the other labels
+        // are placed with the undivided, wider measure), so the label ends where its line does.
+        let w = style::text_width(&p.label, small.font.get_size() / 1.24).ceil() + lead_w;
+        let b = placer
+            .place(&[end], &ends, &further, w, text_h)
+            .or_else(|| placer.place(&along(&line, 6.0), &ends, &[3.0, 6.0, 8.0], w, text_h))
+            .unwrap_or_else(|| {
+                placer.place_or_first(&[end], &ends, &[104.0, 132.0, 160.0], w, text_h)
+            });
+        root.draw(&PathElement::new(
+            vec![
+                (b.l as i32, ((b.t + b.b) / 2.0) as i32),
+                ((b.l + sample) as i32, ((b.t + b.b) / 2.0) as i32),
+            ],
+            ShapeStyle::from(&dash_colour(colour, dash)).stroke_width(2),
+        ))
+        .map_err(err)?;
+        root.draw(&Text::new(
             p.label.clone(),
-            &anchors,
-            Side::AboveLeft,
-            Some(commission(p.line)),
-        )?;
+            ((b.l + lead_w) as i32, b.t as i32),
+            small.pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(err)?;
+        let from = nearest_on(&line, &b);
+        let nearest = (from.0.clamp(b.l, b.r), from.1.clamp(b.t, b.b));
+        let (dx, dy) = (nearest.0 - from.0, nearest.1 - from.1);
+        let far = dx.hypot(dy);
+        if far > LEADER {
+            // From the line's end to 2 px short of the label.
+            let stop = (nearest.0 - dx / far * 2.0, nearest.1 - dy / far * 2.0);
+            root.draw(&PathElement::new(
+                vec![
+                    (from.0.round() as i32, from.1.round() as i32),
+                    (stop.0.round() as i32, stop.1.round() as i32),
+                ],
+                ShapeStyle::from(&colour).stroke_width(1),
+            ))
+            .map_err(err)?;
+        }
     }
     Ok(())
 }

@@ -8,10 +8,13 @@
 //! caller's.
 //!
 //! Each region is one filled polygon (a multipolygon's parts and its holes joined into one
-//! outline by zero-width bridges, filled with the non-zero rule, so a hole stays open), drawn
-//! largest first so that an enclave (BE10 in BE24, Berlin in Brandenburg) lies on top of the
-//! region around it (a region without data in a fill marked for [`hatched`]: 45° lines in user
-//! space, so they run on across neighbouring regions); then the borders, one polyline per ring.
+//! outline by zero-width bridges, filled with the non-zero rule, so a hole stays open): the
+//! regions without data first (in a fill marked for [`hatched`]: 45° lines in user space, so
+//! they run on across neighbouring regions), then those with one, each group largest first so
+//! that an enclave (BE10 in BE24, Berlin in Brandenburg) lies on top of the region around it.
+//! GISCO cuts every enclave out of the region around it (a hole), so the regions never overlap
+//! and the order is only the PNG's: one run of hatched polygons, filled in one pass by
+//! `charts::raster`. Then the borders, one polyline per ring.
 //! Vertices that fall on
 //! the pixel of the previous one, or on the straight line between their neighbours, are dropped. Must not read the store, format numbers or choose
 //! colours: the caller gives the shapes, the values, the breaks and the style.
@@ -66,7 +69,8 @@ pub struct MapStyle<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drawn {
     /// The regions of the map of Europe (not the distant ones), in the order they were drawn
-    /// (largest first: the order of the map's filled polygons).
+    /// (those without data first, each group largest first: the order of the map's filled
+    /// polygons).
     pub regions: Vec<DrawnRegion>,
     /// The centre of the inset showing the highlighted region (or of the ring around it when
     /// the area has no room for an inset); `None` without a highlight or when it is not a region.
@@ -210,7 +214,11 @@ pub fn draw<DB: DrawingBackend>(
         .filter(|r| shapes.in_extent(r))
         .map(|r| classed(r, values, breaks))
         .collect();
-    regions.sort_by(|a, b| b.0.area.total_cmp(&a.0.area).then(a.0.code.cmp(&b.0.code)));
+    regions.sort_by(|a, b| {
+        (a.1.is_some().cmp(&b.1.is_some()))
+            .then(b.0.area.total_cmp(&a.0.area))
+            .then(a.0.code.cmp(&b.0.code))
+    });
     let present: Vec<f64> = regions
         .iter()
         .filter_map(|(r, _)| values.get(&r.code).copied())

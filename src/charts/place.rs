@@ -89,6 +89,10 @@ pub enum Side {
     Below,
     Left,
     Right,
+    /// Above, the box's right edge at the anchor (a label ending where its line ends).
+    AboveEnd,
+    /// Below, the box's right edge at the anchor.
+    BelowEnd,
 }
 
 impl Side {
@@ -121,6 +125,8 @@ impl Side {
             Side::Below => (x - w / 2.0, y + d),
             Side::Left => (x - d - w, y - h / 2.0),
             Side::Right => (x + d, y - h / 2.0),
+            Side::AboveEnd => (x - w, y - d - h),
+            Side::BelowEnd => (x - w, y + d),
         }
     }
 }

@@ -1,18 +1,24 @@
-//! The PNG of a chart's SVG: resvg parses and fills the shapes, and the text is filled here with
-//! tiny-skia from the bundled font's glyph outlines, converted to paths once per process (usvg
-//! would shape every `<text>` and convert every glyph outline again for each image, most of a
-//! PNG's time). The glyphs are placed as the SVG asks (`x`, `y`, `dy` in `em`/`ex` as usvg reads
-//! them, `text-anchor`, `font-size`, `fill`, `opacity`) with the advances and kerning that
-//! `style::text_width` measures, anti-aliased, on top of the shapes. A `<text>` this does not
-//! read (a rotation, a weight, another font) is left in the SVG for resvg to draw. Must not know
-//! what a chart is: SVG text in, PNG bytes out.
+//! The PNG of a chart's SVG: resvg parses and fills the shapes, but for the runs of polygons
+//! (a map's regions and their borders), which [`runs`] fills itself from the same SVG between
+//! the pieces resvg draws (the no-data hatching one coverage mask and one pass, where resvg ran
+//! a pattern shader per region); and the text is laid here from the bundled font's glyphs:
+//! each glyph's anti-aliased coverage is filled with tiny-skia from its outline (converted to a
+//! path once per process) once per size and quarter-pixel offset, then kept (usvg would shape
+//! every `<text>` and convert every glyph outline again for each image, most of a PNG's time).
+//! The glyphs are placed as the SVG asks (`x`, `y`, `dy` in `em`/`ex` as usvg reads them,
+//! `text-anchor`, `font-size`, `fill`, `opacity`) with the advances and kerning that
+//! `style::text_width` measures, on top of the shapes. A `<text>` this does not read (a
+//! rotation, a weight, another font) is left in the SVG for resvg to draw. The image's buffers
+//! are kept for the thread's next one. Must not know what a chart is: SVG text in, PNG bytes out.
 
 use std::sync::OnceLock;
 
-use resvg::tiny_skia::{self, FillRule, Paint, Path, PathBuilder, Pixmap, Transform};
+use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 
 use super::style;
 use super::{ChartError, RenderError};
+
+mod runs;
 
 /// The bundled font's glyphs as paths in font units (y up), by glyph id, and its metrics.
 struct Glyphs {
@@ -223,30 +229,116 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
         font_family: style::FONT_FAMILY.to_owned(),
         ..Default::default()
     };
-    let tree = resvg::usvg::Tree::from_str(&shapes, &options).map_err(RenderError::from)?;
-    let size = tree.size().to_int_size();
-    let mut pixmap = Pixmap::new(size.width(), size.height()).ok_or(RenderError::Size {
-        width: size.width(),
-        height: size.height(),
-    })?;
-    resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+    let (docs, runs) = match runs::cut(&shapes) {
+        Some(cut) => (cut.docs, cut.runs),
+        None => (vec![shapes], Vec::new()),
+    };
+    let mut spare = SPARE.with_borrow_mut(std::mem::take);
+    let mut pixmap: Option<Pixmap> = None;
+    for (i, doc) in docs.iter().enumerate() {
+        let tree = resvg::usvg::Tree::from_str(doc, &options).map_err(RenderError::from)?;
+        let pixmap = match &mut pixmap {
+            Some(p) => p,
+            None => {
+                let size = tree.size().to_int_size();
+                pixmap.insert(spare.pixmap(size.width(), size.height()).ok_or(
+                    RenderError::Size {
+                        width: size.width(),
+                        height: size.height(),
+                    },
+                )?)
+            }
+        };
+        resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+        if let Some(run) = runs.get(i) {
+            run.paint(pixmap, &mut spare.mask);
+        }
+    }
+    let Some(mut pixmap) = pixmap else {
+        return Err(RenderError::NoSvgElement.into());
+    };
     if let Some(g) = glyphs() {
         draw_labels(&mut pixmap, g, &labels);
     }
-    Ok(encode(&pixmap)?)
+    let png = encode(&pixmap, &mut spare.rgb)?;
+    spare.pixels = pixmap.take();
+    if spare.pixels.len() <= SPARE_BYTES {
+        SPARE.with_borrow_mut(|s| *s = spare);
+    }
+    Ok(png)
+}
+
+/// The SVG drawn whole by resvg, with the options [`png`] gives it: what the PNG looked like
+/// before the runs and the glyph coverages, to compare with.
+#[cfg(test)]
+pub(crate) fn by_resvg(svg: &str) -> Pixmap {
+    let options = resvg::usvg::Options {
+        fontdb: fonts(),
+        font_family: style::FONT_FAMILY.to_owned(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).expect("the SVG parses");
+    let size = tree.size().to_int_size();
+    let mut pixmap = Pixmap::new(size.width(), size.height()).expect("a size");
+    resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+    pixmap
+}
+
+/// Up to this many bytes of pixels (a million pixels: 1250 × 800) an image's buffers are kept
+/// for the next image drawn on the thread.
+const SPARE_BYTES: usize = 4 << 20;
+
+thread_local! {
+    /// The last image's buffers, kept for the next one drawn on the thread: buffers this large
+    /// are otherwise fresh pages from the system for every image, each zeroed by the kernel on
+    /// first touch (a tenth of a map's time).
+    static SPARE: std::cell::RefCell<Spare> = Default::default();
+}
+
+#[derive(Default)]
+struct Spare {
+    pixels: Vec<u8>,
+    rgb: Vec<u8>,
+    /// A pixmap-sized coverage mask, clear (the runs leave it so).
+    mask: Option<tiny_skia::Mask>,
+}
+
+impl Spare {
+    /// A transparent pixmap in the kept pixels; the mask is dropped unless it is of this size.
+    fn pixmap(&mut self, width: u32, height: u32) -> Option<Pixmap> {
+        let size = tiny_skia::IntSize::from_wh(width, height)?;
+        let mut data = std::mem::take(&mut self.pixels);
+        data.clear();
+        data.resize(width as usize * height as usize * 4, 0);
+        if self
+            .mask
+            .as_ref()
+            .is_some_and(|m| (m.width(), m.height()) != (width, height))
+        {
+            self.mask = None;
+        }
+        Pixmap::from_vec(data, size)
+    }
 }
 
 /// The PNG file of a pixmap: a chart's background is opaque, so RGB without alpha (nothing to
-/// demultiply), compressed fast (fdeflate); a pixmap with any transparency as tiny-skia encodes it.
-fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
+/// demultiply; the rows made in `rgb`), compressed fast (fdeflate); a pixmap with any
+/// transparency as tiny-skia encodes it.
+fn encode(pixmap: &Pixmap, rgb: &mut Vec<u8>) -> Result<Vec<u8>, RenderError> {
     let data = pixmap.data();
-    if data.chunks_exact(4).any(|p| p[3] != 255) {
+    rgb.clear();
+    rgb.resize(data.len() / 4 * 3, 0);
+    let mut opaque = true;
+    for (out, p) in rgb.chunks_exact_mut(3).zip(data.chunks_exact(4)) {
+        // Byte by byte: a three-byte `copy_from_slice` is a call to memcpy per pixel.
+        out[0] = p[0];
+        out[1] = p[1];
+        out[2] = p[2];
+        opaque &= p[3] == 255;
+    }
+    if !opaque {
         return Ok(pixmap.encode_png()?);
     }
-    let rgb: Vec<u8> = data
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
     let mut out = Vec::with_capacity(rgb.len() / 8);
     {
         let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
@@ -255,21 +347,97 @@ fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
         encoder.set_compression(png::Compression::Fast);
         encoder.set_filter(png::FilterType::Up);
         let mut writer = encoder.write_header()?;
-        writer.write_image_data(&rgb)?;
+        writer.write_image_data(rgb)?;
         writer.finish()?;
     }
     Ok(out)
 }
 
+/// A glyph's anti-aliased coverage at one size and quarter-pixel offset, as tiny-skia fills
+/// it: drawn once, then laid down wherever the glyph is at that size and offset.
+struct Coverage {
+    /// Where its top left pixel is from the glyph's whole-pixel origin.
+    left: i32,
+    top: i32,
+    width: usize,
+    data: Vec<u8>,
+}
+
+/// Glyph positions are kept to this fraction of a pixel (an eighth of a pixel off at most).
+const STEPS: f32 = 4.0;
+
+/// Coverages drawn so far, by glyph, size (its bits) and offset; emptied when this large (a
+/// few thousand are made by all the shipped charts in every size).
+const KEPT: usize = 50_000;
+
+type Coverages = std::collections::HashMap<(u16, u32, u8, u8), Option<Coverage>>;
+
+fn coverage(path: &Path, scale: f32, fx: u8, fy: u8) -> Option<Coverage> {
+    let (dx, dy) = (f32::from(fx) / STEPS, f32::from(fy) / STEPS);
+    let at = Transform::from_row(scale, 0.0, 0.0, -scale, dx, dy);
+    let bounds = path.clone().transform(at)?.bounds();
+    let (left, top) = (
+        bounds.left().floor() as i32 - 1,
+        bounds.top().floor() as i32 - 1,
+    );
+    let width = (bounds.right().ceil() as i32 + 1 - left).max(1) as u32;
+    let height = (bounds.bottom().ceil() as i32 + 1 - top).max(1) as u32;
+    let mut mask = tiny_skia::Mask::new(width, height)?;
+    let at = Transform::from_row(scale, 0.0, 0.0, -scale, dx - left as f32, dy - top as f32);
+    mask.fill_path(path, FillRule::Winding, true, at);
+    Some(Coverage {
+        left,
+        top,
+        width: width as usize,
+        data: mask.data().to_vec(),
+    })
+}
+
+/// Lays `colour` (premultiplied) over the pixmap through a coverage whose top left is at
+/// `(x, y)`: source-over, as tiny-skia fills.
+fn lay(pixmap: &mut Pixmap, c: &Coverage, x: i32, y: i32, colour: [u8; 4]) {
+    let (w, h) = (pixmap.width() as i32, pixmap.height() as i32);
+    let pixels = pixmap.data_mut();
+    for (row, line) in c.data.chunks_exact(c.width).enumerate() {
+        let py = y + row as i32;
+        if py < 0 || py >= h {
+            continue;
+        }
+        for (col, m) in line.iter().enumerate() {
+            let px = x + col as i32;
+            if *m == 0 || px < 0 || px >= w {
+                continue;
+            }
+            let m = u32::from(*m);
+            let at = ((py * w + px) * 4) as usize;
+            let src: [u32; 4] = colour.map(|v| div255(u32::from(v) * m));
+            let keep = 255 - src[3];
+            for k in 0..4 {
+                pixels[at + k] = (src[k] + div255(u32::from(pixels[at + k]) * keep)).min(255) as u8;
+            }
+        }
+    }
+}
+
+/// `v / 255`, rounded, for `v ≤ 255 · 255`.
+fn div255(v: u32) -> u32 {
+    (v + 128 + ((v + 128) >> 8)) >> 8
+}
+
 fn draw_labels(pixmap: &mut Pixmap, g: &Glyphs, labels: &[Label]) {
     use ab_glyph::Font as _;
-    let mut paint = Paint {
-        anti_alias: true,
-        ..Default::default()
-    };
+    static COVERAGES: OnceLock<std::sync::Mutex<Coverages>> = OnceLock::new();
+    let mut kept = COVERAGES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if kept.len() > KEPT {
+        kept.clear();
+    }
     let mut ids = Vec::new();
     for l in labels {
-        paint.set_color(l.colour);
+        let c = l.colour.premultiply().to_color_u8();
+        let colour = [c.red(), c.green(), c.blue(), c.alpha()];
         let scale = l.size / g.units;
         ids.clear();
         ids.extend(l.text.chars().map(|c| g.font.glyph_id(c)));
@@ -289,8 +457,21 @@ fn draw_labels(pixmap: &mut Pixmap, g: &Glyphs, labels: &[Label]) {
             let Some(Some(path)) = g.paths.get(usize::from(id.0)) else {
                 continue;
             };
-            let at = Transform::from_row(scale, 0.0, 0.0, -scale, x0 + pen * scale, baseline);
-            pixmap.fill_path(path, &paint, FillRule::Winding, at, None);
+            // The glyph's origin to a quarter pixel: whole pixels and steps.
+            let quarter = |v: f32| {
+                let steps = (v * STEPS).round();
+                let whole = (steps / STEPS).floor();
+                (whole as i32, (steps - whole * STEPS) as u8)
+            };
+            let (ix, fx) = quarter(x0 + pen * scale);
+            let (iy, fy) = quarter(baseline);
+            let key = (id.0, l.size.to_bits(), fx, fy);
+            let cov = kept
+                .entry(key)
+                .or_insert_with(|| coverage(path, scale, fx, fy));
+            if let Some(cov) = cov {
+                lay(pixmap, cov, ix + cov.left, iy + cov.top, colour);
+            }
         }
     }
 }

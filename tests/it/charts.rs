@@ -321,6 +321,139 @@ fn labels_clear_of_lines(svg: &str) -> Result<()> {
     Ok(())
 }
 
+/// Each direct label of a line (the second text of a legend entry, drawn after the legend, with
+/// the line's sample before it) sits by its own line: within 12 px of it, or joined to the line's
+/// end by a thin leader in the line's colour no longer than 100 px.
+fn direct_labels_by_their_lines(svg: &str) -> Result<()> {
+    let doc = roxmltree::Document::parse(svg)?;
+    let point = |p: &str| -> Option<(f64, f64)> {
+        let (x, y) = p.split_once(',')?;
+        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+    };
+    let runs = |n: &roxmltree::Node| -> Vec<Vec<(f64, f64)>> {
+        if let Some(points) = n.attribute("points") {
+            vec![points.split_whitespace().filter_map(point).collect()]
+        } else {
+            n.attribute("d")
+                .unwrap_or_default()
+                .split('M')
+                .map(|sub| sub.split('L').filter_map(point).collect())
+                .filter(|r: &Vec<(f64, f64)>| !r.is_empty())
+                .collect()
+        }
+    };
+    let length = |r: &[(f64, f64)]| -> f64 {
+        r.windows(2)
+            .map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1))
+            .sum()
+    };
+    let drawn: Vec<roxmltree::Node> = doc.descendants().filter(|n| n.is_element()).collect();
+    let texts: Vec<(usize, String)> = drawn
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.has_tag_name("text"))
+        .map(|(i, n)| (i, n.text().unwrap_or_default().trim().to_owned()))
+        .collect();
+    let mut checked = 0;
+    for (i, content) in &texts {
+        // The second of two texts alike, with a line sample right before it.
+        let first = texts.iter().find(|(_, c)| c == content).map(|t| t.0);
+        if first == Some(*i) || *i == 0 {
+            continue;
+        }
+        let sample = &drawn[i - 1];
+        if !(sample.has_tag_name("polyline") || sample.has_tag_name("path"))
+            || sample.attribute("stroke-width") != Some("2")
+        {
+            continue;
+        }
+        let (stroke, dash) = (
+            sample.attribute("stroke").unwrap_or_default(),
+            sample.attribute("stroke-dasharray").unwrap_or_default(),
+        );
+        let sample_run = runs(sample).concat();
+        let Some(left) = sample_run.iter().map(|p| p.0).reduce(f64::min) else {
+            continue;
+        };
+        let label = &drawn[*i];
+        let num = |a: &str| label.attribute(a).and_then(|v| v.parse::<f64>().ok());
+        let (Some(x), Some(y), Some(size)) = (num("x"), num("y"), num("font-size")) else {
+            continue;
+        };
+        let right = x + desi_city::charts::style::text_width(content, size);
+        let (top, bottom) = match label.attribute("dy") {
+            Some("0.76em") => (y, y + size),
+            _ => (y - 0.73 * size, y + 0.24 * size),
+        };
+        let to_box = |p: (f64, f64)| {
+            let q = (p.0.clamp(left, right), p.1.clamp(top, bottom));
+            (q.0 - p.0).hypot(q.1 - p.1)
+        };
+        // Its line: the segments of the long element of the sample's colour and dash.
+        let line: Vec<((f64, f64), (f64, f64))> = drawn
+            .iter()
+            .filter(|n| {
+                (n.has_tag_name("polyline") || n.has_tag_name("path"))
+                    && n.attribute("stroke-width") == Some("2")
+                    && n.attribute("stroke") == Some(stroke)
+                    && n.attribute("stroke-dasharray").unwrap_or_default() == dash
+            })
+            .map(&runs)
+            .filter(|r| r.iter().map(|r| length(r)).sum::<f64>() > 40.0)
+            .flatten()
+            .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
+            .collect();
+        ensure!(
+            !line.is_empty(),
+            "no line for {content:?} ({stroke} {dash})"
+        );
+        let end = line
+            .iter()
+            .map(|s| s.1)
+            .chain(line.iter().map(|s| s.0))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("a point");
+        // A point's distance from the line, and the label's, every 2 px along it.
+        let along: Vec<(f64, f64)> = line
+            .iter()
+            .flat_map(|(a, b)| {
+                let n = ((b.0 - a.0).hypot(b.1 - a.1) / 2.0).ceil().max(1.0);
+                (0..=n as usize).map(move |k| {
+                    let t = k as f64 / n;
+                    (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+                })
+            })
+            .collect();
+        let on_line = |p: (f64, f64)| along.iter().any(|q| (q.0 - p.0).hypot(q.1 - p.1) <= 2.0);
+        let near = along
+            .iter()
+            .map(|p| to_box(*p))
+            .fold(f64::INFINITY, f64::min);
+        if near > 12.0 {
+            // A leader: a thin line of the line's colour from the line to the label.
+            let leader = drawn
+                .iter()
+                .filter(|n| {
+                    n.attribute("stroke-width") == Some("1")
+                        && n.attribute("stroke") == Some(stroke)
+                })
+                .flat_map(&runs)
+                .find(|r| r.len() == 2 && on_line(r[0]) && to_box(r[1]) <= 4.0);
+            let leader = leader.with_context(|| {
+                format!("{content:?} is {near:.0} px from its line (end {end:?}), with no leader")
+            })?;
+            ensure!(
+                length(&leader) <= 100.0,
+                "{content:?}: a leader of {:.0} px",
+                length(&leader)
+            );
+        }
+        checked += 1;
+    }
+    ensure!(checked >= 1, "no direct label found");
+    Ok(())
+}
+
 /// A number as the chart writes it in `lang` (decimal comma in fr, nl, de; any grouping).
 fn number(text: &str, lang: &str) -> Option<f64> {
     let mut s: String = text
@@ -791,6 +924,7 @@ fn every_chart_type_renders_in_french_dutch_and_english_with_each_value_where_it
                 .text();
             let styles = line_styles(&body)?;
             labels_clear_of_lines(&body).with_context(|| format!("{id} in {lang}"))?;
+            direct_labels_by_their_lines(&body).with_context(|| format!("{id} in {lang}"))?;
             if id == "ict-specialists-trajectory" {
                 // desi-city's trajectory and path, the Commission's trajectory and path: four
                 // (colour, dash array) pairs, no two alike, and no two dash arrays alike either.

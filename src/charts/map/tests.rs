@@ -523,3 +523,103 @@ fn vertices_on_a_straight_run_are_dropped_and_corners_and_spikes_kept() {
         ]
     );
 }
+
+#[test]
+fn the_png_shows_what_the_svg_shows_hatching_borders_and_brussels_in_its_inset() {
+    use resvg::tiny_skia::Pixmap;
+    let values = values();
+    let breaks = breaks::quantiles(&values.values().copied().collect::<Vec<_>>(), 5);
+    let (svg, drawn) = render((800, 500), &values, &breaks, Some("BE10"));
+    let png = crate::charts::raster::png(&svg).expect("the PNG");
+    let ours = Pixmap::decode_png(&png).expect("decodes");
+    let rgb = |x: i32, y: i32| {
+        let p = ours.pixel(x as u32, y as u32).expect("in the image");
+        [p.red(), p.green(), p.blue()]
+    };
+
+    // Pixel for pixel what resvg draws from the whole SVG, but for the edges between merged
+    // regions (no seam there now) and the anti-aliasing of a glyph or a line.
+    let theirs = crate::charts::raster::by_resvg(&svg);
+    let differences: Vec<u8> = ours
+        .data()
+        .chunks_exact(4)
+        .zip(theirs.data().chunks_exact(4))
+        .map(|(a, b)| (0..3).map(|k| a[k].abs_diff(b[k])).max().unwrap_or(0))
+        .collect();
+    let far = differences.iter().filter(|d| **d > 32).count();
+    let mean = differences.iter().map(|d| f64::from(*d)).sum::<f64>() / differences.len() as f64;
+    assert!(
+        far < 100 && mean < 0.25,
+        "{far} pixels differ by more than 32, mean difference {mean:.2}"
+    );
+
+    // The largest region without data (drawn first) is hatched: around its centroid both the
+    // lines' colour and the fill's, every fourth pixel along a row or a column alike.
+    let first = &drawn.regions[0];
+    assert_eq!(first.class, None);
+    let (cx, cy) = first.centroid;
+    let block: Vec<[u8; 3]> = (0..4)
+        .flat_map(|dx| (0..4).map(move |dy| (cx + dx, cy + dy)))
+        .map(|(x, y)| rgb(x, y))
+        .collect();
+    let dark = |c: &[u8; 3]| c[0] < 0xC8;
+    assert!(block.iter().any(dark), "hatching lines: {block:?}");
+    assert!(
+        block.iter().any(|c| c == &[0xF7, 0xF7, 0xF7]),
+        "the fill between them: {block:?}"
+    );
+    for (x, y) in [(cx, cy), (cx + 1, cy + 2), (cx + 3, cy + 1)] {
+        assert_eq!(rgb(x, y), rgb(x + 4, y), "({x}, {y}) along the row");
+        assert_eq!(rgb(x, y), rgb(x, y + 4), "({x}, {y}) down the column");
+    }
+
+    // The borders are drawn (the stroke colour is found nowhere else).
+    let white = ours
+        .data()
+        .chunks_exact(4)
+        .filter(|p| p[..3] == [0xFF, 0xFF, 0xFF])
+        .count();
+    assert!(white > 1000, "{white} border pixels");
+
+    // Brussels-Capital is in its class colour at the inset's centre.
+    let class = values.get("BE10").map(|v| breaks::class_of(*v, &breaks));
+    let fill = FILLS[class.expect("BE10 has a value")];
+    let (hx, hy) = drawn.highlight.expect("an inset");
+    assert_eq!(rgb(hx, hy), [fill.0, fill.1, fill.2]);
+}
+
+#[test]
+fn no_two_regions_overlap_so_the_order_of_the_fills_is_free() {
+    // An enclave is a hole in the region around it: no region's centroid is inside two regions
+    // (BE10's would be inside BE24 too without the hole, Berlin's inside Brandenburg).
+    let shapes = shapes();
+    let inside = |r: &Region, (x, y): (f64, f64)| {
+        r.polygons.iter().any(|polygon| {
+            let mut odd = false;
+            for ring in &polygon.rings {
+                for w in ring.windows(2) {
+                    let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+                    if (y0 > y) != (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0) {
+                        odd = !odd;
+                    }
+                }
+            }
+            odd
+        })
+    };
+    let mut enclaves = 0;
+    for region in shapes.regions() {
+        let under: Vec<&str> = shapes
+            .regions()
+            .iter()
+            .filter(|r| inside(r, region.centroid))
+            .map(|r| r.code.as_str())
+            .collect();
+        assert!(under.len() <= 1, "{}: {under:?}", region.code);
+        if ["BE10", "DE30"].contains(&region.code.as_str()) {
+            assert_eq!(under, [region.code.as_str()]);
+            enclaves += 1;
+        }
+    }
+    assert_eq!(enclaves, 2);
+}

@@ -1,0 +1,572 @@
+//! The runs of `<polygon>`s that [`super::png`] fills itself instead of resvg: a run starts at a
+//! `<polygon>` and goes on over the polygons and the plain one-pixel strokes (`<path>` of `M`/`L`
+//! only) right after it, as `charts::map` writes its regions and their borders. Each run is cut
+//! out of the SVG, which is then drawn by resvg piece by piece with the runs painted in between,
+//! so the order of the SVG is kept. A polygon is filled as resvg fills it (non-zero, anti-aliased
+//! by tiny-skia); consecutive polygons of one fill are one path (their shared edges get no seam),
+//! and consecutive polygons filled with one user-space `<pattern>` (a map's no-data hatching)
+//! are one coverage mask over which the pattern's tile, drawn once by resvg, is laid: resvg
+//! would draw the tile and run its pattern shader again for every polygon. An element with
+//! anything else (another attribute, an opacity, a pattern with a transform, a curve) ends the
+//! run and is left to resvg, and an SVG whose `viewBox` is not its size in pixels is left to resvg
+//! whole. Must not know what a chart is: SVG text in, pixels out.
+
+use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Stroke, Transform};
+
+/// The SVG cut at its runs: `docs[0]`, `runs[0]`, `docs[1]`, … `docs[n]` painted in that order.
+pub(super) struct Cut {
+    /// Whole SVG documents for resvg: the first one up to the first run, each next one the
+    /// `<svg>` tag, the `<defs>` and what lies between two runs.
+    pub docs: Vec<String>,
+    pub runs: Vec<Run>,
+}
+
+/// The shapes of one run, consecutive ones of one paint merged.
+pub(super) struct Run {
+    shapes: Vec<Shape>,
+    tiles: std::rc::Rc<Vec<Tile>>,
+}
+
+enum Shape {
+    Fill(Path, tiny_skia::Color),
+    /// Filled with the tile of `tiles[i]`.
+    Tiled(Path, usize),
+    Stroke(Path, tiny_skia::Color),
+}
+
+/// A user-space pattern's tile (`patternUnits="userSpaceOnUse"`, no offset, no transform),
+/// drawn by resvg: pixel `(x, y)` of a filled area takes the tile's `(x mod w, y mod h)`.
+struct Tile {
+    id: String,
+    pixmap: Pixmap,
+}
+
+/// Shapes being gathered: the current one's paint and its path so far.
+enum Open {
+    Fill(tiny_skia::Color),
+    Tiled(usize),
+    Stroke(tiny_skia::Color),
+}
+
+impl PartialEq for Open {
+    fn eq(&self, other: &Open) -> bool {
+        match (self, other) {
+            (Open::Fill(a), Open::Fill(b)) | (Open::Stroke(a), Open::Stroke(b)) => a == b,
+            (Open::Tiled(a), Open::Tiled(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// The SVG cut at its runs, or `None` when it has none (or a `viewBox` that scales): then resvg
+/// draws it whole.
+pub(super) fn cut(svg: &str) -> Option<Cut> {
+    let start = svg.find("<svg")?;
+    let open_end = start + svg[start..].find('>')? + 1;
+    let header = &svg[..open_end];
+    if !unscaled(header) || !svg[open_end..].contains("<polygon ") {
+        return None;
+    }
+    let defs = svg
+        .find("<defs>")
+        .and_then(|at| svg[at..].find("</defs>").map(|end| &svg[at..at + end + 7]))
+        .unwrap_or("");
+    let tiles = std::rc::Rc::new(tiles(header, defs));
+    let mut docs = Vec::new();
+    let mut runs = Vec::new();
+    let mut from = 0;
+    let mut at = open_end;
+    while let Some(found) = svg[at..].find("<polygon ") {
+        let begin = at + found;
+        let mut end = begin;
+        let mut gather = Gather::default();
+        loop {
+            let rest = &svg[end..];
+            let trimmed = rest.trim_start();
+            let Some(close) = trimmed.find("/>") else {
+                break;
+            };
+            let tag = &trimmed[..close];
+            if tag[1..].contains('<') || !gather.add(tag, &tiles) {
+                break;
+            }
+            end += rest.len() - trimmed.len() + close + 2;
+        }
+        if end == begin {
+            at = begin + 1;
+            continue;
+        }
+        docs.push(doc(header, defs, &svg[from..begin], docs.is_empty()));
+        runs.push(Run {
+            shapes: gather.finish(),
+            tiles: tiles.clone(),
+        });
+        from = end;
+        at = end;
+    }
+    if runs.is_empty() {
+        return None;
+    }
+    let mut last = String::with_capacity(header.len() + defs.len() + svg.len() - from);
+    last.push_str(header);
+    last.push_str(defs);
+    last.push_str(&svg[from..]);
+    docs.push(last);
+    Some(Cut { docs, runs })
+}
+
+/// A document for resvg: the text before the first run as it is, or the `<svg>` tag and the
+/// `<defs>` (the patterns, which later elements may use) and the text between two runs.
+fn doc(header: &str, defs: &str, between: &str, first: bool) -> String {
+    if first {
+        return format!("{between}</svg>");
+    }
+    format!("{header}{defs}{between}</svg>")
+}
+
+/// Whether the `<svg>` tag's `viewBox` is `0 0 width height` (one user unit a pixel), or absent.
+fn unscaled(header: &str) -> bool {
+    let mut width = None;
+    let mut height = None;
+    let mut view_box = None;
+    for (name, value) in raw_attributes(&header[4..]) {
+        match name {
+            "width" => width = Some(value),
+            "height" => height = Some(value),
+            "viewBox" => view_box = Some(value),
+            _ => {}
+        }
+    }
+    match (width, height, view_box) {
+        (Some(w), Some(h), Some(v)) => {
+            let parts: Vec<&str> = v.split([' ', ',']).filter(|p| !p.is_empty()).collect();
+            parts.len() == 4
+                && parts[0].parse::<f32>() == Ok(0.0)
+                && parts[1].parse::<f32>() == Ok(0.0)
+                && parts[2].parse::<f32>().ok() == w.parse::<f32>().ok()
+                && parts[3].parse::<f32>().ok() == h.parse::<f32>().ok()
+        }
+        (Some(_), Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// The user-space patterns of `defs` whose tile resvg can draw alone (no offset, no transform,
+/// whole pixels).
+fn tiles(header: &str, defs: &str) -> Vec<Tile> {
+    let mut out = Vec::new();
+    let mut rest = defs;
+    while let Some(at) = rest.find("<pattern ") {
+        let after = &rest[at..];
+        let (Some(open), Some(close)) = (after.find('>'), after.find("</pattern>")) else {
+            break;
+        };
+        if let Some(tile) = tile(
+            header,
+            &after[9..open],
+            &after[open + 1..close.max(open + 1)],
+        ) {
+            out.push(tile);
+        }
+        rest = &after[close.max(open)..];
+    }
+    out
+}
+
+fn tile(header: &str, tag: &str, content: &str) -> Option<Tile> {
+    let (mut id, mut w, mut h, mut units) = (None, None, None, false);
+    for (name, value) in raw_attributes(tag) {
+        match name {
+            "id" => id = Some(value.to_owned()),
+            "width" => w = value.parse::<u32>().ok(),
+            "height" => h = value.parse::<u32>().ok(),
+            "patternUnits" => units = value == "userSpaceOnUse",
+            _ => return None,
+        }
+    }
+    let (id, w, h) = (id?, w?, h?);
+    if !units || w == 0 || h == 0 || w > 64 || h > 64 {
+        return None;
+    }
+    // The tile alone, in the namespace of the chart's `<svg>`.
+    let xmlns = raw_attributes(&header[4..])
+        .find(|(name, _)| *name == "xmlns")
+        .map_or("http://www.w3.org/2000/svg", |(_, v)| v);
+    let doc = format!(
+        "<svg xmlns=\"{xmlns}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">{content}</svg>"
+    );
+    let tree = resvg::usvg::Tree::from_str(&doc, &resvg::usvg::Options::default()).ok()?;
+    let mut pixmap = Pixmap::new(w, h)?;
+    resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+    Some(Tile { id, pixmap })
+}
+
+/// The attributes of a start tag as written (`name="value"`), not unescaped.
+fn raw_attributes(tag: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = tag;
+    std::iter::from_fn(move || {
+        let eq = rest.find("=\"")?;
+        let name = rest[..eq].trim();
+        let after = &rest[eq + 2..];
+        let close = after.find('"')?;
+        let value = &after[..close];
+        rest = &after[close + 1..];
+        Some((name, value))
+    })
+}
+
+/// The shapes of a run as they are read, consecutive ones of one paint in one path.
+#[derive(Default)]
+struct Gather {
+    shapes: Vec<Shape>,
+    open: Option<(Open, PathBuilder)>,
+    /// The edges of the filled polygons being gathered, each one way round.
+    edges: Vec<(Point, Point)>,
+    points: Vec<(f32, f32)>,
+    /// Where each subpath of a stroke starts in `points`.
+    starts: Vec<usize>,
+}
+
+impl Gather {
+    /// Reads one element (`<polygon …` or `<path …`, without `/>`) into the run, or says no.
+    fn add(&mut self, tag: &str, tiles: &[Tile]) -> bool {
+        let paint = if let Some(attrs) = tag.strip_prefix("<polygon ") {
+            polygon(attrs, tiles, &mut self.points)
+        } else if let Some(attrs) = tag.strip_prefix("<path ") {
+            stroke(attrs, &mut self.points, &mut self.starts)
+        } else {
+            None
+        };
+        let Some(paint) = paint else {
+            return false;
+        };
+        if self.open.as_ref().is_none_or(|(open, _)| *open != paint) {
+            self.close();
+            self.open = Some((paint, PathBuilder::new()));
+        }
+        let Some((paint, path)) = &mut self.open else {
+            return false;
+        };
+        let points = &self.points;
+        match paint {
+            Open::Stroke(_) => {
+                for (k, start) in self.starts.iter().enumerate() {
+                    let end = self.starts.get(k + 1).copied().unwrap_or(points.len());
+                    for (j, (x, y)) in points[*start..end].iter().enumerate() {
+                        if j == 0 {
+                            path.move_to(*x, *y);
+                        } else {
+                            path.line_to(*x, *y);
+                        }
+                    }
+                }
+            }
+            Open::Fill(_) | Open::Tiled(_) => {
+                // Every polygon one way round, so that the merged edges fill under the non-zero
+                // rule what the polygons fill one by one (reversing one alone changes nothing).
+                let reverse = signed_area(points) < 0.0;
+                let n = points.len();
+                for i in 0..n {
+                    let (a, b) = (points[i], points[(i + 1) % n]);
+                    let edge = if reverse { (b, a) } else { (a, b) };
+                    if edge.0 != edge.1 {
+                        self.edges.push(edge);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn close(&mut self) {
+        let Some((paint, mut builder)) = self.open.take() else {
+            return;
+        };
+        if !matches!(paint, Open::Stroke(_)) {
+            outlines(std::mem::take(&mut self.edges), &mut builder);
+        }
+        if let Some(path) = builder.finish() {
+            self.shapes.push(match paint {
+                Open::Fill(c) => Shape::Fill(path, c),
+                Open::Tiled(t) => Shape::Tiled(path, t),
+                Open::Stroke(c) => Shape::Stroke(path, c),
+            });
+        }
+    }
+
+    fn finish(mut self) -> Vec<Shape> {
+        self.close();
+        self.shapes
+    }
+}
+
+type Point = (f32, f32);
+
+/// The closed outlines of `edges` (polygons, each one way round) less every edge that another
+/// runs the other way: where two merged polygons meet, the edge between them is crossed once
+/// each way and adds nothing to the winding, but would cost the scan its crossings (most of
+/// them, where most regions of a map are hatched). What is left is chained into closed loops,
+/// which wind round every point as the polygons did.
+fn outlines(edges: Vec<(Point, Point)>, path: &mut PathBuilder) {
+    // A point as one number (its coordinates' bits): equal points are equal numbers.
+    let key = |p: Point| (u64::from(p.0.to_bits()) << 32) | u64::from(p.1.to_bits());
+    // Each edge undirected, + for one way round and − for the other, sorted: the two ways of
+    // one edge side by side.
+    let mut undirected: Vec<(u64, u64, i32, Point, Point)> = edges
+        .into_iter()
+        .map(|(a, b)| {
+            let (ka, kb) = (key(a), key(b));
+            if ka < kb {
+                (ka, kb, 1, a, b)
+            } else {
+                (kb, ka, -1, b, a)
+            }
+        })
+        .collect();
+    undirected.sort_unstable_by_key(|e| (e.0, e.1));
+    // What is left, directed, sorted by where it starts.
+    let mut left: Vec<(u64, Point, Point)> = Vec::with_capacity(undirected.len() / 2);
+    for same in undirected.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let net: i32 = same.iter().map(|e| e.2).sum();
+        let (_, _, _, a, b) = same[0];
+        let (a, b) = if net > 0 { (a, b) } else { (b, a) };
+        for _ in 0..net.unsigned_abs() {
+            left.push((key(a), a, b));
+        }
+    }
+    left.sort_unstable_by_key(|e| e.0);
+    // Chained: from each edge not yet drawn, on along the edges that start where it ends
+    // until none is left there (back at the start: every point is left as often as reached).
+    let mut drawn = vec![false; left.len()];
+    let next_from = |at: Point, drawn: &[bool]| {
+        let k = key(at);
+        let first = left.partition_point(|e| e.0 < k);
+        (first..left.len())
+            .take_while(|&i| left[i].0 == k)
+            .find(|&i| !drawn[i])
+    };
+    for start in 0..left.len() {
+        if drawn[start] {
+            continue;
+        }
+        let (_, a, _) = left[start];
+        path.move_to(a.0, a.1);
+        let mut at = Some(start);
+        while let Some(i) = at {
+            drawn[i] = true;
+            let (_, _, b) = left[i];
+            path.line_to(b.0, b.1);
+            at = next_from(b, &drawn);
+        }
+        path.close();
+    }
+}
+
+/// Twice the signed area of a ring.
+fn signed_area(ring: &[(f32, f32)]) -> f64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            f64::from(a.0) * f64::from(b.1) - f64::from(b.0) * f64::from(a.1)
+        })
+        .sum()
+}
+
+/// A `<polygon>` filled with a colour or a tile and nothing else: its paint, its points in
+/// `points`.
+fn polygon(attrs: &str, tiles: &[Tile], points: &mut Vec<(f32, f32)>) -> Option<Open> {
+    let (mut paint, mut read) = (None, false);
+    for (name, value) in raw_attributes(attrs) {
+        match name {
+            _ if name.starts_with("data-") => {}
+            "opacity" if value == "1" => {}
+            "fill" => {
+                paint = Some(match value.strip_prefix("url(#") {
+                    Some(id) => {
+                        let id = id.strip_suffix(')')?;
+                        Open::Tiled(tiles.iter().position(|t| t.id == id)?)
+                    }
+                    None => Open::Fill(super::colour(value, 1.0)?),
+                })
+            }
+            "points" => {
+                pairs(value, points, |_, _| false)?;
+                read = true;
+            }
+            _ => return None,
+        }
+    }
+    (read && points.len() >= 3).then_some(())?;
+    paint
+}
+
+/// A `<path>` stroked one pixel wide in a colour, not filled, of straight lines only: its paint,
+/// its points in `points` and where each polyline starts in `starts`.
+fn stroke(attrs: &str, points: &mut Vec<(f32, f32)>, starts: &mut Vec<usize>) -> Option<Open> {
+    let (mut colour, mut read) = (None, false);
+    for (name, value) in raw_attributes(attrs) {
+        match name {
+            "fill" if value == "none" => {}
+            "opacity" | "stroke-width" if value == "1" => {}
+            "stroke" => colour = Some(super::colour(value, 1.0)?),
+            "d" => {
+                starts.clear();
+                // A line needs a move before it.
+                pairs(value, points, |command, at| {
+                    if command == b'M' {
+                        starts.push(at);
+                    }
+                    !starts.is_empty()
+                })?;
+                read = !starts.is_empty();
+            }
+            _ => return None,
+        }
+    }
+    read.then_some(())?;
+    colour.map(Open::Stroke)
+}
+
+/// The numbers of `x,y x,y …` (a polygon's points) or of `Mx,yLx,y…` (a path of moves and lines:
+/// `on_command` is told of each letter, `M` or `L`, before its point), as pairs, in `out`; `None`
+/// for anything else. Integers are read without the float parser (nearly all of them).
+fn pairs(
+    s: &str,
+    out: &mut Vec<(f32, f32)>,
+    mut on_command: impl FnMut(u8, usize) -> bool,
+) -> Option<()> {
+    out.clear();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut pending: Option<f32> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b' ' | b',' | b'\n' | b'\t' | b'\r' => i += 1,
+            b'M' | b'L' => {
+                if pending.is_some() || !on_command(b, out.len()) {
+                    return None;
+                }
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                let negative = b == b'-';
+                if negative {
+                    i += 1;
+                }
+                let mut n: u32 = 0;
+                let digits = i;
+                while i < bytes.len() && bytes[i].is_ascii_digit() && i - digits < 7 {
+                    n = n * 10 + u32::from(bytes[i] - b'0');
+                    i += 1;
+                }
+                let value = if i > digits
+                    && (i == bytes.len() || matches!(bytes[i], b' ' | b',' | b'M' | b'L'))
+                {
+                    let v = n as f32;
+                    if negative { -v } else { v }
+                } else {
+                    // Not a short integer: the whole token through the float parser.
+                    let end = s[start..]
+                        .find([' ', ',', 'M', 'L'])
+                        .map_or(s.len(), |e| start + e);
+                    i = end;
+                    s[start..end]
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|v| v.is_finite())?
+                };
+                match pending.take() {
+                    Some(x) => out.push((x, value)),
+                    None => pending = Some(value),
+                }
+            }
+        }
+    }
+    pending.is_none().then_some(())
+}
+
+impl Run {
+    /// Paints the run on the pixmap, in order.
+    /// `mask` is a pixmap-sized coverage mask kept clear between runs (made at the first need).
+    pub(super) fn paint(&self, pixmap: &mut Pixmap, mask: &mut Option<Mask>) {
+        for shape in &self.shapes {
+            match shape {
+                Shape::Fill(path, colour) => {
+                    let mut paint = Paint {
+                        anti_alias: true,
+                        ..Default::default()
+                    };
+                    paint.set_color(*colour);
+                    pixmap.fill_path(path, &paint, FillRule::Winding, Transform::identity(), None);
+                }
+                Shape::Stroke(path, colour) => {
+                    let mut paint = Paint {
+                        anti_alias: true,
+                        ..Default::default()
+                    };
+                    paint.set_color(*colour);
+                    let stroke = Stroke {
+                        width: 1.0,
+                        ..Default::default()
+                    };
+                    pixmap.stroke_path(path, &paint, &stroke, Transform::identity(), None);
+                }
+                Shape::Tiled(path, tile) => {
+                    let Some(tile) = self.tiles.get(*tile) else {
+                        continue;
+                    };
+                    if mask.is_none() {
+                        *mask = Mask::new(pixmap.width(), pixmap.height());
+                    }
+                    if let Some(mask) = mask {
+                        tiled(pixmap, mask, path, &tile.pixmap);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fills `path` with `tile` repeated from the origin: its anti-aliased coverage into `mask`
+/// (left cleared again), then each covered pixel mixed with the tile's by that coverage, as
+/// tiny-skia's pattern shader does with the nearest pixel.
+fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
+    mask.fill_path(path, FillRule::Winding, true, Transform::identity());
+    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+    let bounds = path.bounds();
+    let x0 = (bounds.left().floor().max(0.0) as usize).min(w);
+    let x1 = ((bounds.right().ceil() + 1.0).max(0.0) as usize).min(w);
+    let y0 = (bounds.top().floor().max(0.0) as usize).min(h);
+    let y1 = ((bounds.bottom().ceil() + 1.0).max(0.0) as usize).min(h);
+    let (tw, th) = (tile.width() as usize, tile.height() as usize);
+    let tile = tile.data();
+    let coverage = mask.data_mut();
+    let pixels = pixmap.data_mut();
+    for y in y0..y1 {
+        let row = &mut coverage[y * w + x0..y * w + x1];
+        if row.iter().all(|c| *c == 0) {
+            continue;
+        }
+        let tile_row = &tile[(y % th) * tw * 4..(y % th + 1) * tw * 4];
+        for (i, c) in row.iter_mut().enumerate() {
+            let a = u32::from(*c);
+            if a == 0 {
+                continue;
+            }
+            *c = 0;
+            let x = x0 + i;
+            let src = &tile_row[(x % tw) * 4..(x % tw) * 4 + 4];
+            let dst = &mut pixels[(y * w + x) * 4..(y * w + x) * 4 + 4];
+            for k in 0..4 {
+                let v = u32::from(src[k]) * a + u32::from(dst[k]) * (255 - a);
+                dst[k] = ((v + 128 + ((v + 128) >> 8)) >> 8) as u8;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

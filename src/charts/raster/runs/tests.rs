@@ -1,0 +1,164 @@
+//! Tests of the runs painted without resvg: what they paint is what resvg paints from the same
+//! SVG, and what they do not read is left to resvg.
+
+use super::*;
+
+/// The SVG drawn whole by resvg, as `raster::png` drew it before the runs.
+fn by_resvg(svg: &str) -> Pixmap {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).expect("svg");
+    let size = tree.size().to_int_size();
+    let mut pixmap = Pixmap::new(size.width(), size.height()).expect("size");
+    resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+    pixmap
+}
+
+/// The SVG drawn as `raster::png` draws it: the documents by resvg, the runs in between.
+fn by_runs(svg: &str) -> Pixmap {
+    let cut = cut(svg).expect("the SVG has runs");
+    let mut pixmap: Option<Pixmap> = None;
+    let mut mask = None;
+    for (i, doc) in cut.docs.iter().enumerate() {
+        let tree = resvg::usvg::Tree::from_str(doc, &resvg::usvg::Options::default())
+            .unwrap_or_else(|e| panic!("document {i}: {e}\n{doc}"));
+        let size = tree.size().to_int_size();
+        let p = pixmap.get_or_insert_with(|| Pixmap::new(size.width(), size.height()).unwrap());
+        resvg::render(&tree, Transform::identity(), &mut p.as_mut());
+        if let Some(run) = cut.runs.get(i) {
+            run.paint(p, &mut mask);
+        }
+    }
+    pixmap.expect("a document")
+}
+
+/// The largest difference of one channel between two pixmaps of one size.
+fn largest_difference(a: &Pixmap, b: &Pixmap) -> u8 {
+    assert_eq!((a.width(), a.height()), (b.width(), b.height()));
+    a.data()
+        .iter()
+        .zip(b.data())
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
+}
+
+const PATTERN: &str = "<defs><pattern id=\"m-no-data\" patternUnits=\"userSpaceOnUse\" width=\"4\" height=\"4\"><rect width=\"4\" height=\"4\" fill=\"#EBEBEB\"/><path d=\"M-1,1L1,-1M0,4L4,0M3,5L5,3\" fill=\"none\" stroke=\"#A4A4A4\" stroke-width=\"1\"/></pattern></defs>";
+
+fn svg(body: &str) -> String {
+    format!(
+        "<svg width=\"120\" height=\"80\" viewBox=\"0 0 120 80\" xmlns=\"http://www.w3.org/2000/svg\">\n{PATTERN}\n<rect x=\"0\" y=\"0\" width=\"120\" height=\"80\" opacity=\"1\" fill=\"#FFFFFF\" stroke=\"none\"/>\n{body}</svg>"
+    )
+}
+
+/// Two hatched polygons apart, a filled one, their borders, then a frame over them.
+const BODY: &str = "<polygon data-geo=\"AA\" data-part=\"map\" opacity=\"1\" fill=\"url(#m-no-data)\" points=\"5,5 40,8 30,40 7,33 \"/>\n<polygon data-geo=\"BB\" data-part=\"map\" opacity=\"1\" fill=\"url(#m-no-data)\" points=\"60,50 100,45 90,75 \"/>\n<polygon data-geo=\"CC\" data-part=\"map\" opacity=\"1\" fill=\"#2C7FB8\" points=\"50,5 110,10 80,35 \"/>\n<path fill=\"none\" opacity=\"1\" stroke=\"#FFFFFF\" stroke-width=\"1\" d=\"M5,5L40,8L30,40L7,33L5,5M50,5L110,10L80,35L50,5\"/>\n<rect x=\"2\" y=\"2\" width=\"116\" height=\"76\" opacity=\"1\" fill=\"none\" stroke=\"#1A1A1A\"/>\n";
+
+#[test]
+fn a_run_paints_what_resvg_paints_from_the_same_svg() {
+    let svg = svg(BODY);
+    let cut = cut(&svg).expect("runs");
+    assert_eq!((cut.docs.len(), cut.runs.len()), (2, 1));
+    // The two hatched polygons in one mask, the blue one, the borders.
+    assert_eq!(cut.runs[0].shapes.len(), 3);
+    assert!(
+        cut.docs[1].contains("<defs><pattern") && cut.docs[1].contains("stroke=\"#1A1A1A\""),
+        "the frame after the run is drawn by resvg, over it"
+    );
+    let (ours, theirs) = (by_runs(&svg), by_resvg(&svg));
+    assert!(
+        largest_difference(&ours, &theirs) <= 2,
+        "largest difference {}",
+        largest_difference(&ours, &theirs)
+    );
+    // And the hatching is there: both of the tile's colours inside the first polygon.
+    let inside: Vec<(u8, u8, u8)> = (15..19)
+        .flat_map(|x| (18..22).map(move |y| (x, y)))
+        .map(|(x, y)| {
+            let p = ours.pixel(x, y).expect("in");
+            (p.red(), p.green(), p.blue())
+        })
+        .collect();
+    assert!(inside.contains(&(0xEB, 0xEB, 0xEB)), "{inside:?}");
+    assert!(inside.iter().any(|p| p.0 < 0xC0), "{inside:?}");
+}
+
+#[test]
+fn what_a_run_does_not_read_is_left_to_resvg_in_its_place() {
+    // A stroke on a polygon ends the run before it; a scaled viewBox leaves the SVG whole.
+    let body = "<polygon opacity=\"1\" fill=\"#2C7FB8\" points=\"5,5 40,8 30,40 \"/>\n<polygon opacity=\"1\" fill=\"#FF0000\" stroke=\"#000000\" points=\"50,5 110,10 80,35 \"/>\n<polygon opacity=\"1\" fill=\"#2C7FB8\" points=\"60,50 100,45 90,75 \"/>\n";
+    let svg = svg(body);
+    let cut = cut(&svg).expect("runs");
+    assert_eq!((cut.docs.len(), cut.runs.len()), (3, 2));
+    assert!(cut.docs[1].contains("stroke=\"#000000\""));
+    assert!(largest_difference(&by_runs(&svg), &by_resvg(&svg)) <= 2);
+    let scaled = svg.replace("viewBox=\"0 0 120 80\"", "viewBox=\"0 0 60 40\"");
+    assert!(super::cut(&scaled).is_none());
+    assert!(super::cut(&svg.replace("<polygon", "<polyline")).is_none());
+}
+
+#[test]
+fn numbers_and_lines_are_read_as_the_svg_writes_them() {
+    let mut out = Vec::new();
+    assert_eq!(pairs("1,2 -3,4.5 ", &mut out, |_, _| false), Some(()));
+    assert_eq!(out, vec![(1.0, 2.0), (-3.0, 4.5)]);
+    assert_eq!(pairs("1,2 3", &mut out, |_, _| false), None);
+    assert_eq!(pairs("1,x", &mut out, |_, _| false), None);
+    assert_eq!(
+        pairs("M1,2", &mut out, |_, _| false),
+        None,
+        "no commands in points"
+    );
+    let mut starts = Vec::new();
+    assert!(stroke(
+        "fill=\"none\" opacity=\"1\" stroke=\"#FFFFFF\" stroke-width=\"1\" d=\"M1,2L3,4M5,6L7,8\"",
+        &mut out,
+        &mut starts
+    )
+    .is_some());
+    assert_eq!((out.len(), starts), (4, vec![0, 2]));
+    let mut starts = Vec::new();
+    let curve = "fill=\"none\" opacity=\"1\" stroke=\"#FFFFFF\" stroke-width=\"1\" d=\"M1,2C3,4\"";
+    assert!(stroke(curve, &mut out, &mut starts).is_none());
+    let dashed = "fill=\"none\" opacity=\"1\" stroke=\"#FFFFFF\" stroke-width=\"1\" stroke-dasharray=\"4,2\" d=\"M1,2L3,4\"";
+    assert!(stroke(dashed, &mut out, &mut starts).is_none());
+}
+
+#[test]
+fn the_edge_two_merged_polygons_share_is_left_out_of_their_outline() {
+    // Two squares side by side, one of them written the other way round, and a third apart.
+    let square = |x: f32, reverse: bool| {
+        let mut ring = vec![(x, 0.0), (x + 10.0, 0.0), (x + 10.0, 10.0), (x, 10.0)];
+        if reverse {
+            ring.reverse();
+        }
+        ring
+    };
+    let mut gather = Gather::default();
+    for (x, reverse) in [(0.0, false), (10.0, true), (40.0, false)] {
+        let points: String = square(x, reverse)
+            .iter()
+            .map(|(x, y)| format!("{x},{y} "))
+            .collect();
+        let tag = format!("<polygon opacity=\"1\" fill=\"#2C7FB8\" points=\"{points}\"");
+        assert!(gather.add(&tag, &[]));
+    }
+    let shapes = gather.finish();
+    let [Shape::Fill(path, _)] = shapes.as_slice() else {
+        panic!("one merged fill");
+    };
+    // 6 edges round the pair (the shared one gone), 4 round the third: a move and a close each.
+    let lines = path
+        .segments()
+        .filter(|s| matches!(s, tiny_skia::PathSegment::LineTo(_)))
+        .count();
+    assert_eq!(lines, 10);
+    // And it fills what the three squares fill.
+    let mut merged = Mask::new(60, 12).expect("mask");
+    merged.fill_path(path, FillRule::Winding, true, Transform::identity());
+    let covered = |x: u32, y: u32| merged.data()[(y * 60 + x) as usize];
+    assert_eq!(
+        (covered(5, 5), covered(15, 5), covered(45, 5)),
+        (255, 255, 255)
+    );
+    assert_eq!((covered(10, 5), covered(9, 5)), (255, 255), "no seam");
+    assert_eq!((covered(30, 5), covered(55, 5)), (0, 0));
+}
