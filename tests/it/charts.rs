@@ -187,10 +187,6 @@ impl Served {
 /// The line segments of the plotted lines (stroke width 2: the data lines, dashed or not, and
 /// the legend's samples), from every `<polyline>` and every subpath of a `<path>`.
 fn plotted_segments(doc: &roxmltree::Document) -> Vec<((f64, f64), (f64, f64))> {
-    let point = |p: &str| {
-        let (x, y) = p.split_once(',')?;
-        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
-    };
     let mut out = Vec::new();
     for n in doc.descendants() {
         if !(n.has_tag_name("polyline") || n.has_tag_name("path"))
@@ -198,20 +194,30 @@ fn plotted_segments(doc: &roxmltree::Document) -> Vec<((f64, f64), (f64, f64))> 
         {
             continue;
         }
-        let runs: Vec<Vec<(f64, f64)>> = if let Some(points) = n.attribute("points") {
-            vec![points.split_whitespace().filter_map(point).collect()]
-        } else {
-            n.attribute("d")
-                .unwrap_or_default()
-                .split('M')
-                .map(|sub| sub.split('L').filter_map(point).collect())
-                .collect()
-        };
-        for run in runs {
+        for run in point_runs(&n) {
             out.extend(run.windows(2).map(|w| (w[0], w[1])));
         }
     }
     out
+}
+
+/// The points of a `<polyline>`, or of each subpath of a `<path>` of straight lines (`M`/`L`),
+/// empty subpaths left out.
+fn point_runs(n: &roxmltree::Node) -> Vec<Vec<(f64, f64)>> {
+    let point = |p: &str| -> Option<(f64, f64)> {
+        let (x, y) = p.split_once(',')?;
+        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+    };
+    if let Some(points) = n.attribute("points") {
+        vec![points.split_whitespace().filter_map(point).collect()]
+    } else {
+        n.attribute("d")
+            .unwrap_or_default()
+            .split('M')
+            .map(|sub| sub.split('L').filter_map(point).collect())
+            .filter(|r: &Vec<(f64, f64)>| !r.is_empty())
+            .collect()
+    }
 }
 
 /// The distinct (stroke, dash array) pairs of the plotted lines.
@@ -326,22 +332,6 @@ fn labels_clear_of_lines(svg: &str) -> Result<()> {
 /// end by a thin leader in the line's colour no longer than 100 px.
 fn direct_labels_by_their_lines(svg: &str) -> Result<()> {
     let doc = roxmltree::Document::parse(svg)?;
-    let point = |p: &str| -> Option<(f64, f64)> {
-        let (x, y) = p.split_once(',')?;
-        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
-    };
-    let runs = |n: &roxmltree::Node| -> Vec<Vec<(f64, f64)>> {
-        if let Some(points) = n.attribute("points") {
-            vec![points.split_whitespace().filter_map(point).collect()]
-        } else {
-            n.attribute("d")
-                .unwrap_or_default()
-                .split('M')
-                .map(|sub| sub.split('L').filter_map(point).collect())
-                .filter(|r: &Vec<(f64, f64)>| !r.is_empty())
-                .collect()
-        }
-    };
     let length = |r: &[(f64, f64)]| -> f64 {
         r.windows(2)
             .map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1))
@@ -371,7 +361,7 @@ fn direct_labels_by_their_lines(svg: &str) -> Result<()> {
             sample.attribute("stroke").unwrap_or_default(),
             sample.attribute("stroke-dasharray").unwrap_or_default(),
         );
-        let sample_run = runs(sample).concat();
+        let sample_run = point_runs(sample).concat();
         let Some(left) = sample_run.iter().map(|p| p.0).reduce(f64::min) else {
             continue;
         };
@@ -398,7 +388,7 @@ fn direct_labels_by_their_lines(svg: &str) -> Result<()> {
                     && n.attribute("stroke") == Some(stroke)
                     && n.attribute("stroke-dasharray").unwrap_or_default() == dash
             })
-            .map(&runs)
+            .map(point_runs)
             .filter(|r| r.iter().map(|r| length(r)).sum::<f64>() > 40.0)
             .flatten()
             .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
@@ -437,7 +427,7 @@ fn direct_labels_by_their_lines(svg: &str) -> Result<()> {
                     n.attribute("stroke-width") == Some("1")
                         && n.attribute("stroke") == Some(stroke)
                 })
-                .flat_map(&runs)
+                .flat_map(point_runs)
                 .find(|r| r.len() == 2 && on_line(r[0]) && to_box(r[1]) <= 4.0);
             let leader = leader.with_context(|| {
                 format!("{content:?} is {near:.0} px from its line (end {end:?}), with no leader")
