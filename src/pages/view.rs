@@ -854,9 +854,8 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn every_reason_is_written_in_french_dutch_and_german_never_in_the_engines_english() {
-        let pages = super::super::Pages::load().unwrap();
+    /// The default settings and the model of the shipped definitions.
+    fn shipped_model() -> (crate::config::Settings, crate::indicators::model::Model) {
         let settings = crate::config::Settings::default();
         let catalog = crate::catalog::Catalog::load(settings.datasets()).unwrap();
         let model = crate::indicators::model::Model::load(
@@ -864,6 +863,13 @@ mod tests {
             &crate::indicators::model::Folders::of(&settings),
         )
         .unwrap();
+        (settings, model)
+    }
+
+    #[test]
+    fn every_reason_is_written_in_french_dutch_and_german_never_in_the_engines_english() {
+        let pages = super::super::Pages::load().unwrap();
+        let (_, model) = shipped_model();
         let d = &model.definitions;
         for r in every_reason() {
             let english = r.to_string();
@@ -908,13 +914,7 @@ mod tests {
 
     #[test]
     fn a_shipped_trajectory_chart_is_found_by_its_roadmap_target_and_geo() {
-        let settings = crate::config::Settings::default();
-        let catalog = crate::catalog::Catalog::load(settings.datasets()).unwrap();
-        let model = crate::indicators::model::Model::load(
-            &catalog,
-            &crate::indicators::model::Folders::of(&settings),
-        )
-        .unwrap();
+        let (settings, model) = shipped_model();
         let charts = crate::charts::Charts::load(&settings.charts(), &model);
         let found = |r, t, g| shipped_trajectory(&charts.charts, r, t, g).map(|c| c.id.as_str());
         assert_eq!(

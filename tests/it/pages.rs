@@ -168,6 +168,14 @@ pub fn served() -> Result<(Upstream, Sandbox, Served)> {
     Ok((server, sandbox, served))
 }
 
+/// The text of the first element under `scope` that `selector` matches.
+fn first_text(scope: scraper::ElementRef, selector: &str) -> Option<String> {
+    scope
+        .select(&sel(selector))
+        .next()
+        .map(|e| e.text().collect())
+}
+
 fn sel(s: &str) -> Selector {
     Selector::parse(s).expect("a valid selector")
 }
@@ -400,12 +408,7 @@ fn every_page_in_every_language_parses_its_links_resolve_and_its_cards_show_the_
                 if line["rank"].is_null() {
                     continue;
                 }
-                let rank: String = card
-                    .select(&sel("p.rank"))
-                    .next()
-                    .context("a rank")?
-                    .text()
-                    .collect();
+                let rank = first_text(card, "p.rank").context("a rank")?;
                 let expected = format!("{} of {}", line["rank"]["rank"], line["rank"]["of"]);
                 ensure!(
                     rank.contains(&expected),
@@ -498,12 +501,7 @@ fn every_page_in_every_language_parses_its_links_resolve_and_its_cards_show_the_
             "{target} {geo}: {shown:?} vs {}",
             p["latest"]
         );
-        let status: String = row
-            .select(&sel(".status"))
-            .next()
-            .context("a status")?
-            .text()
-            .collect();
+        let status = first_text(row, ".status").context("a status")?;
         ensure!(
             status.contains(p["status"].as_str().context("status")?),
             "{target} {geo}: {status:?} vs {}",
@@ -617,19 +615,9 @@ fn pages_revalidate_compress_and_answer_a_browser_with_an_html_error_and_an_api_
         );
         let html = Html::parse_document(&page.text());
         ensure!(html.errors.is_empty(), "{path}: {:?}", html.errors);
-        let h1: String = html
-            .select(&sel("h1"))
-            .next()
-            .context("h1")?
-            .text()
-            .collect();
+        let h1 = first_text(html.root_element(), "h1").context("h1")?;
         ensure!(h1.starts_with(&status.to_string()), "{path}: h1 {h1:?}");
-        let detail: String = html
-            .select(&sel(".detail"))
-            .next()
-            .context("the detail")?
-            .text()
-            .collect();
+        let detail = first_text(html.root_element(), ".detail").context("the detail")?;
         ensure!(detail.len() > 10, "{path}: detail {detail:?}");
         ensure!(page.header("cache-control") == "no-store", "{path}");
         for accept in ["application/json", "*/*", ""] {
@@ -899,18 +887,9 @@ fn capital_regions_are_named_from_the_stored_gisco_shapes_with_their_codes_on_th
         let mut named = 0;
         for row in html.select(&sel("#scorecard ~ div tr[data-geo]")) {
             let geo = row.value().attr("data-geo").context("geo")?;
-            let th: String = row
-                .select(&sel("th"))
-                .next()
-                .context("th")?
-                .text()
-                .collect();
-            let code: String = row
-                .select(&sel("th .geo-code"))
-                .next()
-                .with_context(|| format!("{lang}: the row of {geo} shows no code: {th:?}"))?
-                .text()
-                .collect();
+            let th = first_text(row, "th").context("th")?;
+            let code = first_text(row, "th .geo-code")
+                .with_context(|| format!("{lang}: the row of {geo} shows no code: {th:?}"))?;
             ensure!(code == geo, "{lang}: {geo}'s code shown as {code:?}");
             if geo != "BE10" {
                 let name = names
