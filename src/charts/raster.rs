@@ -97,16 +97,23 @@ struct Label {
 
 /// The attributes of a start tag (`<text a="b" …>`), unescaped.
 fn attributes(tag: &str) -> Vec<(&str, String)> {
-    let mut out = Vec::new();
+    raw_attributes(tag)
+        .map(|(name, value)| (name, unescape(value)))
+        .collect()
+}
+
+/// The attributes of a start tag as written (`name="value"`), not unescaped.
+fn raw_attributes(tag: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut rest = tag;
-    while let Some(eq) = rest.find("=\"") {
+    std::iter::from_fn(move || {
+        let eq = rest.find("=\"")?;
         let name = rest[..eq].trim();
         let after = &rest[eq + 2..];
-        let Some(close) = after.find('"') else { break };
-        out.push((name, unescape(&after[..close])));
+        let close = after.find('"')?;
+        let value = &after[..close];
         rest = &after[close + 1..];
-    }
-    out
+        Some((name, value))
+    })
 }
 
 fn unescape(s: &str) -> String {
@@ -217,6 +224,15 @@ fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
     .clone()
 }
 
+/// How resvg reads a chart's SVG: the bundled font, as the chart's own family.
+fn options() -> resvg::usvg::Options<'static> {
+    resvg::usvg::Options {
+        fontdb: fonts(),
+        font_family: style::FONT_FAMILY.to_owned(),
+        ..Default::default()
+    }
+}
+
 /// The PNG of an SVG drawn by `charts::svg` (without its embedded font): the shapes by resvg,
 /// the text from the cached glyphs, anti-aliased.
 pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
@@ -224,11 +240,7 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
         Some(_) => split_text(svg),
         None => (svg.to_owned(), Vec::new()),
     };
-    let options = resvg::usvg::Options {
-        fontdb: fonts(),
-        font_family: style::FONT_FAMILY.to_owned(),
-        ..Default::default()
-    };
+    let options = options();
     let (docs, runs) = match runs::cut(&shapes) {
         Some(cut) => (cut.docs, cut.runs),
         None => (vec![shapes], Vec::new()),
@@ -272,11 +284,7 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
 /// before the runs and the glyph coverages, to compare with.
 #[cfg(test)]
 pub(crate) fn by_resvg(svg: &str) -> Pixmap {
-    let options = resvg::usvg::Options {
-        fontdb: fonts(),
-        font_family: style::FONT_FAMILY.to_owned(),
-        ..Default::default()
-    };
+    let options = options();
     let tree = resvg::usvg::Tree::from_str(svg, &options).expect("the SVG parses");
     let size = tree.size().to_int_size();
     let mut pixmap = Pixmap::new(size.width(), size.height()).expect("a size");

@@ -129,7 +129,7 @@ fn unscaled(header: &str) -> bool {
     let mut width = None;
     let mut height = None;
     let mut view_box = None;
-    for (name, value) in raw_attributes(&header[4..]) {
+    for (name, value) in super::raw_attributes(&header[4..]) {
         match name {
             "width" => width = Some(value),
             "height" => height = Some(value),
@@ -175,7 +175,7 @@ fn tiles(header: &str, defs: &str) -> Vec<Tile> {
 
 fn tile(header: &str, tag: &str, content: &str) -> Option<Tile> {
     let (mut id, mut w, mut h, mut units) = (None, None, None, false);
-    for (name, value) in raw_attributes(tag) {
+    for (name, value) in super::raw_attributes(tag) {
         match name {
             "id" => id = Some(value.to_owned()),
             "width" => w = value.parse::<u32>().ok(),
@@ -189,7 +189,7 @@ fn tile(header: &str, tag: &str, content: &str) -> Option<Tile> {
         return None;
     }
     // The tile alone, in the namespace of the chart's `<svg>`.
-    let xmlns = raw_attributes(&header[4..])
+    let xmlns = super::raw_attributes(&header[4..])
         .find(|(name, _)| *name == "xmlns")
         .map_or("http://www.w3.org/2000/svg", |(_, v)| v);
     let doc = format!(
@@ -199,20 +199,6 @@ fn tile(header: &str, tag: &str, content: &str) -> Option<Tile> {
     let mut pixmap = Pixmap::new(w, h)?;
     resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
     Some(Tile { id, pixmap })
-}
-
-/// The attributes of a start tag as written (`name="value"`), not unescaped.
-fn raw_attributes(tag: &str) -> impl Iterator<Item = (&str, &str)> {
-    let mut rest = tag;
-    std::iter::from_fn(move || {
-        let eq = rest.find("=\"")?;
-        let name = rest[..eq].trim();
-        let after = &rest[eq + 2..];
-        let close = after.find('"')?;
-        let value = &after[..close];
-        rest = &after[close + 1..];
-        Some((name, value))
-    })
 }
 
 /// The shapes of a run as they are read, consecutive ones of one paint in one path.
@@ -377,7 +363,7 @@ fn signed_area(ring: &[(f32, f32)]) -> f64 {
 /// `points`.
 fn polygon(attrs: &str, tiles: &[Tile], points: &mut Vec<(f32, f32)>) -> Option<Open> {
     let (mut paint, mut read) = (None, false);
-    for (name, value) in raw_attributes(attrs) {
+    for (name, value) in super::raw_attributes(attrs) {
         match name {
             _ if name.starts_with("data-") => {}
             "opacity" if value == "1" => {}
@@ -405,7 +391,7 @@ fn polygon(attrs: &str, tiles: &[Tile], points: &mut Vec<(f32, f32)>) -> Option<
 /// its points in `points` and where each polyline starts in `starts`.
 fn stroke(attrs: &str, points: &mut Vec<(f32, f32)>, starts: &mut Vec<usize>) -> Option<Open> {
     let (mut colour, mut read) = (None, false);
-    for (name, value) in raw_attributes(attrs) {
+    for (name, value) in super::raw_attributes(attrs) {
         match name {
             "fill" if value == "none" => {}
             "opacity" | "stroke-width" if value == "1" => {}
