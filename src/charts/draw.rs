@@ -1104,7 +1104,7 @@ fn nearest_on(line: &[(f64, f64)], b: &Boxed) -> (f64, f64) {
     along(line, 2.0)
         .into_iter()
         .map(|p| {
-            let q = (p.0.clamp(b.l, b.r), p.1.clamp(b.t, b.b));
+            let q = b.nearest(p);
             (p, (q.0 - p.0).hypot(q.1 - p.1))
         })
         .fold(((0.0, 0.0), f64::INFINITY), |best, x| {
@@ -1418,7 +1418,7 @@ fn trajectory(
         ))
         .map_err(err)?;
         let from = nearest_on(&line, &b);
-        let nearest = (from.0.clamp(b.l, b.r), from.1.clamp(b.t, b.b));
+        let nearest = b.nearest(from);
         let (dx, dy) = (nearest.0 - from.0, nearest.1 - from.1);
         let far = dx.hypot(dy);
         if far > LEADER {

@@ -44,6 +44,11 @@ impl Boxed {
         self.l < o.r && o.l < self.r && self.t < o.b && o.t < self.b
     }
 
+    /// The point of the box nearest to `p` (`p` itself when inside).
+    pub fn nearest(&self, p: (f64, f64)) -> (f64, f64) {
+        (p.0.clamp(self.l, self.r), p.1.clamp(self.t, self.b))
+    }
+
     fn within(&self, o: &Boxed) -> bool {
         self.l >= o.l && self.r <= o.r && self.t >= o.t && self.b <= o.b
     }
