@@ -442,9 +442,14 @@ fn credit(inputs: &Inputs<'_>, dataset: &str, version: &str, lang: &str) -> Cred
             colon(lang),
             s.code
         ),
+        // The catalogue's credit line is written in English ("Source: …"): its word in the
+        // chart's language.
         Some(s) => format!(
             "{} ({}{} {})",
-            s.attribution,
+            match s.attribution.strip_prefix("Source: ") {
+                Some(rest) => format!("{}{} {rest}", word(Word::Source, lang), colon(lang)),
+                None => s.attribution.clone(),
+            },
             word(Word::Dataset, lang),
             colon(lang),
             s.code

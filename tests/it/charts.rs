@@ -644,11 +644,11 @@ fn title(id: &str, lang: &str) -> &'static str {
 }
 
 /// The footer's words in each language, and the source each chart names.
-fn footer_words(lang: &str) -> [&'static str; 2] {
+fn footer_words(lang: &str) -> [&'static str; 3] {
     match lang {
-        "fr" => ["traité par desi-city", "Données"],
-        "nl" => ["verwerkt door desi-city", "Gegevens"],
-        _ => ["processed by desi-city", "Data"],
+        "fr" => ["Source\u{a0}: ", "traité par desi-city", "Données"],
+        "nl" => ["Bron: ", "verwerkt door desi-city", "Gegevens"],
+        _ => ["Source: ", "processed by desi-city", "Data"],
     }
 }
 
