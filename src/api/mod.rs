@@ -23,6 +23,7 @@ mod testdata;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -116,36 +117,29 @@ impl Encoded {
         }
     }
 
-    /// The rows `indices` (ascending within each run) as slices of the buffer, one per run of
-    /// consecutive rows, each with the separators that follow its rows.
-    fn runs<'a>(&'a self, indices: &'a [usize]) -> impl Iterator<Item = Bytes> + 'a {
-        let mut at = 0;
-        std::iter::from_fn(move || {
-            let first = *indices.get(at)?;
-            let mut last = first;
-            at += 1;
-            while indices.get(at) == Some(&(last + 1)) {
-                last += 1;
-                at += 1;
-            }
-            Some(self.bytes.slice(self.starts[first]..self.starts[last + 1]))
+    /// The rows of `runs` (ranges of row indices) as slices of the buffer, each with the
+    /// separators that follow its rows.
+    fn runs<'a>(&'a self, runs: &'a [Range<usize>]) -> impl Iterator<Item = Bytes> + 'a {
+        runs.iter().map(|run| {
+            self.bytes
+                .slice(self.starts[run.start]..self.starts[run.end])
         })
     }
 }
 
 impl Rendered {
-    /// The JSON objects of the rows `indices`, comma-separated: `{…},{…}`.
-    pub fn json_rows(&self, indices: &[usize]) -> Vec<Bytes> {
-        let mut out: Vec<Bytes> = self.json.runs(indices).collect();
+    /// The JSON objects of the rows of `runs`, comma-separated: `{…},{…}`.
+    pub fn json_rows(&self, runs: &[Range<usize>]) -> Vec<Bytes> {
+        let mut out: Vec<Bytes> = self.json.runs(runs).collect();
         if let Some(last) = out.last_mut() {
             last.truncate(last.len() - 1);
         }
         out
     }
 
-    /// The CSV lines of the rows `indices`.
-    pub fn csv_rows<'a>(&'a self, indices: &'a [usize]) -> impl Iterator<Item = Bytes> + 'a {
-        self.csv.runs(indices)
+    /// The CSV lines of the rows of `runs`.
+    pub fn csv_rows<'a>(&'a self, runs: &'a [Range<usize>]) -> impl Iterator<Item = Bytes> + 'a {
+        self.csv.runs(runs)
     }
 
     /// The start of a series' JSON answer in `lang`, made by `make` the first time.

@@ -378,8 +378,11 @@ where
 /// A comma-separated list parameter (`geo=BE10,BE`): trimmed, empty items refused, duplicates
 /// dropped keeping the first; at most `max` items.
 pub fn list_param(name: &str, value: &str, max: usize) -> Result<Vec<String>, ApiError> {
-    let mut out: Vec<String> = Vec::new();
-    for item in value.split(',').map(str::trim) {
+    // Split, checked and deduplicated as slices of `value`; only the codes kept become strings.
+    let room = max.min(value.len() / 2 + 1);
+    let mut kept: Vec<&str> = Vec::with_capacity(room);
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(room, Default::default());
+    for item in value.split(',').map(str::trim_ascii) {
         if item.is_empty() {
             return Err(ApiError::BadRequest(format!(
                 "{name}: an empty item in {value:?}. Give codes separated by commas, e.g. {name}=BE10,BE,EU27_2020."
@@ -394,17 +397,17 @@ pub fn list_param(name: &str, value: &str, max: usize) -> Result<Vec<String>, Ap
                 "{name}: {item:?} is not a code (letters, digits, _ and - only, at most 32)."
             )));
         }
-        if !out.iter().any(|o| o == item) {
-            out.push(item.to_owned());
+        if seen.insert(item) {
+            kept.push(item);
         }
     }
-    if out.len() > max {
+    if kept.len() > max {
         return Err(ApiError::TooLarge(format!(
             "{name}: {} codes asked, at most {max} per request. Split the request.",
-            out.len()
+            kept.len()
         )));
     }
-    Ok(out)
+    Ok(kept.into_iter().map(str::to_owned).collect())
 }
 
 #[cfg(test)]

@@ -476,7 +476,18 @@ impl Table {
     /// The indices of the rows asked for: geo by geo in the asked order, periods in time order,
     /// within the year range.
     pub fn select(&self, request: &Request) -> Vec<usize> {
-        let mut out = Vec::new();
+        self.select_runs(request).into_iter().flatten().collect()
+    }
+
+    /// The rows of [`select`](Table::select) as runs of consecutive indices, in the same order:
+    /// what a caller that slices rows encoded back to back needs, without a list of every index.
+    pub fn select_runs(&self, request: &Request) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::with_capacity(request.geos.len());
+        let mut push = |run: Range<usize>| match out.last_mut() {
+            _ if run.is_empty() => {}
+            Some(last) if last.end == run.start => last.end = run.end,
+            _ => out.push(run),
+        };
         let unbounded = request.since.is_none() && request.until.is_none();
         for geo in &request.geos {
             let Some(range) = self.by_geo.get(geo) else {
@@ -484,14 +495,24 @@ impl Table {
             };
             if unbounded {
                 // Every row of the geo: its rows are not read.
-                out.extend(range.clone());
+                push(range.clone());
                 continue;
             }
-            out.extend(range.clone().filter(|&i| {
-                let year = self.rows[i].year;
+            let kept = |i: &usize| {
+                let year = self.rows[*i].year;
                 request.since.is_none_or(|s| year.is_some_and(|y| y >= s))
                     && request.until.is_none_or(|u| year.is_some_and(|y| y <= u))
-            }));
+            };
+            let mut run: Option<Range<usize>> = None;
+            for i in range.clone() {
+                match (&mut run, kept(&i)) {
+                    (Some(r), true) => r.end = i + 1,
+                    (None, true) => run = Some(i..i + 1),
+                    (Some(_), false) => push(run.take().unwrap_or_default()),
+                    (None, false) => {}
+                }
+            }
+            push(run.unwrap_or_default());
         }
         out
     }
@@ -911,6 +932,38 @@ codes = ["AA1", "BB1"]
         from_2022.until = Some(2021);
         assert!(picked(&from_2022).is_empty(), "no year from 2022 to 2021");
         assert!(picked(&request(&["ZZ"])).is_empty(), "a geo without rows");
+    }
+
+    #[test]
+    fn the_runs_of_a_selection_are_its_rows_in_maximal_runs_of_consecutive_indices() {
+        let (_dir, store) = store_with_data();
+        let ind = indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true);
+        let conn = connection(&groups()).expect("a connection");
+        let table = Table::compute(&conn, &store, &groups(), &ind).expect("computes");
+        let geos: Vec<String> = table.geos().into_iter().map(str::to_owned).collect();
+        assert!(geos.len() >= 2, "two geos at least: {geos:?}");
+        let everything = Request {
+            geos: geos.clone(),
+            since: None,
+            until: None,
+        };
+        // Every geo in the table's order: one run, the whole table.
+        assert_eq!(table.select_runs(&everything), vec![0..table.rows.len()]);
+        let mut reversed = everything.clone();
+        reversed.geos.reverse();
+        let mut one_year = everything.clone();
+        one_year.since = Some(2022);
+        one_year.until = Some(2022);
+        for request in [everything, reversed, one_year, request(&["ZZ"])] {
+            let runs = table.select_runs(&request);
+            let flat: Vec<usize> = runs.iter().cloned().flatten().collect();
+            assert_eq!(flat, table.select(&request), "{request:?}");
+            assert!(runs.iter().all(|r| !r.is_empty()), "{runs:?}");
+            assert!(
+                runs.windows(2).all(|w| w[0].end != w[1].start),
+                "adjacent runs are one: {runs:?}"
+            );
+        }
     }
 
     #[test]

@@ -478,13 +478,15 @@ pub async fn series(
         freshness: Freshness::Current,
         licence: licence_url(&app, &indicator.source),
     };
+    let request = values::Request {
+        geos,
+        since: from,
+        until: to,
+    };
+    let geos = &request.geos;
     app.answer_now(&headers, head, || {
-        let request = values::Request {
-            geos: geos.clone(),
-            since: from,
-            until: to,
-        };
-        let selected = table.select(&request);
+        // Runs of consecutive rows: a JSON or CSV answer sends each run as one slice.
+        let selected = table.select_runs(&request);
         let licence_url = licence_url(&app, &indicator.source);
         // A JSON answer is shown, not saved: only the other formats are named for download.
         let filename = (format != Format::Json)
@@ -497,7 +499,10 @@ pub async fn series(
             }
             _ => None,
         };
-        let batch = || with_provenance(table.batch(&selected, peers.as_deref())?, version);
+        let batch = || {
+            let rows: Vec<usize> = selected.iter().cloned().flatten().collect();
+            with_provenance(table.batch(&rows, peers.as_deref())?, version)
+        };
         let bytes: Payload = match format {
             Format::Json => {
                 // The part that is the same for every query of this table, then the query, then
@@ -529,7 +534,7 @@ pub async fn series(
                     }
                 };
                 let query = SeriesEcho {
-                    geo: &geos,
+                    geo: geos,
                     from,
                     to,
                     as_of: q.as_of.as_deref(),
