@@ -324,7 +324,7 @@ impl IntoResponse for ApiError {
 
 /// Turns the router's bare 405 (a known route asked with another method) into a problem like every
 /// other error, keeping its `Allow`.
-pub async fn method_not_allowed(response: Response) -> Response {
+pub fn method_not_allowed(response: Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED
         || response.headers().contains_key(header::CONTENT_TYPE)
     {

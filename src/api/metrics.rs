@@ -3,12 +3,9 @@
 //! the store's state (datasets, each source's last success and whether its last run failed).
 //! Counts only; never decides anything.
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -16,14 +13,25 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::AppState;
-
 type Labels = Vec<(&'static str, String)>;
+
+/// The labels of an answer's latency: its matched route.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+/// The labels of an answer's count: its matched route and status.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnswerLabels {
+    route: String,
+    status: u16,
+}
 
 pub struct Metrics {
     registry: Registry,
-    requests: Family<Labels, Counter>,
-    latency: Family<Labels, Histogram, fn() -> Histogram>,
+    requests: Family<AnswerLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     cache_hits: Counter,
     cache_misses: Counter,
     computed: Counter,
@@ -47,9 +55,10 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("desi_city");
-        let requests = Family::<Labels, Counter>::default();
-        let latency =
-            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let requests = Family::<AnswerLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
         let cache_hits = Counter::default();
         let cache_misses = Counter::default();
         let computed = Counter::default();
@@ -153,31 +162,20 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
-}
 
-/// Middleware: counts every request by matched route (never the raw path, so ids do not explode
-/// the label space) and status, and times it.
-pub async fn track(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let metrics: &Arc<super::App> = &app;
-    metrics
-        .metrics
-        .latency
-        .get_or_create(&vec![("route", route.clone())])
-        .observe(started.elapsed().as_secs_f64());
-    metrics
-        .metrics
-        .requests
-        .get_or_create(&vec![
-            ("route", route),
-            ("status", response.status().as_u16().to_string()),
-        ])
-        .inc();
-    response
+    /// Counts one answer of `route` (the matched route, never the raw path, so ids do not explode
+    /// the label space) by its status, and records how long it took.
+    pub fn observe(&self, route: &str, status: u16, took: Duration) {
+        let mut labels = AnswerLabels {
+            route: route.to_owned(),
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
+        let route = RouteLabels {
+            route: std::mem::take(&mut labels.route),
+        };
+        self.latency
+            .get_or_create(&route)
+            .observe(took.as_secs_f64());
+    }
 }

@@ -9,6 +9,7 @@
 pub mod cite;
 pub mod dcat;
 pub mod download;
+mod edge;
 pub mod encode;
 pub mod error;
 pub mod feed;
@@ -36,10 +37,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::fetch::Context;
 use error::ApiError;
@@ -629,22 +628,13 @@ pub fn router(app: AppState) -> Router {
         // The HTML pages (outside /api/v1 and the OpenAPI document).
         .merge(routes::pages::router())
         .fallback(error::not_found)
-        .layer(axum::middleware::map_response(error::method_not_allowed))
-        // A browser's error is an HTML page; every other client keeps problem+json.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
-            routes::pages::html_errors,
+            edge::around,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            metrics::track,
-        ))
-        .layer(CompressionLayer::new().compress_when(compress))
-        // Outside compression: one ETag per content coding (reply.rs).
-        .layer(axum::middleware::from_fn(reply::content_coding))
+        // Compression when asked, and one ETag per content coding (reply.rs).
+        .layer(reply::ContentCodingLayer::new(compress))
         .layer(cors)
-        // Errors are logged once, where they are turned into problem+json (error.rs).
-        .layer(TraceLayer::new_for_http().on_failure(()))
         .with_state(app)
 }
 

@@ -1,17 +1,21 @@
 //! HTTP caching of computed answers (RFC 9110, 9111): the strong `ETag` (a hash of the route, the
 //! normalised query, the representation and the data versions it reads, known before any
-//! computation; one per content coding, see [`content_coding`]), `If-None-Match` → 304, else
+//! computation; one per content coding, see [`ContentCodingLayer`]), `If-None-Match` → 304, else
 //! `If-Modified-Since` → 304, `Last-Modified`, `Cache-Control` (short for current data, a year
 //! `immutable` for versioned URLs), `Vary` (on the 304 as on its 200), the licence `Link`, and an
 //! in-memory cache of encoded bodies keyed by ETag. Knows nothing of what the bodies mean.
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use tower::{Layer, Service};
+use tower_http::compression::{Compression, CompressionLayer, Predicate};
 
 use super::payload::Payload;
 use chrono::{DateTime, Utc};
@@ -137,53 +141,142 @@ pub fn coded(etag: &str, coding: &str) -> String {
     }
 }
 
-/// Middleware, outside the compression layer: picks the request's content coding once
-/// ([`coding`]), makes the compression layer use exactly that one (it may still send identity for
-/// a small or incompressible body: the ETag then names those identity bytes, the same every
-/// time), turns the `If-None-Match` tags of that coding back into the handlers' tags (a tag of
-/// another coding cannot match), and gives the answer's `ETag` (200, 206 or 304) its coding.
-pub async fn content_coding(mut request: Request, next: Next) -> Response {
-    let coding = coding(request.headers());
-    let headers = request.headers_mut();
-    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(coding));
-    if coding != "identity" && headers.contains_key(header::IF_NONE_MATCH) {
-        let suffix = format!("-{coding}\"");
-        let tags: Vec<String> = headers
-            .get_all(header::IF_NONE_MATCH)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter_map(|t| {
-                if t == "*" {
-                    Some(t.to_owned())
-                } else {
-                    t.strip_suffix(&suffix).map(|open| format!("{open}\""))
-                }
-            })
-            .collect();
-        // None left: a tag that matches nothing, so If-Modified-Since stays ignored.
-        let tags = if tags.is_empty() {
-            "\"-\"".to_owned()
-        } else {
-            tags.join(", ")
-        };
-        if let Ok(v) = HeaderValue::from_str(&tags) {
-            headers.insert(header::IF_NONE_MATCH, v);
+/// Layer, outside every other but CORS: the content coding of every answer. It picks the
+/// request's coding once ([`coding`]) and says only that one to what follows; turns the
+/// `If-None-Match` tags of that coding back into the handlers' tags (a tag of another coding
+/// cannot match); sends an identity answer straight from the routes and any other through
+/// tower-http's compression (which may still send identity for a small or incompressible body:
+/// the ETag then names those identity bytes, the same every time); and gives the answer's `ETag`
+/// (200, 206 or 304) its coding. An identity request does not pay for the compression layer.
+#[derive(Clone)]
+pub struct ContentCodingLayer<P> {
+    predicate: P,
+}
+
+impl<P> ContentCodingLayer<P> {
+    /// Compresses, when asked, what `predicate` accepts.
+    pub fn new(predicate: P) -> ContentCodingLayer<P> {
+        ContentCodingLayer { predicate }
+    }
+}
+
+impl<S: Clone, P: Predicate> Layer<S> for ContentCodingLayer<P> {
+    type Service = ContentCoding<S, P>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ContentCoding {
+            compressed: CompressionLayer::new()
+                .compress_when(self.predicate.clone())
+                .layer(inner.clone()),
+            plain: inner,
+            predicate: self.predicate.clone(),
         }
     }
-    let mut response = next.run(request).await;
-    if coding != "identity"
-        && let Some(tag) = response
-            .headers()
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(|t| coded(t, coding))
-        && let Ok(v) = HeaderValue::from_str(&tag)
-    {
-        response.headers_mut().insert(header::ETAG, v);
+}
+
+/// The service of [`ContentCodingLayer`].
+#[derive(Clone)]
+pub struct ContentCoding<S, P> {
+    plain: S,
+    compressed: Compression<S, P>,
+    predicate: P,
+}
+
+impl<S, P> Service<Request> for ContentCoding<S, P>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+    P: Predicate + Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        std::task::ready!(self.plain.poll_ready(cx))?;
+        self.compressed.poll_ready(cx)
     }
-    response
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let coding = coding(request.headers());
+        ask_only(request.headers_mut(), coding);
+        if coding == "identity" {
+            let answer = self.plain.call(request);
+            let predicate = self.predicate.clone();
+            return Box::pin(async move {
+                let mut response = answer.await?;
+                // As the compression layer would: an answer it compresses for another coding
+                // varies on Accept-Encoding.
+                let headers = response.headers();
+                if !headers.contains_key(header::CONTENT_ENCODING)
+                    && !headers.contains_key(header::CONTENT_RANGE)
+                    && !varies_on_coding(headers)
+                    && predicate.should_compress(&response)
+                {
+                    response
+                        .headers_mut()
+                        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+                }
+                Ok(response)
+            });
+        }
+        let answer = self.compressed.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?.map(axum::body::Body::new);
+            if let Some(tag) = response
+                .headers()
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(|t| coded(t, coding))
+                && let Ok(v) = HeaderValue::from_str(&tag)
+            {
+                response.headers_mut().insert(header::ETAG, v);
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// Makes `headers` accept only `coding`, and keeps of their `If-None-Match` the tags of that
+/// coding, turned back into the handlers' tags.
+fn ask_only(headers: &mut HeaderMap, coding: &'static str) {
+    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(coding));
+    if coding == "identity" || !headers.contains_key(header::IF_NONE_MATCH) {
+        return;
+    }
+    let suffix = format!("-{coding}\"");
+    let tags: Vec<String> = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter_map(|t| {
+            if t == "*" {
+                Some(t.to_owned())
+            } else {
+                t.strip_suffix(&suffix).map(|open| format!("{open}\""))
+            }
+        })
+        .collect();
+    // None left: a tag that matches nothing, so If-Modified-Since stays ignored.
+    let tags = if tags.is_empty() {
+        "\"-\"".to_owned()
+    } else {
+        tags.join(", ")
+    };
+    if let Ok(v) = HeaderValue::from_str(&tags) {
+        headers.insert(header::IF_NONE_MATCH, v);
+    }
+}
+
+/// Whether `headers` already name Accept-Encoding in `Vary`.
+fn varies_on_coding(headers: &HeaderMap) -> bool {
+    headers.get_all(header::VARY).iter().any(|v| {
+        v.as_bytes()
+            .windows(15)
+            .any(|w| w.eq_ignore_ascii_case(b"accept-encoding"))
+    })
 }
 
 /// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -402,6 +495,83 @@ mod tests {
         let gzip = coded(&tag, "gzip");
         assert!(gzip.ends_with("-gzip\"") && gzip.starts_with('"'));
         assert_ne!(gzip, coded(&tag, "br"));
+    }
+
+    #[tokio::test]
+    async fn the_content_coding_layer_compresses_only_when_asked_and_tags_each_coding() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        use tower_http::compression::predicate::SizeAbove;
+        // The handler sees one coding and its own tags; it answers 304 to its own tag.
+        let routes = axum::Router::new().route(
+            "/x",
+            get(|headers: HeaderMap| async move {
+                let asked = headers[header::ACCEPT_ENCODING]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                if headers.get(header::IF_NONE_MATCH).map(|v| v.as_bytes()) == Some(b"\"t\"") {
+                    return (StatusCode::NOT_MODIFIED, [(header::ETAG, "\"t\"")]).into_response();
+                }
+                let body = format!(
+                    "{{\"coding\":\"{asked}\",\"pad\":\"{}\"}}",
+                    "a".repeat(1000)
+                );
+                (
+                    [
+                        (header::ETAG, "\"t\""),
+                        (header::CONTENT_TYPE, "application/json"),
+                    ],
+                    body,
+                )
+                    .into_response()
+            }),
+        );
+        let app = routes.layer(ContentCodingLayer::new(SizeAbove::new(256)));
+        let ask = |coding: Option<&'static str>, tag: Option<&'static str>| {
+            let mut request = Request::builder().uri("/x");
+            if let Some(c) = coding {
+                request = request.header(header::ACCEPT_ENCODING, c);
+            }
+            if let Some(t) = tag {
+                request = request.header(header::IF_NONE_MATCH, t);
+            }
+            app.clone()
+                .oneshot(request.body(axum::body::Body::empty()).unwrap())
+        };
+        let vary = |r: &Response| -> Vec<String> {
+            r.headers()
+                .get_all(header::VARY)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect()
+        };
+        let plain = ask(None, None).await.unwrap();
+        assert_eq!(plain.headers()[header::ETAG], "\"t\"");
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(
+            vary(&plain),
+            ["accept-encoding"],
+            "as compression would say"
+        );
+        let body = axum::body::to_bytes(plain.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert!(body.starts_with(br#"{"coding":"identity""#));
+
+        let gzip = ask(Some("gzip"), None).await.unwrap();
+        assert_eq!(gzip.headers()[header::ETAG], "\"t-gzip\"");
+        assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(vary(&gzip), ["accept-encoding"]);
+
+        // The gzip tag is the handler's tag again; the identity tag does not match in gzip.
+        let revalidated = ask(Some("gzip"), Some("\"t-gzip\"")).await.unwrap();
+        assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(revalidated.headers()[header::ETAG], "\"t-gzip\"");
+        let other = ask(Some("gzip"), Some("\"t\"")).await.unwrap();
+        assert_eq!(other.status(), StatusCode::OK);
+        let identity = ask(None, Some("\"t\"")).await.unwrap();
+        assert_eq!(identity.status(), StatusCode::NOT_MODIFIED);
     }
 
     #[test]

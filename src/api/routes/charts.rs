@@ -249,7 +249,7 @@ fn head(app: &App, snapshot: &Snapshot, a: &Asked, kind: &str) -> Head {
 }
 
 /// Every chart: id, type, title (in the language asked) and URLs.
-#[utoipa::path(get, path = "/charts", tag = "charts", params(crate::api::routes::figures::LangQuery),
+#[utoipa::path(get, path = "/api/v1/charts", tag = "charts", params(crate::api::routes::figures::LangQuery),
     responses((status = 200, description = "Every chart: id, type, title and the URLs of its SVG, PNG, alt text, data and embed page", content_type = "application/json"),
         (status = 400, description = "Bad parameter", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -298,7 +298,7 @@ const EXTENSIONS: [&str; 6] = ["svg", "png", "txt", "csv", "parquet", "zip"];
 
 /// One chart as SVG, PNG, its alt text, or its data (CSV, Parquet, a zip with the data, a
 /// metadata JSON and a README with the citation and the licence).
-#[utoipa::path(get, path = "/charts/{file}", tag = "charts",
+#[utoipa::path(get, path = "/api/v1/charts/{file}", tag = "charts",
     params(("file" = String, Path, description = "`{id}.svg`, `{id}.png`, `{id}.txt` (the alt text), `{id}.csv`, `{id}.parquet` or `{id}.zip`, e.g. `internet-access-brussels.svg`"), ChartQuery),
     responses((status = 200, description = "The chart (image/svg+xml, image/png), its alt text (text/plain) or its data (text/csv, Parquet, zip); the footer names the source, the licence (CC BY 4.0), desi-city's processing and the data date"),
         (status = 304, description = "Not modified (If-None-Match)"),

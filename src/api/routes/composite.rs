@@ -80,7 +80,7 @@ fn methodology_for(edition: i32, asked: Option<&str>) -> Result<Edition, ApiErro
 }
 
 /// The composite DESI, its dimensions and sub-dimensions, with ranks among the member states.
-#[utoipa::path(get, path = "/desi", tag = "composite", params(DesiQuery),
+#[utoipa::path(get, path = "/api/v1/desi", tag = "composite", params(DesiQuery),
     responses((status = 200, description = "Scores per geo (DESI, dimensions, sub-dimensions) and ranks among the member states; JSON or CSV (`methodology,edition,geo,level,code,score,rank,ranked,title`)",
             content((Value = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Unknown edition, methodology or geo", body = crate::api::error::Problem, content_type = "application/problem+json"),
@@ -248,7 +248,7 @@ pub async fn desi(
 }
 
 /// The desi-city regional scorecard of NUTS-2 regions (own method, not the Commission's DESI).
-#[utoipa::path(get, path = "/regions", tag = "composite", params(RegionsQuery),
+#[utoipa::path(get, path = "/api/v1/regions", tag = "composite", params(RegionsQuery),
     responses((status = 200, description = "Each region's scorecard: indicator and dimension scores normalised across the EU capital regions, total, rank, and its country on the same scale. Labelled as desi-city's own method.", content_type = "application/json"),
         (status = 400, description = "Bad parameter", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The method file did not load", body = crate::api::error::Problem, content_type = "application/problem+json")))]
@@ -353,7 +353,7 @@ fn roadmap_json(r: &roadmap::Roadmap, lang: &str) -> Value {
 }
 
 /// Every roadmap and its targets.
-#[utoipa::path(get, path = "/roadmaps", tag = "composite", params(LangQuery),
+#[utoipa::path(get, path = "/api/v1/roadmaps", tag = "composite", params(LangQuery),
     responses((status = 200, description = "The roadmaps of indicators/roadmaps/ and their targets, in the language asked for", content_type = "application/json")))]
 pub async fn roadmaps(
     State(app): State<AppState>,
@@ -382,7 +382,7 @@ pub async fn roadmaps(
 }
 
 /// Progress of every target of one roadmap.
-#[utoipa::path(get, path = "/roadmaps/{id}", tag = "composite",
+#[utoipa::path(get, path = "/api/v1/roadmaps/{id}", tag = "composite",
     params(("id" = String, Path, description = "Roadmap id, e.g. `eu-digital-decade-2030`"), RoadmapQuery),
     responses((status = 200, description = "Each target × geo: baseline, latest, target, share covered, required vs actual yearly change, linear and compound projections, projected year, status", content_type = "application/json"),
         (status = 404, description = "Unknown roadmap", body = crate::api::error::Problem, content_type = "application/problem+json")))]

@@ -209,7 +209,7 @@ fn imported(v: &Version) -> Source {
 }
 
 /// The catalogue: every dataset, its licence, coverage and downloads (DCAT-AP 3, JSON-LD).
-#[utoipa::path(get, path = "/datasets", tag = "datasets", params(LangQuery),
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", params(LangQuery),
     responses((status = 200, description = "A dcat:Catalog with one dcat:Dataset per source: titles and descriptions per language, publisher, licence, spatial and temporal coverage, distributions (download URL, media type, byte size, checksum)", content_type = "application/ld+json")))]
 pub async fn catalogue(
     State(app): State<AppState>,
@@ -241,7 +241,7 @@ pub async fn catalogue(
 }
 
 /// One dataset: its metadata and kept versions, its data, or a download of its current version.
-#[utoipa::path(get, path = "/datasets/{file}", tag = "datasets",
+#[utoipa::path(get, path = "/api/v1/datasets/{file}", tag = "datasets",
     params(("file" = String, Path, description = "`{id}`: DCAT-AP metadata with every kept version (or the current data with `?format=csv|jsonstat|sdmx-csv`); `{id}.parquet`: the current version's Parquet file (honours `Range`); `{id}.csv`: the current version as CSV"), DatasetQuery),
     responses(
         (status = 200, description = "Metadata (JSON-LD), or the data", content((Value = "application/ld+json"), (String = "application/vnd.apache.parquet"), (String = "text/csv"), (Value = "application/json; profile=jsonstat"), (String = "application/vnd.sdmx.data+csv; version=2.0.0"))),
@@ -311,7 +311,7 @@ pub async fn dataset(
 }
 
 /// One kept version: metadata, data, or its immutable Parquet/CSV download.
-#[utoipa::path(get, path = "/datasets/{id}/versions/{file}", tag = "datasets",
+#[utoipa::path(get, path = "/api/v1/datasets/{id}/versions/{file}", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id"),
         ("file" = String, Path, description = "`{version}` (its provenance, or its data with `?format=`), `{version}.parquet` (honours `Range`) or `{version}.csv`"),
         DatasetQuery),
@@ -564,7 +564,7 @@ fn csv_digests<'v>(
 }
 
 /// Each source's state: last success, last error and why, upstream update date, next run.
-#[utoipa::path(get, path = "/sources", tag = "datasets", params(LangQuery),
+#[utoipa::path(get, path = "/api/v1/sources", tag = "datasets", params(LangQuery),
     responses((status = 200, description = "Per source: provider and code, schedule, last run and outcome, last success, last error and why, the current version and its upstream update date, the next scheduled run", content_type = "application/json")))]
 pub async fn sources(
     State(app): State<AppState>,
@@ -633,7 +633,7 @@ pub async fn sources(
 }
 
 /// New and revised data, as an Atom feed.
-#[utoipa::path(get, path = "/changes.atom", tag = "datasets",
+#[utoipa::path(get, path = "/api/v1/changes.atom", tag = "datasets",
     responses((status = 200, description = "One entry per kept version, newest first: dataset, version, what changed (rows, upstream update, dimensions)", content_type = "application/atom+xml")))]
 pub async fn changes(
     State(app): State<AppState>,
@@ -657,7 +657,7 @@ pub async fn changes(
 }
 
 /// A citation of one figure: plain text (fr/nl/en) and BibTeX.
-#[utoipa::path(get, path = "/cite", tag = "datasets", params(CiteQuery),
+#[utoipa::path(get, path = "/api/v1/cite", tag = "datasets", params(CiteQuery),
     responses((status = 200, description = "The citation, naming Eurostat's dataset code, desi-city's processing and the version", content((Value = "application/json"), (String = "text/plain"), (String = "application/x-bibtex"))),
         (status = 404, description = "Unknown indicator", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 pub async fn cite(

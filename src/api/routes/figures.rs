@@ -157,7 +157,7 @@ fn find<'a>(app: &'a crate::api::App, id: &str) -> Result<&'a Indicator, ApiErro
 }
 
 /// The definitions of every indicator.
-#[utoipa::path(get, path = "/indicators", tag = "figures", params(LangQuery),
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "figures", params(LangQuery),
     responses((status = 200, description = "Every indicator: title, description, unit, dimension, source dataset and licence, in the language asked for", content_type = "application/json"),
         (status = 400, description = "Bad parameter", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 pub async fn indicators(
@@ -182,7 +182,7 @@ pub async fn indicators(
 }
 
 /// One indicator's definition.
-#[utoipa::path(get, path = "/indicators/{id}", tag = "figures",
+#[utoipa::path(get, path = "/api/v1/indicators/{id}", tag = "figures",
     params(("id" = String, Path, description = "Indicator id, e.g. `households-internet-access`"), LangQuery),
     responses((status = 200, description = "The indicator's definition and its source's current version", content_type = "application/json"),
         (status = 404, description = "Unknown indicator", body = crate::api::error::Problem, content_type = "application/problem+json")))]
@@ -354,7 +354,7 @@ struct SeriesEcho<'a> {
 }
 
 /// Values of one indicator for the geos asked.
-#[utoipa::path(get, path = "/indicators/{id}/series", tag = "figures",
+#[utoipa::path(get, path = "/api/v1/indicators/{id}/series", tag = "figures",
     params(("id" = String, Path, description = "Indicator id"), SeriesQuery),
     responses(
         (status = 200, description = "One row per geo and period: value, flags, EU27 value, rank among the 27 (and the capital regions for regional indicators), change, dataset, version, upstream update date, licence. JSON (default), CSV, JSON-stat 2.0 or SDMX-CSV 2.0.",
@@ -636,7 +636,7 @@ fn note(why: &Unavailable) -> String {
 }
 
 /// The five DESI dimensions for one geo: each indicator's latest value (up to `period`).
-#[utoipa::path(get, path = "/dimensions", tag = "figures", params(DimensionsQuery),
+#[utoipa::path(get, path = "/api/v1/dimensions", tag = "figures", params(DimensionsQuery),
     responses((status = 200, description = "The five dimensions with their indicators' latest values for the geo (value, period, flags, EU27 value, ranks, change, version)", content_type = "application/json"),
         (status = 400, description = "Bad parameter", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 pub async fn dimensions(

@@ -59,7 +59,7 @@ fn context_link(base: &str) -> String {
 }
 
 /// The KPIs of the dashboard (or of the geos asked) as NGSI-LD entities.
-#[utoipa::path(get, path = "/kpis", tag = "figures", params(KpisQuery),
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "figures", params(KpisQuery),
     description = "What the dashboard shows, as NGSI-LD `KeyPerformanceIndicator` entities of the FIWARE Smart Data Model \
         dataModel.KeyPerformanceIndicator: one per indicator × geo (its latest value) and one per roadmap target × geo \
         (for the geos the target names: the latest value, `currentStanding` from the roadmap status, target value and \
@@ -169,7 +169,7 @@ pub async fn kpis(
 }
 
 /// The whole `@context` of the KPI entities in one document.
-#[utoipa::path(get, path = "/kpis/context.jsonld", tag = "figures",
+#[utoipa::path(get, path = "/api/v1/kpis/context.jsonld", tag = "figures",
     description = "The `@context` of the `/kpis` entities as one JSON-LD context document: the Smart Data Model's context, \
         desi-city's own terms (unit, target value and year, projected year, …), then the NGSI-LD core context v1.9. \
         What the `Link` header of an `application/json` answer of `/kpis` names.",

@@ -171,7 +171,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(charts::list))
         .routes(routes!(charts::chart));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", v1)
+        .merge(v1)
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(charts::embed))

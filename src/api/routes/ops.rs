@@ -22,7 +22,7 @@ pub static OPENAPI: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
 
 /// Liveness and a summary of the store: datasets served, sources, the failing ones, and the
 /// definition files that did not load.
-#[utoipa::path(get, path = "/health", tag = "operations",
+#[utoipa::path(get, path = "/api/v1/health", tag = "operations",
     responses((status = 200, description = "`status`: `ok`, or `degraded` with `reasons` when sources fail or hold no data; the snapshot served, datasets, failing and empty sources, definition problems", content_type = "application/json")))]
 pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let store = app.ctx.store.clone();
@@ -88,7 +88,7 @@ pub async fn health(State(app): State<AppState>, headers: HeaderMap) -> Result<R
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "operations",
     responses((status = 200, description = "Requests by route and status, latency histograms, answer-cache hits and misses, 304s, datasets, each source's last success and failure", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 pub async fn metrics(
     State(app): State<AppState>,
@@ -107,7 +107,7 @@ pub async fn metrics(
 }
 
 /// This document: OpenAPI 3.1, generated from the code.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document of every route and parameter", content_type = "application/json")))]
 pub async fn openapi(headers: HeaderMap) -> Response {
     match OPENAPI.get().map(serde_json::to_vec) {
@@ -138,7 +138,7 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 /// Runs a fetch now and serves its result at once. Needs `Authorization: Bearer <token>` (the
 /// configured `api.admin_token` / `DESI_CITY_ADMIN_TOKEN`); without a configured token the route
 /// is off (404).
-#[utoipa::path(post, path = "/admin/refresh", tag = "operations", params(RefreshQuery),
+#[utoipa::path(post, path = "/api/v1/admin/refresh", tag = "operations", params(RefreshQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "Per source: published, unchanged or failed (with why)", content_type = "application/json"),
         (status = 401, description = "Missing or wrong token", body = crate::api::error::Problem, content_type = "application/problem+json"),

@@ -1,8 +1,8 @@
 //! The HTML pages, outside `/api/v1` and outside the OpenAPI document: `/` (the dashboard of
 //! `[dashboard] geo`), `/indicators/{id}`, `/targets/{roadmap}/{target}` (with its trajectory,
 //! `…/trajectory.svg`), `/accessibility`, the stylesheet `/assets/pages.css` and the icon; and
-//! [`html_errors`], the middleware that answers a browser's error with an HTML page while every
-//! other client keeps its problem+json.
+//! [`html_error`], which answers a browser's error with an HTML page while every other client
+//! keeps its problem+json (called by `api::edge` around every answer).
 //!
 //! Handlers parse `?lang=` (else `Accept-Language`), take one snapshot, and call `crate::pages`
 //! for the HTML. Answers go through the API's cache: the ETag names the page, the language, the
@@ -17,7 +17,6 @@ use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
@@ -117,7 +116,7 @@ async fn page<F>(
 where
     F: FnOnce() -> Result<String, ApiError> + Send + 'static,
 {
-    // The one coding `reply::content_coding` chose for this request: the page is kept compressed
+    // The one coding `reply::ContentCodingLayer` chose for this request: the page is kept compressed
     // in it, so a cached page is a copy of bytes, compressed once per data version.
     let coding = match headers
         .get(header::ACCEPT_ENCODING)
@@ -156,7 +155,7 @@ where
         reply.as_ref().into_response()
     };
     let h = response.headers_mut();
-    // The handlers' ETag: `content_coding` gives it the coding's suffix on the way out.
+    // The handlers' ETag: `reply::ContentCodingLayer` gives it the coding's suffix on the way out.
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -655,16 +654,27 @@ fn error_lang(request: &Request) -> &'static str {
         .unwrap_or("en")
 }
 
-/// Middleware: a problem+json answer to a request that prefers HTML ([`prefers_html`]) becomes
-/// an HTML page with the same status, title and detail (and the same headers: `Allow`,
-/// `Retry-After`, `Cache-Control: no-store`); every other answer passes unchanged.
-pub async fn html_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    if !prefers_html(request.headers()) {
-        return next.run(request).await;
+/// What a browser's error page needs from its request: the language and the path asked.
+pub struct ErrorPage {
+    lang: &'static str,
+    path: String,
+}
+
+impl ErrorPage {
+    /// The error page `request` would get, when its `Accept` prefers HTML ([`prefers_html`]).
+    pub fn asked(request: &Request) -> Option<ErrorPage> {
+        prefers_html(request.headers()).then(|| ErrorPage {
+            lang: error_lang(request),
+            path: request.uri().path().to_owned(),
+        })
     }
-    let lang = error_lang(&request);
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+}
+
+/// A problem+json answer as the HTML page `page` asked for, with the same status, title and
+/// detail (and the same headers: `Allow`, `Retry-After`, `Cache-Control: no-store`); every other
+/// answer unchanged.
+pub async fn html_error(app: &AppState, page: ErrorPage, response: Response) -> Response {
+    let ErrorPage { lang, path } = page;
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
