@@ -618,7 +618,7 @@ pub fn router(app: AppState) -> Router {
             header::ACCEPT_RANGES,
             header::LAST_MODIFIED,
         ]);
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .route("/health", axum::routing::get(routes::ops::health))
         .route(
@@ -628,14 +628,20 @@ pub fn router(app: AppState) -> Router {
         // The HTML pages (outside /api/v1 and the OpenAPI document).
         .merge(routes::pages::router())
         .fallback(error::not_found)
+        // Per route: it needs the matched route (metrics) and sees the router's 405.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             edge::around,
         ))
-        // Compression when asked, and one ETag per content coding (reply.rs).
-        .layer(reply::ContentCodingLayer::new(compress))
+        .with_state(app);
+    // Around the router as a whole, not around each route: a route's layers are cloned for every
+    // request, one allocation per layer; these are cloned once, the router inside them shared.
+    // Compression when asked and one ETag per content coding (reply.rs), then CORS.
+    let outside = tower::ServiceBuilder::new()
         .layer(cors)
-        .with_state(app)
+        .layer(reply::ContentCodingLayer::new(compress))
+        .service(routes);
+    Router::new().fallback_service(outside)
 }
 
 /// A bound listener and its router: `Application::build` binds (port 0 picks a free port), `port` tells
