@@ -18,6 +18,7 @@ use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 use super::style;
 use super::{ChartError, RenderError};
 
+mod hairline;
 mod runs;
 
 /// The bundled font's glyphs as paths in font units (y up), by glyph id, and its metrics.

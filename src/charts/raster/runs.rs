@@ -6,12 +6,13 @@
 //! by tiny-skia); consecutive polygons of one fill are one path (their shared edges get no seam),
 //! and consecutive polygons filled with one user-space `<pattern>` (a map's no-data hatching)
 //! are one coverage mask over which the pattern's tile, drawn once by resvg, is laid: resvg
-//! would draw the tile and run its pattern shader again for every polygon. An element with
+//! would draw the tile and run its pattern shader again for every polygon. The strokes are
+//! drawn by [`super::hairline`]: tiny-skia's hairlines, pixel for pixel. An element with
 //! anything else (another attribute, an opacity, a pattern with a transform, a curve) ends the
 //! run and is left to resvg, and an SVG whose `viewBox` is not its size in pixels is left to resvg
 //! whole. Must not know what a chart is: SVG text in, pixels out.
 
-use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Stroke, Transform};
+use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Transform};
 
 /// The SVG cut at its runs: `docs[0]`, `runs[0]`, `docs[1]`, … `docs[n]` painted in that order.
 pub(super) struct Cut {
@@ -31,7 +32,8 @@ enum Shape {
     Fill(Path, tiny_skia::Color),
     /// Filled with the tile of `tiles[i]`.
     Tiled(Path, usize),
-    Stroke(Path, tiny_skia::Color),
+    /// Polylines stroked one pixel wide: their points, and where each starts in them.
+    Stroke(Vec<(f32, f32)>, Vec<usize>, tiny_skia::Color),
 }
 
 /// A user-space pattern's tile (`patternUnits="userSpaceOnUse"`, no offset, no transform),
@@ -205,9 +207,12 @@ fn tile(header: &str, tag: &str, content: &str) -> Option<Tile> {
 #[derive(Default)]
 struct Gather {
     shapes: Vec<Shape>,
-    open: Option<(Open, PathBuilder)>,
+    open: Option<Open>,
     /// The edges of the filled polygons being gathered, each one way round.
     edges: Vec<(Point, Point)>,
+    /// The polylines of the stroke being gathered, and where each starts in them.
+    lines: Vec<(f32, f32)>,
+    line_starts: Vec<usize>,
     points: Vec<(f32, f32)>,
     /// Where each subpath of a stroke starts in `points`.
     starts: Vec<usize>,
@@ -226,28 +231,19 @@ impl Gather {
         let Some(paint) = paint else {
             return false;
         };
-        if self.open.as_ref().is_none_or(|(open, _)| *open != paint) {
+        if self.open.as_ref() != Some(&paint) {
             self.close();
-            self.open = Some((paint, PathBuilder::new()));
+            self.open = Some(paint);
         }
-        let Some((paint, path)) = &mut self.open else {
-            return false;
-        };
         let points = &self.points;
-        match paint {
-            Open::Stroke(_) => {
-                for (k, start) in self.starts.iter().enumerate() {
-                    let end = self.starts.get(k + 1).copied().unwrap_or(points.len());
-                    for (j, (x, y)) in points[*start..end].iter().enumerate() {
-                        if j == 0 {
-                            path.move_to(*x, *y);
-                        } else {
-                            path.line_to(*x, *y);
-                        }
-                    }
+        match self.open {
+            Some(Open::Stroke(_)) => {
+                for start in &self.starts {
+                    self.line_starts.push(self.lines.len() + start);
                 }
+                self.lines.extend_from_slice(points);
             }
-            Open::Fill(_) | Open::Tiled(_) => {
+            Some(Open::Fill(_) | Open::Tiled(_)) => {
                 // Every polygon one way round, so that the merged edges fill under the non-zero
                 // rule what the polygons fill one by one (reversing one alone changes nothing).
                 let reverse = signed_area(points) < 0.0;
@@ -260,24 +256,39 @@ impl Gather {
                     }
                 }
             }
+            None => return false,
         }
         true
     }
 
     fn close(&mut self) {
-        let Some((paint, mut builder)) = self.open.take() else {
+        let Some(paint) = self.open.take() else {
             return;
         };
-        if !matches!(paint, Open::Stroke(_)) {
-            outlines(std::mem::take(&mut self.edges), &mut builder);
-        }
-        if let Some(path) = builder.finish() {
-            self.shapes.push(match paint {
-                Open::Fill(c) => Shape::Fill(path, c),
-                Open::Tiled(t) => Shape::Tiled(path, t),
-                Open::Stroke(c) => Shape::Stroke(path, c),
-            });
-        }
+        let shape = match paint {
+            Open::Stroke(c) if !self.lines.is_empty() => Shape::Stroke(
+                std::mem::take(&mut self.lines),
+                std::mem::take(&mut self.line_starts),
+                c,
+            ),
+            Open::Stroke(_) => return,
+            Open::Fill(c) => match self.merged() {
+                Some(path) => Shape::Fill(path, c),
+                None => return,
+            },
+            Open::Tiled(t) => match self.merged() {
+                Some(path) => Shape::Tiled(path, t),
+                None => return,
+            },
+        };
+        self.shapes.push(shape);
+    }
+
+    /// The polygons gathered as one path, their shared edges left out.
+    fn merged(&mut self) -> Option<Path> {
+        let mut builder = PathBuilder::new();
+        outlines(std::mem::take(&mut self.edges), &mut builder);
+        builder.finish()
     }
 
     fn finish(mut self) -> Vec<Shape> {
@@ -488,17 +499,8 @@ impl Run {
                     paint.set_color(*colour);
                     pixmap.fill_path(path, &paint, FillRule::Winding, Transform::identity(), None);
                 }
-                Shape::Stroke(path, colour) => {
-                    let mut paint = Paint {
-                        anti_alias: true,
-                        ..Default::default()
-                    };
-                    paint.set_color(*colour);
-                    let stroke = Stroke {
-                        width: 1.0,
-                        ..Default::default()
-                    };
-                    pixmap.stroke_path(path, &paint, &stroke, Transform::identity(), None);
+                Shape::Stroke(points, starts, colour) => {
+                    super::hairline::stroke(pixmap, points, starts, *colour);
                 }
                 Shape::Tiled(path, tile) => {
                     let Some(tile) = self.tiles.get(*tile) else {
