@@ -10,7 +10,9 @@
 //! drawn by [`super::hairline`]: tiny-skia's hairlines, pixel for pixel. An element with
 //! anything else (another attribute, an opacity, a pattern with a transform, a curve) ends the
 //! run and is left to resvg, and an SVG whose `viewBox` is not its size in pixels is left to resvg
-//! whole. Must not know what a chart is: SVG text in, pixels out.
+//! whole. A caller that has its polygons' points hands them over as [`Shapes`] instead, each
+//! painted as a run in place of a [`MARK`] in the SVG, exactly as if written there and read
+//! back. Must not know what a chart is: SVG text (and shapes) in, pixels out.
 
 use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Transform};
 
@@ -20,6 +22,66 @@ pub(super) struct Cut {
     /// `<svg>` tag, the `<defs>` and what lies between two runs.
     pub docs: Vec<String>,
     pub runs: Vec<Run>,
+}
+
+/// Where the caller's [`Shapes`] go in an SVG given with them: each such comment is cut out and
+/// the next of the shapes painted in its place (resvg ignores a comment left in).
+pub const MARK: &str = "<!--raster shapes-->";
+
+/// Polygons and one-pixel polylines handed over with the SVG, to be painted in place of a
+/// [`MARK`] as a run would paint them read from `<polygon>`s and `<path>`s written there (and
+/// merged alike): a caller that has the points need not write them out as text for this module
+/// to read back.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Shapes {
+    given: Vec<Given>,
+    points: Vec<(f32, f32)>,
+}
+
+/// What fills a polygon handed over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fill {
+    /// An opaque colour, `#RRGGBB` as the SVG would write it: red, green, blue.
+    Colour([u8; 3]),
+    /// The tile of the SVG's user-space `<pattern>` of this id.
+    Pattern(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Given {
+    /// A polygon: its fill, its points in `Shapes::points`.
+    Polygon(Fill, std::ops::Range<usize>),
+    /// Polylines stroked one pixel wide in a colour: where each one's points start, up to the
+    /// end of the range.
+    Lines([u8; 3], Vec<usize>, std::ops::Range<usize>),
+}
+
+impl Shapes {
+    /// A polygon (as a `<polygon fill=… points=…>`).
+    pub fn polygon(&mut self, points: impl IntoIterator<Item = (f32, f32)>, fill: Fill) {
+        let from = self.points.len();
+        self.points.extend(points);
+        self.given
+            .push(Given::Polygon(fill, from..self.points.len()));
+    }
+
+    /// Polylines stroked one pixel wide in `colour`, not filled (as one `<path d="M…L…M…">`).
+    pub fn lines<L: IntoIterator<Item = (f32, f32)>>(
+        &mut self,
+        polylines: impl IntoIterator<Item = L>,
+        colour: [u8; 3],
+    ) {
+        let from = self.points.len();
+        let mut starts = Vec::new();
+        for line in polylines {
+            starts.push(self.points.len() - from);
+            self.points.extend(line);
+        }
+        if !starts.is_empty() {
+            self.given
+                .push(Given::Lines(colour, starts, from..self.points.len()));
+        }
+    }
 }
 
 /// The shapes of one run, consecutive ones of one paint merged.
@@ -61,42 +123,61 @@ impl PartialEq for Open {
 }
 
 /// The SVG cut at its runs, or `None` when it has none (or a `viewBox` that scales): then resvg
-/// draws it whole.
-pub(super) fn cut(svg: &str) -> Option<Cut> {
-    let start = svg.find("<svg")?;
-    let open_end = start + svg[start..].find('>')? + 1;
-    let header = &svg[..open_end];
-    if !unscaled(header) || !svg[open_end..].contains("<polygon ") {
-        return None;
+/// draws it whole. `given` are painted in place of the SVG's [`MARK`]s, in order.
+pub(super) fn cut(svg: &str, given: &[Shapes]) -> Result<Option<Cut>, &'static str> {
+    let Some((header, open_end)) = svg
+        .find("<svg")
+        .and_then(|start| Some(start + svg[start..].find('>')? + 1))
+        .map(|end| (&svg[..end], end))
+    else {
+        return Ok(None);
+    };
+    let marked = svg[open_end..].contains(MARK);
+    if !marked && !svg[open_end..].contains("<polygon ") {
+        return Ok(None);
+    }
+    if !unscaled(header) {
+        if marked {
+            return Err("the SVG's viewBox scales it");
+        }
+        return Ok(None);
     }
     let defs = svg
         .find("<defs>")
         .and_then(|at| svg[at..].find("</defs>").map(|end| &svg[at..at + end + 7]))
         .unwrap_or("");
     let tiles = std::rc::Rc::new(tiles(header, defs));
+    let mut given = given.iter();
     let mut docs = Vec::new();
     let mut runs = Vec::new();
     let mut from = 0;
     let mut at = open_end;
-    while let Some(found) = svg[at..].find("<polygon ") {
+    while let Some((found, is_mark)) = next_run(&svg[at..], marked) {
         let begin = at + found;
         let mut end = begin;
         let mut gather = Gather::default();
-        loop {
-            let rest = &svg[end..];
-            let trimmed = rest.trim_start();
-            let Some(close) = trimmed.find("/>") else {
-                break;
-            };
-            let tag = &trimmed[..close];
-            if tag[1..].contains('<') || !gather.add(tag, &tiles) {
-                break;
+        if is_mark {
+            end += MARK.len();
+            if let Some(shapes) = given.next() {
+                gather.add_given(shapes, &tiles)?;
             }
-            end += rest.len() - trimmed.len() + close + 2;
-        }
-        if end == begin {
-            at = begin + 1;
-            continue;
+        } else {
+            loop {
+                let rest = &svg[end..];
+                let trimmed = rest.trim_start();
+                let Some(close) = trimmed.find("/>") else {
+                    break;
+                };
+                let tag = &trimmed[..close];
+                if tag[1..].contains('<') || !gather.add(tag, &tiles) {
+                    break;
+                }
+                end += rest.len() - trimmed.len() + close + 2;
+            }
+            if end == begin {
+                at = begin + 1;
+                continue;
+            }
         }
         docs.push(doc(header, defs, &svg[from..begin], docs.is_empty()));
         runs.push(Run {
@@ -107,14 +188,28 @@ pub(super) fn cut(svg: &str) -> Option<Cut> {
         at = end;
     }
     if runs.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut last = String::with_capacity(header.len() + defs.len() + svg.len() - from);
     last.push_str(header);
     last.push_str(defs);
     last.push_str(&svg[from..]);
     docs.push(last);
-    Some(Cut { docs, runs })
+    Ok(Some(Cut { docs, runs }))
+}
+
+/// Where the next run may start in `rest`: the next `<polygon ` or, when the SVG has any, the
+/// next [`MARK`] (`true`), whichever comes first.
+fn next_run(rest: &str, marked: bool) -> Option<(usize, bool)> {
+    let polygon = rest.find("<polygon ").map(|at| (at, false));
+    let mark = marked
+        .then(|| rest.find(MARK))
+        .flatten()
+        .map(|at| (at, true));
+    match (polygon, mark) {
+        (Some(p), Some(m)) => Some(if m.0 < p.0 { m } else { p }),
+        (p, m) => p.or(m),
+    }
 }
 
 /// A document for resvg: the text before the first run as it is, or the `<svg>` tag and the
@@ -231,34 +326,69 @@ impl Gather {
         let Some(paint) = paint else {
             return false;
         };
+        self.take(paint);
+        true
+    }
+
+    /// Takes the shapes handed over into the run, as if read from the SVG.
+    fn add_given(&mut self, shapes: &Shapes, tiles: &[Tile]) -> Result<(), &'static str> {
+        let colour = |[r, g, b]: [u8; 3]| tiny_skia::Color::from_rgba8(r, g, b, 255);
+        for given in &shapes.given {
+            self.points.clear();
+            let paint = match given {
+                Given::Polygon(fill, range) => {
+                    self.points.extend_from_slice(&shapes.points[range.clone()]);
+                    if self.points.len() < 3 {
+                        continue;
+                    }
+                    match fill {
+                        Fill::Colour(c) => Open::Fill(colour(*c)),
+                        Fill::Pattern(id) => Open::Tiled(
+                            tiles
+                                .iter()
+                                .position(|t| t.id == *id)
+                                .ok_or("no pattern of the SVG has the shapes' pattern id")?,
+                        ),
+                    }
+                }
+                Given::Lines(c, starts, range) => {
+                    self.points.extend_from_slice(&shapes.points[range.clone()]);
+                    self.starts.clone_from(starts);
+                    Open::Stroke(colour(*c))
+                }
+            };
+            self.take(paint);
+        }
+        Ok(())
+    }
+
+    /// Takes the shape read into `points` (and `starts`) into the run: merged with the one
+    /// before when of the same paint.
+    fn take(&mut self, paint: Open) {
+        let stroke = matches!(paint, Open::Stroke(_));
         if self.open.as_ref() != Some(&paint) {
             self.close();
             self.open = Some(paint);
         }
         let points = &self.points;
-        match self.open {
-            Some(Open::Stroke(_)) => {
-                for start in &self.starts {
-                    self.line_starts.push(self.lines.len() + start);
-                }
-                self.lines.extend_from_slice(points);
+        if stroke {
+            for start in &self.starts {
+                self.line_starts.push(self.lines.len() + start);
             }
-            Some(Open::Fill(_) | Open::Tiled(_)) => {
-                // Every polygon one way round, so that the merged edges fill under the non-zero
-                // rule what the polygons fill one by one (reversing one alone changes nothing).
-                let reverse = signed_area(points) < 0.0;
-                let n = points.len();
-                for i in 0..n {
-                    let (a, b) = (points[i], points[(i + 1) % n]);
-                    let edge = if reverse { (b, a) } else { (a, b) };
-                    if edge.0 != edge.1 {
-                        self.edges.push(edge);
-                    }
-                }
-            }
-            None => return false,
+            self.lines.extend_from_slice(points);
+            return;
         }
-        true
+        // Every polygon one way round, so that the merged edges fill under the non-zero rule
+        // what the polygons fill one by one (reversing one alone changes nothing).
+        let reverse = signed_area(points) < 0.0;
+        let n = points.len();
+        for i in 0..n {
+            let (a, b) = (points[i], points[(i + 1) % n]);
+            let edge = if reverse { (b, a) } else { (a, b) };
+            if edge.0 != edge.1 {
+                self.edges.push(edge);
+            }
+        }
     }
 
     fn close(&mut self) {
