@@ -433,33 +433,45 @@ type Point = (f32, f32);
 /// runs the other way: where two merged polygons meet, the edge between them is crossed once
 /// each way and adds nothing to the winding, but would cost the scan its crossings (most of
 /// them, where most regions of a map are hatched). What is left is chained into closed loops,
-/// which wind round every point as the polygons did.
+/// which wind round every point as the polygons did. The windings are summed in a hash map, not
+/// by sorting every edge (the sort was half of a map's merging).
 fn outlines(edges: Vec<(Point, Point)>, path: &mut PathBuilder) {
     // A point as one number (its coordinates' bits): equal points are equal numbers.
     let key = |p: Point| (u64::from(p.0.to_bits()) << 32) | u64::from(p.1.to_bits());
-    // Each edge undirected, + for one way round and − for the other, sorted: the two ways of
-    // one edge side by side.
-    let mut undirected: Vec<(u64, u64, i32, Point, Point)> = edges
-        .into_iter()
-        .map(|(a, b)| {
-            let (ka, kb) = (key(a), key(b));
-            if ka < kb {
-                (ka, kb, 1, a, b)
-            } else {
-                (kb, ka, -1, b, a)
-            }
-        })
-        .collect();
-    undirected.sort_unstable_by_key(|e| (e.0, e.1));
-    // What is left, directed, sorted by where it starts.
-    let mut left: Vec<(u64, Point, Point)> = Vec::with_capacity(undirected.len() / 2);
-    for same in undirected.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-        let net: i32 = same.iter().map(|e| e.2).sum();
-        let (_, _, _, a, b) = same[0];
-        let (a, b) = if net > 0 { (a, b) } else { (b, a) };
-        for _ in 0..net.unsigned_abs() {
-            left.push((key(a), a, b));
+    // Each edge undirected (its ends in key order): how many more times it is run from its
+    // lower end than back.
+    let undirected = |a: Point, b: Point| {
+        let (ka, kb) = (key(a), key(b));
+        if ka < kb {
+            ((ka, kb), 1)
+        } else {
+            ((kb, ka), -1)
         }
+    };
+    let mut net: foldhash::HashMap<(u64, u64), i32> = foldhash::HashMap::default();
+    net.reserve(edges.len());
+    for &(a, b) in &edges {
+        let (k, way) = undirected(a, b);
+        *net.entry(k).or_default() += way;
+    }
+    // What is left, directed, in the order of the edges: each undirected edge at its first
+    // appearance, as many times as its net winding, the way it winds; then sorted by where it
+    // starts.
+    let mut left: Vec<(u64, Point, Point)> = Vec::with_capacity(edges.len() / 2);
+    for &(a, b) in &edges {
+        let (k, way) = undirected(a, b);
+        let Some(n) = net.get_mut(&k).filter(|n| **n != 0) else {
+            continue;
+        };
+        let (from, to) = if (*n > 0) == (way > 0) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        for _ in 0..n.unsigned_abs() {
+            left.push((key(from), from, to));
+        }
+        *n = 0;
     }
     left.sort_unstable_by_key(|e| e.0);
     // Chained: from each edge not yet drawn, on along the edges that start where it ends
