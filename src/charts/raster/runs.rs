@@ -681,21 +681,32 @@ fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
             continue;
         }
         let tile_row = &tile[(y % th) * tw * 4..(y % th + 1) * tw * 4];
-        for (i, c) in row.iter_mut().enumerate() {
-            let a = u32::from(*c);
-            if a == 0 {
-                continue;
+        let out = &mut pixels[(y * w + x0) * 4..(y * w + x1) * 4];
+        // The tile's column of each pixel, stepped rather than divided for.
+        let mut column = x0 % tw;
+        for (c, dst) in row.iter_mut().zip(out.chunks_exact_mut(4)) {
+            let src = &tile_row[column * 4..column * 4 + 4];
+            column = if column + 1 == tw { 0 } else { column + 1 };
+            match *c {
+                0 => continue,
+                // Wholly covered: the mix below gives the tile's pixel itself.
+                255 => dst.copy_from_slice(src),
+                a => {
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d = mix(*s, *d, a);
+                    }
+                }
             }
             *c = 0;
-            let x = x0 + i;
-            let src = &tile_row[(x % tw) * 4..(x % tw) * 4 + 4];
-            let dst = &mut pixels[(y * w + x) * 4..(y * w + x) * 4 + 4];
-            for k in 0..4 {
-                let v = u32::from(src[k]) * a + u32::from(dst[k]) * (255 - a);
-                dst[k] = ((v + 128 + ((v + 128) >> 8)) >> 8) as u8;
-            }
         }
     }
+}
+
+/// `s` over `d` by coverage `a` (of 255), rounded.
+fn mix(s: u8, d: u8, a: u8) -> u8 {
+    let (s, d, a) = (u32::from(s), u32::from(d), u32::from(a));
+    let v = s * a + d * (255 - a);
+    ((v + 128 + ((v + 128) >> 8)) >> 8) as u8
 }
 
 #[cfg(test)]

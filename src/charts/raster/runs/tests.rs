@@ -225,3 +225,14 @@ fn shapes_that_cannot_be_painted_as_given_are_an_error() {
     let scaled = marked.replace("viewBox=\"0 0 120 80\"", "viewBox=\"0 0 60 40\"");
     assert!(cut(&scaled, &[body_given()]).is_err(), "a scaled SVG");
 }
+
+#[test]
+fn a_wholly_covered_pixel_takes_the_tiles_own_colour() {
+    // What lets `tiled` copy the tile's pixel where the coverage is full.
+    for s in 0..=255 {
+        for d in 0..=255 {
+            assert_eq!(mix(s, d, 255), s, "{s} over {d}");
+            assert_eq!(mix(s, d, 0), d, "{s} under {d}");
+        }
+    }
+}
