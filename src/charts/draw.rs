@@ -93,6 +93,46 @@ pub fn svg(
     height: u32,
     theme: Theme,
 ) -> Result<String, ChartError> {
+    let (out, named) = drawn(prepared, width, height, theme)?;
+    Ok(match named {
+        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish(
+            &out,
+            &drawn,
+            background,
+            no_data,
+            no_data_fill,
+            &prepared.id,
+        ),
+        None => out,
+    })
+}
+
+/// What the PNG of [`svg`]'s SVG is drawn from: that SVG, but for a map's regions, which are
+/// shapes to paint in place of the marks left for them ([`super::map::finish_for_png`]).
+pub fn for_png(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+) -> Result<(String, Vec<super::raster::Shapes>), ChartError> {
+    let (out, named) = drawn(prepared, width, height, theme)?;
+    Ok(match named {
+        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish_for_png(
+            &out,
+            &drawn,
+            background,
+            no_data,
+            no_data_fill,
+            &prepared.id,
+        ),
+        None => (out, Vec::new()),
+    })
+}
+
+/// Plotters' SVG of `prepared`, and for a map what it drew with the colours `map::finish` needs.
+type Drawn = (String, Option<(super::map::Drawn, [RGBColor; 3])>);
+
+fn drawn(prepared: &Prepared, width: u32, height: u32, theme: Theme) -> Result<Drawn, ChartError> {
     let mut out = String::new();
     let mut named: Option<(super::map::Drawn, [RGBColor; 3])> = None;
     {
@@ -248,18 +288,7 @@ pub fn svg(
         }
         root.present().map_err(err)?;
     }
-    let out = merge_polylines(&dashes(out));
-    Ok(match named {
-        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish(
-            &out,
-            &drawn,
-            background,
-            no_data,
-            no_data_fill,
-            &prepared.id,
-        ),
-        None => out,
-    })
+    Ok((merge_polylines(&dashes(out)), named))
 }
 
 /// Runs of consecutive `<polyline>`s that plotters wrote with the same attributes, each made one

@@ -2,10 +2,11 @@
 //! regions without a value hatched, a legend with the class bounds, and the highlighted region
 //! (Brussels-Capital, a few pixels wide at the scale of Europe) ringed on the map and shown again
 //! magnified in an inset, so it is always visible. Draws on plotters' SVG backend inside the area
-//! it is given, the regions' polygons and borders written beside it ([`Drawn::geometry`]), then
-//! [`finish`] puts them in place and turns the no-data fills into one hatching `<pattern>`; the title,
-//! the footer (source, licence, © EuroGeographics), the alt text and PNG conversion are the
-//! caller's.
+//! it is given, the regions' polygons and borders kept beside it in pixels ([`Drawn::geometry`]),
+//! then [`finish`] writes them in place and turns the no-data fills into one hatching `<pattern>`
+//! (or, for the PNG, [`finish_for_png`] leaves a mark in their place and hands them over as
+//! shapes, not written out as text to be read back); the title, the footer (source, licence,
+//! © EuroGeographics), the alt text and PNG conversion are the caller's.
 //!
 //! Each region is one filled polygon (a multipolygon's parts and its holes joined into one
 //! outline by zero-width bridges, filled with the non-zero rule, so a hole stays open): the
@@ -81,10 +82,32 @@ pub struct Drawn {
     pub polygons: Vec<(String, Part)>,
     /// The boxes of the outermost regions drawn: code and box (left, top, right, bottom), px.
     pub outermost: Vec<(String, [i32; 4])>,
-    /// The SVG of each group of regions painted (their polygons, named `data-geo` and
-    /// `data-part`, and their borders), written here rather than through plotters (far fewer
-    /// instructions); [`finish`] puts each where plotters' SVG holds its placeholder.
-    pub geometry: Vec<String>,
+    /// Each group of regions painted (the map, an outermost box, the inset), drawn here rather
+    /// than through plotters (far fewer instructions): [`finish`] writes each where plotters' SVG
+    /// holds its placeholder, [`finish_for_png`] hands them to the rasteriser.
+    pub geometry: Vec<Group>,
+}
+
+/// The polygons of a group of regions, in the order filled, then their borders: in pixels of
+/// the whole SVG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub polygons: Vec<Polygon>,
+    /// Every border once (an edge two regions share is in one polyline only).
+    pub borders: Vec<Vec<(i32, i32)>>,
+    pub stroke: RGBColor,
+}
+
+/// One region's filled polygon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polygon {
+    pub geo: String,
+    pub part: Part,
+    /// Its class's colour; `None` for no data (hatched).
+    pub fill: Option<RGBColor>,
+    /// Its rings joined into one outline by zero-width bridges to the first ring's first point
+    /// (exteriors one way round, holes the other).
+    pub outline: Vec<(i32, i32)>,
 }
 
 /// Where a polygon is drawn.
@@ -622,9 +645,13 @@ fn no_data_marked(style: &MapStyle) -> plotters::style::RGBAColor {
 /// line element per hatching stroke, for the browser and resvg alike.
 /// `no_data` and `no_data_fill` are the [`MapStyle`]'s.
 pub fn hatched(svg: &str, no_data: RGBColor, no_data_fill: RGBColor, id: &str) -> String {
-    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    hatch(svg, no_data, no_data_fill, id, false)
+}
+
+/// [`hatched`], the pattern defined even without a marked fill in `svg` when `always`.
+fn hatch(svg: &str, no_data: RGBColor, no_data_fill: RGBColor, id: &str, always: bool) -> String {
     let marked = format!("opacity=\"{NO_DATA_MARK}\" fill=\"{}\"", hex(no_data_fill));
-    if !svg.contains(&marked) {
+    if !always && !svg.contains(&marked) {
         return svg.to_owned();
     }
     let pattern = format!("{id}-no-data");
@@ -666,12 +693,12 @@ fn paint<DB: DrawingBackend>(
     clip: Option<Px>,
     style: &MapStyle,
     part: Part,
-    geometry: &mut Vec<String>,
+    geometry: &mut Vec<Group>,
 ) -> Result<Vec<String>, DB> {
     let mut filled = Vec::with_capacity(regions.len());
+    let mut polygons = Vec::with_capacity(regions.len());
     let mut borders: Vec<Vec<(i32, i32)>> = Vec::new();
     let base = area.get_base_pixel();
-    let mut svg = String::with_capacity(64 * 1024);
     for (region, class) in regions {
         // Each polygon's rings in pixels: the exterior, then its holes.
         let mut rings: Vec<(Vec<(f64, f64)>, bool)> = Vec::new();
@@ -708,50 +735,72 @@ fn paint<DB: DrawingBackend>(
             outline.extend_from_slice(ring);
             outline.push(anchor);
         }
-        // As plotters' SVG backend writes a filled polygon, with the region named.
-        svg.push_str("<polygon data-geo=\"");
-        svg.push_str(&crate::charts::escape(&region.code));
-        svg.push_str("\" data-part=\"");
-        svg.push_str(part.as_str());
-        match class {
-            Some(_) => {
-                svg.push_str("\" opacity=\"1\" fill=\"");
-                svg.push_str(&hex(fill_of(style, *class)));
-            }
-            None => {
-                svg.push_str(&format!("\" opacity=\"{NO_DATA_MARK}\" fill=\""));
-                svg.push_str(&hex(style.no_data_fill));
-            }
+        for p in &mut outline {
+            *p = (p.0 + base.0, p.1 + base.1);
         }
-        svg.push_str("\" points=\"");
-        for p in &outline {
-            push_point(&mut svg, *p, base);
-            svg.push(' ');
-        }
-        svg.push_str("\"/>\n");
+        polygons.push(Polygon {
+            geo: region.code.clone(),
+            part,
+            fill: class.map(|_| fill_of(style, *class)),
+            outline,
+        });
         filled.push(region.code.clone());
         borders.extend(pixel_rings.into_iter().filter(|r| r.len() >= 2));
     }
-    let runs = shared_once(&borders);
-    if !runs.is_empty() {
-        svg.push_str("<path fill=\"none\" opacity=\"1\" stroke=\"");
-        svg.push_str(&hex(style.stroke));
-        svg.push_str("\" stroke-width=\"1\" d=\"");
-        for run in runs {
-            for (i, p) in run.into_iter().enumerate() {
-                svg.push(if i == 0 { 'M' } else { 'L' });
-                push_point(&mut svg, p, base);
-            }
-        }
-        svg.push_str("\"/>\n");
+    let mut borders = shared_once(&borders);
+    for p in borders.iter_mut().flatten() {
+        *p = (p.0 + base.0, p.1 + base.1);
     }
     // Where the geometry goes in plotters' SVG: a mark [`finish`] replaces by it.
     area.draw(&Rectangle::new(
         [(0, 0), (1, 1)],
         placeholder(style).filled(),
     ))?;
-    geometry.push(svg);
+    geometry.push(Group {
+        polygons,
+        borders,
+        stroke: style.stroke,
+    });
     Ok(filled)
+}
+
+/// The SVG of a group: each polygon as plotters' SVG backend writes a filled polygon, with its
+/// region named (a no-data fill marked for [`hatched`]), then the borders as one `<path>`.
+fn write_group(svg: &mut String, group: &Group, no_data_fill: RGBColor) {
+    for polygon in &group.polygons {
+        svg.push_str("<polygon data-geo=\"");
+        svg.push_str(&crate::charts::escape(&polygon.geo));
+        svg.push_str("\" data-part=\"");
+        svg.push_str(polygon.part.as_str());
+        match polygon.fill {
+            Some(fill) => {
+                svg.push_str("\" opacity=\"1\" fill=\"");
+                svg.push_str(&hex(fill));
+            }
+            None => {
+                svg.push_str(&format!("\" opacity=\"{NO_DATA_MARK}\" fill=\""));
+                svg.push_str(&hex(no_data_fill));
+            }
+        }
+        svg.push_str("\" points=\"");
+        for p in &polygon.outline {
+            push_point(svg, *p);
+            svg.push(' ');
+        }
+        svg.push_str("\"/>\n");
+    }
+    if !group.borders.is_empty() {
+        svg.push_str("<path fill=\"none\" opacity=\"1\" stroke=\"");
+        svg.push_str(&hex(group.stroke));
+        svg.push_str("\" stroke-width=\"1\" d=\"");
+        for run in &group.borders {
+            for (i, p) in run.iter().enumerate() {
+                svg.push(if i == 0 { 'M' } else { 'L' });
+                push_point(svg, *p);
+            }
+        }
+        svg.push_str("\"/>\n");
+    }
 }
 
 /// `#RRGGBB`, as plotters writes a colour.
@@ -759,11 +808,11 @@ fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
 }
 
-/// `x,y` of a pixel of the area, in the SVG's coordinates (offset by the area's origin).
-fn push_point(svg: &mut String, (x, y): (i32, i32), base: (i32, i32)) {
-    push_int(svg, x + base.0);
+/// `x,y` of a pixel.
+fn push_point(svg: &mut String, (x, y): (i32, i32)) {
+    push_int(svg, x);
     svg.push(',');
-    push_int(svg, y + base.1);
+    push_int(svg, y);
 }
 
 /// An integer in decimal, without the formatting machinery (hundreds of thousands per map).
@@ -795,7 +844,7 @@ fn placeholder(style: &MapStyle) -> plotters::style::RGBAColor {
 }
 
 /// The SVG plotters wrote for [`draw`], finished: each placeholder replaced by the regions
-/// [`draw`] wrote beside it (`drawn.geometry`, in order), then the no-data fills [`hatched`].
+/// [`draw`] drew there (`drawn.geometry`, in order), then the no-data fills [`hatched`].
 /// `background`, `no_data` and `no_data_fill` are the [`MapStyle`]'s.
 pub fn finish(
     svg: &str,
@@ -805,25 +854,97 @@ pub fn finish(
     no_data_fill: RGBColor,
     id: &str,
 ) -> String {
+    let size = drawn
+        .geometry
+        .iter()
+        .map(|g| {
+            g.polygons
+                .iter()
+                .map(|p| p.outline.len() * 8)
+                .sum::<usize>()
+                + 64 * 1024
+        })
+        .sum::<usize>();
+    let mut groups = drawn.geometry.iter();
+    let out = placed(svg, background, size, |out| {
+        if let Some(group) = groups.next() {
+            write_group(out, group, no_data_fill);
+        }
+    });
+    hatched(&out, no_data, no_data_fill, id)
+}
+
+/// What the PNG of the SVG [`finish`] writes is drawn from: the SVG with a
+/// [`raster::MARK`](crate::charts::raster::MARK) in place of each group of regions, and the
+/// groups as shapes for [`raster::png_with`](crate::charts::raster::png_with), which paints them
+/// there as it would paint them read from [`finish`]'s SVG (the same pixels), without their
+/// points written out and read back.
+pub fn finish_for_png(
+    svg: &str,
+    drawn: &Drawn,
+    background: RGBColor,
+    no_data: RGBColor,
+    no_data_fill: RGBColor,
+    id: &str,
+) -> (String, Vec<crate::charts::raster::Shapes>) {
+    use crate::charts::raster::{Fill, MARK, Shapes};
+    let out = placed(svg, background, 0, |out| out.push_str(MARK));
+    let pattern = format!("{id}-no-data");
+    let rgb = |c: RGBColor| [c.0, c.1, c.2];
+    let float = |points: &[(i32, i32)]| {
+        points
+            .iter()
+            .map(|&(x, y)| (x as f32, y as f32))
+            .collect::<Vec<_>>()
+    };
+    let shapes = drawn
+        .geometry
+        .iter()
+        .map(|group| {
+            let mut shapes = Shapes::default();
+            for polygon in &group.polygons {
+                let fill = match polygon.fill {
+                    Some(c) => Fill::Colour(rgb(c)),
+                    None => Fill::Pattern(pattern.clone()),
+                };
+                shapes.polygon(float(&polygon.outline), fill);
+            }
+            shapes.lines(group.borders.iter().map(|b| float(b)), rgb(group.stroke));
+            shapes
+        })
+        .collect();
+    let hatching = drawn
+        .geometry
+        .iter()
+        .any(|g| g.polygons.iter().any(|p| p.fill.is_none()));
+    (hatch(&out, no_data, no_data_fill, id, hatching), shapes)
+}
+
+/// `svg` with each of [`paint`]'s placeholders replaced by what `put` writes (`extra`: the
+/// bytes it will add, about).
+fn placed(
+    svg: &str,
+    background: RGBColor,
+    extra: usize,
+    mut put: impl FnMut(&mut String),
+) -> String {
     // The placeholder as plotters writes it (at the area's origin: `<rect x=".." y=".." …`).
     let mark = format!(
         " width=\"1\" height=\"1\" opacity=\"{PLACEHOLDER_MARK}\" fill=\"{}\" stroke=\"none\"/>\n",
         hex(background)
     );
-    let mut out =
-        String::with_capacity(svg.len() + drawn.geometry.iter().map(String::len).sum::<usize>());
+    let mut out = String::with_capacity(svg.len() + extra);
     let mut rest = svg;
-    let mut groups = drawn.geometry.iter();
     while let Some(at) = rest.find(&mark) {
         let Some(open) = rest[..at].rfind("<rect ") else {
             break;
         };
         out.push_str(&rest[..open]);
-        out.push_str(groups.next().map_or("", String::as_str));
+        put(&mut out);
         rest = &rest[at + mark.len()..];
     }
     out.push_str(rest);
-    hatched(&out, no_data, no_data_fill, id)
+    out
 }
 
 /// A hasher for pixel edges (the standard one is built against hostile keys; these are ours).

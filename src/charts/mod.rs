@@ -114,6 +114,8 @@ pub enum RenderError {
     Svg(#[from] resvg::usvg::Error),
     #[error("a {width}×{height} px image cannot be rasterised")]
     Size { width: u32, height: u32 },
+    #[error("the shapes given with the SVG cannot be painted: {0}")]
+    Shapes(&'static str),
     #[error("the PNG could not be encoded")]
     Png(#[from] png::EncodingError),
 }
@@ -212,28 +214,25 @@ pub fn svg(
     height: u32,
     theme: Theme,
 ) -> Result<String, ChartError> {
-    described(prepared, width, height, theme, true)
+    described(prepared, &draw::svg(prepared, width, height, theme)?, true)
 }
 
 /// The PNG of `prepared`: its SVG (without the embedded font, which resvg does not read: it
-/// draws with the same bundled font from its own database) rasterised by [`png`].
+/// draws with the same bundled font from its own database) rasterised by [`png`]; a map's
+/// regions handed to the rasteriser as shapes rather than written into the SVG and read back
+/// ([`draw::for_png`], the same pixels).
 pub fn png_of(
     prepared: &Prepared,
     width: u32,
     height: u32,
     theme: Theme,
 ) -> Result<Vec<u8>, ChartError> {
-    png(&described(prepared, width, height, theme, false)?)
+    let (drawn, shapes) = draw::for_png(prepared, width, height, theme)?;
+    raster::png_with(&described(prepared, &drawn, false)?, &shapes)
 }
 
-fn described(
-    prepared: &Prepared,
-    width: u32,
-    height: u32,
-    theme: Theme,
-    embed_font: bool,
-) -> Result<String, ChartError> {
-    let drawn = draw::svg(prepared, width, height, theme)?;
+/// Plotters' SVG `drawn` of `prepared` with its title, description and (`embed_font`) font.
+fn described(prepared: &Prepared, drawn: &str, embed_font: bool) -> Result<String, ChartError> {
     let alt = words::alt(prepared);
     let open = drawn
         .find("<svg")

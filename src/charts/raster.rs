@@ -1,15 +1,18 @@
 //! The PNG of a chart's SVG: resvg parses and fills the shapes, but for the runs of polygons
 //! (a map's regions and their borders), which [`runs`] fills itself from the same SVG between
 //! the pieces resvg draws (the no-data hatching one coverage mask and one pass, where resvg ran
-//! a pattern shader per region); and the text is laid here from the bundled font's glyphs:
-//! each glyph's anti-aliased coverage is filled with tiny-skia from its outline (converted to a
-//! path once per process) once per size and quarter-pixel offset, then kept (usvg would shape
+//! a pattern shader per region), or from the [`Shapes`] handed over with the SVG in place of its
+//! [`MARK`]s ([`png_with`]); the borders by [`hairline`]; and the text is laid here from the
+//! bundled font's glyphs: each glyph's anti-aliased coverage is filled with tiny-skia from its
+//! outline (converted to a path once per process) once per size and quarter-pixel offset, then
+//! kept (usvg would shape
 //! every `<text>` and convert every glyph outline again for each image, most of a PNG's time).
 //! The glyphs are placed as the SVG asks (`x`, `y`, `dy` in `em`/`ex` as usvg reads them,
 //! `text-anchor`, `font-size`, `fill`, `opacity`) with the advances and kerning that
 //! `style::text_width` measures, on top of the shapes. A `<text>` this does not read (a
 //! rotation, a weight, another font) is left in the SVG for resvg to draw. The image's buffers
-//! are kept for the thread's next one. Must not know what a chart is: SVG text in, PNG bytes out.
+//! are kept for the thread's next one. Must not know what a chart is: SVG text (and shapes) in,
+//! PNG bytes out.
 
 use std::sync::OnceLock;
 
@@ -18,7 +21,10 @@ use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 use super::style;
 use super::{ChartError, RenderError};
 
+mod hairline;
 mod runs;
+
+pub use runs::{Fill, MARK, Shapes};
 
 /// The bundled font's glyphs as paths in font units (y up), by glyph id, and its metrics.
 struct Glyphs {
@@ -236,12 +242,19 @@ fn options() -> resvg::usvg::Options<'static> {
 /// The PNG of an SVG drawn by `charts::svg` (without its embedded font): the shapes by resvg,
 /// the text from the cached glyphs, anti-aliased.
 pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
+    png_with(svg, &[])
+}
+
+/// The PNG of an SVG with `given` painted in place of its [`MARK`]s, in order, as [`png`] paints
+/// the same shapes written there (`<polygon>`s, one-pixel `<path>`s); the SVG's `viewBox` must be
+/// its size in pixels, and a pattern the shapes fill with one of its `<defs>`.
+pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     let (shapes, labels) = match glyphs() {
         Some(_) => split_text(svg),
         None => (svg.to_owned(), Vec::new()),
     };
     let options = options();
-    let (docs, runs) = match runs::cut(&shapes) {
+    let (docs, runs) = match runs::cut(&shapes, given).map_err(RenderError::Shapes)? {
         Some(cut) => (cut.docs, cut.runs),
         None => (vec![shapes], Vec::new()),
     };

@@ -100,6 +100,20 @@ fn render(
     breaks: &[f64],
     highlight: Option<&str>,
 ) -> (String, Drawn) {
+    let (svg, drawn) = plotted(size, values, breaks, highlight);
+    (
+        finish(&svg, &drawn, BACKGROUND, NO_DATA, BACKGROUND, "test"),
+        drawn,
+    )
+}
+
+/// Plotters' SVG of the map, not finished, and what was drawn.
+fn plotted(
+    size: (u32, u32),
+    values: &BTreeMap<String, f64>,
+    breaks: &[f64],
+    highlight: Option<&str>,
+) -> (String, Drawn) {
     let shapes = shapes();
     let format = french;
     let mut svg = String::new();
@@ -110,10 +124,7 @@ fn render(
         area.present().expect("the SVG is written");
         drawn
     };
-    (
-        finish(&svg, &drawn, BACKGROUND, NO_DATA, BACKGROUND, "test"),
-        drawn,
-    )
+    (svg, drawn)
 }
 
 /// The fill of a region without a value: the hatching pattern.
@@ -586,6 +597,24 @@ fn the_png_shows_what_the_svg_shows_hatching_borders_and_brussels_in_its_inset()
     let fill = FILLS[class.expect("BE10 has a value")];
     let (hx, hy) = drawn.highlight.expect("an inset");
     assert_eq!(rgb(hx, hy), [fill.0, fill.1, fill.2]);
+}
+
+#[test]
+fn the_png_of_the_regions_handed_over_is_the_png_of_the_svg_byte_for_byte() {
+    let values = values();
+    let breaks = breaks::quantiles(&values.values().copied().collect::<Vec<_>>(), 5);
+    let (svg, drawn) = plotted((800, 500), &values, &breaks, Some("BE10"));
+    let whole = finish(&svg, &drawn, BACKGROUND, NO_DATA, BACKGROUND, "test");
+    let (marked, shapes) = finish_for_png(&svg, &drawn, BACKGROUND, NO_DATA, BACKGROUND, "test");
+    // The map, the outermost boxes and the inset: each a mark and its shapes.
+    let marks = marked.matches(crate::charts::raster::MARK).count();
+    assert_eq!(marks, shapes.len());
+    assert_eq!(marks, 1 + drawn.outermost.len() + 1);
+    assert!(!marked.contains("<polygon") && marked.contains("<pattern id=\"test-no-data\""));
+    assert!(marked.len() * 4 < whole.len(), "the points are not written");
+    let png = crate::charts::raster::png(&whole).expect("the PNG of the SVG");
+    let given = crate::charts::raster::png_with(&marked, &shapes).expect("the PNG of the shapes");
+    assert!(png == given, "the two PNGs differ");
 }
 
 #[test]

@@ -6,12 +6,15 @@
 //! by tiny-skia); consecutive polygons of one fill are one path (their shared edges get no seam),
 //! and consecutive polygons filled with one user-space `<pattern>` (a map's no-data hatching)
 //! are one coverage mask over which the pattern's tile, drawn once by resvg, is laid: resvg
-//! would draw the tile and run its pattern shader again for every polygon. An element with
+//! would draw the tile and run its pattern shader again for every polygon. The strokes are
+//! drawn by [`super::hairline`]: tiny-skia's hairlines, pixel for pixel. An element with
 //! anything else (another attribute, an opacity, a pattern with a transform, a curve) ends the
 //! run and is left to resvg, and an SVG whose `viewBox` is not its size in pixels is left to resvg
-//! whole. Must not know what a chart is: SVG text in, pixels out.
+//! whole. A caller that has its polygons' points hands them over as [`Shapes`] instead, each
+//! painted as a run in place of a [`MARK`] in the SVG, exactly as if written there and read
+//! back. Must not know what a chart is: SVG text (and shapes) in, pixels out.
 
-use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Stroke, Transform};
+use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Transform};
 
 /// The SVG cut at its runs: `docs[0]`, `runs[0]`, `docs[1]`, … `docs[n]` painted in that order.
 pub(super) struct Cut {
@@ -19,6 +22,66 @@ pub(super) struct Cut {
     /// `<svg>` tag, the `<defs>` and what lies between two runs.
     pub docs: Vec<String>,
     pub runs: Vec<Run>,
+}
+
+/// Where the caller's [`Shapes`] go in an SVG given with them: each such comment is cut out and
+/// the next of the shapes painted in its place (resvg ignores a comment left in).
+pub const MARK: &str = "<!--raster shapes-->";
+
+/// Polygons and one-pixel polylines handed over with the SVG, to be painted in place of a
+/// [`MARK`] as a run would paint them read from `<polygon>`s and `<path>`s written there (and
+/// merged alike): a caller that has the points need not write them out as text for this module
+/// to read back.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Shapes {
+    given: Vec<Given>,
+    points: Vec<(f32, f32)>,
+}
+
+/// What fills a polygon handed over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fill {
+    /// An opaque colour, `#RRGGBB` as the SVG would write it: red, green, blue.
+    Colour([u8; 3]),
+    /// The tile of the SVG's user-space `<pattern>` of this id.
+    Pattern(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Given {
+    /// A polygon: its fill, its points in `Shapes::points`.
+    Polygon(Fill, std::ops::Range<usize>),
+    /// Polylines stroked one pixel wide in a colour: where each one's points start, up to the
+    /// end of the range.
+    Lines([u8; 3], Vec<usize>, std::ops::Range<usize>),
+}
+
+impl Shapes {
+    /// A polygon (as a `<polygon fill=… points=…>`).
+    pub fn polygon(&mut self, points: impl IntoIterator<Item = (f32, f32)>, fill: Fill) {
+        let from = self.points.len();
+        self.points.extend(points);
+        self.given
+            .push(Given::Polygon(fill, from..self.points.len()));
+    }
+
+    /// Polylines stroked one pixel wide in `colour`, not filled (as one `<path d="M…L…M…">`).
+    pub fn lines<L: IntoIterator<Item = (f32, f32)>>(
+        &mut self,
+        polylines: impl IntoIterator<Item = L>,
+        colour: [u8; 3],
+    ) {
+        let from = self.points.len();
+        let mut starts = Vec::new();
+        for line in polylines {
+            starts.push(self.points.len() - from);
+            self.points.extend(line);
+        }
+        if !starts.is_empty() {
+            self.given
+                .push(Given::Lines(colour, starts, from..self.points.len()));
+        }
+    }
 }
 
 /// The shapes of one run, consecutive ones of one paint merged.
@@ -31,7 +94,8 @@ enum Shape {
     Fill(Path, tiny_skia::Color),
     /// Filled with the tile of `tiles[i]`.
     Tiled(Path, usize),
-    Stroke(Path, tiny_skia::Color),
+    /// Polylines stroked one pixel wide: their points, and where each starts in them.
+    Stroke(Vec<(f32, f32)>, Vec<usize>, tiny_skia::Color),
 }
 
 /// A user-space pattern's tile (`patternUnits="userSpaceOnUse"`, no offset, no transform),
@@ -59,42 +123,61 @@ impl PartialEq for Open {
 }
 
 /// The SVG cut at its runs, or `None` when it has none (or a `viewBox` that scales): then resvg
-/// draws it whole.
-pub(super) fn cut(svg: &str) -> Option<Cut> {
-    let start = svg.find("<svg")?;
-    let open_end = start + svg[start..].find('>')? + 1;
-    let header = &svg[..open_end];
-    if !unscaled(header) || !svg[open_end..].contains("<polygon ") {
-        return None;
+/// draws it whole. `given` are painted in place of the SVG's [`MARK`]s, in order.
+pub(super) fn cut(svg: &str, given: &[Shapes]) -> Result<Option<Cut>, &'static str> {
+    let Some((header, open_end)) = svg
+        .find("<svg")
+        .and_then(|start| Some(start + svg[start..].find('>')? + 1))
+        .map(|end| (&svg[..end], end))
+    else {
+        return Ok(None);
+    };
+    let marked = svg[open_end..].contains(MARK);
+    if !marked && !svg[open_end..].contains("<polygon ") {
+        return Ok(None);
+    }
+    if !unscaled(header) {
+        if marked {
+            return Err("the SVG's viewBox scales it");
+        }
+        return Ok(None);
     }
     let defs = svg
         .find("<defs>")
         .and_then(|at| svg[at..].find("</defs>").map(|end| &svg[at..at + end + 7]))
         .unwrap_or("");
     let tiles = std::rc::Rc::new(tiles(header, defs));
+    let mut given = given.iter();
     let mut docs = Vec::new();
     let mut runs = Vec::new();
     let mut from = 0;
     let mut at = open_end;
-    while let Some(found) = svg[at..].find("<polygon ") {
+    while let Some((found, is_mark)) = next_run(&svg[at..], marked) {
         let begin = at + found;
         let mut end = begin;
         let mut gather = Gather::default();
-        loop {
-            let rest = &svg[end..];
-            let trimmed = rest.trim_start();
-            let Some(close) = trimmed.find("/>") else {
-                break;
-            };
-            let tag = &trimmed[..close];
-            if tag[1..].contains('<') || !gather.add(tag, &tiles) {
-                break;
+        if is_mark {
+            end += MARK.len();
+            if let Some(shapes) = given.next() {
+                gather.add_given(shapes, &tiles)?;
             }
-            end += rest.len() - trimmed.len() + close + 2;
-        }
-        if end == begin {
-            at = begin + 1;
-            continue;
+        } else {
+            loop {
+                let rest = &svg[end..];
+                let trimmed = rest.trim_start();
+                let Some(close) = trimmed.find("/>") else {
+                    break;
+                };
+                let tag = &trimmed[..close];
+                if tag[1..].contains('<') || !gather.add(tag, &tiles) {
+                    break;
+                }
+                end += rest.len() - trimmed.len() + close + 2;
+            }
+            if end == begin {
+                at = begin + 1;
+                continue;
+            }
         }
         docs.push(doc(header, defs, &svg[from..begin], docs.is_empty()));
         runs.push(Run {
@@ -105,14 +188,28 @@ pub(super) fn cut(svg: &str) -> Option<Cut> {
         at = end;
     }
     if runs.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut last = String::with_capacity(header.len() + defs.len() + svg.len() - from);
     last.push_str(header);
     last.push_str(defs);
     last.push_str(&svg[from..]);
     docs.push(last);
-    Some(Cut { docs, runs })
+    Ok(Some(Cut { docs, runs }))
+}
+
+/// Where the next run may start in `rest`: the next `<polygon ` or, when the SVG has any, the
+/// next [`MARK`] (`true`), whichever comes first.
+fn next_run(rest: &str, marked: bool) -> Option<(usize, bool)> {
+    let polygon = rest.find("<polygon ").map(|at| (at, false));
+    let mark = marked
+        .then(|| rest.find(MARK))
+        .flatten()
+        .map(|at| (at, true));
+    match (polygon, mark) {
+        (Some(p), Some(m)) => Some(if m.0 < p.0 { m } else { p }),
+        (p, m) => p.or(m),
+    }
 }
 
 /// A document for resvg: the text before the first run as it is, or the `<svg>` tag and the
@@ -205,9 +302,12 @@ fn tile(header: &str, tag: &str, content: &str) -> Option<Tile> {
 #[derive(Default)]
 struct Gather {
     shapes: Vec<Shape>,
-    open: Option<(Open, PathBuilder)>,
+    open: Option<Open>,
     /// The edges of the filled polygons being gathered, each one way round.
     edges: Vec<(Point, Point)>,
+    /// The polylines of the stroke being gathered, and where each starts in them.
+    lines: Vec<(f32, f32)>,
+    line_starts: Vec<usize>,
     points: Vec<(f32, f32)>,
     /// Where each subpath of a stroke starts in `points`.
     starts: Vec<usize>,
@@ -226,58 +326,99 @@ impl Gather {
         let Some(paint) = paint else {
             return false;
         };
-        if self.open.as_ref().is_none_or(|(open, _)| *open != paint) {
-            self.close();
-            self.open = Some((paint, PathBuilder::new()));
-        }
-        let Some((paint, path)) = &mut self.open else {
-            return false;
-        };
-        let points = &self.points;
-        match paint {
-            Open::Stroke(_) => {
-                for (k, start) in self.starts.iter().enumerate() {
-                    let end = self.starts.get(k + 1).copied().unwrap_or(points.len());
-                    for (j, (x, y)) in points[*start..end].iter().enumerate() {
-                        if j == 0 {
-                            path.move_to(*x, *y);
-                        } else {
-                            path.line_to(*x, *y);
-                        }
-                    }
-                }
-            }
-            Open::Fill(_) | Open::Tiled(_) => {
-                // Every polygon one way round, so that the merged edges fill under the non-zero
-                // rule what the polygons fill one by one (reversing one alone changes nothing).
-                let reverse = signed_area(points) < 0.0;
-                let n = points.len();
-                for i in 0..n {
-                    let (a, b) = (points[i], points[(i + 1) % n]);
-                    let edge = if reverse { (b, a) } else { (a, b) };
-                    if edge.0 != edge.1 {
-                        self.edges.push(edge);
-                    }
-                }
-            }
-        }
+        self.take(paint);
         true
     }
 
+    /// Takes the shapes handed over into the run, as if read from the SVG.
+    fn add_given(&mut self, shapes: &Shapes, tiles: &[Tile]) -> Result<(), &'static str> {
+        let colour = |[r, g, b]: [u8; 3]| tiny_skia::Color::from_rgba8(r, g, b, 255);
+        for given in &shapes.given {
+            self.points.clear();
+            let paint = match given {
+                Given::Polygon(fill, range) => {
+                    self.points.extend_from_slice(&shapes.points[range.clone()]);
+                    if self.points.len() < 3 {
+                        continue;
+                    }
+                    match fill {
+                        Fill::Colour(c) => Open::Fill(colour(*c)),
+                        Fill::Pattern(id) => Open::Tiled(
+                            tiles
+                                .iter()
+                                .position(|t| t.id == *id)
+                                .ok_or("no pattern of the SVG has the shapes' pattern id")?,
+                        ),
+                    }
+                }
+                Given::Lines(c, starts, range) => {
+                    self.points.extend_from_slice(&shapes.points[range.clone()]);
+                    self.starts.clone_from(starts);
+                    Open::Stroke(colour(*c))
+                }
+            };
+            self.take(paint);
+        }
+        Ok(())
+    }
+
+    /// Takes the shape read into `points` (and `starts`) into the run: merged with the one
+    /// before when of the same paint.
+    fn take(&mut self, paint: Open) {
+        let stroke = matches!(paint, Open::Stroke(_));
+        if self.open.as_ref() != Some(&paint) {
+            self.close();
+            self.open = Some(paint);
+        }
+        let points = &self.points;
+        if stroke {
+            for start in &self.starts {
+                self.line_starts.push(self.lines.len() + start);
+            }
+            self.lines.extend_from_slice(points);
+            return;
+        }
+        // Every polygon one way round, so that the merged edges fill under the non-zero rule
+        // what the polygons fill one by one (reversing one alone changes nothing).
+        let reverse = signed_area(points) < 0.0;
+        let n = points.len();
+        for i in 0..n {
+            let (a, b) = (points[i], points[(i + 1) % n]);
+            let edge = if reverse { (b, a) } else { (a, b) };
+            if edge.0 != edge.1 {
+                self.edges.push(edge);
+            }
+        }
+    }
+
     fn close(&mut self) {
-        let Some((paint, mut builder)) = self.open.take() else {
+        let Some(paint) = self.open.take() else {
             return;
         };
-        if !matches!(paint, Open::Stroke(_)) {
-            outlines(std::mem::take(&mut self.edges), &mut builder);
-        }
-        if let Some(path) = builder.finish() {
-            self.shapes.push(match paint {
-                Open::Fill(c) => Shape::Fill(path, c),
-                Open::Tiled(t) => Shape::Tiled(path, t),
-                Open::Stroke(c) => Shape::Stroke(path, c),
-            });
-        }
+        let shape = match paint {
+            Open::Stroke(c) if !self.lines.is_empty() => Shape::Stroke(
+                std::mem::take(&mut self.lines),
+                std::mem::take(&mut self.line_starts),
+                c,
+            ),
+            Open::Stroke(_) => return,
+            Open::Fill(c) => match self.merged() {
+                Some(path) => Shape::Fill(path, c),
+                None => return,
+            },
+            Open::Tiled(t) => match self.merged() {
+                Some(path) => Shape::Tiled(path, t),
+                None => return,
+            },
+        };
+        self.shapes.push(shape);
+    }
+
+    /// The polygons gathered as one path, their shared edges left out.
+    fn merged(&mut self) -> Option<Path> {
+        let mut builder = PathBuilder::new();
+        outlines(std::mem::take(&mut self.edges), &mut builder);
+        builder.finish()
     }
 
     fn finish(mut self) -> Vec<Shape> {
@@ -292,33 +433,45 @@ type Point = (f32, f32);
 /// runs the other way: where two merged polygons meet, the edge between them is crossed once
 /// each way and adds nothing to the winding, but would cost the scan its crossings (most of
 /// them, where most regions of a map are hatched). What is left is chained into closed loops,
-/// which wind round every point as the polygons did.
+/// which wind round every point as the polygons did. The windings are summed in a hash map, not
+/// by sorting every edge (the sort was half of a map's merging).
 fn outlines(edges: Vec<(Point, Point)>, path: &mut PathBuilder) {
     // A point as one number (its coordinates' bits): equal points are equal numbers.
     let key = |p: Point| (u64::from(p.0.to_bits()) << 32) | u64::from(p.1.to_bits());
-    // Each edge undirected, + for one way round and − for the other, sorted: the two ways of
-    // one edge side by side.
-    let mut undirected: Vec<(u64, u64, i32, Point, Point)> = edges
-        .into_iter()
-        .map(|(a, b)| {
-            let (ka, kb) = (key(a), key(b));
-            if ka < kb {
-                (ka, kb, 1, a, b)
-            } else {
-                (kb, ka, -1, b, a)
-            }
-        })
-        .collect();
-    undirected.sort_unstable_by_key(|e| (e.0, e.1));
-    // What is left, directed, sorted by where it starts.
-    let mut left: Vec<(u64, Point, Point)> = Vec::with_capacity(undirected.len() / 2);
-    for same in undirected.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-        let net: i32 = same.iter().map(|e| e.2).sum();
-        let (_, _, _, a, b) = same[0];
-        let (a, b) = if net > 0 { (a, b) } else { (b, a) };
-        for _ in 0..net.unsigned_abs() {
-            left.push((key(a), a, b));
+    // Each edge undirected (its ends in key order): how many more times it is run from its
+    // lower end than back.
+    let undirected = |a: Point, b: Point| {
+        let (ka, kb) = (key(a), key(b));
+        if ka < kb {
+            ((ka, kb), 1)
+        } else {
+            ((kb, ka), -1)
         }
+    };
+    let mut net: foldhash::HashMap<(u64, u64), i32> = foldhash::HashMap::default();
+    net.reserve(edges.len());
+    for &(a, b) in &edges {
+        let (k, way) = undirected(a, b);
+        *net.entry(k).or_default() += way;
+    }
+    // What is left, directed, in the order of the edges: each undirected edge at its first
+    // appearance, as many times as its net winding, the way it winds; then sorted by where it
+    // starts.
+    let mut left: Vec<(u64, Point, Point)> = Vec::with_capacity(edges.len() / 2);
+    for &(a, b) in &edges {
+        let (k, way) = undirected(a, b);
+        let Some(n) = net.get_mut(&k).filter(|n| **n != 0) else {
+            continue;
+        };
+        let (from, to) = if (*n > 0) == (way > 0) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        for _ in 0..n.unsigned_abs() {
+            left.push((key(from), from, to));
+        }
+        *n = 0;
     }
     left.sort_unstable_by_key(|e| e.0);
     // Chained: from each edge not yet drawn, on along the edges that start where it ends
@@ -488,17 +641,8 @@ impl Run {
                     paint.set_color(*colour);
                     pixmap.fill_path(path, &paint, FillRule::Winding, Transform::identity(), None);
                 }
-                Shape::Stroke(path, colour) => {
-                    let mut paint = Paint {
-                        anti_alias: true,
-                        ..Default::default()
-                    };
-                    paint.set_color(*colour);
-                    let stroke = Stroke {
-                        width: 1.0,
-                        ..Default::default()
-                    };
-                    pixmap.stroke_path(path, &paint, &stroke, Transform::identity(), None);
+                Shape::Stroke(points, starts, colour) => {
+                    super::hairline::stroke(pixmap, points, starts, *colour);
                 }
                 Shape::Tiled(path, tile) => {
                     let Some(tile) = self.tiles.get(*tile) else {
@@ -537,21 +681,32 @@ fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
             continue;
         }
         let tile_row = &tile[(y % th) * tw * 4..(y % th + 1) * tw * 4];
-        for (i, c) in row.iter_mut().enumerate() {
-            let a = u32::from(*c);
-            if a == 0 {
-                continue;
+        let out = &mut pixels[(y * w + x0) * 4..(y * w + x1) * 4];
+        // The tile's column of each pixel, stepped rather than divided for.
+        let mut column = x0 % tw;
+        for (c, dst) in row.iter_mut().zip(out.chunks_exact_mut(4)) {
+            let src = &tile_row[column * 4..column * 4 + 4];
+            column = if column + 1 == tw { 0 } else { column + 1 };
+            match *c {
+                0 => continue,
+                // Wholly covered: the mix below gives the tile's pixel itself.
+                255 => dst.copy_from_slice(src),
+                a => {
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d = mix(*s, *d, a);
+                    }
+                }
             }
             *c = 0;
-            let x = x0 + i;
-            let src = &tile_row[(x % tw) * 4..(x % tw) * 4 + 4];
-            let dst = &mut pixels[(y * w + x) * 4..(y * w + x) * 4 + 4];
-            for k in 0..4 {
-                let v = u32::from(src[k]) * a + u32::from(dst[k]) * (255 - a);
-                dst[k] = ((v + 128 + ((v + 128) >> 8)) >> 8) as u8;
-            }
         }
     }
+}
+
+/// `s` over `d` by coverage `a` (of 255), rounded.
+fn mix(s: u8, d: u8, a: u8) -> u8 {
+    let (s, d, a) = (u32::from(s), u32::from(d), u32::from(a));
+    let v = s * a + d * (255 - a);
+    ((v + 128 + ((v + 128) >> 8)) >> 8) as u8
 }
 
 #[cfg(test)]

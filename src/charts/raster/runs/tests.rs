@@ -14,7 +14,12 @@ fn by_resvg(svg: &str) -> Pixmap {
 
 /// The SVG drawn as `raster::png` draws it: the documents by resvg, the runs in between.
 fn by_runs(svg: &str) -> Pixmap {
-    let cut = cut(svg).expect("the SVG has runs");
+    by_runs_with(svg, &[])
+}
+
+/// The same, with `given` in place of the SVG's marks.
+fn by_runs_with(svg: &str, given: &[Shapes]) -> Pixmap {
+    let cut = cut(svg, given).expect("read").expect("the SVG has runs");
     let mut pixmap: Option<Pixmap> = None;
     let mut mask = None;
     for (i, doc) in cut.docs.iter().enumerate() {
@@ -55,7 +60,7 @@ const BODY: &str = "<polygon data-geo=\"AA\" data-part=\"map\" opacity=\"1\" fil
 #[test]
 fn a_run_paints_what_resvg_paints_from_the_same_svg() {
     let svg = svg(BODY);
-    let cut = cut(&svg).expect("runs");
+    let cut = cut(&svg, &[]).expect("read").expect("runs");
     assert_eq!((cut.docs.len(), cut.runs.len()), (2, 1));
     // The two hatched polygons in one mask, the blue one, the borders.
     assert_eq!(cut.runs[0].shapes.len(), 3);
@@ -86,13 +91,17 @@ fn what_a_run_does_not_read_is_left_to_resvg_in_its_place() {
     // A stroke on a polygon ends the run before it; a scaled viewBox leaves the SVG whole.
     let body = "<polygon opacity=\"1\" fill=\"#2C7FB8\" points=\"5,5 40,8 30,40 \"/>\n<polygon opacity=\"1\" fill=\"#FF0000\" stroke=\"#000000\" points=\"50,5 110,10 80,35 \"/>\n<polygon opacity=\"1\" fill=\"#2C7FB8\" points=\"60,50 100,45 90,75 \"/>\n";
     let svg = svg(body);
-    let cut = cut(&svg).expect("runs");
+    let cut = cut(&svg, &[]).expect("read").expect("runs");
     assert_eq!((cut.docs.len(), cut.runs.len()), (3, 2));
     assert!(cut.docs[1].contains("stroke=\"#000000\""));
     assert!(largest_difference(&by_runs(&svg), &by_resvg(&svg)) <= 2);
     let scaled = svg.replace("viewBox=\"0 0 120 80\"", "viewBox=\"0 0 60 40\"");
-    assert!(super::cut(&scaled).is_none());
-    assert!(super::cut(&svg.replace("<polygon", "<polyline")).is_none());
+    assert!(super::cut(&scaled, &[]).expect("read").is_none());
+    assert!(
+        super::cut(&svg.replace("<polygon", "<polyline"), &[])
+            .expect("read")
+            .is_none()
+    );
 }
 
 #[test]
@@ -161,4 +170,69 @@ fn the_edge_two_merged_polygons_share_is_left_out_of_their_outline() {
     );
     assert_eq!((covered(10, 5), covered(9, 5)), (255, 255), "no seam");
     assert_eq!((covered(30, 5), covered(55, 5)), (0, 0));
+}
+
+/// [`BODY`]'s polygons and borders, handed over.
+fn body_given() -> Shapes {
+    let mut given = Shapes::default();
+    let hatched = || Fill::Pattern("m-no-data".to_owned());
+    given.polygon(
+        [(5.0, 5.0), (40.0, 8.0), (30.0, 40.0), (7.0, 33.0)],
+        hatched(),
+    );
+    given.polygon([(60.0, 50.0), (100.0, 45.0), (90.0, 75.0)], hatched());
+    given.polygon(
+        [(50.0, 5.0), (110.0, 10.0), (80.0, 35.0)],
+        Fill::Colour([0x2C, 0x7F, 0xB8]),
+    );
+    given.lines(
+        [
+            vec![
+                (5.0, 5.0),
+                (40.0, 8.0),
+                (30.0, 40.0),
+                (7.0, 33.0),
+                (5.0, 5.0),
+            ],
+            vec![(50.0, 5.0), (110.0, 10.0), (80.0, 35.0), (50.0, 5.0)],
+        ],
+        [0xFF, 0xFF, 0xFF],
+    );
+    given
+}
+
+#[test]
+fn shapes_handed_over_paint_what_the_same_shapes_written_in_the_svg_paint() {
+    let frame = &BODY[BODY.find("<rect").expect("the frame")..];
+    let marked = svg(&format!("{MARK}\n{frame}"));
+    let cut = cut(&marked, &[body_given()]).expect("read").expect("runs");
+    assert_eq!((cut.docs.len(), cut.runs.len()), (2, 1));
+    assert_eq!(cut.runs[0].shapes.len(), 3, "merged as when read");
+    assert!(!cut.docs.iter().any(|d| d.contains(MARK)));
+    let (given, read) = (by_runs_with(&marked, &[body_given()]), by_runs(&svg(BODY)));
+    assert_eq!(given.data(), read.data());
+}
+
+#[test]
+fn shapes_that_cannot_be_painted_as_given_are_an_error() {
+    let marked = svg(MARK);
+    let mut unknown = Shapes::default();
+    unknown.polygon(
+        [(1.0, 1.0), (9.0, 1.0), (5.0, 9.0)],
+        Fill::Pattern("other".to_owned()),
+    );
+    assert!(cut(&marked, &[unknown]).is_err(), "a pattern the SVG lacks");
+    let scaled = marked.replace("viewBox=\"0 0 120 80\"", "viewBox=\"0 0 60 40\"");
+    assert!(cut(&scaled, &[body_given()]).is_err(), "a scaled SVG");
+}
+
+#[test]
+fn a_wholly_covered_pixel_takes_the_tiles_own_colour() {
+    // What lets `tiled` copy the tile's pixel where the coverage is full.
+    for s in 0..=255 {
+        for d in 0..=255 {
+            assert_eq!(mix(s, d, 255), s, "{s} over {d}");
+            assert_eq!(mix(s, d, 0), d, "{s} under {d}");
+        }
+    }
 }
