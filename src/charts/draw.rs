@@ -93,18 +93,14 @@ pub fn svg(
     height: u32,
     theme: Theme,
 ) -> Result<String, ChartError> {
-    let (out, named) = drawn(prepared, width, height, theme)?;
-    Ok(match named {
-        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish(
-            &out,
-            &drawn,
-            background,
-            no_data,
-            no_data_fill,
-            &prepared.id,
-        ),
-        None => out,
-    })
+    finished(
+        prepared,
+        width,
+        height,
+        theme,
+        |out| out,
+        super::map::finish,
+    )
 }
 
 /// What the PNG of [`svg`]'s SVG is drawn from: that SVG, but for a map's regions, which are
@@ -115,9 +111,29 @@ pub fn for_png(
     height: u32,
     theme: Theme,
 ) -> Result<(String, Vec<super::raster::Shapes>), ChartError> {
+    finished(
+        prepared,
+        width,
+        height,
+        theme,
+        |out| (out, Vec::new()),
+        super::map::finish_for_png,
+    )
+}
+
+/// [`drawn`]'s SVG as `plain` gives it, or a map's as `map` finishes it (with the map style's
+/// background, no-data and no-data fill colours).
+fn finished<T>(
+    prepared: &Prepared,
+    width: u32,
+    height: u32,
+    theme: Theme,
+    plain: impl FnOnce(String) -> T,
+    map: impl FnOnce(&str, &super::map::Drawn, RGBColor, RGBColor, RGBColor, &str) -> T,
+) -> Result<T, ChartError> {
     let (out, named) = drawn(prepared, width, height, theme)?;
     Ok(match named {
-        Some((drawn, [background, no_data, no_data_fill])) => super::map::finish_for_png(
+        Some((drawn, [background, no_data, no_data_fill])) => map(
             &out,
             &drawn,
             background,
@@ -125,7 +141,7 @@ pub fn for_png(
             no_data_fill,
             &prepared.id,
         ),
-        None => (out, Vec::new()),
+        None => plain(out),
     })
 }
 
