@@ -379,9 +379,7 @@ where
 /// dropped keeping the first; at most `max` items.
 pub fn list_param(name: &str, value: &str, max: usize) -> Result<Vec<String>, ApiError> {
     // Split, checked and deduplicated as slices of `value`; only the codes kept become strings.
-    let room = max.min(value.len() / 2 + 1);
-    let mut kept: Vec<&str> = Vec::with_capacity(room);
-    let mut seen = foldhash::HashSet::with_capacity_and_hasher(room, Default::default());
+    let mut kept: Vec<&str> = Vec::with_capacity(max.min(value.len() / 2 + 1));
     for item in value.split(',').map(str::trim_ascii) {
         if item.is_empty() {
             return Err(ApiError::BadRequest(format!(
@@ -397,7 +395,7 @@ pub fn list_param(name: &str, value: &str, max: usize) -> Result<Vec<String>, Ap
                 "{name}: {item:?} is not a code (letters, digits, _ and - only, at most 32)."
             )));
         }
-        if seen.insert(item) {
+        if !kept.contains(&item) {
             kept.push(item);
         }
     }
