@@ -215,11 +215,15 @@ impl Figures {
                 None => tables_to_compute.push(indicator),
             }
         }
-        // One batch per thread: a batch shares one plan, the threads share the work.
-        let per_batch = tables_to_compute.len().div_ceil(workers()).max(1);
-        for batch in tables_to_compute.chunks(per_batch) {
-            jobs.push(Job::Tables(batch.to_vec()));
-        }
+        // The composites (the slowest jobs after the tables) take a thread each; the tables share
+        // the threads left, at least one, in one batch per thread (a batch shares one plan), and
+        // go first. On two cores: the tables on one, both composites on the other.
+        let table_threads = workers().saturating_sub(jobs.len()).max(1);
+        let per_batch = tables_to_compute.len().div_ceil(table_threads).max(1);
+        let batches = tables_to_compute
+            .chunks(per_batch)
+            .map(|batch| Job::Tables(batch.to_vec()));
+        jobs.splice(0..0, batches);
 
         let mut resolved: BTreeMap<String, Arc<Roadmap>> = BTreeMap::new();
         for r in &model.roadmaps {

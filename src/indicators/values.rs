@@ -7,10 +7,11 @@
 //!
 //! DuckDB computes tables in batches ([`Table::compute_many`]: one statement, `sql/indicator_table.sql`,
 //! for many indicators, since planning costs more than running) over `read_parquet` of the
-//! store's files (no copy). The filter's codes reach DuckDB
-//! as bound parameters; its column names are used only once found among the version's dimension
-//! columns (then quoted as identifiers); group members go in through an `Appender`. The only SQL
-//! literal is the store-built file path, with `'` doubled.
+//! store's files (no copy), each file read once per set of filter columns. The filters' codes and
+//! the group members go in through an `Appender` (temp tables `m_filters`, `m_groups`); column
+//! names are used only once found among the version's dimension columns (then quoted as
+//! identifiers). The only SQL literals are the store-built file path, with `'` doubled, and
+//! [`EU_AGGREGATE`].
 //!
 //! Must not write to the store, fetch, or round: values are the stored doubles. A filter that
 //! names a column the data lacks, or that leaves more than one series per geo and period, is an
@@ -39,6 +40,9 @@ pub const MEMBERS_GROUP: &str = "eu27";
 pub const CAPITALS_GROUP: &str = "capital-regions";
 
 const TABLE_SQL: &str = include_str!("sql/indicator_table.sql");
+
+/// The rows of `m_table`, in the order the tables keep: indicator, geo, time, group.
+const READ_TABLE_SQL: &str = "SELECT * FROM m_table ORDER BY ind, geo, period_start, grp";
 
 /// What to select: the geos (in the order wanted), an optional range of years, and an optional
 /// peer group whose rank and median come with each value.
@@ -243,17 +247,117 @@ fn sources(indicator: &Indicator) -> Vec<Source<'_>> {
 /// columns, and its place among the indicator's sources.
 type Read = Vec<(Version, Vec<String>, usize)>;
 
-/// Checks `indicator` against its sources' versions and appends the SELECT of its series from
-/// each (tagged `ind` and with the sign of its direction) to `selects`, the filter codes to
-/// `bound`. Fails for this indicator only (no version of its main source, a filter column the
-/// data lacks, a group the ranks need).
+/// The series a batch reads, one [`Scan`] per file and filter shape: each file is read once
+/// for all the sources that filter it on the same columns (DuckDB binds every `read_parquet`
+/// anew, reading the file's metadata, and plans every branch of the union: some thirty sources
+/// over five to eight files in a batch).
+#[derive(Default)]
+struct Scans(Vec<Scan>);
+
+/// One file read for the sources that filter it on the same `columns` (sorted).
+struct Scan {
+    path: String,
+    columns: Vec<String>,
+    sources: Vec<Scanned>,
+}
+
+/// One source of a [`Scan`]: its indicator's place in the batch (`ind`), the sign of its
+/// direction, its place among the indicator's sources read (`src`), its codes (in the order of
+/// the scan's columns) and its first year.
+struct Scanned {
+    ind: usize,
+    sign: i32,
+    src: usize,
+    codes: Vec<String>,
+    since: Option<i32>,
+}
+
+impl Scans {
+    fn add(&mut self, path: String, columns: Vec<String>, source: Scanned) {
+        match self
+            .0
+            .iter_mut()
+            .find(|s| s.path == path && s.columns == columns)
+        {
+            Some(scan) => scan.sources.push(source),
+            None => self.0.push(Scan {
+                path,
+                columns,
+                sources: vec![source],
+            }),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Puts every source into the temp table `m_filters` through an Appender: its scan's place,
+    /// `ind`, `sign`, `src`, `since` and its codes as `c0`, `c1` … (as many as the widest
+    /// filter of the batch has columns; null past its own). Blocking (DuckDB).
+    fn append(&self, conn: &Connection) -> Result<()> {
+        let width = self.0.iter().map(|s| s.columns.len()).max().unwrap_or(0);
+        let codes: String = (0..width).map(|i| format!(", c{i} VARCHAR")).collect();
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE m_filters (scan INTEGER, ind INTEGER, sign INTEGER, src INTEGER, since INTEGER{codes});"
+        ))?;
+        let mut a = conn.appender("m_filters")?;
+        for (i, scan) in self.0.iter().enumerate() {
+            for s in &scan.sources {
+                let mut row = vec![
+                    Value::Int(i as i32),
+                    Value::Int(s.ind as i32),
+                    Value::Int(s.sign),
+                    Value::Int(s.src as i32),
+                    s.since.map_or(Value::Null, Value::Int),
+                ];
+                row.extend(s.codes.iter().cloned().map(Value::Text));
+                row.resize(5 + width, Value::Null);
+                a.append_row(duckdb::appender_params_from_iter(row))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The UNION ALL of one SELECT per scan, each giving ind, sign, geo, period, period_start,
+    /// value, flags, src: the file's rows joined on the filter columns to its sources' rows of
+    /// `m_filters`. The column names are quoted identifiers found among the version's
+    /// dimensions, the path the store's, the scan's place a number this code made.
+    fn sql(&self) -> String {
+        let selects: Vec<String> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, scan)| {
+                let mut on = vec![format!("f.scan = {i}")];
+                on.extend(
+                    scan.columns
+                        .iter()
+                        .enumerate()
+                        .map(|(c, column)| format!("o.{} = f.c{c}", sql_identifier(column))),
+                );
+                format!(
+                    "SELECT f.ind, f.sign, o.geo, o.period, o.period_start, o.value, o.flags, f.src \
+                     FROM read_parquet({}) o JOIN m_filters f ON {} \
+                     WHERE o.geo IS NOT NULL AND (f.since IS NULL OR year(o.period_start) >= f.since)",
+                    sql_literal(&scan.path),
+                    on.join(" AND ")
+                )
+            })
+            .collect();
+        selects.join(" UNION ALL ")
+    }
+}
+
+/// Checks `indicator` against its sources' versions and adds its series from each (tagged `ind`
+/// and with the sign of its direction) to `scans`. Fails for this indicator only (no version of
+/// its main source, a filter column the data lacks, a group the ranks need), adding nothing.
 fn plan(
     store: &Store,
     groups: &GeoGroups,
     indicator: &Indicator,
     ind: usize,
-    selects: &mut Vec<String>,
-    bound: &mut Vec<Value>,
+    scans: &mut Scans,
 ) -> Result<Read> {
     group(groups, MEMBERS_GROUP)?;
     if indicator.is_regional() {
@@ -261,8 +365,7 @@ fn plan(
     }
     let sign = if indicator.higher_is_better { 1 } else { -1 };
     let mut read = Vec::new();
-    let mut own_selects = Vec::new();
-    let mut own_bound = Vec::new();
+    let mut own = Vec::new();
     for (i, source) in sources(indicator).iter().enumerate() {
         let Some(version) = store.current(source.dataset)? else {
             if i == 0 {
@@ -277,38 +380,36 @@ fn plan(
         let dimensions: Vec<String> = observation::filterable(&version.meta.dimensions)
             .cloned()
             .collect();
-        let mut conditions = vec!["geo IS NOT NULL".to_owned()];
-        for (column, code) in source.filter {
-            if !dimensions.contains(column) {
-                return Err(IndicatorError::Input {
-                    dataset: source.dataset.to_owned(),
-                    path: indicator.file.clone(),
-                    problem: format!(
-                        "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
-                        dimensions.join(", ")
-                    ),
-                    load: Load::fetch(source.dataset),
-                });
-            }
-            conditions.push(format!("{} = ?", sql_identifier(column)));
-            own_bound.push(Value::Text(code.clone()));
+        if let Some(column) = source.filter.keys().find(|c| !dimensions.contains(c)) {
+            return Err(IndicatorError::Input {
+                dataset: source.dataset.to_owned(),
+                path: indicator.file.clone(),
+                problem: format!(
+                    "key `filter.{column}` names a column the data lacks (its dimensions are: {})",
+                    dimensions.join(", ")
+                ),
+                load: Load::fetch(source.dataset),
+            });
         }
-        if let Some(year) = source.since {
-            conditions.push("year(period_start) >= ?".to_owned());
-            own_bound.push(Value::Int(year));
-        }
-        // `src` numbers the sources read, in order (one without a version is skipped). `ind`,
-        // `sign` and `src` are numbers this code made; the path is the store's.
-        let src = read.len();
-        own_selects.push(format!(
-            "SELECT {ind} AS ind, {sign} AS sign, geo, period, period_start, value, flags, {src} AS src FROM read_parquet({}) WHERE {}",
-            sql_literal(&store.file_path(&version).to_string_lossy()),
-            conditions.join(" AND ")
+        // `src` numbers the sources read, in order (one without a version is skipped). The
+        // filter's columns come sorted (a BTreeMap), its codes in the same order.
+        let scanned = Scanned {
+            ind,
+            sign,
+            src: read.len(),
+            codes: source.filter.values().cloned().collect(),
+            since: source.since,
+        };
+        own.push((
+            store.file_path(&version).to_string_lossy().into_owned(),
+            source.filter.keys().cloned().collect::<Vec<_>>(),
+            scanned,
         ));
         read.push((version, dimensions, i));
     }
-    selects.extend(own_selects);
-    bound.extend(own_bound);
+    for (path, columns, scanned) in own {
+        scans.add(path, columns, scanned);
+    }
     Ok(read)
 }
 
@@ -347,28 +448,23 @@ impl Table {
         groups: &GeoGroups,
         indicators: &[&Indicator],
     ) -> Vec<Result<Table>> {
-        let mut selects = Vec::new();
-        let mut bound: Vec<Value> = Vec::new();
+        let mut scans = Scans::default();
         let mut planned: Vec<Result<Read>> = indicators
             .iter()
             .enumerate()
-            .map(|(ind, indicator)| plan(store, groups, indicator, ind, &mut selects, &mut bound))
+            .map(|(ind, indicator)| plan(store, groups, indicator, ind, &mut scans))
             .collect();
         let mut gathered: Vec<Gathered> = indicators.iter().map(|_| Gathered::default()).collect();
-        if !selects.is_empty() {
-            bound.push(Value::Text(EU_AGGREGATE.to_owned()));
-            let sql = TABLE_SQL.replace("{source}", &selects.join(" UNION ALL "));
-            if let Err(error) =
-                run_table_sql(conn, &sql, &bound, indicators, &planned, &mut gathered)
-            {
-                if indicators.len() > 1 {
-                    return indicators
-                        .iter()
-                        .map(|i| Table::compute(conn, store, groups, i))
-                        .collect();
-                }
-                planned = vec![Err(error)];
+        if !scans.is_empty()
+            && let Err(error) = run_table_sql(conn, &scans, indicators, &planned, &mut gathered)
+        {
+            if indicators.len() > 1 {
+                return indicators
+                    .iter()
+                    .map(|i| Table::compute(conn, store, groups, i))
+                    .collect();
             }
+            planned = vec![Err(error)];
         }
         planned
             .into_iter()
@@ -585,17 +681,26 @@ impl Table {
     }
 }
 
-/// Runs the table statement and sorts its rows out per indicator (`ind`). Blocking (DuckDB).
+/// Puts the batch's sources into `m_filters`, has DuckDB compute the table statement into the
+/// temp table `m_table` and reads it back, sorting its rows out per indicator (`ind`). The
+/// statement runs through `execute_batch`, bound once: a prepared statement that reads tables
+/// is bound a second time when it runs, which would plan it twice. Blocking (DuckDB).
 fn run_table_sql(
     conn: &Connection,
-    sql: &str,
-    bound: &[Value],
+    scans: &Scans,
     indicators: &[&Indicator],
     planned: &[Result<Read>],
     gathered: &mut [Gathered],
 ) -> Result<()> {
-    let mut stmt = conn.prepare(sql)?;
-    let mut result = stmt.query(params_from_iter(bound.iter()))?;
+    scans.append(conn)?;
+    // The EU aggregate's code is this module's constant.
+    conn.execute_batch(
+        &TABLE_SQL
+            .replace("{source}", &scans.sql())
+            .replace("{eu}", &sql_literal(EU_AGGREGATE)),
+    )?;
+    let mut stmt = conn.prepare(READ_TABLE_SQL)?;
+    let mut result = stmt.query([])?;
     while let Some(r) = result.next()? {
         let ind = r.get::<_, i32>(0)? as usize;
         let (Some(got), Some(Ok(read)), Some(indicator)) =
@@ -895,6 +1000,50 @@ codes = ["AA1", "BB1"]
         assert_eq!(aa1.rank_eu27, None);
         assert_eq!(rows[3].flags.as_deref(), Some("e"));
         assert_eq!(rows[3].rank_eu27, None, "the EU is not ranked");
+    }
+
+    #[test]
+    fn a_batch_reads_a_file_once_per_set_of_filter_columns_and_gives_each_its_own_table() {
+        let (_dir, store) = store_with_data();
+        let groups = groups();
+        let mut a = indicator(&[("indic_is", "I_A"), ("unit", "PC_IND")], true);
+        a.id = "a".into();
+        let mut b = indicator(&[("indic_is", "I_B"), ("unit", "PC_IND")], false);
+        b.id = "b".into();
+        let mut c = indicator(&[("indic_is", "I_B")], true);
+        c.id = "c".into();
+        let batch = [&a, &b, &c];
+        let mut scans = Scans::default();
+        for (ind, indicator) in batch.iter().enumerate() {
+            plan(&store, &groups, indicator, ind, &mut scans).expect("planned");
+        }
+        let shapes: Vec<(usize, usize)> = scans
+            .0
+            .iter()
+            .map(|s| (s.columns.len(), s.sources.len()))
+            .collect();
+        assert_eq!(
+            shapes,
+            [(2, 2), (1, 1)],
+            "a and b share one scan, c has its own"
+        );
+
+        let conn = connection(&groups).expect("a connection");
+        let together = Table::compute_many(&conn, &store, &groups, &batch);
+        for (indicator, table) in batch.iter().zip(together) {
+            let table = table.expect("computes");
+            let alone = Table::compute(&conn, &store, &groups, indicator).expect("computes");
+            assert_eq!(table.indicator, indicator.id);
+            assert_eq!(
+                table.rows, alone.rows,
+                "{} in a batch as alone",
+                indicator.id
+            );
+        }
+        let b = Table::compute(&conn, &store, &groups, &b).expect("computes");
+        let values: Vec<(&str, Option<f64>)> =
+            b.rows.iter().map(|r| (r.geo.as_str(), r.value)).collect();
+        assert_eq!(values, [("AA", Some(1.0))], "only I_B's one row");
     }
 
     #[test]
