@@ -143,6 +143,16 @@ impl IndicatorError {
 /// This module's result type.
 pub type Result<T> = std::result::Result<T, IndicatorError>;
 
+/// Runs the read-only, parameterless SELECT `sql` and returns a statement over its rows, in its
+/// order. DuckDB binds a prepared statement that reads tables again when it runs, so a big SELECT
+/// prepared directly is planned twice; this one is planned once, into the temp table `m_result`
+/// (which keeps the SELECT's order: insertion order is kept), and read back by a trivial SELECT.
+/// One at a time per connection. Blocking (DuckDB).
+pub(crate) fn select_once<'c>(conn: &'c Connection, sql: &str) -> Result<duckdb::Statement<'c>> {
+    conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE m_result AS {sql}"))?;
+    Ok(conn.prepare("SELECT * FROM m_result")?)
+}
+
 /// A new connection to the process's one in-memory DuckDB database. Opening a database costs a
 /// catalogue and a thread pool (most of a small computation's time); a connection to the open one
 /// costs little. Each computation gets its own connection, so its TEMP views and tables are its
@@ -155,7 +165,8 @@ pub(crate) fn connection() -> Result<Connection> {
         None => {
             let opened = Connection::open_in_memory()?;
             // Small queries: one thread each, so that concurrent computations do not contend.
-            opened.execute_batch("SET threads TO 1;")?;
+            // Insertion order kept (DuckDB's default, said here since `select_once` reads on it).
+            opened.execute_batch("SET threads TO 1; SET preserve_insertion_order = true;")?;
             DATABASE.get_or_init(|| Mutex::new(opened))
         }
     };

@@ -120,7 +120,7 @@ pub fn compute(
         Vec::new()
     };
 
-    let mut stmt = conn.prepare(SCORES_SQL)?;
+    let mut stmt = crate::indicators::select_once(&conn, SCORES_SQL)?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, i32>(0)?,

@@ -216,7 +216,7 @@ pub(super) fn fill_long_input(
     let years = methodology.edition_years();
     let mut raw = HashMap::new();
     {
-        let mut stmt = conn.prepare(RAW_VALUES_SQL)?;
+        let mut stmt = crate::indicators::select_once(conn, RAW_VALUES_SQL)?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i32>(0)?,
