@@ -21,6 +21,7 @@ use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 use super::style;
 use super::{ChartError, RenderError};
 
+mod encode;
 mod hairline;
 mod runs;
 
@@ -285,7 +286,10 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     if let Some(g) = glyphs() {
         draw_labels(&mut pixmap, g, &labels);
     }
-    let png = encode(&pixmap, &mut spare.rgb)?;
+    // As large as the thread's last PNG and a bit: the stream is not copied as it grows.
+    let mut png = Vec::with_capacity(spare.png_len + spare.png_len / 8 + 1024);
+    encode::encode(&pixmap, &mut spare.row, &mut png)?;
+    spare.png_len = png.len();
     spare.pixels = pixmap.take();
     if spare.pixels.len() <= SPARE_BYTES {
         SPARE.with_borrow_mut(|s| *s = spare);
@@ -319,7 +323,10 @@ thread_local! {
 #[derive(Default)]
 struct Spare {
     pixels: Vec<u8>,
-    rgb: Vec<u8>,
+    /// One filtered row of the PNG being encoded.
+    row: Vec<u8>,
+    /// The size of the last PNG, bytes.
+    png_len: usize,
     /// A pixmap-sized coverage mask, clear (the runs leave it so).
     mask: Option<tiny_skia::Mask>,
 }
@@ -340,38 +347,6 @@ impl Spare {
         }
         Pixmap::from_vec(data, size)
     }
-}
-
-/// The PNG file of a pixmap: a chart's background is opaque, so RGB without alpha (nothing to
-/// demultiply; the rows made in `rgb`), compressed fast (fdeflate); a pixmap with any
-/// transparency as tiny-skia encodes it.
-fn encode(pixmap: &Pixmap, rgb: &mut Vec<u8>) -> Result<Vec<u8>, RenderError> {
-    let data = pixmap.data();
-    rgb.clear();
-    rgb.resize(data.len() / 4 * 3, 0);
-    let mut opaque = true;
-    for (out, p) in rgb.chunks_exact_mut(3).zip(data.chunks_exact(4)) {
-        // Byte by byte: a three-byte `copy_from_slice` is a call to memcpy per pixel.
-        out[0] = p[0];
-        out[1] = p[1];
-        out[2] = p[2];
-        opaque &= p[3] == 255;
-    }
-    if !opaque {
-        return Ok(pixmap.encode_png()?);
-    }
-    let mut out = Vec::with_capacity(rgb.len() / 8);
-    {
-        let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        encoder.set_filter(png::FilterType::Up);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(rgb)?;
-        writer.finish()?;
-    }
-    Ok(out)
 }
 
 /// A glyph's anti-aliased coverage at one size and quarter-pixel offset, as tiny-skia fills
