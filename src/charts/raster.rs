@@ -11,7 +11,8 @@
 //! `text-anchor`, `font-size`, `fill`, `opacity`) with the advances and kerning that
 //! `style::text_width` measures, on top of the shapes. A `<text>` this does not read (a
 //! rotation, a weight, another font) is left in the SVG for resvg to draw. The image's buffers
-//! are kept for the thread's next one. Must not know what a chart is: SVG text (and shapes) in,
+//! are kept for the thread's next one (its pixels not even cleared when the first thing drawn
+//! is an opaque rectangle over the whole image), and the PNG is written by [`encode`]. Must not know what a chart is: SVG text (and shapes) in,
 //! PNG bytes out.
 
 use std::sync::OnceLock;
@@ -262,21 +263,28 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     let mut spare = SPARE.with_borrow_mut(std::mem::take);
     let mut pixmap: Option<Pixmap> = None;
     for (i, doc) in docs.iter().enumerate() {
-        let tree = resvg::usvg::Tree::from_str(doc, &options).map_err(RenderError::from)?;
-        let pixmap = match &mut pixmap {
-            Some(p) => p,
-            None => {
-                let size = tree.size().to_int_size();
-                pixmap.insert(spare.pixmap(size.width(), size.height()).ok_or(
-                    RenderError::Size {
-                        width: size.width(),
-                        height: size.height(),
-                    },
-                )?)
-            }
-        };
-        resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
-        if let Some(run) = runs.get(i) {
+        // An empty document: nothing between two runs (the first is never empty).
+        if !doc.is_empty() {
+            let tree = resvg::usvg::Tree::from_str(doc, &options).map_err(RenderError::from)?;
+            let pixmap = match &mut pixmap {
+                Some(p) => p,
+                None => {
+                    let size = tree.size().to_int_size();
+                    let (width, height) = (size.width(), size.height());
+                    // What the thread's last image left in the pixels is not seen when the
+                    // first run paints every pixel before anything else is drawn.
+                    let clear = tree.root().has_children()
+                        || !runs.first().is_some_and(|r| r.covers(width, height));
+                    pixmap.insert(
+                        spare
+                            .pixmap(width, height, clear)
+                            .ok_or(RenderError::Size { width, height })?,
+                    )
+                }
+            };
+            resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+        }
+        if let (Some(run), Some(pixmap)) = (runs.get(i), &mut pixmap) {
             run.paint(pixmap, &mut spare.mask);
         }
     }
@@ -332,12 +340,18 @@ struct Spare {
 }
 
 impl Spare {
-    /// A transparent pixmap in the kept pixels; the mask is dropped unless it is of this size.
-    fn pixmap(&mut self, width: u32, height: u32) -> Option<Pixmap> {
+    /// A pixmap in the kept pixels: transparent, or when not `clear` and of the last image's
+    /// size, as the last image left it; the mask is dropped unless it is of this size.
+    fn pixmap(&mut self, width: u32, height: u32, clear: bool) -> Option<Pixmap> {
         let size = tiny_skia::IntSize::from_wh(width, height)?;
         let mut data = std::mem::take(&mut self.pixels);
-        data.clear();
-        data.resize(width as usize * height as usize * 4, 0);
+        let len = width as usize * height as usize * 4;
+        if data.len() != len {
+            data.clear();
+            data.resize(len, 0);
+        } else if clear {
+            data.fill(0);
+        }
         if self
             .mask
             .as_ref()
