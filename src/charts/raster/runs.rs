@@ -752,7 +752,9 @@ impl Run {
 
 /// Fills `path` with `tile` repeated from the origin: its anti-aliased coverage into `mask`
 /// (left cleared again), then each covered pixel mixed with the tile's by that coverage, as
-/// tiny-skia's pattern shader does with the nearest pixel.
+/// tiny-skia's pattern shader does with the nearest pixel. The coverage is read eight pixels at
+/// a time where it is empty (most of a map's bounding box) or full (then the tile's pixels are
+/// copied, from its rows laid end to end across the pixmap).
 fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
     mask.fill_path(path, FillRule::Winding, true, Transform::identity());
     let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
@@ -762,23 +764,43 @@ fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
     let y0 = (bounds.top().floor().max(0.0) as usize).min(h);
     let y1 = ((bounds.bottom().ceil() + 1.0).max(0.0) as usize).min(h);
     let (tw, th) = (tile.width() as usize, tile.height() as usize);
-    let tile = tile.data();
+    // Each row of the tile repeated over the pixmap's width: pixel `x` of a row of the pixmap
+    // takes pixel `x` of its strip.
+    let mut strips = Vec::with_capacity(th * w * 4);
+    for tile_row in tile.data().chunks_exact(tw * 4) {
+        let end = strips.len() + w * 4;
+        while strips.len() + tile_row.len() <= end {
+            strips.extend_from_slice(tile_row);
+        }
+        strips.extend_from_slice(&tile_row[..end - strips.len()]);
+    }
     let coverage = mask.data_mut();
     let pixels = pixmap.data_mut();
     for y in y0..y1 {
         let row = &mut coverage[y * w + x0..y * w + x1];
-        if row.iter().all(|c| *c == 0) {
-            continue;
-        }
-        let tile_row = &tile[(y % th) * tw * 4..(y % th + 1) * tw * 4];
-        let out = &mut pixels[(y * w + x0) * 4..(y * w + x1) * 4];
-        // The tile's column of each pixel, stepped rather than divided for.
-        let mut column = x0 % tw;
-        for (c, dst) in row.iter_mut().zip(out.chunks_exact_mut(4)) {
-            let src = &tile_row[column * 4..column * 4 + 4];
-            column = if column + 1 == tw { 0 } else { column + 1 };
-            match *c {
-                0 => continue,
+        let strip = &strips[(y % th) * w * 4..(y % th + 1) * w * 4];
+        let out = &mut pixels[y * w * 4..(y + 1) * w * 4];
+        let mut i = 0;
+        while i < row.len() {
+            let x = x0 + i;
+            if let Some(eight) = row.get(i..i + 8) {
+                match u64::from_ne_bytes(eight.try_into().unwrap_or_default()) {
+                    0 => {
+                        i += 8;
+                        continue;
+                    }
+                    u64::MAX => {
+                        out[x * 4..(x + 8) * 4].copy_from_slice(&strip[x * 4..(x + 8) * 4]);
+                        row[i..i + 8].fill(0);
+                        i += 8;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let (dst, src) = (&mut out[x * 4..x * 4 + 4], &strip[x * 4..x * 4 + 4]);
+            match row[i] {
+                0 => {}
                 // Wholly covered: the mix below gives the tile's pixel itself.
                 255 => dst.copy_from_slice(src),
                 a => {
@@ -787,7 +809,8 @@ fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
                     }
                 }
             }
-            *c = 0;
+            row[i] = 0;
+            i += 1;
         }
     }
 }
