@@ -33,12 +33,12 @@ pub(super) fn encode(
     let idat = out.len();
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(b"IDAT");
-    // The filtered row (its filter type, then RGB), with room for a last eight-byte store, and
-    // the row's RGBA differences before they are packed.
+    // The filtered row (its filter type, then RGB), and the row's RGBA differences before they
+    // are packed.
     let rgb = width as usize * 3;
     row.clear();
-    row.resize(1 + rgb + 2 + stride, 0);
-    let (row, wide) = row.split_at_mut(1 + rgb + 2);
+    row.resize(1 + rgb + stride, 0);
+    let (row, wide) = row.split_at_mut(1 + rgb);
     // The `Up` filter: each byte less the one above it (zero above the first row).
     row[0] = 2;
     let mut compressor = fdeflate::Compressor::new(&mut *out).map_err(png::EncodingError::from)?;
@@ -57,18 +57,24 @@ pub(super) fn encode(
         for ((d, p), q) in wide.iter_mut().zip(line).zip(above) {
             *d = p.wrapping_sub(*q);
         }
-        // Two pixels' RGB at a time: six bytes of an eight-byte store, whose last two the next
-        // store overwrites (or the row's slack takes).
-        let mut at = 1;
-        let mut pairs = wide.chunks_exact(8);
-        for pair in &mut pairs {
-            let v = u64::from_le_bytes(pair.try_into().unwrap_or_default());
-            let packed = (v & 0xFF_FFFF) | ((v >> 8) & 0xFFFF_FF00_0000);
-            row[at..at + 8].copy_from_slice(&packed.to_le_bytes());
-            at += 6;
+        // Four pixels' RGB at a time, as two words less their alpha bytes.
+        let (quads, rest) = wide.split_at(wide.len() / 16 * 16);
+        let packed = &mut row[1..1 + rgb];
+        for (to, quad) in packed.chunks_exact_mut(12).zip(quads.chunks_exact(16)) {
+            let word = |at: usize| {
+                let mut b = [0; 8];
+                b.copy_from_slice(&quad[at..at + 8]);
+                u64::from_le_bytes(b)
+            };
+            let (a, b) = (word(0), word(8));
+            let low = (a & 0xFF_FFFF) | ((a >> 8) & 0xFFFF_FF00_0000) | (b << 48);
+            let high = ((b >> 16) & 0xFF) | ((b >> 24) & 0xFF_FF_FF_00);
+            to[..8].copy_from_slice(&low.to_le_bytes());
+            to[8..].copy_from_slice(&(high as u32).to_le_bytes());
         }
-        if let [r, g, b, _] = *pairs.remainder() {
-            row[at..at + 3].copy_from_slice(&[r, g, b]);
+        let done = quads.len() / 4 * 3;
+        for (to, p) in packed[done..].chunks_exact_mut(3).zip(rest.chunks_exact(4)) {
+            to.copy_from_slice(&p[..3]);
         }
         compressor
             .write_data(&row[..1 + rgb])

@@ -712,9 +712,24 @@ impl Run {
     /// Paints the run on the pixmap, in order.
     /// `mask` is a pixmap-sized coverage mask kept clear between runs (made at the first need).
     pub(super) fn paint(&self, pixmap: &mut Pixmap, mask: &mut Option<Mask>) {
+        // The rectangle painted just before, if the shape before was one.
+        let mut under: Option<(&[u32; 4], &tiny_skia::PremultipliedColorU8)> = None;
         for shape in &self.shapes {
+            let below = under.take();
             match shape {
-                Shape::Rect([left, top, right, bottom], colour) => {
+                Shape::Rect(at @ [left, top, right, bottom], colour) => {
+                    under = Some((at, colour));
+                    // Inside the one just painted, in its colour (a plot area on the background):
+                    // those pixels are that colour already.
+                    if below.is_some_and(|(b, c)| {
+                        c == colour
+                            && b[0] <= *left
+                            && b[1] <= *top
+                            && *right <= b[2]
+                            && *bottom <= b[3]
+                    }) {
+                        continue;
+                    }
                     let (w, h) = (pixmap.width(), pixmap.height());
                     let (x0, x1) = ((*left).min(w) as usize, (*right).min(w) as usize);
                     let pixels = pixmap.pixels_mut();
