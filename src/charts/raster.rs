@@ -11,7 +11,8 @@
 //! `text-anchor`, `font-size`, `fill`, `opacity`) with the advances and kerning that
 //! `style::text_width` measures, on top of the shapes. A `<text>` this does not read (a
 //! rotation, a weight, another font) is left in the SVG for resvg to draw. The image's buffers
-//! are kept for the thread's next one. Must not know what a chart is: SVG text (and shapes) in,
+//! are kept for the thread's next one (its pixels not even cleared when the first thing drawn
+//! is an opaque rectangle over the whole image), and the PNG is written by [`encode`]. Must not know what a chart is: SVG text (and shapes) in,
 //! PNG bytes out.
 
 use std::sync::OnceLock;
@@ -21,6 +22,7 @@ use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 use super::style;
 use super::{ChartError, RenderError};
 
+mod encode;
 mod hairline;
 mod runs;
 
@@ -261,21 +263,28 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     let mut spare = SPARE.with_borrow_mut(std::mem::take);
     let mut pixmap: Option<Pixmap> = None;
     for (i, doc) in docs.iter().enumerate() {
-        let tree = resvg::usvg::Tree::from_str(doc, &options).map_err(RenderError::from)?;
-        let pixmap = match &mut pixmap {
-            Some(p) => p,
-            None => {
-                let size = tree.size().to_int_size();
-                pixmap.insert(spare.pixmap(size.width(), size.height()).ok_or(
-                    RenderError::Size {
-                        width: size.width(),
-                        height: size.height(),
-                    },
-                )?)
-            }
-        };
-        resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
-        if let Some(run) = runs.get(i) {
+        // An empty document: nothing between two runs (the first is never empty).
+        if !doc.is_empty() {
+            let tree = resvg::usvg::Tree::from_str(doc, &options).map_err(RenderError::from)?;
+            let pixmap = match &mut pixmap {
+                Some(p) => p,
+                None => {
+                    let size = tree.size().to_int_size();
+                    let (width, height) = (size.width(), size.height());
+                    // What the thread's last image left in the pixels is not seen when the
+                    // first run paints every pixel before anything else is drawn.
+                    let clear = tree.root().has_children()
+                        || !runs.first().is_some_and(|r| r.covers(width, height));
+                    pixmap.insert(
+                        spare
+                            .pixmap(width, height, clear)
+                            .ok_or(RenderError::Size { width, height })?,
+                    )
+                }
+            };
+            resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+        }
+        if let (Some(run), Some(pixmap)) = (runs.get(i), &mut pixmap) {
             run.paint(pixmap, &mut spare.mask);
         }
     }
@@ -285,7 +294,10 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     if let Some(g) = glyphs() {
         draw_labels(&mut pixmap, g, &labels);
     }
-    let png = encode(&pixmap, &mut spare.rgb)?;
+    // As large as the thread's last PNG and a bit: the stream is not copied as it grows.
+    let mut png = Vec::with_capacity(spare.png_len + spare.png_len / 8 + 1024);
+    encode::encode(&pixmap, &mut spare.row, &mut png)?;
+    spare.png_len = png.len();
     spare.pixels = pixmap.take();
     if spare.pixels.len() <= SPARE_BYTES {
         SPARE.with_borrow_mut(|s| *s = spare);
@@ -319,18 +331,27 @@ thread_local! {
 #[derive(Default)]
 struct Spare {
     pixels: Vec<u8>,
-    rgb: Vec<u8>,
+    /// One filtered row of the PNG being encoded.
+    row: Vec<u8>,
+    /// The size of the last PNG, bytes.
+    png_len: usize,
     /// A pixmap-sized coverage mask, clear (the runs leave it so).
     mask: Option<tiny_skia::Mask>,
 }
 
 impl Spare {
-    /// A transparent pixmap in the kept pixels; the mask is dropped unless it is of this size.
-    fn pixmap(&mut self, width: u32, height: u32) -> Option<Pixmap> {
+    /// A pixmap in the kept pixels: transparent, or when not `clear` and of the last image's
+    /// size, as the last image left it; the mask is dropped unless it is of this size.
+    fn pixmap(&mut self, width: u32, height: u32, clear: bool) -> Option<Pixmap> {
         let size = tiny_skia::IntSize::from_wh(width, height)?;
         let mut data = std::mem::take(&mut self.pixels);
-        data.clear();
-        data.resize(width as usize * height as usize * 4, 0);
+        let len = width as usize * height as usize * 4;
+        if data.len() != len {
+            data.clear();
+            data.resize(len, 0);
+        } else if clear {
+            data.fill(0);
+        }
         if self
             .mask
             .as_ref()
@@ -340,38 +361,6 @@ impl Spare {
         }
         Pixmap::from_vec(data, size)
     }
-}
-
-/// The PNG file of a pixmap: a chart's background is opaque, so RGB without alpha (nothing to
-/// demultiply; the rows made in `rgb`), compressed fast (fdeflate); a pixmap with any
-/// transparency as tiny-skia encodes it.
-fn encode(pixmap: &Pixmap, rgb: &mut Vec<u8>) -> Result<Vec<u8>, RenderError> {
-    let data = pixmap.data();
-    rgb.clear();
-    rgb.resize(data.len() / 4 * 3, 0);
-    let mut opaque = true;
-    for (out, p) in rgb.chunks_exact_mut(3).zip(data.chunks_exact(4)) {
-        // Byte by byte: a three-byte `copy_from_slice` is a call to memcpy per pixel.
-        out[0] = p[0];
-        out[1] = p[1];
-        out[2] = p[2];
-        opaque &= p[3] == 255;
-    }
-    if !opaque {
-        return Ok(pixmap.encode_png()?);
-    }
-    let mut out = Vec::with_capacity(rgb.len() / 8);
-    {
-        let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        encoder.set_filter(png::FilterType::Up);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(rgb)?;
-        writer.finish()?;
-    }
-    Ok(out)
 }
 
 /// A glyph's anti-aliased coverage at one size and quarter-pixel offset, as tiny-skia fills

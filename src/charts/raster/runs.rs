@@ -1,6 +1,8 @@
 //! The runs of `<polygon>`s that [`super::png`] fills itself instead of resvg: a run starts at a
-//! `<polygon>` and goes on over the polygons and the plain one-pixel strokes (`<path>` of `M`/`L`
-//! only) right after it, as `charts::map` writes its regions and their borders. Each run is cut
+//! `<polygon>` or at a `<rect>` of whole pixels filled opaque (a background, a box: filled here
+//! pixel by pixel, where tiny-skia ran its anti-aliased pipeline over every pixel) or stroked one
+//! pixel wide, and goes on over such rectangles, the polygons and the plain one-pixel strokes
+//! (`<path>` of `M`/`L` only) right after it, as `charts::map` writes its regions and their borders. Each run is cut
 //! out of the SVG, which is then drawn by resvg piece by piece with the runs painted in between,
 //! so the order of the SVG is kept. A polygon is filled as resvg fills it (non-zero, anti-aliased
 //! by tiny-skia); consecutive polygons of one fill are one path (their shared edges get no seam),
@@ -9,10 +11,10 @@
 //! would draw the tile and run its pattern shader again for every polygon. The strokes are
 //! drawn by [`super::hairline`]: tiny-skia's hairlines, pixel for pixel. An element with
 //! anything else (another attribute, an opacity, a pattern with a transform, a curve) ends the
-//! run and is left to resvg, and an SVG whose `viewBox` is not its size in pixels is left to resvg
-//! whole. A caller that has its polygons' points hands them over as [`Shapes`] instead, each
-//! painted as a run in place of a [`MARK`] in the SVG, exactly as if written there and read
-//! back. Must not know what a chart is: SVG text (and shapes) in, pixels out.
+//! run and is left to resvg, and an SVG without a polygon or a mark, or whose `viewBox` is not its
+//! size in pixels, is left to resvg whole. A caller that has its polygons' points hands them
+//! over as [`Shapes`] instead, each painted as a run in place of a [`MARK`] in the SVG, exactly
+//! as if written there and read back. Must not know what a chart is: SVG text (and shapes) in, pixels out.
 
 use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Transform};
 
@@ -91,6 +93,8 @@ pub(super) struct Run {
 }
 
 enum Shape {
+    /// An opaque rectangle of whole pixels: left, top, right, bottom, and its colour.
+    Rect([u32; 4], tiny_skia::PremultipliedColorU8),
     Fill(Path, tiny_skia::Color),
     /// Filled with the tile of `tiles[i]`.
     Tiled(Path, usize),
@@ -151,33 +155,38 @@ pub(super) fn cut(svg: &str, given: &[Shapes]) -> Result<Option<Cut>, &'static s
     let mut docs = Vec::new();
     let mut runs = Vec::new();
     let mut from = 0;
-    let mut at = open_end;
-    while let Some((found, is_mark)) = next_run(&svg[at..], marked) {
+    // Nothing of the `<defs>` (a pattern's own rectangles) is taken into a run.
+    let mut at = svg
+        .find("</defs>")
+        .map_or(open_end, |end| (end + 7).max(open_end));
+    while let Some(found) = next_run(&svg[at..], marked) {
         let begin = at + found;
         let mut end = begin;
         let mut gather = Gather::default();
-        if is_mark {
-            end += MARK.len();
-            if let Some(shapes) = given.next() {
-                gather.add_given(shapes, &tiles)?;
-            }
-        } else {
-            loop {
-                let rest = &svg[end..];
-                let trimmed = rest.trim_start();
-                let Some(close) = trimmed.find("/>") else {
-                    break;
-                };
-                let tag = &trimmed[..close];
-                if tag[1..].contains('<') || !gather.add(tag, &tiles) {
-                    break;
+        // The elements and marks one after the other from here, as far as they can be read.
+        loop {
+            let rest = &svg[end..];
+            let trimmed = rest.trim_start();
+            let skip = rest.len() - trimmed.len();
+            if marked && trimmed.starts_with(MARK) {
+                if let Some(shapes) = given.next() {
+                    gather.add_given(shapes, &tiles)?;
                 }
-                end += rest.len() - trimmed.len() + close + 2;
-            }
-            if end == begin {
-                at = begin + 1;
+                end += skip + MARK.len();
                 continue;
             }
+            let Some(close) = trimmed.find("/>") else {
+                break;
+            };
+            let tag = &trimmed[..close];
+            if tag[1..].contains('<') || !gather.add(tag, &tiles) {
+                break;
+            }
+            end += skip + close + 2;
+        }
+        if end == begin {
+            at = begin + 1;
+            continue;
         }
         docs.push(doc(header, defs, &svg[from..begin], docs.is_empty()));
         runs.push(Run {
@@ -198,18 +207,14 @@ pub(super) fn cut(svg: &str, given: &[Shapes]) -> Result<Option<Cut>, &'static s
     Ok(Some(Cut { docs, runs }))
 }
 
-/// Where the next run may start in `rest`: the next `<polygon ` or, when the SVG has any, the
-/// next [`MARK`] (`true`), whichever comes first.
-fn next_run(rest: &str, marked: bool) -> Option<(usize, bool)> {
-    let polygon = rest.find("<polygon ").map(|at| (at, false));
-    let mark = marked
-        .then(|| rest.find(MARK))
+/// Where the next run may start in `rest`: the next `<polygon `, `<rect ` or, when the SVG has
+/// any, the next [`MARK`], whichever comes first.
+fn next_run(rest: &str, marked: bool) -> Option<usize> {
+    let mark = marked.then(|| rest.find(MARK)).flatten();
+    [rest.find("<polygon "), rest.find("<rect "), mark]
+        .into_iter()
         .flatten()
-        .map(|at| (at, true));
-    match (polygon, mark) {
-        (Some(p), Some(m)) => Some(if m.0 < p.0 { m } else { p }),
-        (p, m) => p.or(m),
-    }
+        .min()
 }
 
 /// A document for resvg: the text before the first run as it is, or the `<svg>` tag and the
@@ -217,6 +222,10 @@ fn next_run(rest: &str, marked: bool) -> Option<(usize, bool)> {
 fn doc(header: &str, defs: &str, between: &str, first: bool) -> String {
     if first {
         return format!("{between}</svg>");
+    }
+    if between.trim().is_empty() {
+        // Nothing to draw between the two runs.
+        return String::new();
     }
     format!("{header}{defs}{between}</svg>")
 }
@@ -316,7 +325,17 @@ struct Gather {
 impl Gather {
     /// Reads one element (`<polygon …` or `<path …`, without `/>`) into the run, or says no.
     fn add(&mut self, tag: &str, tiles: &[Tile]) -> bool {
-        let paint = if let Some(attrs) = tag.strip_prefix("<polygon ") {
+        let paint = if let Some(attrs) = tag.strip_prefix("<rect ") {
+            match rect(attrs, &mut self.points, &mut self.starts) {
+                Some(RectPaint::Fill(shape)) => {
+                    self.close();
+                    self.shapes.push(shape);
+                    return true;
+                }
+                Some(RectPaint::Stroke(paint)) => Some(paint),
+                None => None,
+            }
+        } else if let Some(attrs) = tag.strip_prefix("<polygon ") {
             polygon(attrs, tiles, &mut self.points)
         } else if let Some(attrs) = tag.strip_prefix("<path ") {
             stroke(attrs, &mut self.points, &mut self.starts)
@@ -540,6 +559,59 @@ fn polygon(attrs: &str, tiles: &[Tile], points: &mut Vec<(f32, f32)>) -> Option<
     paint
 }
 
+/// A `<rect>` of whole pixels (plotters writes `opacity="1"`): filled with an opaque colour and
+/// not stroked, or stroked one pixel wide in an opaque colour and not filled (then its outline,
+/// from its top left corner round, in `points`, as resvg strokes it: a hairline).
+fn rect(attrs: &str, points: &mut Vec<(f32, f32)>, starts: &mut Vec<usize>) -> Option<RectPaint> {
+    let (mut at, mut fill, mut stroke) = ([None; 4], None, None);
+    for (name, value) in super::raw_attributes(attrs) {
+        let i = match (name, value) {
+            ("x", _) => 0,
+            ("y", _) => 1,
+            ("width", _) => 2,
+            ("height", _) => 3,
+            ("opacity" | "stroke-width", "1") => continue,
+            ("fill", _) => {
+                fill = Some(value);
+                continue;
+            }
+            ("stroke", _) => {
+                stroke = Some(value);
+                continue;
+            }
+            _ => return None,
+        };
+        at[i] = Some(value.parse::<u32>().ok()?);
+    }
+    let [Some(x), Some(y), Some(w), Some(h)] = at else {
+        return None;
+    };
+    let (right, bottom) = (x.checked_add(w)?, y.checked_add(h)?);
+    match (fill, stroke) {
+        (Some(fill), Some("none")) => {
+            let c = super::colour(fill, 1.0)?.premultiply().to_color_u8();
+            Some(RectPaint::Fill(Shape::Rect([x, y, right, bottom], c)))
+        }
+        // resvg draws no rectangle without an area.
+        (Some("none"), Some(stroke)) if w > 0 && h > 0 => {
+            let c = super::colour(stroke, 1.0)?;
+            let [x, y, right, bottom] = [x, y, right, bottom].map(|v| v as f32);
+            points.clear();
+            points.extend([(x, y), (right, y), (right, bottom), (x, bottom), (x, y)]);
+            starts.clear();
+            starts.push(0);
+            Some(RectPaint::Stroke(Open::Stroke(c)))
+        }
+        _ => None,
+    }
+}
+
+/// What a `<rect>` read paints: a shape of its own, or a stroke merged as a `<path>`'s is.
+enum RectPaint {
+    Fill(Shape),
+    Stroke(Open),
+}
+
 /// A `<path>` stroked one pixel wide in a colour, not filled, of straight lines only: its paint,
 /// its points in `points` and where each polyline starts in `starts`.
 fn stroke(attrs: &str, points: &mut Vec<(f32, f32)>, starts: &mut Vec<usize>) -> Option<Open> {
@@ -628,11 +700,44 @@ fn pairs(
 }
 
 impl Run {
+    /// Whether the run's first shape paints every pixel of a `width` × `height` pixmap opaque
+    /// (so what was there before is not seen).
+    pub(super) fn covers(&self, width: u32, height: u32) -> bool {
+        matches!(
+            self.shapes.first(),
+            Some(Shape::Rect([0, 0, right, bottom], _)) if *right >= width && *bottom >= height
+        )
+    }
+
     /// Paints the run on the pixmap, in order.
     /// `mask` is a pixmap-sized coverage mask kept clear between runs (made at the first need).
     pub(super) fn paint(&self, pixmap: &mut Pixmap, mask: &mut Option<Mask>) {
+        // The rectangle painted just before, if the shape before was one.
+        let mut under: Option<(&[u32; 4], &tiny_skia::PremultipliedColorU8)> = None;
         for shape in &self.shapes {
+            let below = under.take();
             match shape {
+                Shape::Rect(at @ [left, top, right, bottom], colour) => {
+                    under = Some((at, colour));
+                    // Inside the one just painted, in its colour (a plot area on the background):
+                    // those pixels are that colour already.
+                    if below.is_some_and(|(b, c)| {
+                        c == colour
+                            && b[0] <= *left
+                            && b[1] <= *top
+                            && *right <= b[2]
+                            && *bottom <= b[3]
+                    }) {
+                        continue;
+                    }
+                    let (w, h) = (pixmap.width(), pixmap.height());
+                    let (x0, x1) = ((*left).min(w) as usize, (*right).min(w) as usize);
+                    let pixels = pixmap.pixels_mut();
+                    for y in (*top).min(h)..(*bottom).min(h) {
+                        let row = y as usize * w as usize;
+                        pixels[row + x0..row + x1].fill(*colour);
+                    }
+                }
                 Shape::Fill(path, colour) => {
                     let mut paint = Paint {
                         anti_alias: true,
@@ -662,7 +767,9 @@ impl Run {
 
 /// Fills `path` with `tile` repeated from the origin: its anti-aliased coverage into `mask`
 /// (left cleared again), then each covered pixel mixed with the tile's by that coverage, as
-/// tiny-skia's pattern shader does with the nearest pixel.
+/// tiny-skia's pattern shader does with the nearest pixel. The coverage is read eight pixels at
+/// a time where it is empty (most of a map's bounding box) or full (then the tile's pixels are
+/// copied, from its rows laid end to end across the pixmap).
 fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
     mask.fill_path(path, FillRule::Winding, true, Transform::identity());
     let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
@@ -672,23 +779,43 @@ fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
     let y0 = (bounds.top().floor().max(0.0) as usize).min(h);
     let y1 = ((bounds.bottom().ceil() + 1.0).max(0.0) as usize).min(h);
     let (tw, th) = (tile.width() as usize, tile.height() as usize);
-    let tile = tile.data();
+    // Each row of the tile repeated over the pixmap's width: pixel `x` of a row of the pixmap
+    // takes pixel `x` of its strip.
+    let mut strips = Vec::with_capacity(th * w * 4);
+    for tile_row in tile.data().chunks_exact(tw * 4) {
+        let end = strips.len() + w * 4;
+        while strips.len() + tile_row.len() <= end {
+            strips.extend_from_slice(tile_row);
+        }
+        strips.extend_from_slice(&tile_row[..end - strips.len()]);
+    }
     let coverage = mask.data_mut();
     let pixels = pixmap.data_mut();
     for y in y0..y1 {
         let row = &mut coverage[y * w + x0..y * w + x1];
-        if row.iter().all(|c| *c == 0) {
-            continue;
-        }
-        let tile_row = &tile[(y % th) * tw * 4..(y % th + 1) * tw * 4];
-        let out = &mut pixels[(y * w + x0) * 4..(y * w + x1) * 4];
-        // The tile's column of each pixel, stepped rather than divided for.
-        let mut column = x0 % tw;
-        for (c, dst) in row.iter_mut().zip(out.chunks_exact_mut(4)) {
-            let src = &tile_row[column * 4..column * 4 + 4];
-            column = if column + 1 == tw { 0 } else { column + 1 };
-            match *c {
-                0 => continue,
+        let strip = &strips[(y % th) * w * 4..(y % th + 1) * w * 4];
+        let out = &mut pixels[y * w * 4..(y + 1) * w * 4];
+        let mut i = 0;
+        while i < row.len() {
+            let x = x0 + i;
+            if let Some(eight) = row.get(i..i + 8) {
+                match u64::from_ne_bytes(eight.try_into().unwrap_or_default()) {
+                    0 => {
+                        i += 8;
+                        continue;
+                    }
+                    u64::MAX => {
+                        out[x * 4..(x + 8) * 4].copy_from_slice(&strip[x * 4..(x + 8) * 4]);
+                        row[i..i + 8].fill(0);
+                        i += 8;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let (dst, src) = (&mut out[x * 4..x * 4 + 4], &strip[x * 4..x * 4 + 4]);
+            match row[i] {
+                0 => {}
                 // Wholly covered: the mix below gives the tile's pixel itself.
                 255 => dst.copy_from_slice(src),
                 a => {
@@ -697,7 +824,8 @@ fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
                     }
                 }
             }
-            *c = 0;
+            row[i] = 0;
+            i += 1;
         }
     }
 }

@@ -23,12 +23,14 @@ fn by_runs_with(svg: &str, given: &[Shapes]) -> Pixmap {
     let mut pixmap: Option<Pixmap> = None;
     let mut mask = None;
     for (i, doc) in cut.docs.iter().enumerate() {
-        let tree = resvg::usvg::Tree::from_str(doc, &resvg::usvg::Options::default())
-            .unwrap_or_else(|e| panic!("document {i}: {e}\n{doc}"));
-        let size = tree.size().to_int_size();
-        let p = pixmap.get_or_insert_with(|| Pixmap::new(size.width(), size.height()).unwrap());
-        resvg::render(&tree, Transform::identity(), &mut p.as_mut());
-        if let Some(run) = cut.runs.get(i) {
+        if !doc.is_empty() {
+            let tree = resvg::usvg::Tree::from_str(doc, &resvg::usvg::Options::default())
+                .unwrap_or_else(|e| panic!("document {i}: {e}\n{doc}"));
+            let size = tree.size().to_int_size();
+            let p = pixmap.get_or_insert_with(|| Pixmap::new(size.width(), size.height()).unwrap());
+            resvg::render(&tree, Transform::identity(), &mut p.as_mut());
+        }
+        if let (Some(run), Some(p)) = (cut.runs.get(i), &mut pixmap) {
             run.paint(p, &mut mask);
         }
     }
@@ -54,16 +56,18 @@ fn svg(body: &str) -> String {
     )
 }
 
-/// Two hatched polygons apart, a filled one, their borders, then a frame over them.
-const BODY: &str = "<polygon data-geo=\"AA\" data-part=\"map\" opacity=\"1\" fill=\"url(#m-no-data)\" points=\"5,5 40,8 30,40 7,33 \"/>\n<polygon data-geo=\"BB\" data-part=\"map\" opacity=\"1\" fill=\"url(#m-no-data)\" points=\"60,50 100,45 90,75 \"/>\n<polygon data-geo=\"CC\" data-part=\"map\" opacity=\"1\" fill=\"#2C7FB8\" points=\"50,5 110,10 80,35 \"/>\n<path fill=\"none\" opacity=\"1\" stroke=\"#FFFFFF\" stroke-width=\"1\" d=\"M5,5L40,8L30,40L7,33L5,5M50,5L110,10L80,35L50,5\"/>\n<rect x=\"2\" y=\"2\" width=\"116\" height=\"76\" opacity=\"1\" fill=\"none\" stroke=\"#1A1A1A\"/>\n";
+/// Two hatched polygons apart, a filled one, their borders, then a frame over them (two pixels
+/// wide: not read, drawn by resvg).
+const BODY: &str = "<polygon data-geo=\"AA\" data-part=\"map\" opacity=\"1\" fill=\"url(#m-no-data)\" points=\"5,5 40,8 30,40 7,33 \"/>\n<polygon data-geo=\"BB\" data-part=\"map\" opacity=\"1\" fill=\"url(#m-no-data)\" points=\"60,50 100,45 90,75 \"/>\n<polygon data-geo=\"CC\" data-part=\"map\" opacity=\"1\" fill=\"#2C7FB8\" points=\"50,5 110,10 80,35 \"/>\n<path fill=\"none\" opacity=\"1\" stroke=\"#FFFFFF\" stroke-width=\"1\" d=\"M5,5L40,8L30,40L7,33L5,5M50,5L110,10L80,35L50,5\"/>\n<rect x=\"2\" y=\"2\" width=\"116\" height=\"76\" opacity=\"1\" fill=\"none\" stroke=\"#1A1A1A\" stroke-width=\"2\"/>\n";
 
 #[test]
 fn a_run_paints_what_resvg_paints_from_the_same_svg() {
     let svg = svg(BODY);
     let cut = cut(&svg, &[]).expect("read").expect("runs");
     assert_eq!((cut.docs.len(), cut.runs.len()), (2, 1));
-    // The two hatched polygons in one mask, the blue one, the borders.
-    assert_eq!(cut.runs[0].shapes.len(), 3);
+    // The background, the two hatched polygons in one mask, the blue one, the borders.
+    assert_eq!(cut.runs[0].shapes.len(), 4);
+    assert!(cut.runs[0].covers(120, 80) && !cut.runs[0].covers(121, 80));
     assert!(
         cut.docs[1].contains("<defs><pattern") && cut.docs[1].contains("stroke=\"#1A1A1A\""),
         "the frame after the run is drawn by resvg, over it"
@@ -207,10 +211,31 @@ fn shapes_handed_over_paint_what_the_same_shapes_written_in_the_svg_paint() {
     let marked = svg(&format!("{MARK}\n{frame}"));
     let cut = cut(&marked, &[body_given()]).expect("read").expect("runs");
     assert_eq!((cut.docs.len(), cut.runs.len()), (2, 1));
-    assert_eq!(cut.runs[0].shapes.len(), 3, "merged as when read");
+    // The background before the mark is in the run too.
+    assert_eq!(cut.runs[0].shapes.len(), 4, "merged as when read");
     assert!(!cut.docs.iter().any(|d| d.contains(MARK)));
     let (given, read) = (by_runs_with(&marked, &[body_given()]), by_runs(&svg(BODY)));
     assert_eq!(given.data(), read.data());
+}
+
+#[test]
+fn rectangles_of_whole_opaque_pixels_are_filled_as_resvg_fills_them_and_others_left_to_it() {
+    // A box of whole pixels; one at half a pixel, one stroked at half a pixel and one hatched
+    // (left to resvg); one over the image's corner, then a polygon and two frames.
+    let body = "<rect x=\"10\" y=\"10\" width=\"30\" height=\"20\" opacity=\"1\" fill=\"#2C7FB8\" stroke=\"none\"/>\n<rect x=\"50.5\" y=\"10\" width=\"30\" height=\"20\" opacity=\"1\" fill=\"#2C7FB8\" stroke=\"none\"/>\n<rect x=\"10.5\" y=\"40\" width=\"30\" height=\"20\" opacity=\"1\" fill=\"none\" stroke=\"#595959\"/>\n<rect x=\"50\" y=\"40\" width=\"30\" height=\"20\" opacity=\"1\" fill=\"url(#m-no-data)\" stroke=\"none\"/>\n<rect x=\"100\" y=\"70\" width=\"30\" height=\"20\" opacity=\"1\" fill=\"#FF0000\" stroke=\"none\"/>\n<polygon opacity=\"1\" fill=\"#A1DAB4\" points=\"85,5 115,10 100,35 \"/>\n<rect x=\"84\" y=\"4\" width=\"20\" height=\"20\" opacity=\"1\" fill=\"none\" stroke=\"#595959\"/>\n<rect x=\"3\" y=\"50\" width=\"30\" height=\"25\" opacity=\"1\" fill=\"none\" stroke=\"#1A1A1A\"/>\n";
+    let svg = svg(body);
+    let cut = cut(&svg, &[]).expect("read").expect("runs");
+    assert_eq!((cut.docs.len(), cut.runs.len()), (3, 2));
+    assert_eq!(
+        cut.runs[0].shapes.len(),
+        2,
+        "the background and the first box"
+    );
+    assert!(cut.docs[1].contains("x=\"50.5\"") && cut.docs[1].contains("url(#m-no-data)"));
+    assert!(cut.runs[0].covers(120, 80) && !cut.runs[1].covers(120, 80));
+    // The box over the corner, the polygon, the two frames (not merged: two colours).
+    assert_eq!(cut.runs[1].shapes.len(), 4);
+    assert_eq!(by_runs(&svg).data(), by_resvg(&svg).data());
 }
 
 #[test]

@@ -1,0 +1,165 @@
+//! The PNG file of a chart's pixmap in one pass over its pixels: each row is filtered (`Up`)
+//! straight from the premultiplied RGBA into a row of RGB differences (a chart's background is
+//! opaque, so nothing is demultiplied and the alpha is left out) and handed to fdeflate, whose
+//! zlib stream is written into the file's one `IDAT` chunk as it comes. (The png crate made the
+//! RGB copy of the whole image, filtered it in a second pass, and copied the compressed stream
+//! twice.) A pixmap with any transparency is encoded by tiny-skia instead, as RGBA. Must not
+//! know what a chart is: pixels in, PNG bytes out.
+
+use std::io::Write as _;
+
+use resvg::tiny_skia::Pixmap;
+
+use crate::charts::RenderError;
+
+/// The PNG file of `pixmap`, written into `out` (cleared first); the row buffer is `row`.
+pub(super) fn encode(
+    pixmap: &Pixmap,
+    row: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), RenderError> {
+    out.clear();
+    let (width, height) = (pixmap.width(), pixmap.height());
+    let stride = width as usize * 4;
+    out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut header = [0u8; 13];
+    header[..4].copy_from_slice(&width.to_be_bytes());
+    header[4..8].copy_from_slice(&height.to_be_bytes());
+    // 8 bits a channel, RGB, deflate, adaptive filtering (one filter type a row), no interlace.
+    header[8..].copy_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(out, b"IHDR", &header);
+
+    // The IDAT chunk: its length, filled in once the stream is written, its type, the stream.
+    let idat = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(b"IDAT");
+    // The filtered row (its filter type, then RGB), and the row's RGBA differences before they
+    // are packed.
+    let rgb = width as usize * 3;
+    row.clear();
+    row.resize(1 + rgb + stride, 0);
+    let (row, wide) = row.split_at_mut(1 + rgb);
+    // The `Up` filter: each byte less the one above it (zero above the first row).
+    row[0] = 2;
+    let mut compressor = fdeflate::Compressor::new(&mut *out).map_err(png::EncodingError::from)?;
+    let zero = vec![0; stride];
+    let mut above: &[u8] = &zero;
+    for line in pixmap.data().chunks_exact(stride) {
+        // Whole rows at a time, so that the compiler makes vector code of these two.
+        let alpha = line
+            .chunks_exact(4)
+            .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]))
+            .fold(u32::MAX, |all, p| all & p);
+        if alpha >> 24 != 255 {
+            *out = pixmap.encode_png()?;
+            return Ok(());
+        }
+        for ((d, p), q) in wide.iter_mut().zip(line).zip(above) {
+            *d = p.wrapping_sub(*q);
+        }
+        // Four pixels' RGB at a time, as two words less their alpha bytes.
+        let (quads, rest) = wide.split_at(wide.len() / 16 * 16);
+        let packed = &mut row[1..1 + rgb];
+        for (to, quad) in packed.chunks_exact_mut(12).zip(quads.chunks_exact(16)) {
+            let word = |at: usize| {
+                let mut b = [0; 8];
+                b.copy_from_slice(&quad[at..at + 8]);
+                u64::from_le_bytes(b)
+            };
+            let (a, b) = (word(0), word(8));
+            let low = (a & 0xFF_FFFF) | ((a >> 8) & 0xFFFF_FF00_0000) | (b << 48);
+            let high = ((b >> 16) & 0xFF) | ((b >> 24) & 0xFF_FF_FF_00);
+            to[..8].copy_from_slice(&low.to_le_bytes());
+            to[8..].copy_from_slice(&(high as u32).to_le_bytes());
+        }
+        let done = quads.len() / 4 * 3;
+        for (to, p) in packed[done..].chunks_exact_mut(3).zip(rest.chunks_exact(4)) {
+            to.copy_from_slice(&p[..3]);
+        }
+        compressor
+            .write_data(&row[..1 + rgb])
+            .map_err(png::EncodingError::from)?;
+        above = line;
+    }
+    compressor.finish().map_err(png::EncodingError::from)?;
+    let length = out.len() - idat - 8;
+    let length = u32::try_from(length).map_err(|_| RenderError::Size { width, height })?;
+    out[idat..idat + 4].copy_from_slice(&length.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&out[idat + 4..]);
+    let sum = crc.sum();
+    out.write_all(&sum.to_be_bytes())
+        .map_err(png::EncodingError::from)?;
+    chunk(out, b"IEND", &[]);
+    Ok(())
+}
+
+/// Appends a chunk: its length, its type, its data and the CRC of type and data.
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc.sum().to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An opaque pixmap of every kind of row: flat, a gradient, noise.
+    fn opaque(width: u32, height: u32) -> Pixmap {
+        let mut pixmap = Pixmap::new(width, height).expect("a size");
+        let mut seed = 7u32;
+        for (i, p) in pixmap.data_mut().chunks_exact_mut(4).enumerate() {
+            let (x, y) = (i as u32 % width, i as u32 / width);
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let rgb = match y % 3 {
+                0 => [200, 30, 90],
+                1 => [x as u8, (x * 3) as u8, y as u8],
+                _ => [(seed >> 8) as u8, (seed >> 16) as u8, (seed >> 24) as u8],
+            };
+            p.copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
+        }
+        pixmap
+    }
+
+    fn encoded(pixmap: &Pixmap) -> Vec<u8> {
+        let (mut row, mut out) = (Vec::new(), Vec::new());
+        encode(pixmap, &mut row, &mut out).expect("encodes");
+        out
+    }
+
+    #[test]
+    fn an_opaque_pixmap_is_an_rgb_png_of_the_same_pixels() {
+        let pixmap = opaque(37, 23);
+        let bytes = encoded(&pixmap);
+        let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+        let mut reader = decoder.read_info().expect("a PNG");
+        assert_eq!(reader.info().color_type, png::ColorType::Rgb);
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut rgb).expect("its pixels");
+        let ours: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        assert!(rgb == ours, "the decoded pixels differ");
+        // And tiny-skia reads it back (checksums and all) as the same pixmap.
+        assert!(Pixmap::decode_png(&bytes).expect("decodes") == pixmap);
+    }
+
+    #[test]
+    fn a_transparent_pixel_makes_an_rgba_png() {
+        let mut pixmap = opaque(16, 9);
+        // A premultiplied half-transparent pixel in the last row.
+        pixmap.data_mut()[(8 * 16 + 3) * 4..(8 * 16 + 4) * 4].copy_from_slice(&[50, 20, 10, 128]);
+        let bytes = encoded(&pixmap);
+        let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+        let reader = decoder.read_info().expect("a PNG");
+        assert_eq!(reader.info().color_type, png::ColorType::Rgba);
+        assert!(Pixmap::decode_png(&bytes).expect("decodes") == pixmap);
+    }
+}
