@@ -41,9 +41,6 @@ pub const CAPITALS_GROUP: &str = "capital-regions";
 
 const TABLE_SQL: &str = include_str!("sql/indicator_table.sql");
 
-/// The rows of `m_table`, in the order the tables keep: indicator, geo, time, group.
-const READ_TABLE_SQL: &str = "SELECT * FROM m_table ORDER BY ind, geo, period_start, grp";
-
 /// What to select: the geos (in the order wanted), an optional range of years, and an optional
 /// peer group whose rank and median come with each value.
 #[derive(Debug, Clone, Default)]
@@ -681,10 +678,8 @@ impl Table {
     }
 }
 
-/// Puts the batch's sources into `m_filters`, has DuckDB compute the table statement into the
-/// temp table `m_table` and reads it back, sorting its rows out per indicator (`ind`). The
-/// statement runs through `execute_batch`, bound once: a prepared statement that reads tables
-/// is bound a second time when it runs, which would plan it twice. Blocking (DuckDB).
+/// Puts the batch's sources into `m_filters`, runs the table statement (bound once:
+/// [`super::select_once`]) and sorts its rows out per indicator (`ind`). Blocking (DuckDB).
 fn run_table_sql(
     conn: &Connection,
     scans: &Scans,
@@ -694,12 +689,10 @@ fn run_table_sql(
 ) -> Result<()> {
     scans.append(conn)?;
     // The EU aggregate's code is this module's constant.
-    conn.execute_batch(
-        &TABLE_SQL
-            .replace("{source}", &scans.sql())
-            .replace("{eu}", &sql_literal(EU_AGGREGATE)),
-    )?;
-    let mut stmt = conn.prepare(READ_TABLE_SQL)?;
+    let sql = TABLE_SQL
+        .replace("{source}", &scans.sql())
+        .replace("{eu}", &sql_literal(EU_AGGREGATE));
+    let mut stmt = super::select_once(conn, &sql)?;
     let mut result = stmt.query([])?;
     while let Some(r) = result.next()? {
         let ind = r.get::<_, i32>(0)? as usize;

@@ -3,8 +3,7 @@
 -- in every group of geo-groups.toml it belongs to (the temp table m_groups: grp, geo): rank (1 =
 -- best per the indicator's direction, ties share a rank), how many of the group have a value in
 -- the period, and the group's median. One row per value and group (one with a null group for a
--- geo in none), into the temp table m_table (values.rs reads it ordered by indicator, geo, time
--- and group). Filled in by values.rs:
+-- geo in none), ordered by indicator, geo, time and group. Filled in by values.rs:
 --   {source}  the series of each indicator from each source, UNION ALL (one SELECT per file and
 --             set of filter columns, values.rs `Scans`, joined to the filter codes appended to
 --             the temp table m_filters): ind (the indicator's place in the batch), sign (1 when
@@ -18,7 +17,6 @@
 -- 81.83 has 2, 90.0 has 1), so 84.79 - 81.83 is 2.96, not 2.960000000000008. A value written
 -- with an exponent has no such count: the change is then the plain difference. Values stay as
 -- published; only the difference is rounded.
-CREATE OR REPLACE TEMP TABLE m_table AS
 WITH s AS ({source}),
 picked AS (
     SELECT *,
@@ -56,6 +54,7 @@ ranks AS (
     WHERE t.value IS NOT NULL)
 SELECT base.ind, base.geo, base.period, base.year, base.value, base.flags, base.src,
        base.eu_value, base.change, base.previous_period, base.repeats,
-       ranks.grp, ranks.rank, ranks.ranked, ranks.median, base.period_start
+       ranks.grp, ranks.rank, ranks.ranked, ranks.median
 FROM base
-LEFT JOIN ranks ON ranks.ind = base.ind AND ranks.geo = base.geo AND ranks.period = base.period;
+LEFT JOIN ranks ON ranks.ind = base.ind AND ranks.geo = base.geo AND ranks.period = base.period
+ORDER BY base.ind, base.geo, base.period_start, ranks.grp
