@@ -246,7 +246,8 @@ pub(super) async fn snapshot_for(
 ) -> Result<Arc<Snapshot>, ApiError> {
     match as_of {
         None => Ok(app.live.snapshot()),
-        Some(value) => app.vintage(client, parse_as_of(value)?).await,
+        // Boxed: the computation's state is not carried (and moved) in every handler's future.
+        Some(value) => Box::pin(app.vintage(client, parse_as_of(value)?)).await,
     }
 }
 
@@ -423,10 +424,7 @@ pub async fn series(
             indicator.source
         )));
     }
-    let snapshot = match &q.as_of {
-        None => app.live.snapshot(),
-        Some(value) => app.vintage(client, parse_as_of(value)?).await?,
-    };
+    let snapshot = snapshot_for(&app, client, q.as_of.as_deref()).await?;
     let table = match snapshot.figures.table(&id) {
         Some(Ok(table)) => table.clone(),
         Some(Err(error)) if matches!(error.root(), IndicatorError::NoData { .. }) => {
