@@ -600,8 +600,12 @@ pub fn router(app: AppState) -> Router {
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE);
+    // Any origin, and fixed lists of methods and headers: no answer depends on the request's
+    // Origin or preflight headers, so none says `Vary` on them (tower-http's default, joined
+    // into a header on every answer).
     let cors = CorsLayer::new()
         .allow_origin(Any)
+        .vary(Vec::<header::HeaderName>::new())
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers([
             header::ACCEPT,
@@ -673,8 +677,16 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let watcher = tokio::spawn(live::watch(self.app.live.clone(), Duration::from_secs(1)));
+        use axum::serve::ListenerExt as _;
+        // No Nagle delay: an answer is written whole in one call, and its last segment would
+        // otherwise wait for the client's acknowledgement of the ones before.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -61,7 +61,16 @@ pub fn etag(parts: &[&str]) -> String {
         hash.update(&(part.len() as u64).to_le_bytes());
         hash.update(part.as_bytes());
     }
-    format!("\"{:032x}\"", hash.digest128())
+    // The digest's 16 bytes as 32 hex digits, quoted (`format!("{:032x}")` cost half the hash).
+    let mut quoted = String::with_capacity(34);
+    quoted.push('"');
+    for byte in hash.digest128().to_be_bytes() {
+        for nibble in [byte >> 4, byte & 0xf] {
+            quoted.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, as RFC 9110 asks for this header).
@@ -340,6 +349,8 @@ impl IntoResponse for &Reply {
     fn into_response(self) -> Response {
         let mut response = Response::new(self.body.clone().into_body());
         let headers = response.headers_mut();
+        // Room for these headers and CORS's at once: the map is not grown three times over.
+        headers.reserve(12);
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
@@ -458,6 +469,11 @@ mod tests {
         assert_ne!(a, etag(&["series", "geo=BE", "v2"]));
         assert_ne!(etag(&["ab", "c"]), etag(&["a", "bc"]));
         assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+        // The 128-bit digest in 32 lower-case hex digits, leading zeros kept.
+        let mut hash = Xxh3::new();
+        hash.update(&1u64.to_le_bytes());
+        hash.update(b"x");
+        assert_eq!(etag(&["x"]), format!("\"{:032x}\"", hash.digest128()));
     }
 
     #[test]
