@@ -10,7 +10,8 @@
 #   6. the dashboard page `/` (cached: a copy of the HTML rendered once per data version), then a
 #      publish (a new version of isoc_ci_in_h imported beside the running server): the time to
 #      first byte of the first `/` rendered from the new version, and `/` cached again,
-# and the server's peak memory (VmHWM). The store is built from ../shared/data with `desi-city import`.
+# and the server's peak memory (VmHWM). Each run also gives the server's CPU time per answer, user and
+# kernel (from /proc/PID/stat): requests/s depend on the share of the two cores the load tool takes. The store is built from ../shared/data with `desi-city import`.
 #
 # Usage: bash benches/load.sh [SECONDS_PER_RUN] [CONNECTIONS]   (defaults 10 and 64)
 set -euo pipefail
@@ -62,8 +63,13 @@ request = function()
 end
 LUA
 
+# The server's CPU time so far, user and system, in clock ticks.
+ticks() { awk '{print $14, $15}' "/proc/$server/stat"; }
+hz="$(getconf CLK_TCK)"
+
 run() { # name, then the load tool's arguments after the URL
   local name="$1" url="$2"; shift 2
+  local before; before="$(ticks)"
   if command -v wrk >/dev/null; then
     out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")"
     rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
@@ -79,12 +85,17 @@ run() { # name, then the load tool's arguments after the URL
     p99="$(awk '/99.00%/{print $3 $4}' <<<"$out")"
     errors=""
   fi
-  printf '| %-26s | %12s | %9s | %9s | %s\n' "$name" "$rps" "$p50" "$p99" "${errors:+non-2xx/3xx: $errors}"
+  # The server's CPU per answer (user / kernel, µs): what the answers cost it, whatever share of
+  # the two cores the load tool took in that run.
+  local cpu; cpu="$(awk -v b="$before" -v a="$(ticks)" -v hz="$hz" -v rps="$rps" -v d="$duration" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); n = rps * d
+    if (n > 0) printf "%.1f / %.1f", (y[1] - x[1]) / hz / n * 1e6, (y[2] - x[2]) / hz / n * 1e6 }')"
+  printf '| %-26s | %12s | %9s | %9s | %15s | %s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "${errors:+non-2xx/3xx: $errors}"
 }
 
 echo "desi-city $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, ${connections} connections, ${duration}s per run, load tool on the same machine"
-echo "| run                        |   requests/s |       p50 |       p99 |"
-echo "|----------------------------|--------------|-----------|-----------|"
+echo "| run                        |   requests/s |       p50 |       p99 | server µs/answer (user / kernel) |"
+echo "|----------------------------|--------------|-----------|-----------|-----------------|"
 run "cached series" "$series"
 run "uncached series (tables)" "$base" -s "$work/uncached.lua"
 run "304 revalidation" "$series" -H "If-None-Match: $etag"
