@@ -79,18 +79,25 @@ impl Files {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, Bytes>, usize)> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The bytes of the file whose sha256 is `key` if they are kept: no file is read (a caller
+    /// on the async runtime need not go to the blocking pool for them).
+    pub fn kept(&self, key: &str) -> Option<Bytes> {
+        self.lock().0.get(key).cloned()
+    }
+
     /// The bytes of the file whose sha256 is `key`, read from `path` the first time. Blocking.
     pub fn read(&self, key: &str, path: &Path) -> std::io::Result<Bytes> {
-        let lock = || {
-            self.entries
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        };
-        if let Some(found) = lock().0.get(key) {
-            return Ok(found.clone());
+        if let Some(found) = self.kept(key) {
+            return Ok(found);
         }
         let bytes = Bytes::from(std::fs::read(path)?);
-        let mut entries = lock();
+        let mut entries = self.lock();
         if entries.1 + bytes.len() > self.max_bytes {
             entries.0.clear();
             entries.1 = 0;
@@ -202,13 +209,16 @@ mod tests {
         std::fs::write(&a, b"0123456789").unwrap();
         std::fs::write(&b, b"abcdefghij").unwrap();
         let files = Files::new(15, 10);
+        assert_eq!(files.kept("ka"), None, "nothing kept before the first read");
         assert_eq!(
             files.read("ka", &a).unwrap(),
             Bytes::from_static(b"0123456789")
         );
         std::fs::remove_file(&a).unwrap();
         assert_eq!(files.read("ka", &a).unwrap().len(), 10, "kept in memory");
+        assert_eq!(files.kept("ka"), Some(Bytes::from_static(b"0123456789")));
         assert_eq!(files.read("kb", &b).unwrap().len(), 10);
+        assert_eq!(files.kept("ka"), None, "dropped");
         assert!(
             files.read("ka", &a).is_err(),
             "dropped to stay under 15 bytes"

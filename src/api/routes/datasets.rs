@@ -410,10 +410,17 @@ async fn parquet(
         ))
     };
     let mut response = if version.bytes <= app.files.max_file {
-        let (key, files) = (version.file_sha256.clone(), app.files.clone());
-        let bytes = tokio::task::spawn_blocking(move || files.read(&key, &path))
-            .await?
-            .map_err(|_| gone())?;
+        // Kept in memory after the first read: only that read goes to the blocking pool (the
+        // hand-over to it and back cost more than the rest of the answer).
+        let bytes = match app.files.kept(&version.file_sha256) {
+            Some(bytes) => bytes,
+            None => {
+                let (key, files) = (version.file_sha256.clone(), app.files.clone());
+                tokio::task::spawn_blocking(move || files.read(&key, &path))
+                    .await?
+                    .map_err(|_| gone())?
+            }
+        };
         download::ranged(bytes, request.headers())
     } else {
         ServeFile::new(&path)
