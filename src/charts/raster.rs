@@ -1,8 +1,9 @@
 //! The PNG of a chart's SVG: resvg parses and fills the shapes, but for the runs of polygons
 //! (a map's regions and their borders), which [`runs`] fills itself from the same SVG between
-//! the pieces resvg draws (the no-data hatching one coverage mask and one pass, where resvg ran
-//! a pattern shader per region), or from the [`Shapes`] handed over with the SVG in place of its
-//! [`MARK`]s ([`png_with`]); the borders by [`hairline`]; and the text is laid here from the
+//! the pieces resvg draws (each fill's coverage as spans by [`cells`], the no-data hatching one
+//! fill and one pass, where resvg ran a pattern shader per region), or from the [`Shapes`]
+//! handed over with the SVG in place of its [`MARK`]s ([`png_with`]); the borders by
+//! [`hairline`]; and the text is laid here from the
 //! bundled font's glyphs: each glyph's anti-aliased coverage is filled with tiny-skia from its
 //! outline (converted to a path once per process) once per size and quarter-pixel offset, then
 //! kept (usvg would shape
@@ -22,6 +23,7 @@ use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 use super::style;
 use super::{ChartError, RenderError};
 
+mod cells;
 mod encode;
 mod hairline;
 mod runs;
@@ -285,7 +287,7 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
             resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
         }
         if let (Some(run), Some(pixmap)) = (runs.get(i), &mut pixmap) {
-            run.paint(pixmap, &mut spare.mask);
+            run.paint(pixmap, &mut spare.cells);
         }
     }
     let Some(mut pixmap) = pixmap else {
@@ -335,13 +337,13 @@ struct Spare {
     row: Vec<u8>,
     /// The size of the last PNG, bytes.
     png_len: usize,
-    /// A pixmap-sized coverage mask, clear (the runs leave it so).
-    mask: Option<tiny_skia::Mask>,
+    /// The buffers of the runs' fills.
+    cells: cells::Cells,
 }
 
 impl Spare {
     /// A pixmap in the kept pixels: transparent, or when not `clear` and of the last image's
-    /// size, as the last image left it; the mask is dropped unless it is of this size.
+    /// size, as the last image left it.
     fn pixmap(&mut self, width: u32, height: u32, clear: bool) -> Option<Pixmap> {
         let size = tiny_skia::IntSize::from_wh(width, height)?;
         let mut data = std::mem::take(&mut self.pixels);
@@ -351,13 +353,6 @@ impl Spare {
             data.resize(len, 0);
         } else if clear {
             data.fill(0);
-        }
-        if self
-            .mask
-            .as_ref()
-            .is_some_and(|m| (m.width(), m.height()) != (width, height))
-        {
-            self.mask = None;
         }
         Pixmap::from_vec(data, size)
     }
