@@ -1,6 +1,8 @@
 //! The PNG file of a chart's pixmap in one pass over its pixels: each row is filtered (`Up`)
 //! straight from the premultiplied RGBA into a row of RGB differences (a chart's background is
-//! opaque, so nothing is demultiplied and the alpha is left out) and handed to fdeflate, whose
+//! opaque, so nothing is demultiplied and the alpha is left out; a row as the one above it, and
+//! a block of sixteen pixels as above them, is zeros without being packed: most of a chart) and
+//! handed to fdeflate (quick over zeros), whose
 //! zlib stream is written into the file's one `IDAT` chunk as it comes. (The png crate made the
 //! RGB copy of the whole image, filtered it in a second pass, and copied the compressed stream
 //! twice.) A pixmap with any transparency is encoded by tiny-skia instead, as RGBA. Must not
@@ -45,7 +47,8 @@ pub(super) fn encode(
     let zero = vec![0; stride];
     let mut above: &[u8] = &zero;
     for line in pixmap.data().chunks_exact(stride) {
-        // Whole rows at a time, so that the compiler makes vector code of these two.
+        // Whole rows at a time, so that the compiler makes vector code of this and the
+        // differences.
         let alpha = line
             .chunks_exact(4)
             .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]))
@@ -54,27 +57,15 @@ pub(super) fn encode(
             *out = pixmap.encode_png()?;
             return Ok(());
         }
-        for ((d, p), q) in wide.iter_mut().zip(line).zip(above) {
-            *d = p.wrapping_sub(*q);
-        }
-        // Four pixels' RGB at a time, as two words less their alpha bytes.
-        let (quads, rest) = wide.split_at(wide.len() / 16 * 16);
         let packed = &mut row[1..1 + rgb];
-        for (to, quad) in packed.chunks_exact_mut(12).zip(quads.chunks_exact(16)) {
-            let word = |at: usize| {
-                let mut b = [0; 8];
-                b.copy_from_slice(&quad[at..at + 8]);
-                u64::from_le_bytes(b)
-            };
-            let (a, b) = (word(0), word(8));
-            let low = (a & 0xFF_FFFF) | ((a >> 8) & 0xFFFF_FF00_0000) | (b << 48);
-            let high = ((b >> 16) & 0xFF) | ((b >> 24) & 0xFF_FF_FF_00);
-            to[..8].copy_from_slice(&low.to_le_bytes());
-            to[8..].copy_from_slice(&(high as u32).to_le_bytes());
-        }
-        let done = quads.len() / 4 * 3;
-        for (to, p) in packed[done..].chunks_exact_mut(3).zip(rest.chunks_exact(4)) {
-            to.copy_from_slice(&p[..3]);
+        if line == above {
+            // The whole row as above it (a margin, a flat band): all differences zero.
+            packed.fill(0);
+        } else {
+            for ((d, p), q) in wide.iter_mut().zip(line).zip(above) {
+                *d = p.wrapping_sub(*q);
+            }
+            pack(wide, packed);
         }
         compressor
             .write_data(&row[..1 + rgb])
@@ -94,6 +85,31 @@ pub(super) fn encode(
     Ok(())
 }
 
+/// The RGB of RGBA differences, sixteen pixels at a time: zeros where all sixteen are as above
+/// them (most of a chart: its margins, the sea, a region's inside), else four pixels at a time,
+/// each pixel's four bytes laid three bytes after the last one's (its alpha overwritten by the
+/// next one's red).
+fn pack(wide: &[u8], packed: &mut [u8]) {
+    let blocks = wide.chunks_exact(64);
+    let rest = blocks.remainder();
+    for (to, block) in packed.chunks_exact_mut(48).zip(blocks) {
+        if block.iter().fold(0, |any, b| any | b) == 0 {
+            to.fill(0);
+            continue;
+        }
+        for (to, quad) in to.chunks_exact_mut(12).zip(block.chunks_exact(16)) {
+            to[0..4].copy_from_slice(&quad[0..4]);
+            to[3..7].copy_from_slice(&quad[4..8]);
+            to[6..10].copy_from_slice(&quad[8..12]);
+            to[9..12].copy_from_slice(&quad[12..15]);
+        }
+    }
+    let done = wide.len() / 64 * 48;
+    for (to, p) in packed[done..].chunks_exact_mut(3).zip(rest.chunks_exact(4)) {
+        to.copy_from_slice(&p[..3]);
+    }
+}
+
 /// Appends a chunk: its length, its type, its data and the CRC of type and data.
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
@@ -109,17 +125,24 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 mod tests {
     use super::*;
 
-    /// An opaque pixmap of every kind of row: flat, a gradient, noise.
+    /// An opaque pixmap of every kind of row: flat, the same again, a gradient, noise, the
+    /// noise again but for one pixel (sixteen-pixel blocks as above them and one not).
     fn opaque(width: u32, height: u32) -> Pixmap {
         let mut pixmap = Pixmap::new(width, height).expect("a size");
         let mut seed = 7u32;
+        let mut noise = vec![[0u8; 3]; width as usize];
         for (i, p) in pixmap.data_mut().chunks_exact_mut(4).enumerate() {
             let (x, y) = (i as u32 % width, i as u32 / width);
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            let rgb = match y % 3 {
-                0 => [200, 30, 90],
-                1 => [x as u8, (x * 3) as u8, y as u8],
-                _ => [(seed >> 8) as u8, (seed >> 16) as u8, (seed >> 24) as u8],
+            let rgb = match y % 5 {
+                0 | 1 => [200, 30, 90],
+                2 => [x as u8, (x * 3) as u8, y as u8],
+                3 => {
+                    noise[x as usize] = [(seed >> 8) as u8, (seed >> 16) as u8, (seed >> 24) as u8];
+                    noise[x as usize]
+                }
+                _ if x == 70 => [1, 2, 3],
+                _ => noise[x as usize],
             };
             p.copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
         }
@@ -134,21 +157,24 @@ mod tests {
 
     #[test]
     fn an_opaque_pixmap_is_an_rgb_png_of_the_same_pixels() {
-        let pixmap = opaque(37, 23);
-        let bytes = encoded(&pixmap);
-        let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
-        let mut reader = decoder.read_info().expect("a PNG");
-        assert_eq!(reader.info().color_type, png::ColorType::Rgb);
-        let mut rgb = vec![0; reader.output_buffer_size()];
-        reader.next_frame(&mut rgb).expect("its pixels");
-        let ours: Vec<u8> = pixmap
-            .data()
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
-        assert!(rgb == ours, "the decoded pixels differ");
-        // And tiny-skia reads it back (checksums and all) as the same pixmap.
-        assert!(Pixmap::decode_png(&bytes).expect("decodes") == pixmap);
+        // Two blocks of sixteen pixels and some a row, and the 37 pixels of none.
+        for (width, height) in [(150, 23), (37, 11)] {
+            let pixmap = opaque(width, height);
+            let bytes = encoded(&pixmap);
+            let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+            let mut reader = decoder.read_info().expect("a PNG");
+            assert_eq!(reader.info().color_type, png::ColorType::Rgb);
+            let mut rgb = vec![0; reader.output_buffer_size()];
+            reader.next_frame(&mut rgb).expect("its pixels");
+            let ours: Vec<u8> = pixmap
+                .data()
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            assert!(rgb == ours, "the decoded pixels differ");
+            // And tiny-skia reads it back (checksums and all) as the same pixmap.
+            assert!(Pixmap::decode_png(&bytes).expect("decodes") == pixmap);
+        }
     }
 
     #[test]
