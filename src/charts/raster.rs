@@ -13,8 +13,9 @@
 //! `style::text_width` measures, on top of the shapes. A `<text>` this does not read (a
 //! rotation, a weight, another font) is left in the SVG for resvg to draw. The image's buffers
 //! are kept for the thread's next one (its pixels not even cleared when the first thing drawn
-//! is an opaque rectangle over the whole image), and the PNG is written by [`encode`]. Must not know what a chart is: SVG text (and shapes) in,
-//! PNG bytes out.
+//! is an opaque rectangle over the whole image), and the PNG is written by [`encode`], with the
+//! text chunks the caller gives ([`png_with_text`]: a source, a licence). Must not know what a
+//! chart is: SVG text (and shapes) in, PNG bytes out.
 
 use std::sync::OnceLock;
 
@@ -253,6 +254,16 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
 /// the same shapes written there (`<polygon>`s, one-pixel `<path>`s); the SVG's `viewBox` must be
 /// its size in pixels, and a pattern the shapes fill with one of its `<defs>`.
 pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
+    png_with_text(svg, given, &[])
+}
+
+/// [`png_with`], the PNG carrying `text` as text chunks: each a keyword (1 to 79 printable
+/// ASCII characters, such as `Source`, `Copyright`, `Software`) and its text.
+pub fn png_with_text(
+    svg: &str,
+    given: &[Shapes],
+    text: &[(&str, &str)],
+) -> Result<Vec<u8>, ChartError> {
     let (shapes, labels) = match glyphs() {
         Some(_) => split_text(svg),
         None => (svg.to_owned(), Vec::new()),
@@ -298,7 +309,7 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     }
     // As large as the thread's last PNG and a bit: the stream is not copied as it grows.
     let mut png = Vec::with_capacity(spare.png_len + spare.png_len / 8 + 1024);
-    encode::encode(&pixmap, &mut spare.row, &mut png)?;
+    encode::encode(&pixmap, text, &mut spare.row, &mut png)?;
     spare.png_len = png.len();
     spare.pixels = pixmap.take();
     if spare.pixels.len() <= SPARE_BYTES {

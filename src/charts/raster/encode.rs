@@ -14,9 +14,11 @@ use resvg::tiny_skia::Pixmap;
 
 use crate::charts::RenderError;
 
-/// The PNG file of `pixmap`, written into `out` (cleared first); the row buffer is `row`.
+/// The PNG file of `pixmap`, written into `out` (cleared first), with a text chunk for each of
+/// `text` (keyword, text) after its header; the row buffer is `row`.
 pub(super) fn encode(
     pixmap: &Pixmap,
+    text: &[(&str, &str)],
     row: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Result<(), RenderError> {
@@ -30,6 +32,7 @@ pub(super) fn encode(
     // 8 bits a channel, RGB, deflate, adaptive filtering (one filter type a row), no interlace.
     header[8..].copy_from_slice(&[8, 2, 0, 0, 0]);
     chunk(out, b"IHDR", &header);
+    texts(out, text);
 
     // The IDAT chunk: its length, filled in once the stream is written, its type, the stream.
     let idat = out.len();
@@ -55,6 +58,10 @@ pub(super) fn encode(
             .fold(u32::MAX, |all, p| all & p);
         if alpha >> 24 != 255 {
             *out = pixmap.encode_png()?;
+            // Its text after its header (8 bytes of signature, 25 of IHDR), as above.
+            let mut chunks = Vec::new();
+            texts(&mut chunks, text);
+            out.splice(33..33, chunks);
             return Ok(());
         }
         let packed = &mut row[1..1 + rgb];
@@ -110,6 +117,38 @@ fn pack(wide: &[u8], packed: &mut [u8]) {
     }
 }
 
+/// Appends a text chunk for each `(keyword, text)`: `tEXt` when the text is Latin-1, `iTXt`
+/// (UTF-8, uncompressed, no language) when not. A keyword must be 1 to 79 printable ASCII
+/// characters, without a leading, trailing or double space (PNG's rule, ASCII alone kept
+/// here); one that is not is left out.
+fn texts(out: &mut Vec<u8>, text: &[(&str, &str)]) {
+    let mut data = Vec::new();
+    for (keyword, text) in text {
+        let printable = keyword.bytes().all(|b| (b' '..=b'~').contains(&b));
+        if keyword.is_empty()
+            || keyword.len() > 79
+            || !printable
+            || keyword.starts_with(' ')
+            || keyword.ends_with(' ')
+            || keyword.contains("  ")
+        {
+            continue;
+        }
+        data.clear();
+        data.extend_from_slice(keyword.as_bytes());
+        data.push(0);
+        if text.chars().all(|c| u32::from(c) <= 0xFF) {
+            data.extend(text.chars().map(|c| u32::from(c) as u8));
+            chunk(out, b"tEXt", &data);
+        } else {
+            // Not compressed, method 0, no language tag, no translated keyword.
+            data.extend_from_slice(&[0, 0, 0, 0]);
+            data.extend_from_slice(text.as_bytes());
+            chunk(out, b"iTXt", &data);
+        }
+    }
+}
+
 /// Appends a chunk: its length, its type, its data and the CRC of type and data.
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
@@ -151,7 +190,7 @@ mod tests {
 
     fn encoded(pixmap: &Pixmap) -> Vec<u8> {
         let (mut row, mut out) = (Vec::new(), Vec::new());
-        encode(pixmap, &mut row, &mut out).expect("encodes");
+        encode(pixmap, &[], &mut row, &mut out).expect("encodes");
         out
     }
 
@@ -187,5 +226,56 @@ mod tests {
         let reader = decoder.read_info().expect("a PNG");
         assert_eq!(reader.info().color_type, png::ColorType::Rgba);
         assert!(Pixmap::decode_png(&bytes).expect("decodes") == pixmap);
+    }
+
+    /// The keywords and texts of the PNG's text chunks, as the png crate reads them.
+    fn read_texts(bytes: &[u8]) -> Vec<(String, String)> {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let reader = decoder.read_info().expect("a PNG");
+        let info = reader.info();
+        let mut texts: Vec<(String, String)> = info
+            .uncompressed_latin1_text
+            .iter()
+            .map(|t| (t.keyword.clone(), t.text.clone()))
+            .collect();
+        texts.extend(
+            info.utf8_text
+                .iter()
+                .map(|t| (t.keyword.clone(), t.get_text().expect("UTF-8"))),
+        );
+        texts
+    }
+
+    #[test]
+    fn the_text_given_is_in_text_chunks_before_the_pixels() {
+        let text = [
+            ("Source", "Eurostat (isoc_r_iacc_h) · © EuroGeographics"),
+            ("Copyright", "CC BY 4.0"),
+            ("Software", "desi-city"),
+            ("Title", "Ménages connectés — région"),
+            (" bad", "left out"),
+        ];
+        let expected: Vec<(String, String)> = text[..4]
+            .iter()
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .collect();
+        for pixmap in [opaque(20, 10), {
+            let mut p = opaque(20, 10);
+            p.data_mut()[..4].copy_from_slice(&[10, 10, 10, 128]);
+            p
+        }] {
+            let (mut row, mut out) = (Vec::new(), Vec::new());
+            encode(&pixmap, &text, &mut row, &mut out).expect("encodes");
+            let mut found = read_texts(&out);
+            found.sort();
+            let mut want = expected.clone();
+            want.sort();
+            assert_eq!(found, want);
+            // The em dash is not Latin-1: that one is UTF-8 (iTXt), the others tEXt.
+            let find = |kind: &[u8]| out.windows(4).filter(|w| *w == kind).count();
+            assert_eq!((find(b"tEXt"), find(b"iTXt")), (3, 1));
+            assert!(Pixmap::decode_png(&out).expect("decodes") == pixmap);
+        }
+        assert!(read_texts(&encoded(&opaque(20, 10))).is_empty());
     }
 }
