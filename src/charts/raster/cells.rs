@@ -170,15 +170,19 @@ struct Window {
 }
 
 impl Window {
+    /// `None` when nothing is to be filled: no edges, none over the pixmap, or a point that is
+    /// not finite (then nothing is filled, as tiny-skia makes no path of such points).
     fn of(edges: &[(Point, Point)], width: u32, height: u32) -> Option<Window> {
         let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        let mut finite = true;
         for &(a, b) in edges {
+            finite &= a.0.is_finite() & a.1.is_finite() & b.0.is_finite() & b.1.is_finite();
             x0 = x0.min(a.0).min(b.0);
             x1 = x1.max(a.0).max(b.0);
             y0 = y0.min(a.1).min(b.1);
             y1 = y1.max(a.1).max(b.1);
         }
-        if !(x0 <= x1 && y0 <= y1) {
+        if !(finite && x0 <= x1 && y0 <= y1) {
             return None;
         }
         let (w, h) = (width.min(1 << 20) as f32, height.min(1 << 20) as f32);
@@ -204,13 +208,14 @@ impl Window {
         if b.1 <= top || a.1 >= bottom || a.1 == b.1 {
             return;
         }
-        let at_y = |p: Point, q: Point, y: f32| (p.0 + (q.0 - p.0) * (y - p.1) / (q.1 - p.1), y);
+        // The fraction of the way first: no product of two far coordinates to overflow.
+        let at_y = |p: Point, q: Point, y: f32| (p.0 + (q.0 - p.0) * ((y - p.1) / (q.1 - p.1)), y);
         let (a, b) = (
             if a.1 < top { at_y(a, b, top) } else { a },
             if b.1 > bottom { at_y(a, b, bottom) } else { b },
         );
         let (left, right) = ((self.xmin - 1) as f32, (self.xmax + 1) as f32);
-        let at_x = |p: Point, q: Point, x: f32| (x, p.1 + (q.1 - p.1) * (x - p.0) / (q.0 - p.0));
+        let at_x = |p: Point, q: Point, x: f32| (x, p.1 + (q.1 - p.1) * ((x - p.0) / (q.0 - p.0)));
         // Cut where it crosses the two sides (in its order along the edge), each piece then
         // pressed into [left, right].
         let mut cuts = [a; 4];
@@ -542,6 +547,19 @@ mod tests {
             (m[8 * 20 + 8], m[3 * 20 + 3], m[15 * 20 + 15]),
             (0, 255, 255)
         );
+        // A point not finite: nothing filled (as tiny-skia makes no path of it), no panic.
+        for bad in [f32::NAN, f32::INFINITY, -f32::INFINITY] {
+            let mut edges = edges_of(&a);
+            edges[1].1.0 = bad;
+            assert!(mask(&edges, 20, 20).iter().all(|c| *c == 0), "{bad}");
+        }
+        // Far outside the pixmap: clipped, the part inside filled.
+        let huge = [(-1e30, -1e30), (1e30, -1e30), (1e30, 1e30), (-1e30, 1e30)];
+        assert!(mask(&edges_of(&huge), 20, 20).iter().all(|c| *c == 255));
+        let diamond = [(0.0, -1e30), (1e30, 0.0), (0.0, 1e30), (-1e30, 0.0)];
+        assert!(mask(&edges_of(&diamond), 20, 20).iter().all(|c| *c == 255));
+        let off = [(30.0, -1e30), (1e30, 5.0), (30.0, 1e30)];
+        assert!(mask(&edges_of(&off), 20, 20).iter().all(|c| *c == 0));
         // A hole: the inner square the other way round.
         let hole = [(4.0, 4.0), (4.0, 8.0), (8.0, 8.0), (8.0, 4.0)];
         let mut holed = edges_of(&a);
