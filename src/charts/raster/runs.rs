@@ -405,13 +405,16 @@ impl Gather {
         // Every polygon one way round, so that the merged edges fill under the non-zero rule
         // what the polygons fill one by one (reversing one alone changes nothing).
         let reverse = signed_area(points) < 0.0;
-        let n = points.len();
-        for i in 0..n {
-            let (a, b) = (points[i], points[(i + 1) % n]);
+        // From the last point round (no division a point).
+        let Some(mut a) = points.last().copied() else {
+            return;
+        };
+        for &b in points {
             let edge = if reverse { (b, a) } else { (a, b) };
             if edge.0 != edge.1 {
                 self.edges.push(edge);
             }
+            a = b;
         }
     }
 
@@ -455,8 +458,8 @@ impl Gather {
 /// other way: where two merged polygons meet, the edge between them is crossed once each way
 /// and adds nothing to the winding, but would cost the fill its cells (most of them, where most
 /// regions of a map are hatched). What is left winds round every point as the polygons did, and
-/// is filled as it is ([`cells`] needs no closed loops). The windings are summed in a hash map,
-/// not by sorting every edge (the sort was half of a map's merging).
+/// is filled as it is ([`super::cells`] needs no closed loops). The windings are summed in a hash
+/// map, not by sorting every edge (the sort was half of a map's merging).
 fn outlines(edges: &[(Point, Point)]) -> Vec<(Point, Point)> {
     // A point as one number (its coordinates' bits): equal points are equal numbers.
     let key = |p: Point| (u64::from(p.0.to_bits()) << 32) | u64::from(p.1.to_bits());
@@ -470,42 +473,48 @@ fn outlines(edges: &[(Point, Point)]) -> Vec<(Point, Point)> {
             ((kb, ka), -1)
         }
     };
-    let mut net: foldhash::HashMap<(u64, u64), i32> = foldhash::HashMap::default();
+    // By undirected edge: where it first appears, and its net winding (one hash look-up an
+    // edge).
+    let mut net: foldhash::HashMap<(u64, u64), (u32, i32)> = foldhash::HashMap::default();
     net.reserve(edges.len());
-    for &(a, b) in edges {
+    for (i, &(a, b)) in edges.iter().enumerate() {
         let (k, way) = undirected(a, b);
-        *net.entry(k).or_default() += way;
+        net.entry(k).or_insert((i as u32, 0)).1 += way;
     }
-    // What is left, directed, in the order of the edges: each undirected edge at its first
-    // appearance, as many times as its net winding, the way it winds.
+    // Each net winding at the edge's first appearance.
+    let mut first = vec![0i32; edges.len()];
+    for &(at, n) in net.values() {
+        first[at as usize] = n;
+    }
+    // What is left, directed, in the order of the edges (the walk over the cells goes on from
+    // where the edge before ended): each undirected edge at its first appearance, as many
+    // times as its net winding, the way it winds.
     let mut left = Vec::with_capacity(edges.len() / 2);
-    for &(a, b) in edges {
-        let (k, way) = undirected(a, b);
-        let Some(n) = net.get_mut(&k).filter(|n| **n != 0) else {
+    for (&(a, b), &n) in edges.iter().zip(&first) {
+        if n == 0 {
             continue;
-        };
-        let edge = if (*n > 0) == (way > 0) {
-            (a, b)
-        } else {
-            (b, a)
-        };
+        }
+        let way = undirected(a, b).1;
+        let edge = if (n > 0) == (way > 0) { (a, b) } else { (b, a) };
         for _ in 0..n.unsigned_abs() {
             left.push(edge);
         }
-        *n = 0;
     }
     left
 }
 
 /// Twice the signed area of a ring.
 fn signed_area(ring: &[(f32, f32)]) -> f64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            f64::from(a.0) * f64::from(b.1) - f64::from(b.0) * f64::from(a.1)
-        })
-        .sum()
+    let Some(&last) = ring.last() else {
+        return 0.0;
+    };
+    let mut a = last;
+    let mut sum = 0.0;
+    for &b in ring {
+        sum += f64::from(a.0) * f64::from(b.1) - f64::from(b.0) * f64::from(a.1);
+        a = b;
+    }
+    sum
 }
 
 /// A `<polygon>` filled with a colour or a tile and nothing else: its paint, its points in
