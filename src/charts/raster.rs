@@ -1,8 +1,9 @@
 //! The PNG of a chart's SVG: resvg parses and fills the shapes, but for the runs of polygons
 //! (a map's regions and their borders), which [`runs`] fills itself from the same SVG between
-//! the pieces resvg draws (the no-data hatching one coverage mask and one pass, where resvg ran
-//! a pattern shader per region), or from the [`Shapes`] handed over with the SVG in place of its
-//! [`MARK`]s ([`png_with`]); the borders by [`hairline`]; and the text is laid here from the
+//! the pieces resvg draws (each fill's coverage as spans by [`cells`], the no-data hatching one
+//! fill and one pass, where resvg ran a pattern shader per region), or from the [`Shapes`]
+//! handed over with the SVG in place of its [`MARK`]s ([`png_with`]); the borders by
+//! [`hairline`]; and the text is laid here from the
 //! bundled font's glyphs: each glyph's anti-aliased coverage is filled with tiny-skia from its
 //! outline (converted to a path once per process) once per size and quarter-pixel offset, then
 //! kept (usvg would shape
@@ -12,8 +13,9 @@
 //! `style::text_width` measures, on top of the shapes. A `<text>` this does not read (a
 //! rotation, a weight, another font) is left in the SVG for resvg to draw. The image's buffers
 //! are kept for the thread's next one (its pixels not even cleared when the first thing drawn
-//! is an opaque rectangle over the whole image), and the PNG is written by [`encode`]. Must not know what a chart is: SVG text (and shapes) in,
-//! PNG bytes out.
+//! is an opaque rectangle over the whole image), and the PNG is written by [`encode`], with the
+//! text chunks the caller gives ([`png_with_text`]: a source, a licence). Must not know what a
+//! chart is: SVG text (and shapes) in, PNG bytes out.
 
 use std::sync::OnceLock;
 
@@ -22,6 +24,7 @@ use resvg::tiny_skia::{self, FillRule, Path, PathBuilder, Pixmap, Transform};
 use super::style;
 use super::{ChartError, RenderError};
 
+mod cells;
 mod encode;
 mod hairline;
 mod runs;
@@ -251,6 +254,16 @@ pub fn png(svg: &str) -> Result<Vec<u8>, ChartError> {
 /// the same shapes written there (`<polygon>`s, one-pixel `<path>`s); the SVG's `viewBox` must be
 /// its size in pixels, and a pattern the shapes fill with one of its `<defs>`.
 pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
+    png_with_text(svg, given, &[])
+}
+
+/// [`png_with`], the PNG carrying `text` as text chunks: each a keyword (1 to 79 printable
+/// ASCII characters, such as `Source`, `Copyright`, `Software`) and its text.
+pub fn png_with_text(
+    svg: &str,
+    given: &[Shapes],
+    text: &[(&str, &str)],
+) -> Result<Vec<u8>, ChartError> {
     let (shapes, labels) = match glyphs() {
         Some(_) => split_text(svg),
         None => (svg.to_owned(), Vec::new()),
@@ -285,7 +298,7 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
             resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
         }
         if let (Some(run), Some(pixmap)) = (runs.get(i), &mut pixmap) {
-            run.paint(pixmap, &mut spare.mask);
+            run.paint(pixmap, &mut spare.cells);
         }
     }
     let Some(mut pixmap) = pixmap else {
@@ -296,7 +309,7 @@ pub fn png_with(svg: &str, given: &[Shapes]) -> Result<Vec<u8>, ChartError> {
     }
     // As large as the thread's last PNG and a bit: the stream is not copied as it grows.
     let mut png = Vec::with_capacity(spare.png_len + spare.png_len / 8 + 1024);
-    encode::encode(&pixmap, &mut spare.row, &mut png)?;
+    encode::encode(&pixmap, text, &mut spare.row, &mut png)?;
     spare.png_len = png.len();
     spare.pixels = pixmap.take();
     if spare.pixels.len() <= SPARE_BYTES {
@@ -335,13 +348,13 @@ struct Spare {
     row: Vec<u8>,
     /// The size of the last PNG, bytes.
     png_len: usize,
-    /// A pixmap-sized coverage mask, clear (the runs leave it so).
-    mask: Option<tiny_skia::Mask>,
+    /// The buffers of the runs' fills.
+    cells: cells::Cells,
 }
 
 impl Spare {
     /// A pixmap in the kept pixels: transparent, or when not `clear` and of the last image's
-    /// size, as the last image left it; the mask is dropped unless it is of this size.
+    /// size, as the last image left it.
     fn pixmap(&mut self, width: u32, height: u32, clear: bool) -> Option<Pixmap> {
         let size = tiny_skia::IntSize::from_wh(width, height)?;
         let mut data = std::mem::take(&mut self.pixels);
@@ -351,13 +364,6 @@ impl Spare {
             data.resize(len, 0);
         } else if clear {
             data.fill(0);
-        }
-        if self
-            .mask
-            .as_ref()
-            .is_some_and(|m| (m.width(), m.height()) != (width, height))
-        {
-            self.mask = None;
         }
         Pixmap::from_vec(data, size)
     }

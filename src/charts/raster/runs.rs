@@ -4,11 +4,13 @@
 //! pixel wide, and goes on over such rectangles, the polygons and the plain one-pixel strokes
 //! (`<path>` of `M`/`L` only) right after it, as `charts::map` writes its regions and their borders. Each run is cut
 //! out of the SVG, which is then drawn by resvg piece by piece with the runs painted in between,
-//! so the order of the SVG is kept. A polygon is filled as resvg fills it (non-zero, anti-aliased
-//! by tiny-skia); consecutive polygons of one fill are one path (their shared edges get no seam),
-//! and consecutive polygons filled with one user-space `<pattern>` (a map's no-data hatching)
-//! are one coverage mask over which the pattern's tile, drawn once by resvg, is laid: resvg
-//! would draw the tile and run its pattern shader again for every polygon. The strokes are
+//! so the order of the SVG is kept. A polygon is filled under the non-zero rule as resvg fills
+//! it, anti-aliased by [`super::cells`] (each edge pixel's exact area, where tiny-skia samples
+//! 4 × 4: the pixels inside are the same, an edge pixel's coverage differs by up to an eighth);
+//! consecutive polygons of one fill are one set of edges (their shared edges left out: no
+//! seam), and consecutive polygons filled with one user-space `<pattern>` (a map's no-data
+//! hatching) are one fill through which the pattern's tile, drawn once by resvg, is laid:
+//! resvg would draw the tile and run its pattern shader again for every polygon. The strokes are
 //! drawn by [`super::hairline`]: tiny-skia's hairlines, pixel for pixel. An element with
 //! anything else (another attribute, an opacity, a pattern with a transform, a curve) ends the
 //! run and is left to resvg, and an SVG without a polygon or a mark, or whose `viewBox` is not its
@@ -16,7 +18,9 @@
 //! over as [`Shapes`] instead, each painted as a run in place of a [`MARK`] in the SVG, exactly
 //! as if written there and read back. Must not know what a chart is: SVG text (and shapes) in, pixels out.
 
-use resvg::tiny_skia::{self, FillRule, Mask, Paint, Path, PathBuilder, Pixmap, Transform};
+use resvg::tiny_skia::{self, Pixmap, Transform};
+
+use super::cells::{Cells, Point};
 
 /// The SVG cut at its runs: `docs[0]`, `runs[0]`, `docs[1]`, … `docs[n]` painted in that order.
 pub(super) struct Cut {
@@ -95,9 +99,10 @@ pub(super) struct Run {
 enum Shape {
     /// An opaque rectangle of whole pixels: left, top, right, bottom, and its colour.
     Rect([u32; 4], tiny_skia::PremultipliedColorU8),
-    Fill(Path, tiny_skia::Color),
-    /// Filled with the tile of `tiles[i]`.
-    Tiled(Path, usize),
+    /// The edges of polygons (see [`outlines`]) filled with an opaque colour.
+    Fill(Vec<(Point, Point)>, tiny_skia::PremultipliedColorU8),
+    /// The edges of polygons filled with the tile of `tiles[i]`.
+    Tiled(Vec<(Point, Point)>, usize),
     /// Polylines stroked one pixel wide: their points, and where each starts in them.
     Stroke(Vec<(f32, f32)>, Vec<usize>, tiny_skia::Color),
 }
@@ -400,13 +405,16 @@ impl Gather {
         // Every polygon one way round, so that the merged edges fill under the non-zero rule
         // what the polygons fill one by one (reversing one alone changes nothing).
         let reverse = signed_area(points) < 0.0;
-        let n = points.len();
-        for i in 0..n {
-            let (a, b) = (points[i], points[(i + 1) % n]);
+        // From the last point round (no division a point).
+        let Some(mut a) = points.last().copied() else {
+            return;
+        };
+        for &b in points {
             let edge = if reverse { (b, a) } else { (a, b) };
             if edge.0 != edge.1 {
                 self.edges.push(edge);
             }
+            a = b;
         }
     }
 
@@ -422,22 +430,22 @@ impl Gather {
             ),
             Open::Stroke(_) => return,
             Open::Fill(c) => match self.merged() {
-                Some(path) => Shape::Fill(path, c),
+                Some(edges) => Shape::Fill(edges, c.premultiply().to_color_u8()),
                 None => return,
             },
             Open::Tiled(t) => match self.merged() {
-                Some(path) => Shape::Tiled(path, t),
+                Some(edges) => Shape::Tiled(edges, t),
                 None => return,
             },
         };
         self.shapes.push(shape);
     }
 
-    /// The polygons gathered as one path, their shared edges left out.
-    fn merged(&mut self) -> Option<Path> {
-        let mut builder = PathBuilder::new();
-        outlines(std::mem::take(&mut self.edges), &mut builder);
-        builder.finish()
+    /// The edges of the polygons gathered, their shared edges left out.
+    fn merged(&mut self) -> Option<Vec<(Point, Point)>> {
+        let edges = outlines(&self.edges);
+        self.edges.clear();
+        (!edges.is_empty()).then_some(edges)
     }
 
     fn finish(mut self) -> Vec<Shape> {
@@ -446,15 +454,13 @@ impl Gather {
     }
 }
 
-type Point = (f32, f32);
-
-/// The closed outlines of `edges` (polygons, each one way round) less every edge that another
-/// runs the other way: where two merged polygons meet, the edge between them is crossed once
-/// each way and adds nothing to the winding, but would cost the scan its crossings (most of
-/// them, where most regions of a map are hatched). What is left is chained into closed loops,
-/// which wind round every point as the polygons did. The windings are summed in a hash map, not
-/// by sorting every edge (the sort was half of a map's merging).
-fn outlines(edges: Vec<(Point, Point)>, path: &mut PathBuilder) {
+/// The edges of `edges` (polygons, each one way round) less every edge that another runs the
+/// other way: where two merged polygons meet, the edge between them is crossed once each way
+/// and adds nothing to the winding, but would cost the fill its cells (most of them, where most
+/// regions of a map are hatched). What is left winds round every point as the polygons did, and
+/// is filled as it is ([`super::cells`] needs no closed loops). The windings are summed in a hash
+/// map, not by sorting every edge (the sort was half of a map's merging).
+fn outlines(edges: &[(Point, Point)]) -> Vec<(Point, Point)> {
     // A point as one number (its coordinates' bits): equal points are equal numbers.
     let key = |p: Point| (u64::from(p.0.to_bits()) << 32) | u64::from(p.1.to_bits());
     // Each edge undirected (its ends in key order): how many more times it is run from its
@@ -467,68 +473,48 @@ fn outlines(edges: Vec<(Point, Point)>, path: &mut PathBuilder) {
             ((kb, ka), -1)
         }
     };
-    let mut net: foldhash::HashMap<(u64, u64), i32> = foldhash::HashMap::default();
+    // By undirected edge: where it first appears, and its net winding (one hash look-up an
+    // edge).
+    let mut net: foldhash::HashMap<(u64, u64), (u32, i32)> = foldhash::HashMap::default();
     net.reserve(edges.len());
-    for &(a, b) in &edges {
+    for (i, &(a, b)) in edges.iter().enumerate() {
         let (k, way) = undirected(a, b);
-        *net.entry(k).or_default() += way;
+        net.entry(k).or_insert((i as u32, 0)).1 += way;
     }
-    // What is left, directed, in the order of the edges: each undirected edge at its first
-    // appearance, as many times as its net winding, the way it winds; then sorted by where it
-    // starts.
-    let mut left: Vec<(u64, Point, Point)> = Vec::with_capacity(edges.len() / 2);
-    for &(a, b) in &edges {
-        let (k, way) = undirected(a, b);
-        let Some(n) = net.get_mut(&k).filter(|n| **n != 0) else {
+    // Each net winding at the edge's first appearance.
+    let mut first = vec![0i32; edges.len()];
+    for &(at, n) in net.values() {
+        first[at as usize] = n;
+    }
+    // What is left, directed, in the order of the edges (the walk over the cells goes on from
+    // where the edge before ended): each undirected edge at its first appearance, as many
+    // times as its net winding, the way it winds.
+    let mut left = Vec::with_capacity(edges.len() / 2);
+    for (&(a, b), &n) in edges.iter().zip(&first) {
+        if n == 0 {
             continue;
-        };
-        let (from, to) = if (*n > 0) == (way > 0) {
-            (a, b)
-        } else {
-            (b, a)
-        };
+        }
+        let way = undirected(a, b).1;
+        let edge = if (n > 0) == (way > 0) { (a, b) } else { (b, a) };
         for _ in 0..n.unsigned_abs() {
-            left.push((key(from), from, to));
+            left.push(edge);
         }
-        *n = 0;
     }
-    left.sort_unstable_by_key(|e| e.0);
-    // Chained: from each edge not yet drawn, on along the edges that start where it ends
-    // until none is left there (back at the start: every point is left as often as reached).
-    let mut drawn = vec![false; left.len()];
-    let next_from = |at: Point, drawn: &[bool]| {
-        let k = key(at);
-        let first = left.partition_point(|e| e.0 < k);
-        (first..left.len())
-            .take_while(|&i| left[i].0 == k)
-            .find(|&i| !drawn[i])
-    };
-    for start in 0..left.len() {
-        if drawn[start] {
-            continue;
-        }
-        let (_, a, _) = left[start];
-        path.move_to(a.0, a.1);
-        let mut at = Some(start);
-        while let Some(i) = at {
-            drawn[i] = true;
-            let (_, _, b) = left[i];
-            path.line_to(b.0, b.1);
-            at = next_from(b, &drawn);
-        }
-        path.close();
-    }
+    left
 }
 
 /// Twice the signed area of a ring.
 fn signed_area(ring: &[(f32, f32)]) -> f64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            f64::from(a.0) * f64::from(b.1) - f64::from(b.0) * f64::from(a.1)
-        })
-        .sum()
+    let Some(&last) = ring.last() else {
+        return 0.0;
+    };
+    let mut a = last;
+    let mut sum = 0.0;
+    for &b in ring {
+        sum += f64::from(a.0) * f64::from(b.1) - f64::from(b.0) * f64::from(a.1);
+        a = b;
+    }
+    sum
 }
 
 /// A `<polygon>` filled with a colour or a tile and nothing else: its paint, its points in
@@ -709,9 +695,8 @@ impl Run {
         )
     }
 
-    /// Paints the run on the pixmap, in order.
-    /// `mask` is a pixmap-sized coverage mask kept clear between runs (made at the first need).
-    pub(super) fn paint(&self, pixmap: &mut Pixmap, mask: &mut Option<Mask>) {
+    /// Paints the run on the pixmap, in order; `cells` are the fills' buffers.
+    pub(super) fn paint(&self, pixmap: &mut Pixmap, cells: &mut Cells) {
         // The rectangle painted just before, if the shape before was one.
         let mut under: Option<(&[u32; 4], &tiny_skia::PremultipliedColorU8)> = None;
         for shape in &self.shapes {
@@ -738,26 +723,13 @@ impl Run {
                         pixels[row + x0..row + x1].fill(*colour);
                     }
                 }
-                Shape::Fill(path, colour) => {
-                    let mut paint = Paint {
-                        anti_alias: true,
-                        ..Default::default()
-                    };
-                    paint.set_color(*colour);
-                    pixmap.fill_path(path, &paint, FillRule::Winding, Transform::identity(), None);
-                }
+                Shape::Fill(edges, colour) => filled(pixmap, cells, edges, *colour),
                 Shape::Stroke(points, starts, colour) => {
                     super::hairline::stroke(pixmap, points, starts, *colour);
                 }
-                Shape::Tiled(path, tile) => {
-                    let Some(tile) = self.tiles.get(*tile) else {
-                        continue;
-                    };
-                    if mask.is_none() {
-                        *mask = Mask::new(pixmap.width(), pixmap.height());
-                    }
-                    if let Some(mask) = mask {
-                        tiled(pixmap, mask, path, &tile.pixmap);
+                Shape::Tiled(edges, tile) => {
+                    if let Some(tile) = self.tiles.get(*tile) {
+                        tiled(pixmap, cells, edges, &tile.pixmap);
                     }
                 }
             }
@@ -765,69 +737,67 @@ impl Run {
     }
 }
 
-/// Fills `path` with `tile` repeated from the origin: its anti-aliased coverage into `mask`
-/// (left cleared again), then each covered pixel mixed with the tile's by that coverage, as
-/// tiny-skia's pattern shader does with the nearest pixel. The coverage is read eight pixels at
-/// a time where it is empty (most of a map's bounding box) or full (then the tile's pixels are
-/// copied, from its rows laid end to end across the pixmap).
-fn tiled(pixmap: &mut Pixmap, mask: &mut Mask, path: &Path, tile: &Pixmap) {
-    mask.fill_path(path, FillRule::Winding, true, Transform::identity());
-    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
-    let bounds = path.bounds();
-    let x0 = (bounds.left().floor().max(0.0) as usize).min(w);
-    let x1 = ((bounds.right().ceil() + 1.0).max(0.0) as usize).min(w);
-    let y0 = (bounds.top().floor().max(0.0) as usize).min(h);
-    let y1 = ((bounds.bottom().ceil() + 1.0).max(0.0) as usize).min(h);
+/// Fills `edges` with an opaque `colour`, anti-aliased: the wholly covered spans set to it, a
+/// pixel covered in part blended with it as tiny-skia's pipeline blends an opaque colour
+/// through a coverage (`(d·(255 − c) + s·c + 255) >> 8`).
+fn filled(
+    pixmap: &mut Pixmap,
+    cells: &mut Cells,
+    edges: &[(Point, Point)],
+    colour: tiny_skia::PremultipliedColorU8,
+) {
+    let (w, h) = (pixmap.width(), pixmap.height());
+    let rgba = [colour.red(), colour.green(), colour.blue(), colour.alpha()];
+    let pixels = pixmap.pixels_mut();
+    cells.fill(edges, w, h, |y, x0, x1, c| {
+        let row = y * w as usize;
+        let span = &mut pixels[row + x0..row + x1];
+        if c == 255 {
+            span.fill(colour);
+            return;
+        }
+        let c = u32::from(c);
+        for p in span {
+            let d = [p.red(), p.green(), p.blue(), p.alpha()];
+            let [r, g, b, a] = [0, 1, 2, 3]
+                .map(|k| ((u32::from(d[k]) * (255 - c) + u32::from(rgba[k]) * c + 255) >> 8) as u8);
+            *p = tiny_skia::PremultipliedColorU8::from_rgba(r, g, b, a).unwrap_or(*p);
+        }
+    });
+}
+
+/// Fills `edges` with `tile` repeated from the origin, anti-aliased: each covered pixel mixed
+/// with the tile's by its coverage, as tiny-skia's pattern shader does with the nearest pixel;
+/// a wholly covered span is the tile's pixels copied, from its rows laid end to end across the
+/// pixmap.
+fn tiled(pixmap: &mut Pixmap, cells: &mut Cells, edges: &[(Point, Point)], tile: &Pixmap) {
+    let (w, h) = (pixmap.width(), pixmap.height());
+    let width = w as usize;
     let (tw, th) = (tile.width() as usize, tile.height() as usize);
     // Each row of the tile repeated over the pixmap's width: pixel `x` of a row of the pixmap
     // takes pixel `x` of its strip.
-    let mut strips = Vec::with_capacity(th * w * 4);
+    let mut strips = Vec::with_capacity(th * width * 4);
     for tile_row in tile.data().chunks_exact(tw * 4) {
-        let end = strips.len() + w * 4;
+        let end = strips.len() + width * 4;
         while strips.len() + tile_row.len() <= end {
             strips.extend_from_slice(tile_row);
         }
         strips.extend_from_slice(&tile_row[..end - strips.len()]);
     }
-    let coverage = mask.data_mut();
     let pixels = pixmap.data_mut();
-    for y in y0..y1 {
-        let row = &mut coverage[y * w + x0..y * w + x1];
-        let strip = &strips[(y % th) * w * 4..(y % th + 1) * w * 4];
-        let out = &mut pixels[y * w * 4..(y + 1) * w * 4];
-        let mut i = 0;
-        while i < row.len() {
-            let x = x0 + i;
-            if let Some(eight) = row.get(i..i + 8) {
-                match u64::from_ne_bytes(eight.try_into().unwrap_or_default()) {
-                    0 => {
-                        i += 8;
-                        continue;
-                    }
-                    u64::MAX => {
-                        out[x * 4..(x + 8) * 4].copy_from_slice(&strip[x * 4..(x + 8) * 4]);
-                        row[i..i + 8].fill(0);
-                        i += 8;
-                        continue;
-                    }
-                    _ => {}
-                }
+    cells.fill(edges, w, h, |y, x0, x1, c| {
+        let strip = &strips[(y % th) * width * 4..(y % th + 1) * width * 4];
+        let out = &mut pixels[y * width * 4..(y + 1) * width * 4];
+        let (dst, src) = (&mut out[x0 * 4..x1 * 4], &strip[x0 * 4..x1 * 4]);
+        if c == 255 {
+            // Wholly covered: the mix below gives the tile's pixel itself.
+            dst.copy_from_slice(src);
+        } else {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = mix(*s, *d, c);
             }
-            let (dst, src) = (&mut out[x * 4..x * 4 + 4], &strip[x * 4..x * 4 + 4]);
-            match row[i] {
-                0 => {}
-                // Wholly covered: the mix below gives the tile's pixel itself.
-                255 => dst.copy_from_slice(src),
-                a => {
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d = mix(*s, *d, a);
-                    }
-                }
-            }
-            row[i] = 0;
-            i += 1;
         }
-    }
+    });
 }
 
 /// `s` over `d` by coverage `a` (of 255), rounded.
