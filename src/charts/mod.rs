@@ -214,13 +214,20 @@ pub fn svg(
     height: u32,
     theme: Theme,
 ) -> Result<String, ChartError> {
-    described(prepared, &draw::svg(prepared, width, height, theme)?, true)
+    let alt = words::alt(prepared);
+    described(
+        prepared,
+        &alt,
+        &draw::svg(prepared, width, height, theme)?,
+        true,
+    )
 }
 
 /// The PNG of `prepared`: its SVG (without the embedded font, which resvg does not read: it
 /// draws with the same bundled font from its own database) rasterised by [`png`]; a map's
 /// regions handed to the rasteriser as shapes rather than written into the SVG and read back
-/// ([`draw::for_png`], the same pixels).
+/// ([`draw::for_png`], the same pixels). The file also carries the chart's words as PNG text
+/// chunks ([`png_text`]), for whoever reads the file without looking at it.
 pub fn png_of(
     prepared: &Prepared,
     width: u32,
@@ -228,12 +235,55 @@ pub fn png_of(
     theme: Theme,
 ) -> Result<Vec<u8>, ChartError> {
     let (drawn, shapes) = draw::for_png(prepared, width, height, theme)?;
-    raster::png_with(&described(prepared, &drawn, false)?, &shapes)
+    let alt = words::alt(prepared);
+    let text = png_text(prepared, &alt);
+    let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    raster::png_with_text(&described(prepared, &alt, &drawn, false)?, &shapes, &text)
 }
 
-/// Plotters' SVG `drawn` of `prepared` with its title, description and (`embed_font`) font.
-fn described(prepared: &Prepared, drawn: &str, embed_font: bool) -> Result<String, ChartError> {
-    let alt = words::alt(prepared);
+/// The PNG's text chunks: its title, the alt text as its description, the source lines, the
+/// licence and the processing, each dataset's version and publication (the vintage), and the
+/// software.
+pub fn png_text(prepared: &Prepared, alt: &str) -> Vec<(&'static str, String)> {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut licences: Vec<&str> = Vec::new();
+    let mut versions: Vec<String> = Vec::new();
+    for c in &prepared.credits {
+        if !lines.contains(&c.line.as_str()) {
+            lines.push(&c.line);
+        }
+        if !licences.contains(&c.licence.as_str()) {
+            licences.push(&c.licence);
+        }
+        let version = format!(
+            "{} version {} published {}",
+            c.dataset, c.version, c.published
+        );
+        if !versions.contains(&version) {
+            versions.push(version);
+        }
+    }
+    vec![
+        ("Title", prepared.title.clone()),
+        ("Description", alt.to_owned()),
+        ("Source", lines.join(" · ")),
+        (
+            "Copyright",
+            format!("{}, processed by desi-city", licences.join(", ")),
+        ),
+        ("Comment", versions.join("; ")),
+        ("Software", "desi-city".to_owned()),
+    ]
+}
+
+/// Plotters' SVG `drawn` of `prepared` with its title, description (`alt`) and (`embed_font`)
+/// font.
+fn described(
+    prepared: &Prepared,
+    alt: &str,
+    drawn: &str,
+    embed_font: bool,
+) -> Result<String, ChartError> {
     let open = drawn
         .find("<svg")
         .and_then(|start| drawn[start..].find('>').map(|end| start + end))
@@ -248,7 +298,7 @@ fn described(prepared: &Prepared, drawn: &str, embed_font: bool) -> Result<Strin
     out.push_str(&format!(
         "<title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
         escape(&prepared.title),
-        escape(&alt)
+        escape(alt)
     ));
     if embed_font {
         out.push_str("<style>@font-face{font-family:'DejaVu Sans';src:url(data:font/woff2;base64,");

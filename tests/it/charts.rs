@@ -711,6 +711,33 @@ fn every_chart_type_renders_in_french_dutch_and_english_with_each_value_where_it
                 "{id}: {:?}",
                 reader.info().size()
             );
+            // Its words as text chunks (tEXt, or iTXt beyond Latin-1): the alt text, the source,
+            // the licence, the datasets' versions.
+            let info = reader.info();
+            let mut text: Vec<(String, String)> = info
+                .uncompressed_latin1_text
+                .iter()
+                .map(|t| (t.keyword.clone(), t.text.clone()))
+                .collect();
+            for t in &info.utf8_text {
+                text.push((t.keyword.clone(), t.get_text().context("an iTXt chunk")?));
+            }
+            let chunk = |keyword: &str| {
+                text.iter()
+                    .find(|(k, _)| k == keyword)
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or_default()
+            };
+            ensure!(chunk("Description") == alt, "{id} {lang}: {text:?}");
+            ensure!(chunk("Source").contains(source), "{id} {lang}: {text:?}");
+            ensure!(
+                chunk("Copyright").contains("CC BY 4.0"),
+                "{id} {lang}: {text:?}"
+            );
+            ensure!(
+                chunk("Comment").contains(" version "),
+                "{id} {lang}: {text:?}"
+            );
         }
 
         // Time series: one BE10 marker per stored value, each at its year and value.
