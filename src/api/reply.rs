@@ -64,11 +64,7 @@ pub fn etag(parts: &[&str]) -> String {
     // The digest's 16 bytes as 32 hex digits, quoted (`format!("{:032x}")` cost half the hash).
     let mut quoted = String::with_capacity(34);
     quoted.push('"');
-    for byte in hash.digest128().to_be_bytes() {
-        for nibble in [byte >> 4, byte & 0xf] {
-            quoted.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
-        }
-    }
+    quoted.push_str(&hex::encode(hash.digest128().to_be_bytes()));
     quoted.push('"');
     quoted
 }

@@ -187,21 +187,14 @@ fn drawn(prepared: &Prepared, width: u32, height: u32, theme: Theme) -> Result<D
         // licence, the processing and the data date.
         let foot_style = font(m.base * 0.9, c.muted);
         let line_h = (m.base * 0.9 * 1.2) as i32;
-        let mut credit = Vec::new();
-        for cr in &prepared.credits {
-            if !credit.contains(&cr.line) {
-                credit.push(cr.line.clone());
-            }
-        }
-        let licences: Vec<String> = {
-            let mut l: Vec<String> = prepared.credits.iter().map(|c| c.licence.clone()).collect();
-            l.dedup();
-            l
-        };
         // The sources may wrap (and, at worst, be cut); the licence, the processing and the date
         // always have their own last line.
-        let sources = credit.join(" · ");
-        let mut terms = format!("{} · {}", licences.join(", "), word(Word::Processed, lang));
+        let sources = prepared.source_lines().join(" · ");
+        let mut terms = format!(
+            "{} · {}",
+            prepared.licences().join(", "),
+            word(Word::Processed, lang)
+        );
         if let Some(date) = prepared.data_date() {
             terms.push_str(&format!(
                 " · {}{} {date}",

@@ -241,20 +241,12 @@ pub fn png_of(
     raster::png_with_text(&described(prepared, &alt, &drawn, false)?, &shapes, &text)
 }
 
-/// The PNG's text chunks: its title, the alt text as its description, the source lines, the
-/// licence and the processing, each dataset's version and publication (the vintage), and the
-/// software.
+/// The PNG's text chunks: its title, the alt text as its description, the source lines and
+/// the licences as the footer gives them, each dataset's version and publication (the
+/// vintage), and the software.
 pub fn png_text(prepared: &Prepared, alt: &str) -> Vec<(&'static str, String)> {
-    let mut lines: Vec<&str> = Vec::new();
-    let mut licences: Vec<&str> = Vec::new();
     let mut versions: Vec<String> = Vec::new();
     for c in &prepared.credits {
-        if !lines.contains(&c.line.as_str()) {
-            lines.push(&c.line);
-        }
-        if !licences.contains(&c.licence.as_str()) {
-            licences.push(&c.licence);
-        }
         let version = format!(
             "{} version {} published {}",
             c.dataset, c.version, c.published
@@ -266,10 +258,10 @@ pub fn png_text(prepared: &Prepared, alt: &str) -> Vec<(&'static str, String)> {
     vec![
         ("Title", prepared.title.clone()),
         ("Description", alt.to_owned()),
-        ("Source", lines.join(" · ")),
+        ("Source", prepared.source_lines().join(" · ")),
         (
             "Copyright",
-            format!("{}, processed by desi-city", licences.join(", ")),
+            format!("{}, processed by desi-city", prepared.licences().join(", ")),
         ),
         ("Comment", versions.join("; ")),
         ("Software", "desi-city".to_owned()),

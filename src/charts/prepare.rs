@@ -284,6 +284,24 @@ impl Prepared {
     pub fn data_date(&self) -> Option<&str> {
         self.credits.iter().map(|c| c.published.as_str()).max()
     }
+
+    /// The credits' source lines, each once, in order.
+    pub fn source_lines(&self) -> Vec<&str> {
+        let mut lines: Vec<&str> = Vec::new();
+        for c in &self.credits {
+            if !lines.contains(&c.line.as_str()) {
+                lines.push(&c.line);
+            }
+        }
+        lines
+    }
+
+    /// The credits' licences in order, a licence repeated by the next credit said once.
+    pub fn licences(&self) -> Vec<&str> {
+        let mut licences: Vec<&str> = self.credits.iter().map(|c| c.licence.as_str()).collect();
+        licences.dedup();
+        licences
+    }
 }
 
 /// The rows of the Commission's trajectories dataset: (indicator, breakdown, unit, geo, year,

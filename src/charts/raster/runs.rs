@@ -803,8 +803,7 @@ fn tiled(pixmap: &mut Pixmap, cells: &mut Cells, edges: &[(Point, Point)], tile:
 /// `s` over `d` by coverage `a` (of 255), rounded.
 fn mix(s: u8, d: u8, a: u8) -> u8 {
     let (s, d, a) = (u32::from(s), u32::from(d), u32::from(a));
-    let v = s * a + d * (255 - a);
-    ((v + 128 + ((v + 128) >> 8)) >> 8) as u8
+    super::div255(s * a + d * (255 - a)) as u8
 }
 
 #[cfg(test)]
