@@ -102,6 +102,8 @@ pub enum InternalError {
     Csv(#[from] csv::Error),
     #[error("I/O failed")]
     Io(#[from] std::io::Error),
+    #[error("an answer could not be deflated")]
+    Deflate(#[from] flate2::CompressError),
     #[error("a ZIP archive could not be written")]
     Zip(#[from] zip::result::ZipError),
     #[error("a template could not be rendered")]

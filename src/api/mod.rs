@@ -13,10 +13,12 @@ mod edge;
 pub mod encode;
 pub mod error;
 pub mod feed;
+pub mod gzip;
 pub mod live;
 pub mod metrics;
 pub mod negotiate;
 pub mod payload;
+pub mod rendered;
 pub mod reply;
 mod routes;
 #[cfg(test)]
@@ -24,7 +26,6 @@ mod testdata;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::ops::Range;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,7 +34,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::net::TcpListener;
@@ -44,6 +44,7 @@ use crate::fetch::Context;
 use error::ApiError;
 use live::Live;
 use payload::Payload;
+use rendered::Rendered;
 use reply::{Cache, Freshness, Reply};
 
 pub use crate::indicators::model::{Folders, Model};
@@ -79,77 +80,6 @@ pub struct App {
     /// Each indicator table's rows already encoded (JSON objects, CSV lines), by table and the
     /// versions it was computed from: a series answer concatenates the rows it selects.
     rendered: Mutex<std::collections::HashMap<String, Arc<Rendered>>>,
-}
-
-/// One indicator table's rows, encoded once (with the provenance columns every value carries):
-/// all rows in one buffer per format, so that the rows of an answer are sent as slices of it.
-pub struct Rendered {
-    /// Every row's JSON object, each followed by a comma.
-    json: Encoded,
-    pub csv_header: Bytes,
-    /// Every row's CSV line, with its line end.
-    csv: Encoded,
-    /// The start of a series' JSON answer per language (`{"indicator": …, "sources": […],`),
-    /// the same for every query of this table.
-    heads: Mutex<std::collections::HashMap<&'static str, Bytes>>,
-}
-
-/// Rows encoded back to back, and where each one starts.
-struct Encoded {
-    bytes: Bytes,
-    starts: Vec<usize>,
-}
-
-impl Encoded {
-    fn new(rows: impl IntoIterator<Item = Vec<u8>>, separator: &[u8]) -> Encoded {
-        let mut bytes = Vec::new();
-        let mut starts = Vec::new();
-        for row in rows {
-            starts.push(bytes.len());
-            bytes.extend_from_slice(&row);
-            bytes.extend_from_slice(separator);
-        }
-        starts.push(bytes.len());
-        Encoded {
-            bytes: bytes.into(),
-            starts,
-        }
-    }
-
-    /// The rows of `runs` (ranges of row indices) as slices of the buffer, each with the
-    /// separators that follow its rows.
-    fn runs<'a>(&'a self, runs: &'a [Range<usize>]) -> impl Iterator<Item = Bytes> + 'a {
-        runs.iter().map(|run| {
-            self.bytes
-                .slice(self.starts[run.start]..self.starts[run.end])
-        })
-    }
-}
-
-impl Rendered {
-    /// The JSON objects of the rows of `runs`, comma-separated: `{…},{…}`.
-    pub fn json_rows(&self, runs: &[Range<usize>]) -> Vec<Bytes> {
-        let mut out: Vec<Bytes> = self.json.runs(runs).collect();
-        if let Some(last) = out.last_mut() {
-            last.truncate(last.len() - 1);
-        }
-        out
-    }
-
-    /// The CSV lines of the rows of `runs`.
-    pub fn csv_rows<'a>(&'a self, runs: &'a [Range<usize>]) -> impl Iterator<Item = Bytes> + 'a {
-        self.csv.runs(runs)
-    }
-
-    /// The start of a series' JSON answer in `lang`, made by `make` the first time.
-    pub fn head(
-        &self,
-        lang: &'static str,
-        make: impl FnOnce() -> Vec<u8>,
-    ) -> Result<Bytes, ApiError> {
-        let mut heads = self.heads.lock().map_err(ApiError::internal)?;
-        Ok(heads.entry(lang).or_insert_with(|| make().into()).clone())
-    }
 }
 
 /// Answers selected from the figures are kept in the answer cache only below this size.
@@ -193,6 +123,9 @@ pub struct Body {
     pub content_type: &'static str,
     pub language: Option<&'static str>,
     pub filename: Option<String>,
+    /// The content coding `bytes` are already in (a series in gzip assembled from its rows
+    /// deflated once), else `None`: the compression layer then codes them as the request asks.
+    pub coding: Option<&'static str>,
 }
 
 impl Body {
@@ -202,6 +135,7 @@ impl Body {
             content_type: "application/json",
             language: None,
             filename: None,
+            coding: None,
         }
     }
 
@@ -373,6 +307,7 @@ impl App {
             content_type: body.content_type,
             language: body.language,
             filename: body.filename,
+            coding: body.coding,
             ..self.reply_head(head)
         }
     }
@@ -459,12 +394,12 @@ impl App {
         let all: Vec<usize> = (0..table.rows.len()).collect();
         let batch = with_provenance(table.batch(&all, None)?)?;
         let (csv_header, csv) = encode::csv_lines(&batch)?;
-        let rendered = Arc::new(Rendered {
-            json: Encoded::new(encode::json_row_texts(&batch)?, b","),
-            csv_header: csv_header.into(),
-            csv: Encoded::new(csv, b""),
-            heads: Mutex::default(),
-        });
+        let rendered = Arc::new(Rendered::new(
+            encode::json_row_texts(&batch)?,
+            csv_header,
+            csv,
+            table.geo_bounds(),
+        )?);
         let mut kept = self.rendered.lock().map_err(ApiError::internal)?;
         if kept.len() >= RENDERED_KEPT {
             kept.clear();
@@ -502,6 +437,7 @@ impl App {
             language: None,
             licence: head.licence,
             filename: None,
+            coding: None,
         }
     }
 }
@@ -643,7 +579,7 @@ pub fn router(app: AppState) -> Router {
     // Compression when asked and one ETag per content coding (reply.rs), then CORS.
     let outside = tower::ServiceBuilder::new()
         .layer(cors)
-        .layer(reply::ContentCodingLayer::new(compress))
+        .layer(reply::ContentCodingLayer::new(compress).gzip_first(routes::assembles_gzip))
         .service(routes);
     Router::new().fallback_service(outside)
 }

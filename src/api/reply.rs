@@ -49,6 +49,9 @@ pub struct Reply {
     pub licence: Option<String>,
     /// A file name, for `Content-Disposition: attachment` (downloads, CSV).
     pub filename: Option<String>,
+    /// The content coding the body is already in (`Content-Encoding`), if any: the compression
+    /// layer leaves such a body as it is.
+    pub coding: Option<&'static str>,
 }
 
 /// A strong ETag (quoted) from the parts that determine an answer. Parts are length-prefixed so
@@ -103,9 +106,18 @@ pub fn is_fresh(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<
 /// The content codings the compression layer offers, best first on a tie.
 const CODINGS: [&str; 2] = ["br", "gzip"];
 
+/// The same, gzip first: for answers assembled in gzip from pieces deflated once (a series), which
+/// cost a compression per request in br.
+const GZIP_FIRST: [&str; 2] = ["gzip", "br"];
+
 /// The content coding of the answer to a request: the best of [`CODINGS`] its `Accept-Encoding`
 /// accepts (highest `q`, then br before gzip; `*` accepts both), else `identity`.
 pub fn coding(headers: &HeaderMap) -> &'static str {
+    coding_in(headers, CODINGS)
+}
+
+/// [`coding`], `codings` in their order of preference on a tie.
+fn coding_in(headers: &HeaderMap, codings: [&'static str; 2]) -> &'static str {
     let mut best: Option<(f32, usize)> = None;
     let mut star: Option<f32> = None;
     let mut listed: [Option<f32>; 2] = [None, None];
@@ -122,7 +134,7 @@ pub fn coding(headers: &HeaderMap) -> &'static str {
             .map_or(1.0, |q| q.trim().parse().unwrap_or(0.0f32));
         if name == "*" {
             star = Some(q);
-        } else if let Some(i) = CODINGS.iter().position(|c| *c == name) {
+        } else if let Some(i) = codings.iter().position(|c| *c == name) {
             listed[i] = Some(q);
         }
     }
@@ -132,7 +144,20 @@ pub fn coding(headers: &HeaderMap) -> &'static str {
             best = Some((q, i));
         }
     }
-    best.map_or("identity", |(_, i)| CODINGS[i])
+    best.map_or("identity", |(_, i)| codings[i])
+}
+
+/// The one coding [`ContentCodingLayer`] chose for this request (`br`, `gzip` or `identity`): it
+/// says only that one to what follows.
+pub fn chosen(headers: &HeaderMap) -> &'static str {
+    match headers
+        .get(header::ACCEPT_ENCODING)
+        .map(HeaderValue::as_bytes)
+    {
+        Some(b"br") => "br",
+        Some(b"gzip") => "gzip",
+        _ => "identity",
+    }
 }
 
 /// The ETag of `etag`'s representation in `coding`: `"x"` in gzip is `"x-gzip"` (identity keeps
@@ -156,12 +181,22 @@ pub fn coded(etag: &str, coding: &str) -> String {
 #[derive(Clone)]
 pub struct ContentCodingLayer<P> {
     predicate: P,
+    gzip_first: fn(&str) -> bool,
 }
 
 impl<P> ContentCodingLayer<P> {
     /// Compresses, when asked, what `predicate` accepts.
     pub fn new(predicate: P) -> ContentCodingLayer<P> {
-        ContentCodingLayer { predicate }
+        ContentCodingLayer {
+            predicate,
+            gzip_first: |_| false,
+        }
+    }
+
+    /// Prefers gzip to br, on a tie, for the paths `gzip_first` accepts: those whose answers are
+    /// assembled in gzip from pieces deflated once.
+    pub fn gzip_first(self, gzip_first: fn(&str) -> bool) -> ContentCodingLayer<P> {
+        ContentCodingLayer { gzip_first, ..self }
     }
 }
 
@@ -175,6 +210,7 @@ impl<S: Clone, P: Predicate> Layer<S> for ContentCodingLayer<P> {
                 .layer(inner.clone()),
             plain: inner,
             predicate: self.predicate.clone(),
+            gzip_first: self.gzip_first,
         }
     }
 }
@@ -185,6 +221,7 @@ pub struct ContentCoding<S, P> {
     plain: S,
     compressed: Compression<S, P>,
     predicate: P,
+    gzip_first: fn(&str) -> bool,
 }
 
 impl<S, P> Service<Request> for ContentCoding<S, P>
@@ -203,7 +240,12 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        let coding = coding(request.headers());
+        let codings = if (self.gzip_first)(request.uri().path()) {
+            GZIP_FIRST
+        } else {
+            CODINGS
+        };
+        let coding = coding_in(request.headers(), codings);
         ask_only(request.headers_mut(), coding);
         if coding == "identity" {
             let answer = self.plain.call(request);
@@ -361,6 +403,9 @@ impl IntoResponse for &Reply {
         if let Some(lang) = self.language {
             headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang));
         }
+        if let Some(coding) = self.coding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
         if let Some(name) = &self.filename
             && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         {
@@ -387,6 +432,7 @@ pub fn by_body(
         language: None,
         licence: None,
         filename: None,
+        coding: None,
     };
     if not_modified(headers, &reply.etag) {
         reply.not_modified()
@@ -502,6 +548,14 @@ mod tests {
         assert_eq!(asked("br;q=0, gzip;q=0"), "identity");
         assert_eq!(asked("*"), "br");
         assert_eq!(asked("identity"), "identity");
+        let gzip_first = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            coding_in(&h, GZIP_FIRST)
+        };
+        assert_eq!(gzip_first("gzip, deflate, br, zstd"), "gzip");
+        assert_eq!(gzip_first("br, gzip;q=0.9"), "br", "q still decides");
+        assert_eq!(gzip_first("br"), "br");
         let tag = etag(&["x"]);
         assert_eq!(coded(&tag, "identity"), tag);
         let gzip = coded(&tag, "gzip");
@@ -586,6 +640,58 @@ mod tests {
         assert_eq!(identity.status(), StatusCode::NOT_MODIFIED);
     }
 
+    #[tokio::test]
+    async fn a_gzip_first_path_gets_gzip_on_a_tie_and_a_body_already_coded_passes_as_it_is() {
+        use std::io::Write as _;
+
+        use axum::routing::get;
+        use tower::ServiceExt;
+        use tower_http::compression::predicate::SizeAbove;
+        let text = "a".repeat(1000);
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        let assembled = Bytes::from(e.finish().unwrap());
+        let answer = {
+            let (text, assembled) = (text.clone(), assembled.clone());
+            move |headers: HeaderMap| async move {
+                let mut response = if headers[header::ACCEPT_ENCODING] == "gzip" {
+                    let mut r = assembled.into_response();
+                    r.headers_mut()
+                        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                    r
+                } else {
+                    text.into_response()
+                };
+                response
+                    .headers_mut()
+                    .insert(header::ETAG, HeaderValue::from_static("\"t\""));
+                response
+            }
+        };
+        let app = axum::Router::new()
+            .route("/assembled", get(answer.clone()))
+            .route("/other", get(answer))
+            .layer(ContentCodingLayer::new(SizeAbove::new(256)).gzip_first(|p| p == "/assembled"));
+        let ask = |path: &str| {
+            let request = Request::builder()
+                .uri(path)
+                .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            app.clone().oneshot(request)
+        };
+        let gzip = ask("/assembled").await.unwrap();
+        assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(gzip.headers()[header::ETAG], "\"t-gzip\"");
+        let body = axum::body::to_bytes(gzip.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(body, assembled, "not coded again");
+        let br = ask("/other").await.unwrap();
+        assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(br.headers()[header::ETAG], "\"t-br\"");
+    }
+
     #[test]
     fn if_modified_since_answers_304_only_without_if_none_match() {
         let modified = DateTime::from_timestamp(784111777, 0);
@@ -629,6 +735,7 @@ mod tests {
             language: None,
             licence: Some("https://creativecommons.org/licenses/by/4.0/".into()),
             filename: None,
+            coding: None,
         };
         let ok = (&reply).into_response();
         let nm = reply.not_modified();
@@ -667,6 +774,7 @@ mod tests {
                 language: None,
                 licence: None,
                 filename: None,
+                coding: None,
             })
         };
         cache.insert(reply("big", 10_001));

@@ -546,6 +546,17 @@ impl Table {
         geos
     }
 
+    /// The row indices that bound the geos' rows, in order: 0, where each geo's rows after the
+    /// first start, and the row count (an empty table: just 0). A run of [`Table::select_runs`]
+    /// covers whole geos when both its ends are among them.
+    pub fn geo_bounds(&self) -> Vec<usize> {
+        let mut bounds: Vec<usize> = self.by_geo.values().map(|r| r.start).collect();
+        bounds.push(self.rows.len());
+        bounds.sort_unstable();
+        bounds.dedup();
+        bounds
+    }
+
     /// The rows of `geo`, in time order (none when the table has no row for it).
     pub fn rows_of(&self, geo: &str) -> &[IndicatorValue] {
         self.by_geo
@@ -1091,6 +1102,16 @@ codes = ["AA1", "BB1"]
         };
         // Every geo in the table's order: one run, the whole table.
         assert_eq!(table.select_runs(&everything), vec![0..table.rows.len()]);
+        // The geos' bounds: each geo's rows lie between two of them, one geo per interval.
+        let bounds = table.geo_bounds();
+        assert_eq!(bounds.len(), geos.len() + 1, "{bounds:?}");
+        assert_eq!((bounds[0], bounds[geos.len()]), (0, table.rows.len()));
+        for (geo, pair) in geos.iter().zip(bounds.windows(2)) {
+            assert!(
+                table.rows[pair[0]..pair[1]].iter().all(|r| &r.geo == geo),
+                "{geo}"
+            );
+        }
         let mut reversed = everything.clone();
         reversed.geos.reverse();
         let mut one_year = everything.clone();

@@ -524,10 +524,87 @@ fn cors_is_open_for_gets_and_answers_compress_when_asked() -> Result<()> {
         ensure!(compressed.body.len() < plain.body.len());
     }
     let gzipped = served.get_with(path, &[("accept-encoding", "gzip")])?;
-    let mut gz = flate2::read::GzDecoder::new(gzipped.body.as_slice());
-    let mut text = Vec::new();
-    std::io::Read::read_to_end(&mut gz, &mut text)?;
-    ensure!(text == plain.body, "gzip does not decode to the plain body");
+    ensure!(
+        gunzip(&gzipped.body)? == plain.body,
+        "gzip does not decode to the plain body"
+    );
+    Ok(())
+}
+
+/// The bytes of a gzip body, decoded (the decoder checks its CRC-32 and length).
+fn gunzip(body: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn a_series_in_gzip_is_assembled_from_its_rows_and_decodes_to_the_identity_answer() -> Result<()> {
+    let (_server, sandbox) = store()?;
+    let served = Served::start(&sandbox)?;
+    // What a browser asks: gzip comes before br for a series (its gzip is assembled, its br
+    // compressed per request). Whole geos in any order, a year range cutting them, and CSV.
+    let browser = "gzip, deflate, br, zstd";
+    for (query, whole_geos) in [
+        ("geo=EU27_2020,BE", true),
+        ("geo=BE&format=csv", true),
+        ("geo=BE,EU27_2020&to=2019", false),
+        ("geo=EU27_2020,BE&format=csv&to=2019", false),
+    ] {
+        let path = format!("{SERIES}?{query}");
+        let plain = served.ok(&path)?;
+        let gzip = served.get_with(&path, &[("accept-encoding", browser)])?;
+        ensure!(gzip.status == 200, "{query}: {}", gzip.status);
+        ensure!(
+            gzip.header("content-encoding") == "gzip",
+            "{query}: {:?}",
+            gzip.header("content-encoding")
+        );
+        // Assembled, it has its length; a year range that cuts the geos' rows is compressed as
+        // it is sent (chunked).
+        ensure!(
+            (gzip.header("content-length") == gzip.body.len().to_string()) == whole_geos,
+            "{query}: {:?}",
+            gzip.headers
+        );
+        ensure!(
+            gzip.body.len() * 3 < plain.body.len(),
+            "{query}: {} bytes",
+            gzip.body.len()
+        );
+        ensure!(
+            gunzip(&gzip.body)? == plain.body,
+            "{query}: gzip does not decode to the identity answer"
+        );
+        let tag = gzip.header("etag").to_owned();
+        ensure!(
+            tag.ends_with("-gzip\"") && tag != plain.header("etag"),
+            "{query}: {tag}"
+        );
+        ensure!(vary(&gzip).contains("accept-encoding"));
+        let again = served.get_with(
+            &path,
+            &[("accept-encoding", browser), ("if-none-match", &tag)],
+        )?;
+        ensure!(
+            again.status == 304 && again.header("etag") == tag,
+            "{query}: {}",
+            again.status
+        );
+        // Asked again: the same bytes (from the answer cache or assembled anew).
+        let twice = served.get_with(&path, &[("accept-encoding", "gzip")])?;
+        ensure!(
+            twice.body == gzip.body && twice.header("etag") == tag,
+            "{query}"
+        );
+        // br when it is preferred, still.
+        let br = served.get_with(&path, &[("accept-encoding", "br, gzip;q=0.5")])?;
+        ensure!(
+            br.header("content-encoding") == "br",
+            "{query}: {:?}",
+            br.header("content-encoding")
+        );
+    }
     Ok(())
 }
 

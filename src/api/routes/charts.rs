@@ -332,36 +332,42 @@ pub async fn chart(
                 content_type: "image/svg+xml",
                 language: Some(lang),
                 filename: None,
+                coding: None,
             },
             "png" => Body {
                 bytes: charts::png_of(&p, a.width, a.height, a.theme)?.into(),
                 content_type: "image/png",
                 language: Some(lang),
                 filename: None,
+                coding: None,
             },
             "txt" => Body {
                 bytes: words::alt(&p).into(),
                 content_type: "text/plain; charset=utf-8",
                 language: Some(lang),
                 filename: None,
+                coding: None,
             },
             "csv" => Body {
                 bytes: csv(&p)?.into(),
                 content_type: "text/csv; charset=utf-8; header=present",
                 language: None,
                 filename: Some(format!("{}.csv", p.id)),
+                coding: None,
             },
             "parquet" => Body {
                 bytes: parquet(&p)?.into(),
                 content_type: "application/vnd.apache.parquet",
                 language: None,
                 filename: Some(format!("{}.parquet", p.id)),
+                coding: None,
             },
             _ => Body {
                 bytes: zip(&p, &work.base_url(&HeaderMap::new()))?.into(),
                 content_type: "application/zip",
                 language: None,
                 filename: Some(format!("{}.zip", p.id)),
+                coding: None,
             },
         };
         Ok(body)
@@ -641,6 +647,7 @@ pub async fn embed(
             content_type: "text/html; charset=utf-8",
             language: Some(lang),
             filename: None,
+            coding: None,
         })
     })?;
     response.headers_mut().insert(

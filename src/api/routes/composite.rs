@@ -175,6 +175,7 @@ pub async fn desi(
                 content_type: Format::Csv.media_type(),
                 language: None,
                 filename: Some(format!("desi-{which}-{edition}.csv")),
+                coding: None,
             });
         }
         let score_json = |s: &RankedScore| {

@@ -531,6 +531,7 @@ async fn data(
             },
             language: None,
             filename: Some(filename),
+            coding: None,
         })
     })
     .await
@@ -658,6 +659,7 @@ pub async fn changes(
             content_type: "application/atom+xml; charset=utf-8",
             language: None,
             filename: None,
+            coding: None,
         })
     })
     .await
@@ -731,12 +733,14 @@ pub async fn cite(
                 content_type: "text/plain; charset=utf-8",
                 language: Some(lang),
                 filename: None,
+                coding: None,
             },
             "bibtex" => Body {
                 bytes: citation::bibtex(&input).into_bytes().into(),
                 content_type: "application/x-bibtex; charset=utf-8",
                 language: None,
                 filename: Some(format!("{}_{geo}.bib", indicator.id)),
+                coding: None,
             },
             _ => Body::json(&json!({
                 "text": {

@@ -22,8 +22,9 @@ use crate::api::error::ApiError;
 use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, DATA_FORMATS, Format, JSON_ONLY, Q};
 use crate::api::payload::Payload;
+use crate::api::rendered::{Rendered, Start};
 use crate::api::reply::{self, Freshness};
-use crate::api::{AppState, Body, Client, Head, Rendered};
+use crate::api::{AppState, Body, Client, Head};
 use crate::indicators::IndicatorError;
 use crate::indicators::definitions::Indicator;
 use crate::indicators::figures::Unavailable;
@@ -470,6 +471,12 @@ pub async fn series(
         &app.model.id,
     ];
     parts.extend(read);
+    // In gzip (the coding the compression layer chose), JSON and CSV rows are pieces deflated
+    // once: the answer is assembled, already coded, and is its own representation.
+    let gzip = reply::chosen(&headers) == "gzip";
+    if gzip {
+        parts.push("gzip");
+    }
     let head = Head {
         etag: reply::etag(&parts),
         last_modified: table.versions.iter().map(|v| v.published_at).max(),
@@ -501,11 +508,18 @@ pub async fn series(
             let rows: Vec<usize> = selected.iter().cloned().flatten().collect();
             with_provenance(table.batch(&rows, peers.as_deref())?, version)
         };
+        let answer = |bytes: Payload, coding: Option<&'static str>| Body {
+            bytes,
+            content_type: format.media_type(),
+            language: Some(lang),
+            filename: filename.clone(),
+            coding,
+        };
         let bytes: Payload = match format {
             Format::Json => {
                 // The part that is the same for every query of this table, then the query, then
                 // the rows: slices of the table's rows encoded once, when there are.
-                let start = |encoded: Option<&Rendered>| -> Result<Bytes, ApiError> {
+                let start = |encoded: Option<&Rendered>| -> Result<Arc<Start>, ApiError> {
                     let make = || {
                         let mut head = json!({
                             "indicator": {
@@ -528,7 +542,7 @@ pub async fn series(
                     };
                     match encoded {
                         Some(r) => r.head(lang, make),
-                        None => Ok(make().into()),
+                        None => Ok(Arc::new(Start::plain(make()))),
                     }
                 };
                 let query = SeriesEcho {
@@ -541,7 +555,14 @@ pub async fn series(
                 let mut middle = br#""query":"#.to_vec();
                 serde_json::to_writer(&mut middle, &query).map_err(ApiError::internal)?;
                 middle.extend_from_slice(br#","data":["#);
-                let mut chunks = vec![start(encoded.as_deref())?, middle.into()];
+                let start = start(encoded.as_deref())?;
+                if gzip
+                    && let Some(r) = &encoded
+                    && let Some(assembled) = r.json_gzip(&start, &middle, &selected)?
+                {
+                    return Ok(answer(assembled, Some("gzip")));
+                }
+                let mut chunks = vec![start.bytes.clone(), middle.into()];
                 match &encoded {
                     Some(r) => chunks.extend(r.json_rows(&selected)),
                     None => {
@@ -553,9 +574,14 @@ pub async fn series(
                 Payload::from_chunks(chunks)
             }
             Format::Csv => match &encoded {
-                Some(r) => Payload::from_chunks(
-                    std::iter::once(r.csv_header.clone()).chain(r.csv_rows(&selected)),
-                ),
+                Some(r) => {
+                    if gzip && let Some(assembled) = r.csv_gzip(&selected)? {
+                        return Ok(answer(assembled, Some("gzip")));
+                    }
+                    Payload::from_chunks(
+                        std::iter::once(r.csv_header.clone()).chain(r.csv_rows(&selected)),
+                    )
+                }
                 None => encode::csv(&[batch()?])?.into(),
             },
             Format::JsonStat | Format::SdmxCsv => {
@@ -588,12 +614,7 @@ pub async fn series(
                 super::cube_bytes(format, &cube)?.into()
             }
         };
-        Ok(Body {
-            bytes,
-            content_type: format.media_type(),
-            language: Some(lang),
-            filename,
-        })
+        Ok(answer(bytes, None))
     })
 }
 

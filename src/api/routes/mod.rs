@@ -145,6 +145,14 @@ fn cube_bytes(format: Format, cube: &Cube) -> Result<Vec<u8>, ApiError> {
     })
 }
 
+/// Whether the answers at `path` are assembled in gzip from rows deflated once (an indicator's
+/// series, in JSON and CSV): the content coding layer then prefers gzip to br on a tie.
+pub fn assembles_gzip(path: &str) -> bool {
+    path.strip_prefix("/api/v1/indicators/")
+        .and_then(|rest| rest.strip_suffix("/series"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// Every `/api/v1` route and the OpenAPI document describing them.
 pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()

@@ -118,14 +118,7 @@ where
 {
     // The one coding `reply::ContentCodingLayer` chose for this request: the page is kept compressed
     // in it, so a cached page is a copy of bytes, compressed once per data version.
-    let coding = match headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("br") => "br",
-        Some("gzip") => "gzip",
-        _ => "identity",
-    };
+    let coding = reply::chosen(headers);
     let etag = head.etag.clone();
     let key = reply::coded(&etag, coding);
     let mut response = if reply::is_fresh(headers, &head.etag, head.last_modified) {
@@ -147,6 +140,7 @@ where
                 .await??;
                 let mut reply = reply_of(head, body.into(), lang);
                 reply.etag = key.clone();
+                reply.coding = (coding != "identity").then_some(coding);
                 let reply = Arc::new(reply);
                 app.cache.insert(reply.clone());
                 Ok(reply)
@@ -158,9 +152,6 @@ where
     // The handlers' ETag: `reply::ContentCodingLayer` gives it the coding's suffix on the way out.
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
-    }
-    if coding != "identity" {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     Ok(with_csp(response))
 }
@@ -205,6 +196,7 @@ fn reply_of(head: Head, body: Payload, lang: &'static str) -> Reply {
         language: Some(lang),
         licence: head.licence,
         filename: None,
+        coding: None,
     }
 }
 
@@ -558,6 +550,7 @@ pub async fn trajectory(
             content_type: "image/svg+xml",
             language: Some(lang),
             filename: None,
+            coding: None,
         })
     })
     .await
