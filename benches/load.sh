@@ -3,10 +3,13 @@
 # `wrk`; `oha` is used instead when wrk is absent). Reports requests/s and p50/p99 latency for
 #   1. a cached series (the same query again and again),
 #   2. uncached series (every request a different set of geos: an answer-cache miss, selected from
-#      the indicator table the engine computed once for the data version),
+#      the indicator table the engine computed once for the data version), then both again with a
+#      browser's Accept-Encoding (gzip, deflate, br, zstd: a series in gzip, assembled from each
+#      geo's rows deflated once),
 #   3. a 304 revalidation (If-None-Match with the series' ETag),
 #   4. a Parquet download (the current version of isoc_ci_in_h),
 #   5. a cached chart, as SVG and as PNG (internet-access-ranking, drawn once, then from the cache),
+#      and the SVG with a browser's Accept-Encoding (br, compressed once, then from the kept bytes),
 #   6. the dashboard page `/` (cached: a copy of the HTML rendered once per data version), then a
 #      publish (a new version of isoc_ci_in_h imported beside the running server): the time to
 #      first byte of the first `/` rendered from the new version, and `/` cached again,
@@ -49,10 +52,19 @@ dashboard="$base/?lang=fr"
 curl -sf "$dashboard" >/dev/null  # rendered once: cached after
 
 cat >"$work/uncached.lua" <<'LUA'
--- Every request asks for a random subset of the member states: a query never seen before.
+-- Every request asks for a random subset of the member states: a query never seen before. Each
+-- load thread has its own seed, so that one thread does not ask what another just asked (an
+-- answer small enough to be kept would then come from the cache).
 local geos = {"AT","BE","BG","CY","CZ","DE","DK","EE","EL","ES","FI","FR","HR","HU","IE","IT",
               "LT","LU","LV","MT","NL","PL","PT","RO","SE","SI","SK"}
-math.randomseed(os.time())
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + id)
+end
 request = function()
   local picked = {}
   for _, g in ipairs(geos) do
@@ -96,12 +108,16 @@ run() { # name, then the load tool's arguments after the URL
 echo "desi-city $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, ${connections} connections, ${duration}s per run, load tool on the same machine"
 echo "| run                        |   requests/s |       p50 |       p99 | server µs/answer (user / kernel) |"
 echo "|----------------------------|--------------|-----------|-----------|-----------------|"
+browser="Accept-Encoding: gzip, deflate, br, zstd"
 run "cached series" "$series"
 run "uncached series (tables)" "$base" -s "$work/uncached.lua"
+run "cached series, gzip" "$series" -H "$browser"
+run "uncached series, gzip" "$base" -s "$work/uncached.lua" -H "$browser"
 run "304 revalidation" "$series" -H "If-None-Match: $etag"
 run "Parquet download (${size} B)" "$parquet"
 run "cached chart SVG" "$chart_svg"
 run "cached chart PNG" "$chart_png"
+run "cached chart SVG, br" "$chart_svg" -H "$browser"
 run "dashboard / (cached)" "$dashboard"
 
 # A publish beside the running server (another version of isoc_ci_in_h); the server swaps in the

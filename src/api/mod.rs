@@ -7,6 +7,7 @@
 //! same `fetch::refresh` the CLI runs.
 
 pub mod cite;
+pub mod coding;
 pub mod dcat;
 pub mod download;
 mod edge;
@@ -579,7 +580,9 @@ pub fn router(app: AppState) -> Router {
     // Compression when asked and one ETag per content coding (reply.rs), then CORS.
     let outside = tower::ServiceBuilder::new()
         .layer(cors)
-        .layer(reply::ContentCodingLayer::new(compress).gzip_first(routes::assembles_gzip))
+        .layer(
+            coding::ContentCodingLayer::new(compress, 16 << 20).gzip_first(routes::assembles_gzip),
+        )
         .service(routes);
     Router::new().fallback_service(outside)
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
+use crate::api::coding;
 use crate::api::encode::{self, Cube, CubeMeta};
 use crate::api::error::ApiError;
 use crate::api::live::Snapshot;
@@ -473,7 +474,7 @@ pub async fn series(
     parts.extend(read);
     // In gzip (the coding the compression layer chose), JSON and CSV rows are pieces deflated
     // once: the answer is assembled, already coded, and is its own representation.
-    let gzip = reply::chosen(&headers) == "gzip";
+    let gzip = coding::chosen(&headers) == "gzip";
     if gzip {
         parts.push("gzip");
     }

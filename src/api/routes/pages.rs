@@ -23,6 +23,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::figures::LangQuery;
+use crate::api::coding;
 use crate::api::error::ApiError;
 use crate::api::live::Snapshot;
 use crate::api::negotiate::{self, Q};
@@ -116,11 +117,11 @@ async fn page<F>(
 where
     F: FnOnce() -> Result<String, ApiError> + Send + 'static,
 {
-    // The one coding `reply::ContentCodingLayer` chose for this request: the page is kept compressed
+    // The one coding `coding::ContentCodingLayer` chose for this request: the page is kept compressed
     // in it, so a cached page is a copy of bytes, compressed once per data version.
-    let coding = reply::chosen(headers);
+    let coding = coding::chosen(headers);
     let etag = head.etag.clone();
-    let key = reply::coded(&etag, coding);
+    let key = coding::coded(&etag, coding);
     let mut response = if reply::is_fresh(headers, &head.etag, head.last_modified) {
         app.metrics.not_modified();
         return Ok(with_csp(
@@ -135,7 +136,7 @@ where
             .computed_once(&key, || async {
                 let body = tokio::task::spawn_blocking(move || {
                     let html = render()?;
-                    compress(html.as_bytes(), coding).map_err(ApiError::internal)
+                    coding::compress(html.as_bytes(), coding, 9).map_err(ApiError::internal)
                 })
                 .await??;
                 let mut reply = reply_of(head, body.into(), lang);
@@ -149,7 +150,7 @@ where
         reply.as_ref().into_response()
     };
     let h = response.headers_mut();
-    // The handlers' ETag: `reply::ContentCodingLayer` gives it the coding's suffix on the way out.
+    // The handlers' ETag: `coding::ContentCodingLayer` gives it the coding's suffix on the way out.
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -162,28 +163,6 @@ fn with_csp(mut response: Response) -> Response {
         HeaderValue::from_static(PAGES_CSP),
     );
     response
-}
-
-/// `bytes` in `coding` (`br`, `gzip`, else as they are).
-fn compress(bytes: &[u8], coding: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::Write as _;
-    match coding {
-        "gzip" => {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            e.write_all(bytes)?;
-            e.finish()
-        }
-        "br" => {
-            let mut out = Vec::new();
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 9,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-            Ok(out)
-        }
-        _ => Ok(bytes.to_vec()),
-    }
 }
 
 fn reply_of(head: Head, body: Payload, lang: &'static str) -> Reply {
