@@ -191,6 +191,8 @@ where
             let response = answer.await?;
             let mut response = match kept_key(&response, get, &predicate, coding) {
                 Some(key) => kept.coded(response, key, coding).await,
+                // Already coded (a page kept compressed, a series assembled in gzip): as it is.
+                None if response.headers().contains_key(header::CONTENT_ENCODING) => response,
                 None => as_sent(response, coding, predicate).await,
             };
             if let Some(tag) = response

@@ -577,7 +577,8 @@ pub fn router(app: AppState) -> Router {
         .with_state(app);
     // Around the router as a whole, not around each route: a route's layers are cloned for every
     // request, one allocation per layer; these are cloned once, the router inside them shared.
-    // Compression when asked and one ETag per content coding (reply.rs), then CORS.
+    // The content coding (compressed once per representation, one ETag per coding: coding.rs),
+    // then CORS.
     let outside = tower::ServiceBuilder::new()
         .layer(cors)
         .layer(
