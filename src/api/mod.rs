@@ -530,10 +530,12 @@ pub fn router(app: AppState) -> Router {
     let (api, openapi) = routes::api();
     // The same document for every router built in this process (tests build several).
     let _ = routes::ops::OPENAPI.set(openapi);
+    // Parquet and a chart's data zip are compressed already: coded again, they would not shrink.
     let compress = SizeAbove::new(256)
         .and(NotForContentType::const_new(
             "application/vnd.apache.parquet",
         ))
+        .and(NotForContentType::const_new("application/zip"))
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE);

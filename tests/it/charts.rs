@@ -1062,6 +1062,19 @@ fn the_embed_page_has_no_script_and_oembed_describes_it() -> Result<()> {
     }
     let parquet = served.ok("/api/v1/charts/internet-access-brussels.parquet")?;
     ensure!(parquet.body.starts_with(b"PAR1") && parquet.body.ends_with(b"PAR1"));
+    // Both are compressed already: a browser that accepts br and gzip gets them as they are.
+    for (ext, magic) in [("zip", &b"PK"[..]), ("parquet", &b"PAR1"[..])] {
+        let path = format!("/api/v1/charts/internet-access-brussels.{ext}");
+        let asked = served.get_with(&path, &[("accept-encoding", "gzip, deflate, br, zstd")])?;
+        ensure!(
+            asked.status == 200
+                && asked.header("content-encoding").is_empty()
+                && asked.body.starts_with(magic),
+            "{ext}: {} {:?}",
+            asked.status,
+            asked.header("content-encoding")
+        );
+    }
 
     // oEmbed for the page's URL.
     let url = format!("{}/embed/internet-access-brussels?lang=nl", served.base);
