@@ -19,6 +19,8 @@ use bytes::Bytes;
 use tower::{Layer, Service, ServiceExt as _};
 use tower_http::compression::{CompressionLayer, Predicate};
 
+use super::reply::Cache;
+
 /// The content codings the compression layer offers, best first on a tie.
 const CODINGS: [&str; 2] = ["br", "gzip"];
 
@@ -110,7 +112,7 @@ impl<P> ContentCodingLayer<P> {
         ContentCodingLayer {
             predicate,
             gzip_first: |_| false,
-            kept: Arc::new(Kept::new(max_bytes)),
+            kept: Arc::new(Cache::new(max_bytes)),
         }
     }
 
@@ -190,7 +192,7 @@ where
         Box::pin(async move {
             let response = answer.await?;
             let mut response = match kept_key(&response, get, &predicate, coding) {
-                Some(key) => kept.coded(response, key, coding).await,
+                Some(key) => from_kept(&kept, response, key, coding).await,
                 // Already coded (a page kept compressed, a series assembled in gzip): as it is.
                 None if response.headers().contains_key(header::CONTENT_ENCODING) => response,
                 None => as_sent(response, coding, predicate).await,
@@ -262,80 +264,45 @@ async fn as_sent<P: Predicate>(response: Response, coding: &'static str, predica
     }
 }
 
-/// Compressed answers by coded ETag, bounded in total bytes (quick_cache's S3-FIFO, as the answer
-/// cache: an answer asked for once goes first). An answer larger than a tenth of the budget is
-/// not kept.
-pub struct Kept {
-    entries: quick_cache::sync::Cache<String, Bytes, Size>,
-    max_bytes: usize,
-}
+/// Compressed answers by coded ETag, bounded in total bytes like the answer cache.
+type Kept = Cache<Bytes>;
 
-/// An entry's weight: its bytes and its key.
-#[derive(Clone)]
-struct Size;
-
-impl quick_cache::Weighter<String, Bytes> for Size {
-    fn weight(&self, key: &String, bytes: &Bytes) -> u64 {
-        (bytes.len() + key.len()) as u64
-    }
-}
-
-impl Kept {
-    fn new(max_bytes: usize) -> Kept {
-        Kept {
-            entries: quick_cache::sync::Cache::with_weighter(
-                (max_bytes / 4096).max(16),
-                max_bytes as u64,
-                Size,
-            ),
-            max_bytes,
-        }
-    }
-
-    /// `response` in `coding`: the bytes kept under `key`, else its body compressed (then kept).
-    async fn coded(&self, response: Response, key: String, coding: &'static str) -> Response {
-        let (mut parts, body) = response.into_parts();
-        let bytes = match self.entries.get(&key) {
-            Some(bytes) => bytes,
-            None => {
-                let plain = match axum::body::to_bytes(body, KEEP_BELOW as usize).await {
-                    Ok(plain) => plain,
-                    Err(error) => {
-                        tracing::error!(%error, "An answer's body could not be read to compress it.");
-                        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                    }
-                };
-                match compress(&plain, coding, kept_level(coding)) {
-                    Ok(compressed) => {
-                        let compressed = Bytes::from(compressed);
-                        if compressed.len() + key.len() <= self.max_bytes / 10 {
-                            self.entries.insert(key, compressed.clone());
-                        }
-                        compressed
-                    }
-                    Err(error) => {
-                        // The identity bytes, then: what the ETag names is still the same.
-                        tracing::warn!(%error, coding, "An answer could not be compressed; sent as it is.");
-                        return Response::from_parts(parts, axum::body::Body::from(plain));
-                    }
+/// `response` in `coding`: the bytes `kept` under `key`, else its body compressed (then kept).
+async fn from_kept(kept: &Kept, response: Response, key: String, coding: &'static str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = match kept.get(&key) {
+        Some(bytes) => bytes,
+        None => {
+            let plain = match axum::body::to_bytes(body, KEEP_BELOW as usize).await {
+                Ok(plain) => plain,
+                Err(error) => {
+                    tracing::error!(%error, "An answer's body could not be read to compress it.");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            };
+            match compress(&plain, coding, kept_level(coding)) {
+                Ok(compressed) => {
+                    let compressed = Bytes::from(compressed);
+                    kept.keep(key, compressed.clone());
+                    compressed
+                }
+                Err(error) => {
+                    // The identity bytes, then: what the ETag names is still the same.
+                    tracing::warn!(%error, coding, "An answer could not be compressed; sent as it is.");
+                    return Response::from_parts(parts, axum::body::Body::from(plain));
                 }
             }
-        };
-        let headers = &mut parts.headers;
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-        // Ranges are of the identity bytes (a Range request is answered in identity).
-        headers.remove(header::ACCEPT_RANGES);
-        if !varies_on_coding(headers) {
-            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
         }
-        Response::from_parts(parts, axum::body::Body::from(bytes))
+    };
+    let headers = &mut parts.headers;
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    // Ranges are of the identity bytes (a Range request is answered in identity).
+    headers.remove(header::ACCEPT_RANGES);
+    if !varies_on_coding(headers) {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-
-    /// Entries and bytes held.
-    pub fn size(&self) -> (usize, usize) {
-        (self.entries.len(), self.entries.weight() as usize)
-    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// `bytes` in `coding` (`br` or `gzip`, else as they are) at `level` (gzip's 0–9, brotli's

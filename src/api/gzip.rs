@@ -52,15 +52,6 @@ impl Piece {
             len: bytes.len() as u64,
         })
     }
-
-    /// How many bytes the piece inflates to.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// A gzip member being assembled.
@@ -160,7 +151,7 @@ mod tests {
             "{}",
             pieces[0].deflated.len()
         );
-        assert_eq!(pieces[0].len(), blocks[0].len() as u64);
+        assert_eq!(pieces[0].len, blocks[0].len() as u64);
     }
 
     #[test]
@@ -168,7 +159,7 @@ mod tests {
         let empty = Member::with_capacity(0).finish().to_bytes();
         assert_eq!(gunzip(&empty).unwrap(), b"");
         let piece = Piece::deflate(b"the same bytes twice, the same bytes twice").unwrap();
-        assert!(!piece.is_empty());
+        assert!(piece.len > 0);
         let mut member = Member::with_capacity(1);
         member.piece(&piece);
         let mut gz = member.finish().to_bytes().to_vec();

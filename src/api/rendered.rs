@@ -166,12 +166,10 @@ impl Rendered {
         make: impl FnOnce() -> Vec<u8>,
     ) -> Result<Arc<Start>, ApiError> {
         let mut heads = self.heads.lock().map_err(ApiError::internal)?;
-        if let Some(start) = heads.get(lang) {
-            return Ok(start.clone());
-        }
-        let start = Arc::new(Start::plain(make()));
-        heads.insert(lang, start.clone());
-        Ok(start)
+        Ok(heads
+            .entry(lang)
+            .or_insert_with(|| Arc::new(Start::plain(make())))
+            .clone())
     }
 
     /// A series' JSON answer in gzip: `start`, `middle` (the query, then `"data":[`), the rows of

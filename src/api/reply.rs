@@ -216,24 +216,42 @@ pub fn by_body(
 /// eviction makes room: an answer asked for once goes first, one asked for again stays, so a
 /// stream of one-off queries (random geo sets, an old version's answers, which a new data
 /// version makes unreachable) does not push out what dashboards poll. An answer larger than a
-/// tenth of the budget is not kept.
-pub struct Cache {
-    entries: quick_cache::sync::Cache<String, Arc<Reply>, Size>,
+/// tenth of the budget is not kept. `V` is what is kept: a whole reply (the answer cache), or an
+/// answer's bytes in one content coding (`coding::ContentCodingLayer`).
+pub struct Cache<V = Arc<Reply>> {
+    entries: quick_cache::sync::Cache<String, V, Size>,
     max_bytes: usize,
 }
 
-/// An entry's weight: its body and its key, in bytes.
-#[derive(Clone)]
-struct Size;
+/// What a [`Cache`] keeps, weighed in bytes.
+pub trait Weighed {
+    fn bytes(&self) -> usize;
+}
 
-impl quick_cache::Weighter<String, Arc<Reply>> for Size {
-    fn weight(&self, etag: &String, reply: &Arc<Reply>) -> u64 {
-        (reply.body.len() + etag.len()) as u64
+impl Weighed for Arc<Reply> {
+    fn bytes(&self) -> usize {
+        self.body.len()
     }
 }
 
-impl Cache {
-    pub fn new(max_bytes: usize) -> Cache {
+impl Weighed for Bytes {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+/// An entry's weight: its value and its key, in bytes.
+#[derive(Clone)]
+pub struct Size;
+
+impl<V: Weighed> quick_cache::Weighter<String, V> for Size {
+    fn weight(&self, key: &String, value: &V) -> u64 {
+        (value.bytes() + key.len()) as u64
+    }
+}
+
+impl<V: Weighed + Clone> Cache<V> {
+    pub fn new(max_bytes: usize) -> Cache<V> {
         // The number of entries only sizes the tables; the bound is in bytes.
         let entries = (max_bytes / 4096).max(16);
         Cache {
@@ -242,20 +260,28 @@ impl Cache {
         }
     }
 
-    pub fn get(&self, etag: &str) -> Option<Arc<Reply>> {
-        self.entries.get(etag)
+    pub fn get(&self, key: &str) -> Option<V> {
+        self.entries.get(key)
     }
 
-    pub fn insert(&self, reply: Arc<Reply>) {
-        if reply.body.len() + reply.etag.len() > self.max_bytes / 10 {
+    /// Keeps `value` under `key`, unless it weighs more than a tenth of the budget.
+    pub fn keep(&self, key: String, value: V) {
+        if value.bytes() + key.len() > self.max_bytes / 10 {
             return;
         }
-        self.entries.insert(reply.etag.clone(), reply);
+        self.entries.insert(key, value);
     }
 
     /// Entries and bytes held.
     pub fn size(&self) -> (usize, usize) {
         (self.entries.len(), self.entries.weight() as usize)
+    }
+}
+
+impl Cache<Arc<Reply>> {
+    /// Keeps `reply` under its ETag.
+    pub fn insert(&self, reply: Arc<Reply>) {
+        self.keep(reply.etag.clone(), reply);
     }
 }
 
