@@ -323,6 +323,26 @@ fn every_digital_decade_target_has_a_status_from_real_data_or_says_exactly_why()
             );
             continue;
         }
+        // Edge nodes, unicorns (data year 2025) and the e-health score (DESI 2023) have one
+        // published year each; semiconductors, quantum computing and eID no data source at all.
+        match cells[target] {
+            "edge-nodes" | "unicorns" | "ehealth-records" => {
+                ensure!(
+                    cells[status] == "no data"
+                        && (line.contains("no earlier year") || line.contains("no second year")),
+                    "{line}"
+                );
+                continue;
+            }
+            "semiconductors" | "quantum-computing" | "eid" => {
+                ensure!(
+                    cells[status] == "not measurable" && line.contains(",\"no data source: "),
+                    "{line}"
+                );
+                continue;
+            }
+            _ => {}
+        }
         ensure!(
             ["on track", "at risk", "off track", "reached"].contains(&cells[status]),
             "{line}"
@@ -344,7 +364,7 @@ fn every_digital_decade_target_has_a_status_from_real_data_or_says_exactly_why()
             );
         }
     }
-    ensure!(seen == 17, "{seen} rows\n{}", run.stdout);
+    ensure!(seen == 25, "{seen} rows\n{}", run.stdout);
     Ok(())
 }
 

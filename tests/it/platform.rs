@@ -336,16 +336,28 @@ fn every_digital_decade_target_shows_the_published_target_value() -> Result<()> 
         ("smes-basic-digital-intensity", 90.0),
         ("key-public-services-online", 100.0),
         ("key-public-services-businesses", 100.0),
+        ("unicorns", 500.0),
+        ("ehealth-records", 100.0),
     ];
-    // A target is measured only for the geos it names: the 20 million ICT specialists are the
-    // EU's alone.
+    // The Decision's targets the platform publishes no target value of: edge nodes (10,000, the
+    // file's value), and three with no data at all.
+    let unmeasured = [
+        ("semiconductors", "EU27_2020"),
+        ("quantum-computing", "EU27_2020"),
+        ("eid", "EU27_2020"),
+        ("eid", "BE"),
+    ];
+    // A target is measured only for the geos it names: the 20 million ICT specialists, the
+    // unicorns, edge nodes, semiconductors and quantum computing are the EU's alone.
+    let eu_only = ["ict-specialists", "unicorns"];
     ensure!(
-        rows.len() == published.len() * 2 - 1,
+        // (+ 1: edge nodes, the EU's, with no published target value)
+        rows.len() == published.len() * 2 - eu_only.len() + 1 + unmeasured.len(),
         "{:?}",
         rows.keys().collect::<Vec<_>>()
     );
     for (target, value) in published {
-        let geos: &[&str] = if target == "ict-specialists" {
+        let geos: &[&str] = if eu_only.contains(&target) {
             &["EU27_2020"]
         } else {
             &["BE", "EU27_2020"]
@@ -385,10 +397,61 @@ fn every_digital_decade_target_shows_the_published_target_value() -> Result<()> 
         "{ict:?}"
     );
     ensure!(ict["status"] == "off track", "{ict:?}");
+    for target in [
+        "ict-specialists",
+        "unicorns",
+        "edge-nodes",
+        "semiconductors",
+    ] {
+        ensure!(
+            !rows.contains_key(&(target.to_owned(), "BE".to_owned())),
+            "an EU-only target ({target}) was scored for BE"
+        );
+    }
+    // A target with no data source says so, and why.
+    for (target, geo) in unmeasured {
+        let row = &rows[&(target.to_owned(), geo.to_owned())];
+        ensure!(
+            row["status"] == "not measurable"
+                && row["note"].starts_with("no data source: ")
+                && row["latest_value"].is_empty(),
+            "{target} {geo}: {row:?}"
+        );
+    }
+    // One year of data gives the latest value but no pace, and the note says why: edge nodes
+    // (EU 7,451 in 2025, the Decision's 10,000), unicorns (324, the platform's 500) and the
+    // e-health score (BE 85.07 in DESI 2023, data year 2022).
+    for (target, geo, latest, year) in [
+        ("edge-nodes", "EU27_2020", 7451.0, "2025"),
+        ("unicorns", "EU27_2020", 324.0, "2025"),
+        ("ehealth-records", "BE", 85.065238, "2022"),
+    ] {
+        let row = &rows[&(target.to_owned(), geo.to_owned())];
+        ensure!(
+            row["status"] == "no data"
+                && number(row, "latest_value")? == latest
+                && row["latest_period"] == year
+                && row["note"].starts_with("fewer than two years of ")
+                && row["pace_ratio"].is_empty(),
+            "{target} {geo}: {row:?}"
+        );
+    }
     ensure!(
-        !rows.contains_key(&("ict-specialists".to_owned(), "BE".to_owned())),
-        "an EU-only target was scored for BE"
+        number(
+            &rows[&("edge-nodes".to_owned(), "EU27_2020".to_owned())],
+            "target_value"
+        )? == 10000.0,
+        "edge nodes: the Decision's 10,000"
     );
+    // Every row has a status from the data, or one that says why there is none.
+    for ((target, geo), row) in &rows {
+        let measured =
+            ["on track", "at risk", "off track", "reached"].contains(&row["status"].as_str());
+        ensure!(
+            measured || !row["note"].is_empty(),
+            "{target} {geo} has neither a status nor a reason: {row:?}"
+        );
+    }
     Ok(())
 }
 

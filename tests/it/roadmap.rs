@@ -170,8 +170,8 @@ fn the_digital_decade_targets_without_their_data_are_reported_not_measurable() -
         "{gigabit:?}"
     );
     ensure!(
-        rows.keys().filter(|(_, geo)| geo == "EU27_2020").count() == 9,
-        "the nine targets for the EU: {:?}",
+        rows.keys().filter(|(_, geo)| geo == "EU27_2020").count() == 15,
+        "the fifteen targets for the EU: {:?}",
         rows.keys()
     );
 
