@@ -402,6 +402,7 @@ fn every_digital_decade_target_shows_the_published_target_value() -> Result<()> 
         "unicorns",
         "edge-nodes",
         "semiconductors",
+        "quantum-computing",
     ] {
         ensure!(
             !rows.contains_key(&(target.to_owned(), "BE".to_owned())),
