@@ -615,6 +615,12 @@ impl UnitKind {
     }
 }
 
+/// Whether `unit` counts whole things (edge nodes, unicorns), not a share, a score or a count in
+/// thousands or millions: its values are written without decimals.
+pub fn counts_whole_things(unit: &str) -> bool {
+    UnitKind::of(unit) == UnitKind::Count(1.0)
+}
+
 /// Refuses, target by target, a target whose `unit` is not of the same kind as its indicator's
 /// (a head count on a percentage, a score on a share, millions on thousands): the target is then
 /// not measurable (its note says why) and one error naming the file, the key and the fix is
@@ -1603,6 +1609,10 @@ unit = "PC_HH"
         );
         assert_eq!(UnitKind::of("th_ind"), UnitKind::Count(1e3));
         assert_eq!(UnitKind::of("persons employed"), UnitKind::Count(1.0));
+        assert!(counts_whole_things("number of edge nodes"));
+        assert!(!counts_whole_things("millions of persons employed"));
+        assert!(!counts_whole_things("% of households"));
+        assert!(!counts_whole_things("score (0-100)"));
     }
 
     const FROM: &str = "value_from = { source = \"desi\", filter = { indicator = \"desi_dsk_bab\", breakdown = \"dd_target_2030\", unit_measure = \"pc_ind\" }, geo = \"EU27_2020\", period = \"2030\" }\n";

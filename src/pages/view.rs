@@ -366,6 +366,16 @@ pub fn shipped_trajectory<'c>(
     })
 }
 
+/// The decimals of a roadmap value: at least one (80,0 %), none for a count of whole things
+/// (10 000 edge nodes).
+fn target_decimals(value: f64, unit: &str) -> usize {
+    if crate::indicators::roadmap::counts_whole_things(unit) {
+        decimals(value)
+    } else {
+        decimals(value).max(1)
+    }
+}
+
 /// One progress row of a roadmap table.
 fn progress_row(
     t: &Texts,
@@ -388,7 +398,7 @@ fn progress_row(
     };
     let unit = target.map_or("", |t| t.unit.as_str());
     let m = &p.measures;
-    let q = |v: f64| t.quantity(v, decimals(v).max(1), unit);
+    let q = |v: f64| t.quantity(v, target_decimals(v, unit), unit);
     let point = |pt: &Option<crate::indicators::roadmap::Point>| {
         pt.as_ref()
             .map(|pt| format!("{} ({})", q(pt.value), pt.period))
@@ -773,7 +783,7 @@ pub fn target(
         "title": t.fmt("target.title", &[("title", target.title.get(lang))]),
         "roadmap": roadmap.title.get(lang),
         "example": roadmap.example,
-        "value": t.quantity(target.value, decimals(target.value).max(1), unit),
+        "value": t.quantity(target.value, target_decimals(target.value, unit), unit),
         "unit": style::unit(unit, lang),
         "year": target.year,
         "source": target.source,

@@ -1064,3 +1064,29 @@ fn a_translators_copy_of_the_texts_named_by_i18n_dir_is_served_and_a_broken_one_
     run.stderr_has(&["de.toml", "dashboard.no_value", "is missing", "Add the key"])?;
     Ok(())
 }
+
+#[test]
+fn a_roadmap_row_writes_a_count_of_whole_things_without_decimals_and_a_share_with_one() -> Result<()>
+{
+    let (_server, _sandbox, served) = served()?;
+    let dashboard = Html::parse_document(&served.get("/?lang=en")?.text());
+    let row = |target: &str, geo: &str| -> Result<String> {
+        let row = dashboard
+            .select(&sel(&format!(
+                "tr[data-target=\"{target}\"][data-geo=\"{geo}\"]"
+            )))
+            .next()
+            .with_context(|| format!("no dashboard row for {target} {geo}"))?;
+        Ok(row.text().collect::<String>())
+    };
+    // Edge nodes: EU 7,451 in 2025 (facts_desi.csv), the Decision's 10,000 in 2030.
+    let edge = row("edge-nodes", "EU27_2020")?;
+    ensure!(
+        edge.contains("7,451 (2025)") && edge.contains("10,000 (2030)") && !edge.contains(".0 ("),
+        "{edge}"
+    );
+    // A share keeps its decimal: the 80% of basic digital skills reads 80.0%.
+    let skills = row("basic-digital-skills", "BE")?;
+    ensure!(skills.contains("80.0"), "{skills}");
+    Ok(())
+}
