@@ -48,9 +48,54 @@ pub enum ConfigError {
         problem: String,
         fix: &'static str,
     },
+    /// A value of the file that its check refused ([`BadValue`], with its cause).
+    #[error("{file}: key \"{key}\": {problem}. {fix}")]
+    FileValue {
+        file: PathBuf,
+        key: &'static str,
+        #[source]
+        problem: BadValue,
+        fix: &'static str,
+    },
+    /// A value of an environment variable that its check refused.
+    #[error("environment variable {var}={value:?} is not valid: {problem}. {fix}")]
+    EnvValue {
+        var: &'static str,
+        value: String,
+        #[source]
+        problem: BadValue,
+        fix: &'static str,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, ConfigError>;
+
+/// What is wrong with one value of the settings (the `problem` of a [`ConfigError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadValue {
+    #[error("{0:?} is not a geo code (2 to 12 capitals, digits or _, starting with a capital)")]
+    Geo(String),
+    #[error("the token has {0} characters; at least 16 are needed")]
+    ShortToken(usize),
+    #[error("the token must be printable ASCII without spaces")]
+    TokenNotPrintable,
+    #[error("scheme {0:?} is not http or https")]
+    UrlScheme(String),
+    #[error("{url:?} is not a URL ({source})")]
+    Url {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("{text:?} is not an IP address or a CIDR range")]
+    Address {
+        text: String,
+        #[source]
+        source: std::net::AddrParseError,
+    },
+    #[error("{text:?}: the prefix length must be 0 to {max}")]
+    Prefix { text: String, max: u8 },
+}
 
 /// Everything the service can be configured with. Field docs give the file key and environment variable.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,25 +189,30 @@ impl IpNet {
 }
 
 impl std::str::FromStr for IpNet {
-    type Err = String;
+    type Err = BadValue;
 
-    fn from_str(s: &str) -> std::result::Result<IpNet, String> {
+    fn from_str(s: &str) -> std::result::Result<IpNet, BadValue> {
         let s = s.trim();
         let (addr, prefix) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or a CIDR range"))?;
+        let addr: IpAddr = addr.parse().map_err(|source| BadValue::Address {
+            text: s.to_owned(),
+            source,
+        })?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
+            Some(p) => {
+                p.parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= max)
+                    .ok_or_else(|| BadValue::Prefix {
+                        text: s.to_owned(),
+                        max,
+                    })?
+            }
         };
         Ok(IpNet { addr, prefix })
     }
@@ -386,6 +436,12 @@ impl Settings {
             problem,
             fix,
         };
+        let refused = |key, problem: BadValue, fix| ConfigError::FileValue {
+            file: file.to_owned(),
+            key,
+            problem,
+            fix,
+        };
         // A relative folder named in a file is relative to that file's folder.
         let base = file.parent().unwrap_or(Path::new(""));
         if let Some(v) = parsed.data_dir {
@@ -437,7 +493,7 @@ impl Settings {
             ] {
                 if let Some(url) = value {
                     check_url(&url).map_err(|problem| {
-                        invalid(key, problem, "Give an http:// or https:// base URL, e.g. \"https://ec.europa.eu/eurostat\".")
+                        refused(key, problem, "Give an http:// or https:// base URL, e.g. \"https://ec.europa.eu/eurostat\".")
                     })?;
                     *slot = url;
                 }
@@ -472,7 +528,7 @@ impl Settings {
         if let Some(api) = parsed.api {
             if let Some(token) = api.admin_token {
                 check_token(&token).map_err(|problem| {
-                    invalid(
+                    refused(
                         "api.admin_token",
                         problem,
                         "Use a long random string, e.g. the output of `openssl rand -hex 32`.",
@@ -482,7 +538,7 @@ impl Settings {
             }
             if let Some(url) = api.public_url {
                 check_url(&url).map_err(|problem| {
-                    invalid(
+                    refused(
                         "api.public_url",
                         problem,
                         "Give the http:// or https:// URL clients use, e.g. \"https://desi.example.org\".",
@@ -499,7 +555,7 @@ impl Settings {
                     .map(|p| p.parse())
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|problem| {
-                        invalid(
+                        refused(
                             "api.trusted_proxies",
                             problem,
                             "List the proxies' addresses or ranges, e.g. trusted_proxies = [\"10.0.0.0/8\", \"::1\"].",
@@ -509,7 +565,7 @@ impl Settings {
         }
         if let Some(geo) = parsed.dashboard.and_then(|d| d.geo) {
             check_geo(&geo).map_err(|problem| {
-                invalid(
+                refused(
                     "dashboard.geo",
                     problem,
                     "Give a NUTS or country code as Eurostat writes it, e.g. geo = \"BE10\" (Brussels-Capital).",
@@ -546,7 +602,7 @@ impl Settings {
             ("DESI_CITY_GISCO_URL", &mut self.upstream.gisco_url),
         ] {
             if let Some(url) = env(var) {
-                check_url(&url).map_err(|problem| ConfigError::Env {
+                check_url(&url).map_err(|problem| ConfigError::EnvValue {
                     var,
                     value: url.clone(),
                     problem,
@@ -571,7 +627,7 @@ impl Settings {
             self.upstream.max_response_mb = v;
         }
         if let Some(token) = env("DESI_CITY_ADMIN_TOKEN") {
-            check_token(&token).map_err(|problem| ConfigError::Env {
+            check_token(&token).map_err(|problem| ConfigError::EnvValue {
                 var: "DESI_CITY_ADMIN_TOKEN",
                 value: "(hidden)".to_owned(),
                 problem,
@@ -580,7 +636,7 @@ impl Settings {
             self.api.admin_token = Some(token);
         }
         if let Some(url) = env("DESI_CITY_PUBLIC_URL") {
-            check_url(&url).map_err(|problem| ConfigError::Env {
+            check_url(&url).map_err(|problem| ConfigError::EnvValue {
                 var: "DESI_CITY_PUBLIC_URL",
                 value: url.clone(),
                 problem,
@@ -597,7 +653,7 @@ impl Settings {
                 .filter(|p| !p.trim().is_empty())
                 .map(|p| p.parse())
                 .collect::<std::result::Result<_, _>>()
-                .map_err(|problem| ConfigError::Env {
+                .map_err(|problem| ConfigError::EnvValue {
                     var: "DESI_CITY_TRUSTED_PROXIES",
                     value: raw.clone(),
                     problem,
@@ -605,7 +661,7 @@ impl Settings {
                 })?;
         }
         if let Some(geo) = env("DESI_CITY_DASHBOARD_GEO") {
-            check_geo(&geo).map_err(|problem| ConfigError::Env {
+            check_geo(&geo).map_err(|problem| ConfigError::EnvValue {
                 var: "DESI_CITY_DASHBOARD_GEO",
                 value: geo.clone(),
                 problem,
@@ -618,7 +674,7 @@ impl Settings {
 }
 
 /// A geo code as Eurostat writes it: capitals, digits and `_` (`BE10`, `BE`, `EU27_2020`).
-fn check_geo(geo: &str) -> std::result::Result<(), String> {
+fn check_geo(geo: &str) -> std::result::Result<(), BadValue> {
     let ok = (2..=12).contains(&geo.len())
         && geo.as_bytes()[0].is_ascii_uppercase()
         && geo
@@ -627,9 +683,7 @@ fn check_geo(geo: &str) -> std::result::Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{geo:?} is not a geo code (2 to 12 capitals, digits or _, starting with a capital)"
-        ))
+        Err(BadValue::Geo(geo.to_owned()))
     }
 }
 
@@ -659,24 +713,24 @@ where
 }
 
 /// A bearer token must be long enough not to be guessed and fit in a header.
-fn check_token(token: &str) -> std::result::Result<(), String> {
+fn check_token(token: &str) -> std::result::Result<(), BadValue> {
     if token.len() < 16 {
-        return Err(format!(
-            "the token has {} characters; at least 16 are needed",
-            token.len()
-        ));
+        return Err(BadValue::ShortToken(token.len()));
     }
     if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("the token must be printable ASCII without spaces".to_owned());
+        return Err(BadValue::TokenNotPrintable);
     }
     Ok(())
 }
 
-fn check_url(url: &str) -> std::result::Result<(), String> {
+fn check_url(url: &str) -> std::result::Result<(), BadValue> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
-        Ok(u) => Err(format!("scheme {:?} is not http or https", u.scheme())),
-        Err(e) => Err(format!("{url:?} is not a URL ({e})")),
+        Ok(u) => Err(BadValue::UrlScheme(u.scheme().to_owned())),
+        Err(source) => Err(BadValue::Url {
+            url: url.to_owned(),
+            source,
+        }),
     }
 }
 

@@ -503,7 +503,7 @@ pub(crate) fn parse_source(file: &Path, text: &str, geo_groups: &GeoGroups) -> R
             ));
         }
         (Some(s), false) => {
-            validate_schedule(&s).map_err(|message| check.invalid("schedule", message))?;
+            validate_schedule(&s).map_err(|bad| check.invalid("schedule", bad.to_string()))?;
             s
         }
     };
@@ -607,17 +607,33 @@ pub fn next_run(
         .ok()
 }
 
-/// The problem text of a bad `schedule` (a helper of [`parse_source`]: its text goes into the
-/// file's `CatalogError::Invalid`).
-fn validate_schedule(expression: &str) -> std::result::Result<(), String> {
-    const FIX: &str = "Use six fields, seconds first, e.g. \"0 15 6 * * *\".";
-    let cron = cron_parser().parse(expression).map_err(|error| {
-        format!("\"{expression}\" is not a valid cron expression ({error}). {FIX}")
-    })?;
+/// Why a `schedule` is refused (a helper of [`parse_source`]: its text goes into the file's
+/// `CatalogError::Invalid`).
+#[derive(Debug, thiserror::Error)]
+enum BadSchedule {
+    #[error("\"{expression}\" is not a valid cron expression ({source}). {SCHEDULE_FIX}")]
+    Syntax {
+        expression: String,
+        #[source]
+        source: croner::errors::CronError,
+    },
+    #[error("\"{expression}\" never fires (no such date, e.g. 30 February). {SCHEDULE_FIX}")]
+    NeverFires { expression: String },
+}
+
+const SCHEDULE_FIX: &str = "Use six fields, seconds first, e.g. \"0 15 6 * * *\".";
+
+fn validate_schedule(expression: &str) -> std::result::Result<(), BadSchedule> {
+    let cron = cron_parser()
+        .parse(expression)
+        .map_err(|source| BadSchedule::Syntax {
+            expression: expression.to_owned(),
+            source,
+        })?;
     cron.find_next_occurrence(&chrono::Utc::now(), false)
         .map(|_| ())
-        .map_err(|_| {
-            format!("\"{expression}\" never fires (no such date, e.g. 30 February). {FIX}")
+        .map_err(|_| BadSchedule::NeverFires {
+            expression: expression.to_owned(),
         })
 }
 
@@ -947,7 +963,9 @@ levels = ["country", "nuts2"]
         assert!(validate_schedule("0 5 10,22 * * *").is_ok());
         assert!(validate_schedule("0 30 4 * * MON").is_ok());
         assert!(validate_schedule("0 0 12 1 */3 *").is_ok());
-        let five = validate_schedule("15 6 * * *").expect_err("five fields");
+        let five = validate_schedule("15 6 * * *")
+            .expect_err("five fields")
+            .to_string();
         assert!(five.contains("Use six fields, seconds first"), "{five}");
         assert!(validate_schedule("").is_err());
         assert!(validate_schedule("0 15 25 * * *").is_err());
